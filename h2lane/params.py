@@ -1,0 +1,81 @@
+"""Default parameters as data: every number carries unit, source, year and status.
+
+Status marks follow ``docs/hydrogen-parameters.md``: **V** read in the cited
+source, **K** background knowledge still to be verified, **D** derived here by
+arithmetic from V/K inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Status = Literal["V", "K", "D"]
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A sourced default value."""
+
+    value: float
+    unit: str
+    source: str
+    year: str
+    status: Status
+    note: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+# Fuel-cell heavy trucks (parameter table rows in docs/hydrogen-parameters.md §9)
+FCET_H2_LOADED = Parameter(
+    9.0, "kg/100 km", "cnfin/Xinhua Finance, Pengfei gen-2 49 t FCET", "2024", "V", "row 1"
+)
+FCET_RANGE = Parameter(650.0, "km", "cnfin/Xinhua Finance, Pengfei gen-2", "2024", "V", "row 6")
+FCET_USABLE_H2 = Parameter(58.0, "kg", "9 kg/100 km × 650 km (rows 1 and 6)", "2024", "D", "row 7")
+FCET_EMPTY_RATIO = Parameter(
+    0.6, "-", "engineering ratio empty/loaded consumption", "2024", "K", "row 4"
+)
+FCET_H2_EMPTY = Parameter(5.5, "kg/100 km", "0.6 × 9 kg/100 km (row 4)", "2024", "K", "row 4")
+FCET35_USABLE_H2 = Parameter(
+    40.0, "kg", "industry practice, 8 × 210 L type-III at 35 MPa", "2024", "K", "row 8"
+)
+FCET_PAYLOAD = Parameter(
+    31.0, "t", "49 t GCW tractor-trailer less ≈18 t tare (engineering estimate)", "2024", "K"
+)
+FCET_SPEED = Parameter(
+    60.0, "km/h", "average loaded heavy-truck speed on mixed expressway/trunk roads", "2024", "K"
+)
+
+# Refuelling stations
+NOZZLE_FLOW_NORMAL = Parameter(
+    60.0, "g/s", "ISO 17268 normal flow via HyTruck", "2024", "V", "row 33"
+)
+NOZZLE_FLOW_MID = Parameter(90.0, "g/s", "ISO 17268 mid flow via HyTruck", "2024", "V", "row 33")
+CONNECT_TIME = Parameter(
+    5.0, "min", "connect/pay time, sizing rule of thumb §2.1", "2024", "K", "§2.1"
+)
+STATION_CAPACITY_STANDARD = Parameter(
+    1000.0, "kg/day", "China HD station class (standard)", "2024", "K", "row 28"
+)
+STATION_STORAGE_SMALL = Parameter(500.0, "kg", "Rongcheng HRS (CNR)", "2021", "V", "row 29")
+H2_PRICE_CLUSTER = Parameter(
+    55.0, "yuan/kg", "China Hydrogen Price Index, FCV city clusters", "2023", "V", "row 39"
+)
+H2_PRICE_NATIONAL = Parameter(
+    60.0, "yuan/kg", "China Hydrogen Price Index, consumption side", "2023", "V", "row 39"
+)
+H2_PRICE_INTEGRATED = Parameter(
+    35.0, "yuan/kg", "HydrogenInsight, integrated green site (Sany Changsha)", "2024", "V", "row 41"
+)
+
+# Tube trailers
+TUBE_TRAILER_PAYLOAD_20MPA = Parameter(
+    300.0, "kg", "CORDIS DELIVERHY (350 kg); 300 kg Chinese 20 MPa steel", "2013", "K", "row 42"
+)
+
+# Trip planning
+DEFAULT_RESERVE_KG = Parameter(
+    5.0, "kg", "planning reserve ≈ 55 km at 9 kg/100 km (h2lane choice)", "2026", "D"
+)

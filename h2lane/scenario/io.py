@@ -1,0 +1,363 @@
+"""Read, validate and write scenarios (YAML, CSV) and export GeoJSON.
+
+Validation happens on load. Any problem raises :class:`~h2lane.errors.ScenarioError`
+whose message names the file, section, row and field: one sentence, no traceback.
+CSV rows are numbered as a spreadsheet shows them (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from h2lane.errors import ScenarioError
+from h2lane.scenario.model import (
+    KEY_FIELD,
+    SECTIONS,
+    Place,
+    Scenario,
+    Station,
+    parse_opening_hours,
+)
+
+BUNDLED = ("shanxi-tianjin",)
+"""Scenarios shipped inside the package, loadable by name."""
+
+TOP_LEVEL = ("name", "description", "roads")
+
+
+def bundled_path(name: str) -> Path:
+    """Path of a bundled scenario file."""
+    return Path(str(resources.files("h2lane.scenario") / "data" / f"{name}.yaml"))
+
+
+def load_scenario(spec: str | Path) -> Scenario:
+    """Load a scenario by bundled name, YAML file, or directory holding ``scenario.yaml``."""
+    text = str(spec)
+    if text in BUNDLED:
+        return read_yaml(bundled_path(text), display=text)
+    path = Path(text)
+    if path.is_dir():
+        path = path / "scenario.yaml"
+    if not path.exists():
+        known = ", ".join(BUNDLED)
+        raise ScenarioError(str(spec), f"no such file or bundled scenario (bundled: {known})")
+    return read_yaml(path)
+
+
+def read_yaml(path: Path, display: str | None = None) -> Scenario:
+    """Read and validate a scenario YAML file; sections may point at CSV files."""
+    shown = display or str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(shown, f"is not valid YAML{where}") from None
+    except OSError as exc:
+        raise ScenarioError(shown, f"cannot be read ({exc.strerror})") from None
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(shown, "must be a mapping with 'name' and component sections")
+    unknown = [k for k in raw if k not in TOP_LEVEL and k not in SECTIONS]
+    if unknown:
+        known = ", ".join((*TOP_LEVEL, *SECTIONS))
+        raise ScenarioError(shown, f"unknown key '{unknown[0]}' (known keys: {known})")
+    if not raw.get("name"):
+        raise ScenarioError(shown, "missing required key 'name'")
+    scenario = Scenario(
+        name=str(raw["name"]),
+        description=str(raw.get("description") or ""),
+        roads=str(raw.get("roads") or "north-china"),
+        source=shown,
+    )
+    for section, cls in SECTIONS.items():
+        value = raw.get(section)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            csv_path = (path.parent / value).resolve()
+            records = read_csv_section(csv_path, cls, display=str(path.parent / value))
+        elif isinstance(value, list):
+            records = [
+                parse_record(item, cls, file=shown, section=section, row=i)
+                for i, item in enumerate(value, start=1)
+            ]
+        else:
+            raise ScenarioError(
+                shown, "must be a list of records or a CSV file name", section=section
+            )
+        setattr(scenario, section, records)
+    check_references(scenario)
+    return scenario
+
+
+def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[Any]:
+    """Read one component table from CSV, validating every row."""
+    shown = display or str(path)
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise ScenarioError(shown, f"cannot be read ({exc.strerror})") from None
+    with handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise ScenarioError(shown, "is empty (expected a header row)")
+        header = [h.strip() for h in header]
+        records = []
+        for row_no, values in enumerate(reader, start=2):
+            if not values or all(not v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                raise ScenarioError(
+                    shown,
+                    f"has {len(values)} values but the header has {len(header)} columns",
+                    row=row_no,
+                )
+            item = {k: v for k, v in zip(header, values, strict=True) if v.strip() != ""}
+            records.append(parse_record(item, cls, file=shown, row=row_no))
+    _check_unique(records, cls, shown, None)
+    return records
+
+
+def read_stations_csv(path: str | Path) -> list[Station]:
+    """Read a station table ``id,name,lat,lon[,price,...]`` (other fields default)."""
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError(str(path), "no such file")
+    return read_csv_section(p, Station, display=str(path))
+
+
+def _field_specs(cls: type) -> dict[str, tuple[dataclasses.Field[Any], type]]:
+    hints = get_type_hints(cls)
+    return {f.name: (f, hints[f.name]) for f in dataclasses.fields(cls)}
+
+
+def parse_record(item: Any, cls: type, *, file: str, row: int, section: str | None = None) -> Any:
+    """Convert one raw mapping into a validated component instance."""
+    if not isinstance(item, Mapping):
+        raise ScenarioError(file, "must be a mapping of field: value", section=section, row=row)
+    specs = _field_specs(cls)
+    alias_to_name = {a: n for n, (f, _) in specs.items() for a in f.metadata.get("aliases", ())}
+    values: dict[str, Any] = {}
+    for key, raw_value in item.items():
+        name = alias_to_name.get(str(key), str(key))
+        if name not in specs:
+            known = ", ".join(specs)
+            raise ScenarioError(
+                file,
+                f"unknown field (known fields: {known})",
+                section=section,
+                row=row,
+                field=str(key),
+            )
+        f, kind = specs[name]
+        values[name] = _convert(raw_value, f, kind, file=file, section=section, row=row)
+    for name, (f, _) in specs.items():
+        if name not in values and f.default is dataclasses.MISSING:
+            raise ScenarioError(
+                file, "is required but missing", section=section, row=row, field=name
+            )
+    return cls(**values)
+
+
+def _convert(
+    value: Any, f: dataclasses.Field[Any], kind: type, *, file: str, section: str | None, row: int
+) -> Any:
+    def bad(problem: str) -> ScenarioError:
+        return ScenarioError(file, problem, section=section, row=row, field=f.name)
+
+    meta = f.metadata
+    unit = f" {meta['unit']}" if meta.get("unit") and meta["unit"] != "-" else ""
+    if kind is str:
+        if value is None:
+            raise bad("is empty")
+        out: Any = str(value).strip()
+        if f.name in ("id", "name") and not out:
+            raise bad("is empty")
+        if f.name == "opening_hours":
+            try:
+                parse_opening_hours(out)
+            except ValueError as exc:
+                raise bad(str(exc)) from None
+    elif kind in (float, int):
+        if isinstance(value, bool):
+            raise bad(f"must be a number, not {value}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise bad(f"must be a number{unit}, got '{value}'") from None
+        if not math.isfinite(number):
+            raise bad(f"must be a finite number, got '{value}'")
+        if kind is int:
+            if number != int(number):
+                raise bad(f"must be a whole number, got '{value}'")
+            out = int(number)
+        else:
+            out = number
+        lo, hi = meta.get("minimum"), meta.get("maximum")
+        if lo is not None:
+            if meta.get("exclusive_minimum") and number <= lo:
+                raise bad(f"must be greater than {lo:g}{unit}, got {number:g}")
+            if number < lo:
+                raise bad(f"must be at least {lo:g}{unit}, got {number:g}")
+        if hi is not None and number > hi:
+            raise bad(f"must be at most {hi:g}{unit}, got {number:g}")
+    else:  # pragma: no cover - the model only uses str/float/int
+        out = value
+    choices = meta.get("choices")
+    if choices is not None and out not in choices:
+        listed = ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in choices)
+        raise bad(f"must be one of {listed}, got '{value}'")
+    return out
+
+
+def _check_unique(records: Iterable[Any], cls: type, file: str, section: str | None) -> None:
+    key = KEY_FIELD[cls]
+    seen: set[str] = set()
+    for i, rec in enumerate(records, start=1):
+        k = getattr(rec, key)
+        folded = k.casefold()
+        if folded in seen:
+            raise ScenarioError(file, f"duplicate {key} '{k}'", section=section, row=i, field=key)
+        seen.add(folded)
+
+
+def check_references(scenario: Scenario) -> None:
+    """Check uniqueness and cross-references between sections."""
+    file = scenario.source or scenario.name
+    for section, cls in SECTIONS.items():
+        _check_unique(getattr(scenario, section), cls, file, section)
+    sites = {s.id for s in scenario.production_sites}
+    types = {t.id for t in scenario.truck_types}
+
+    def ref(section: str, row: int, field: str, value: str, known: set[str], what: str) -> None:
+        if value and value not in known:
+            listed = ", ".join(sorted(known)) or "none defined"
+            raise ScenarioError(
+                file,
+                f"refers to unknown {what} '{value}' (known: {listed})",
+                section=section,
+                row=row,
+                field=field,
+            )
+
+    for i, st in enumerate(scenario.stations, start=1):
+        ref("stations", i, "supplied_by", st.supplied_by, sites, "production site")
+    for i, tr in enumerate(scenario.trailers, start=1):
+        ref("trailers", i, "home_site", tr.home_site, sites, "production site")
+    for i, tk in enumerate(scenario.trucks, start=1):
+        ref("trucks", i, "type", tk.type, types, "truck type")
+        if scenario.place(tk.depot) is None:
+            raise ScenarioError(
+                file,
+                f"refers to unknown place '{tk.depot}'",
+                section="trucks",
+                row=i,
+                field="depot",
+            )
+    for i, od in enumerate(scenario.orders, start=1):
+        for fld in ("origin", "destination"):
+            value = getattr(od, fld)
+            if scenario.place(value) is None and parse_latlon(value) is None:
+                raise ScenarioError(
+                    file,
+                    f"'{value}' is neither a place of the scenario nor 'lat,lon'",
+                    section="orders",
+                    row=i,
+                    field=fld,
+                )
+
+
+def parse_latlon(text: str) -> tuple[float, float] | None:
+    """Parse ``"lat,lon"``; ``None`` if the text is not two numbers in range."""
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        return None
+    return lat, lon
+
+
+def _record_dict(rec: Any) -> dict[str, Any]:
+    return {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
+
+
+def write_yaml(scenario: Scenario, path: str | Path) -> Path:
+    """Write the scenario as one YAML file."""
+    out = Path(path)
+    doc: dict[str, Any] = {k: getattr(scenario, k) for k in TOP_LEVEL}
+    for section in SECTIONS:
+        doc[section] = [_record_dict(r) for r in getattr(scenario, section)]
+    out.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return out
+
+
+def write_csv_dir(scenario: Scenario, directory: str | Path) -> Path:
+    """Write ``scenario.yaml`` plus one CSV per section into ``directory``."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    doc: dict[str, Any] = {k: getattr(scenario, k) for k in TOP_LEVEL}
+    for section, cls in SECTIONS.items():
+        names = [f.name for f in dataclasses.fields(cls)]
+        with (d / f"{section}.csv").open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(names)
+            for rec in getattr(scenario, section):
+                writer.writerow([getattr(rec, n) for n in names])
+        doc[section] = f"{section}.csv"
+    (d / "scenario.yaml").write_text(
+        yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    return d / "scenario.yaml"
+
+
+def to_geojson(scenario: Scenario) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of places, production sites and stations."""
+    features = []
+    for kind, items in (
+        ("place", scenario.places),
+        ("production_site", scenario.production_sites),
+        ("station", scenario.stations),
+    ):
+        for rec in items:
+            props = {k: v for k, v in _record_dict(rec).items() if k not in ("lat", "lon")}
+            props["kind"] = kind
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [rec.lon, rec.lat]},
+                    "properties": props,
+                }
+            )
+    return {"type": "FeatureCollection", "name": scenario.name, "features": features}
+
+
+def place_names(scenario: Scenario) -> list[str]:
+    return [p.name for p in scenario.places]
+
+
+__all__ = [
+    "BUNDLED",
+    "Place",
+    "check_references",
+    "load_scenario",
+    "parse_latlon",
+    "read_csv_section",
+    "read_stations_csv",
+    "read_yaml",
+    "to_geojson",
+    "write_csv_dir",
+    "write_yaml",
+]
