@@ -11,6 +11,7 @@ import numpy as np
 
 from h2lane import OSM_ATTRIBUTION
 from h2lane.errors import InfeasibleTripError, RoadNetworkError
+from h2lane.roads.engines import PathEngine
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
 from h2lane.routing.refuel import Objective, RefuelProblem, RefuelSolution, solve
 from h2lane.scenario.model import Station, TruckType
@@ -169,7 +170,12 @@ def _iso(depart: datetime, hours_after: float) -> str:
     return (depart + timedelta(hours=hours_after)).isoformat(timespec="minutes")
 
 
-def plan_trip(graph: RoadGraph, stations: list[Station], req: TripRequest) -> TripPlan:
+def plan_trip(
+    graph: RoadGraph,
+    stations: list[Station],
+    req: TripRequest,
+    engine: PathEngine | None = None,
+) -> TripPlan:
     """Plan refuelling stops for one truck along ``req.waypoints``.
 
     Raises
@@ -179,6 +185,8 @@ def plan_trip(graph: RoadGraph, stations: list[Station], req: TripRequest) -> Tr
         that is out of range and the nearest stations.
     RoadNetworkError
         When a waypoint or station lies outside the graph's coverage.
+
+    ``engine`` overrides the graph's fast engine (the benchmark passes scipy's).
     """
     if len(req.waypoints) < 2:
         raise InfeasibleTripError("a trip needs an origin and a destination")
@@ -200,7 +208,7 @@ def plan_trip(graph: RoadGraph, stations: list[Station], req: TripRequest) -> Tr
         st_nodes, st_snap = np.zeros(0, dtype=np.int64), np.zeros(0)
     wp_nodes = np.array([w.node for w in req.waypoints], dtype=np.int64)
     all_nodes = np.concatenate([wp_nodes, st_nodes])
-    dist = graph.matrix_km(all_nodes, all_nodes)
+    dist = graph.matrix_km(all_nodes, all_nodes, engine=engine)
     n_wp = len(wp_nodes)
     legs = range(n_wp - 1)
     leg_km = np.array([dist[k, k + 1] for k in legs])
@@ -249,7 +257,7 @@ def plan_trip(graph: RoadGraph, stations: list[Station], req: TripRequest) -> Tr
     if sol is None:
         message, details = diagnose(problem, req, stations)
         raise InfeasibleTripError(message, details)
-    segments, leg_rows = _build_route(graph, req, stations, st_nodes, sol, problem)
+    segments, leg_rows = _build_route(graph, req, stations, st_nodes, sol, problem, engine)
     return TripPlan(
         request=req,
         stations=stations,
@@ -269,6 +277,7 @@ def _build_route(
     st_nodes: np.ndarray,
     sol: RefuelSolution,
     p: RefuelProblem,
+    engine: PathEngine | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Road geometry of every segment and the per-leg summary."""
     segments: list[dict[str, Any]] = []
@@ -279,7 +288,7 @@ def _build_route(
         points.append(req.waypoints[k + 1].node)
         km_total = 0.0
         for a, b in itertools.pairwise(points):
-            km, nodes = graph.path(a, b)
+            km, nodes = graph.path(a, b, engine=engine)
             km_total += km
             segments.append({"leg": k, "km": km, "coordinates": graph.geometry(nodes or [a])})
         stop_h = sum(s.wait_h + s.refuel_h for s in stops_k)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up and run the main job on the bundled scenario. README quickstart, command 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet -c constraints.txt -e .
+.venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --map xiaoyi-tianjin-port.html "$@"
