@@ -1,0 +1,154 @@
+"""Data model of the vehicle routing problem with refuelling (G-VRP, E-VRPTW, E-CVRP).
+
+Nodes keep the order of the instance file: index 0 is the depot, the others follow as the
+file lists them (customers and stations interleaved as in the file). A route is a list of
+node indices that starts and ends with 0 and includes its station visits.
+
+Units are those of the instance (the readers document them): distance in the file's unit,
+time in the file's unit, energy (fuel, hydrogen, battery) in the file's unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+DEPOT, CUSTOMER, STATION = 0, 1, 2
+Objective = Literal["distance", "vehicles-distance", "time", "cost"]
+
+
+@dataclass(slots=True)
+class VRPInstance:
+    """One routing instance with refuelling stations.
+
+    Attributes
+    ----------
+    name
+        Instance name.
+    kinds
+        ``(n,)`` int8: 0 depot (index 0 only), 1 customer, 2 station.
+    labels
+        Node identifiers from the file.
+    x, y
+        Coordinates (longitude/latitude for G-VRP, plane coordinates otherwise).
+    dist
+        ``(n, n)`` travel distances.
+    speed
+        Distance per time unit; travel time = dist / speed.
+    demand, service, ready, due
+        ``(n,)`` load, service time, time window (``due = inf`` when none).
+    tank
+        Usable energy capacity of a vehicle.
+    consumption
+        Energy per distance unit.
+    load_capacity
+        Vehicle payload (``inf`` when unconstrained).
+    max_duration
+        Maximum route duration from leaving to returning to the depot (``inf`` when none).
+    refuel_fixed
+        Time per station visit (e.g. 15 min in G-VRP).
+    refuel_rate
+        Time per unit of energy refuelled (E-VRPTW ``g``).
+    full_refuel
+        Stations always fill the tank (benchmark convention); else partial refuels allowed.
+    depot_refuels
+        Vehicles leave the depot full and may refuel there between trips.
+    start_energy
+        Energy at departure; ``None`` means full.
+    fleet_size
+        Available vehicles; ``None`` = free fleet size.
+    objective
+        ``distance`` or ``vehicles-distance`` (lexicographic).
+    station_capacity
+        ``(n,)`` number of dispensers per station (0 = unlimited) or ``None``.
+    fixed_cost
+        Cost per vehicle used (for ``cost`` objectives).
+    unservable
+        Customers that no feasible route can serve (filled by :func:`find_unservable`).
+    """
+
+    name: str
+    kinds: NDArray[np.int8]
+    labels: list[str]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    dist: NDArray[np.float64]
+    speed: float = 1.0
+    demand: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    service: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    ready: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    due: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    tank: float = float("inf")
+    consumption: float = 1.0
+    load_capacity: float = float("inf")
+    max_duration: float = float("inf")
+    refuel_fixed: float = 0.0
+    refuel_rate: float = 0.0
+    full_refuel: bool = True
+    depot_refuels: bool = True
+    start_energy: float | None = None
+    fleet_size: int | None = None
+    objective: Objective = "distance"
+    station_capacity: NDArray[np.int64] | None = None
+    fixed_cost: float = 0.0
+    distance_unit: str = ""
+    time_unit: str = ""
+    unservable: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.kinds)
+        for name in ("demand", "service", "ready"):
+            if len(getattr(self, name)) == 0:
+                setattr(self, name, np.zeros(n))
+        if len(self.due) == 0:
+            self.due = np.full(n, np.inf)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.kinds)
+
+    @property
+    def customers(self) -> NDArray[np.int64]:
+        return np.flatnonzero(self.kinds == CUSTOMER)
+
+    @property
+    def stations(self) -> NDArray[np.int64]:
+        return np.flatnonzero(self.kinds == STATION)
+
+    @property
+    def travel_time(self) -> NDArray[np.float64]:
+        return self.dist / self.speed
+
+    @property
+    def energy(self) -> NDArray[np.float64]:
+        return self.dist * self.consumption
+
+    @property
+    def initial_energy(self) -> float:
+        return self.tank if self.start_energy is None else self.start_energy
+
+
+@dataclass(slots=True)
+class VRPSolution:
+    """Routes (node indices in file order, depot 0 at both ends) and their totals."""
+
+    routes: list[list[int]]
+    distance: float
+    vehicles: int
+    unservable: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    iterations: int = 0
+    history: list[tuple[float, float]] = field(default_factory=list)
+    """(seconds, best distance) at each improvement: the anytime profile."""
+
+
+def route_distance(inst: VRPInstance, route: list[int]) -> float:
+    """Length of one route."""
+    return float(sum(inst.dist[a, b] for a, b in zip(route[:-1], route[1:], strict=True)))
+
+
+def solution_distance(inst: VRPInstance, routes: list[list[int]]) -> float:
+    return sum(route_distance(inst, r) for r in routes)
