@@ -10,6 +10,7 @@ time in the file's unit, energy (fuel, hydrogen, battery) in the file's unit.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -147,7 +148,7 @@ class VRPSolution:
 
 def route_distance(inst: VRPInstance, route: list[int]) -> float:
     """Length of one route."""
-    return float(sum(inst.dist[a, b] for a, b in zip(route[:-1], route[1:], strict=True)))
+    return float(sum(inst.dist[a, b] for a, b in itertools.pairwise(route)))
 
 
 def solution_distance(inst: VRPInstance, routes: list[list[int]]) -> float:
