@@ -28,7 +28,11 @@ app = typer.Typer(
 scenario_app = typer.Typer(help="Inspect, validate and convert scenarios.", no_args_is_help=True)
 roads_app = typer.Typer(help="The road network: info and shortest routes.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
+vrp_app = typer.Typer(
+    help="Vehicle routing with refuelling stops on benchmark instances.", no_args_is_help=True
+)
 app.add_typer(roads_app, name="roads")
+app.add_typer(vrp_app, name="vrp")
 
 DEFAULT_SCENARIO = "shanxi-tianjin"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
@@ -41,6 +45,12 @@ ScenarioOpt = Annotated[
 class Optimize(StrEnum):
     time = "time"
     cost = "cost"
+
+
+class InstanceFormat(StrEnum):
+    emh = "emh"
+    evrptw = "evrptw"
+    cec = "cec"
 
 
 class RefuelPolicy(StrEnum):
@@ -574,6 +584,76 @@ def roads_route(
             f"{a.name} → {b.name}: [bold]{km:.1f} km[/] by road ({len(nodes)} graph nodes)."
         )
         console.print(f"[dim]Road data {OSM_ATTRIBUTION}.[/]")
+
+
+# ---------------------------------------------------------------------------- vrp
+@vrp_app.command("solve")
+def vrp_solve(
+    instance: Annotated[Path, typer.Argument(help="Instance file.")],
+    fmt: Annotated[
+        InstanceFormat,
+        typer.Option("--format", help="emh (G-VRP), evrptw (Schneider et al.) or cec (CEC-2020)."),
+    ],
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds of search.")] = 10.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (deterministic per seed).")] = 0,
+    max_duration_h: Annotated[
+        float | None,
+        typer.Option(
+            "--max-duration-h", help="emh only: route limit, h (default 10.75, as the BKS)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Solve a G-VRP / E-VRPTW / E-CVRP instance; the answer is verified by the independent checker."""
+    from h2lane.routing.vrp.checker import check_solution
+    from h2lane.routing.vrp.instances import read_instance
+    from h2lane.routing.vrp.solver import solve_vrp
+
+    try:
+        if time_limit <= 0:
+            raise OptionError("--time-limit must be greater than 0")
+        inst = read_instance(instance, fmt.value, max_duration_h=max_duration_h)
+        sol = solve_vrp(inst, time_limit=time_limit, seed=seed, progress=not as_json)
+    except H2laneError as exc:
+        fail(exc, as_json=as_json)
+    report = check_solution(inst, sol.routes)
+    out = {
+        "instance": inst.name,
+        "format": fmt.value,
+        "routes": sol.routes,
+        "cost": round(sol.distance, 6),
+        "vehicles": sol.vehicles,
+        "unservable": sol.unservable,
+        "objective": inst.objective,
+        "checker": {
+            "ok": report.ok,
+            "distance": round(report.distance, 6),
+            "violations": [v.message for v in report.violations],
+        },
+        "seconds": round(sol.seconds, 3),
+        "iterations": sol.iterations,
+        "seed": seed,
+    }
+    if as_json:
+        print_json(out)
+    else:
+        table = Table(title=f"{inst.name}: {sol.vehicles} vehicles, cost {sol.distance:.2f}")
+        table.add_column("route")
+        table.add_column("nodes (file order; stations marked *)")
+        table.add_column("length", justify="right")
+        for i, r in enumerate(sol.routes, start=1):
+            shown = " ".join(f"{n}*" if inst.kinds[n] == 2 else str(n) for n in r)
+            length = sum(float(inst.dist[a, b]) for a, b in zip(r[:-1], r[1:], strict=True))
+            table.add_row(str(i), shown, f"{length:.2f}")
+        console.print(table)
+        if sol.unservable:
+            console.print(f"unservable customers (left out): {sol.unservable}")
+        verdict = "[green]feasible[/]" if report.ok else "[red]INFEASIBLE[/]"
+        console.print(f"checker: {verdict}; {sol.iterations} iterations in {sol.seconds:.1f} s")
+        for v in report.violations:
+            console.print(f"  - {v.message}")
+    if not report.ok:
+        raise SystemExit(4)
 
 
 if __name__ == "__main__":  # pragma: no cover

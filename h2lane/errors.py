@@ -86,3 +86,13 @@ class InfeasibleTripError(H2laneError):
 
 class OptionError(H2laneError):
     """A command-line option has a value that cannot be used."""
+
+
+class InfeasiblePlanError(H2laneError):
+    """A fleet plan cannot serve every order or customer; the message says which and why."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}

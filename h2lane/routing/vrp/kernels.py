@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-MAX_OPTIONS = 4
+MAX_OPTIONS = 16
 MAX_LABELS = 8
 EPS = 1e-7
 INF = np.inf

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from h2lane.errors import InfeasiblePlanError
 from h2lane.routing.vrp import kernels as K
 from h2lane.routing.vrp.model import CUSTOMER, VRPInstance, VRPSolution
 
@@ -173,7 +174,8 @@ def solve_vrp(
     """Solve ``inst`` within ``time_limit`` seconds; deterministic for a seed and iteration cap.
 
     Customers in ``inst.unservable`` (see :func:`h2lane.routing.vrp.instances.find_unservable`)
-    are left out and reported. Raises ``ValueError`` if a servable customer fits in no route.
+    are left out and reported. Raises :class:`~h2lane.errors.InfeasiblePlanError` if a
+    servable customer fits in no route.
     """
     params = params or SearchParams()
     t_begin = time.perf_counter()
@@ -343,9 +345,15 @@ def _insert(data: _Data, state: _State, c: int, rng: np.random.Generator, blink:
     if best_ri < 0:
         cost_new = data.cost([c])
         if not math.isfinite(cost_new):
-            raise ValueError(f"customer {c} fits in no route (not marked unservable)")
+            raise InfeasiblePlanError(
+                f"customer {inst.labels[c]} (node {c}) fits in no route of its own: it is out of "
+                "range, time window or duration even with station stops"
+            )
         if inst.fleet_size is not None and state.vehicles >= inst.fleet_size:
-            raise ValueError(f"customer {c} needs a vehicle beyond the fleet of {inst.fleet_size}")
+            raise InfeasiblePlanError(
+                f"customer {inst.labels[c]} (node {c}) needs a vehicle beyond the fleet of "
+                f"{inst.fleet_size}"
+            )
         state.routes.append([c])
         state.costs.append(cost_new)
         return

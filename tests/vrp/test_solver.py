@@ -1,0 +1,159 @@
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from h2lane.cli import app
+from h2lane.routing.vrp.checker import check_solution
+from h2lane.routing.vrp.instances import find_unservable, read_instance
+from h2lane.routing.vrp.model import VRPInstance
+from h2lane.routing.vrp.solver import solve_vrp
+
+DATA = Path(__file__).parent.parent / "data" / "vrp"
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("AS1_20c3sU1.txt", "emh"), ("c101C5.txt", "evrptw"), ("E-n22-k4.evrp", "cec")],
+)
+def test_solutions_pass_the_checker(name, fmt):
+    inst = read_instance(DATA / name, fmt)
+    sol = solve_vrp(inst, time_limit=60, seed=3, max_iterations=300)
+    report = check_solution(inst, sol.routes)
+    assert report.ok, report.violations
+    assert report.distance == pytest.approx(sol.distance, rel=1e-9)
+    assert all(r[0] == 0 and r[-1] == 0 for r in sol.routes)
+
+
+def test_deterministic_for_a_seed():
+    inst = read_instance(DATA / "AS1_20c3sU1.txt", "emh")
+    a = solve_vrp(inst, time_limit=60, seed=5, max_iterations=200)
+    b = solve_vrp(inst, time_limit=60, seed=5, max_iterations=200)
+    assert a.routes == b.routes and a.distance == b.distance
+
+
+def _tiny(seed: int, n_cust: int, windows: bool) -> VRPInstance:
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(0, 100, size=(1 + n_cust + 2, 2))
+    kinds = np.array([0] + [1] * n_cust + [2, 2], dtype=np.int8)
+    dist = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    far = dist[0, 1 : 1 + n_cust].max()
+    ready = np.zeros(len(kinds))
+    due = np.full(len(kinds), np.inf)
+    if windows:
+        ready[1 : 1 + n_cust] = rng.uniform(0, 150, n_cust)
+        due[1 : 1 + n_cust] = ready[1 : 1 + n_cust] + rng.uniform(40, 120, n_cust)
+        due[0] = 600.0
+    inst = VRPInstance(
+        name=f"tiny{seed}",
+        kinds=kinds,
+        labels=[str(i) for i in range(len(kinds))],
+        x=pts[:, 0],
+        y=pts[:, 1],
+        dist=dist,
+        speed=1.0,
+        demand=np.r_[0, rng.integers(1, 4, n_cust), 0, 0].astype(float),
+        service=np.r_[0, np.full(n_cust, 5.0), 0, 0],
+        ready=ready,
+        due=due,
+        tank=float(far * rng.uniform(1.05, 1.8)),
+        consumption=1.0,
+        load_capacity=6.0,
+        refuel_fixed=2.0,
+        refuel_rate=0.3 if windows else 0.0,
+        objective="vehicles-distance" if windows else "distance",
+    )
+    find_unservable(inst)
+    return inst
+
+
+def _best_route(inst: VRPInstance, subset: tuple[int, ...], max_st: int) -> float:
+    stations = [int(s) for s in inst.stations]
+    fillers = [()] + [(s,) for s in stations]
+    if max_st >= 2:
+        fillers += [p for p in itertools.permutations(stations, 2)]
+    best = math.inf
+    for perm in itertools.permutations(subset):
+        stops = [0, *perm, 0]
+        for choice in itertools.product(fillers, repeat=len(stops) - 1):
+            route = [0]
+            for k, c in enumerate(choice):
+                route.extend(c)
+                route.append(stops[k + 1])
+            rep = check_solution(inst, [route])
+            if all(v.kind == "unserved" for v in rep.violations):
+                best = min(best, rep.distance)
+    return best
+
+
+def _exhaustive(inst: VRPInstance, max_st: int) -> tuple[int, float]:
+    custs = [int(c) for c in inst.customers if int(c) not in inst.unservable]
+    cost = {}
+    for k in range(1, len(custs) + 1):
+        for sub in itertools.combinations(custs, k):
+            cost[sub] = _best_route(inst, sub, max_st)
+
+    def partitions(items):
+        if not items:
+            yield []
+            return
+        first, rest = items[0], items[1:]
+        for k in range(len(rest) + 1):
+            for others in itertools.combinations(rest, k):
+                block = tuple(sorted((first, *others)))
+                remaining = [x for x in rest if x not in others]
+                for p in partitions(remaining):
+                    yield [block, *p]
+
+    best = (math.inf, math.inf)
+    for p in partitions(custs):
+        total = sum(cost[b] for b in p)
+        if math.isfinite(total):
+            key = (len(p), total) if inst.objective == "vehicles-distance" else (0, total)
+            best = min(best, key)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tiny_instances_match_exhaustive_enumeration(seed):
+    inst = _tiny(seed, n_cust=4 if seed % 2 else 3, windows=seed >= 3)
+    max_st = 1 if len(inst.customers) == 4 else 2
+    vehicles, distance = _exhaustive(inst, max_st)
+    sol = solve_vrp(inst, time_limit=60, seed=seed, max_iterations=400)
+    assert check_solution(inst, sol.routes).ok
+    if inst.objective == "vehicles-distance":
+        assert sol.vehicles == vehicles
+    # the enumeration caps station stops per arc, so the solver may only be better or equal
+    assert sol.distance <= distance + 1e-6
+    assert sol.distance == pytest.approx(distance, rel=1e-9) or max_st == 1
+
+
+def test_cli_vrp_solve_json_and_bad_file(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(
+        app,
+        [
+            "vrp",
+            "solve",
+            str(DATA / "c101C5.txt"),
+            "--format",
+            "evrptw",
+            "--time-limit",
+            "1",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    import json
+
+    out = json.loads(res.output)
+    assert out["checker"]["ok"] and out["vehicles"] == 2 and out["routes"][0][0] == 0
+    bad = tmp_path / "bad.txt"
+    bad.write_text(
+        "StringID Type x y demand ReadyTime DueDate ServiceTime\nD0 d 40 fifty 0 0 1236 0\n"
+    )
+    res = runner.invoke(app, ["vrp", "solve", str(bad), "--format", "evrptw"])
+    assert res.exit_code == 2 and "Traceback" not in res.output and "bad.txt" in res.output
