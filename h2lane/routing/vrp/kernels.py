@@ -332,6 +332,34 @@ def best_insertion(
         a = route[pos - 1] if pos > 0 else 0
         b = route[pos] if pos < m else 0
         deltas[pos] = dist[a, u] + dist[u, b] - dist[a, b]
+    # time-window screen on the station-free schedule: stations only add time, so a position
+    # whose station-free schedule misses a window cannot be feasible
+    earliest = np.empty(m + 1)  # departure from the point before position pos
+    t = ready[0]
+    earliest[0] = t
+    prev = 0
+    for q in range(m):
+        c = route[q]
+        t = max(t + ttime[prev, c], ready[c]) + service[c]
+        earliest[q + 1] = t
+        prev = c
+    latest = np.empty(m + 1)  # latest service start at route[q] (index m: the depot)
+    latest[m] = min(due[0], ready[0] + max_duration)
+    nxt = 0
+    for q in range(m - 1, -1, -1):
+        c = route[q]
+        latest[q] = min(due[c], latest[q + 1] - service[c] - ttime[c, nxt])
+        nxt = c
+    for pos in range(m + 1):
+        a = route[pos - 1] if pos > 0 else 0
+        b = route[pos] if pos < m else 0
+        arr_u = earliest[pos] + ttime[a, u]
+        if arr_u > due[u] + EPS:
+            deltas[pos] = INF
+            continue
+        arr_b = max(arr_u, ready[u]) + service[u] + ttime[u, b]
+        if arr_b > latest[pos] + EPS:
+            deltas[pos] = INF
     order = np.argsort(deltas)
     seq = np.empty(m + 1, dtype=np.int64)
     choices = np.empty(m + 2, dtype=np.int64)
@@ -339,6 +367,8 @@ def best_insertion(
     best_inc = bound
     for r in range(m + 1):
         pos = order[r]
+        if deltas[pos] == INF:
+            break
         lb = direct_old + deltas[pos] - cost_old
         if lb >= best_inc - 1e-12:
             break
