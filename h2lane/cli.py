@@ -586,6 +586,195 @@ def roads_route(
         console.print(f"[dim]Road data {OSM_ATTRIBUTION}.[/]")
 
 
+# ---------------------------------------------------------------------------- dispatch
+@app.command()
+def dispatch(
+    scenario: ScenarioOpt = DEFAULT_SCENARIO,
+    optimize: Annotated[
+        Optimize, typer.Option("--optimize", help="Minimise truck-hours or hydrogen cost.")
+    ] = Optimize.time,
+    reserve_kg: Annotated[
+        float, typer.Option("--reserve-kg", help="Minimum hydrogen on arrival anywhere, kg.")
+    ] = params.DEFAULT_RESERVE_KG.value,
+    stations: Annotated[
+        Path | None,
+        typer.Option(
+            "--stations", help="CSV id,name,lat,lon[,price] replacing the scenario's stations."
+        ),
+    ] = None,
+    depart: Annotated[
+        str | None,
+        typer.Option(
+            "--depart", help="Departure for orders without a ready time (default 08:00 today)."
+        ),
+    ] = None,
+    map_file: Annotated[
+        Path | None, typer.Option("--map", help="Write an offline HTML map of every truck's route.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Assign a scenario's freight orders to its trucks, with exact refuelling stops per truck."""
+    from rich.progress import Progress
+
+    from h2lane.routing.dispatch import plan_dispatch
+
+    try:
+        scen = scenario_io.load_scenario(scenario)
+        station_list = (
+            scenario_io.read_stations_csv(stations) if stations is not None else scen.stations
+        )
+        graph = _load_graph(scen.roads, quiet=as_json)
+        with Progress(console=err_console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("dispatching orders", total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            plan = plan_dispatch(
+                scen,
+                graph,
+                stations=station_list,
+                objective=optimize.value,
+                reserve_kg=reserve_kg,
+                default_depart=_parse_depart(depart),
+                progress=tick,
+            )
+        result = plan.to_dict()
+        if map_file is not None:
+            _write_dispatch_map(map_file, result, graph, station_list)
+            result["map"] = str(map_file)
+    except H2laneError as exc:
+        fail(exc, as_json=as_json)
+    if as_json:
+        print_json(result)
+    else:
+        _print_dispatch(result)
+        if map_file is not None:
+            console.print(f"Map written to [bold]{map_file}[/] (road data {OSM_ATTRIBUTION}).")
+    if result["unassigned"]:
+        raise SystemExit(3)
+
+
+def _print_dispatch(d: dict[str, Any]) -> None:
+    t = d["totals"]
+    console.print(
+        f"[bold]Dispatch of scenario {d['scenario']}[/] ({d['objective']}): {t['orders_served']} orders "
+        f"on {t['trucks_used']} trucks, {t['distance_km']:.0f} km, {t['duration_h']:.1f} truck-hours, "
+        f"{t['h2_kg']:.0f} kg H2, {t['cost']:.0f} CNY."
+    )
+    table = Table(title="Trucks", title_justify="left")
+    for col in ("truck", "orders", "depart", "finish", "km", "H2 kg", "stops", "CNY"):
+        table.add_column(col)
+    for r in d["routes"]:
+        table.add_row(
+            r["truck_id"],
+            ", ".join(r["orders"]),
+            r["depart"].replace("T", " "),
+            r["finish"].replace("T", " "),
+            f"{r['distance_km']:.0f}",
+            f"{r['h2_kg']:.1f}",
+            ", ".join(s["station_id"] for s in r["stops"]) or "-",
+            f"{r['cost']:.0f}",
+        )
+    console.print(table)
+    sched = Table(title="Deliveries", title_justify="left")
+    for col in ("order", "truck", "pick-up", "delivery", "due", "on time"):
+        sched.add_column(col)
+    for r in d["routes"]:
+        pick = {e["order_id"]: e for e in r["schedule"] if e["event"] == "pickup"}
+        for e in r["schedule"]:
+            if e["event"] != "delivery":
+                continue
+            sched.add_row(
+                e["order_id"],
+                r["truck_id"],
+                pick[e["order_id"]]["time"].replace("T", " "),
+                e["time"].replace("T", " "),
+                e.get("due", "-").replace("T", " "),
+                {True: "yes", False: "NO"}.get(e.get("on_time"), "-"),
+            )
+    console.print(sched)
+    for u in d["unassigned"]:
+        console.print(f"[red]not served[/] {u['order_id']}: {u['reason']}")
+    console.print(f"[dim]Road data {OSM_ATTRIBUTION}.[/]")
+
+
+def _write_dispatch_map(path: Path, d: dict[str, Any], graph: Any, station_list: list) -> None:
+    from h2lane.maps import COLORS, MapLayer, Marker, render_html
+
+    layers = []
+    for i, r in enumerate(d["routes"]):
+        coords = r["geometry"]["features"][0]["geometry"]["coordinates"]
+        pts = [(w["lat"], w["lon"], w["name"], "waypoint") for w in r["waypoints"]]
+        pts += [
+            (s["lat"], s["lon"], f"{r['truck_id']}: {s['name']} +{s['refuel_kg']:.1f} kg", "stop")
+            for s in r["stops"]
+        ]
+        layers.append(
+            MapLayer(
+                f"{r['truck_id']} ({', '.join(r['orders'])})", coords, COLORS[i % len(COLORS)], pts
+            )
+        )
+    t = d["totals"]
+    render_html(
+        path,
+        f"h2lane dispatch: {d['scenario']}",
+        layers,
+        graph=graph,
+        markers=[Marker(s.lat, s.lon, f"{s.name} ({s.price:g} yuan/kg)") for s in station_list],
+        summary=[
+            ("Orders", f"{t['orders_served']} served, {t['orders_unassigned']} not served"),
+            ("Trucks", str(t["trucks_used"])),
+            ("Distance", f"{t['distance_km']:.0f} km"),
+            ("Hydrogen", f"{t['h2_kg']:.0f} kg, {t['cost']:.0f} CNY"),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------- emissions
+def _road_distance_oracle():
+    """Shortest road distance between places of the bundled scenario or 'lat,lon' points."""
+    from h2lane.roads.graph import RoadGraph
+
+    scen = scenario_io.load_scenario(DEFAULT_SCENARIO)
+    graph = RoadGraph.load(scen.roads)
+    cache: dict[tuple[str, str], float | None] = {}
+
+    def locate(text: str) -> tuple[float, float] | None:
+        place = scen.place(text)
+        if place is not None:
+            return place.lat, place.lon
+        return scenario_io.parse_latlon(text)
+
+    def oracle(origin: str, destination: str) -> float | None:
+        key = (origin, destination)
+        if key not in cache:
+            a, b = locate(origin), locate(destination)
+            if a is None or b is None:
+                cache[key] = None
+            else:
+                try:
+                    na, nb = graph.snap(*a).node, graph.snap(*b).node
+                except H2laneError:
+                    cache[key] = None
+                else:
+                    km = graph.engine.distance_km(na, nb)
+                    cache[key] = km if km != float("inf") else None
+        return cache[key]
+
+    return oracle
+
+
+def _register_emissions() -> None:
+    from h2lane.emissions.cli import emissions, register_distance_oracle
+
+    register_distance_oracle(_road_distance_oracle)
+    app.command("emissions")(emissions)
+
+
+_register_emissions()
+
+
 # ---------------------------------------------------------------------------- vrp
 @vrp_app.command("solve")
 def vrp_solve(

@@ -1,0 +1,152 @@
+"""``h2lane emissions`` through Typer's test runner on a local app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from h2lane.emissions import cli as ecli
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "emissions"
+runner = CliRunner()
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("emissions")(ecli.emissions)
+
+    @app.command("noop")
+    def noop() -> None:  # a second command so that Typer keeps subcommand names
+        """Nothing."""
+
+    return app
+
+
+def _run(app, *args):
+    return runner.invoke(app, ["emissions", *map(str, args)])
+
+
+def test_json_contract(app):
+    res = _run(app, "--ledger", DATA / "ledger_small.csv", "--toc-by", "truck", "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["kind"] == "h2lane.emissions"
+    for toc in doc["tocs"]:
+        assert {"wtw_kg", "ttw_kg", "wtt_kg", "tkm", "intensity_g_per_tkm"} <= set(toc)
+        assert toc["wtw_kg"] == pytest.approx(toc["wtt_kg"] + toc["ttw_kg"])
+    for s in doc["shipments"]:
+        assert {
+            "shipment_id",
+            "wtw_kg",
+            "ttw_kg",
+            "wtt_kg",
+            "tkm",
+            "diesel_baseline_wtw_kg",
+            "avoided_kg",
+            "sfd_source",
+        } <= set(s)
+    parts = doc["factors"]["hydrogen"][0]["parts"]
+    assert [p["part"] for p in parts] == [
+        "production",
+        "purification_compression",
+        "delivery",
+        "station",
+    ]
+    assert all(i["status"] in {"V", "K", "D"} for p in parts for i in p["inputs"])
+
+
+def test_plan_input_and_all_outputs(app, tmp_path):
+    res = _run(
+        app,
+        "--plan",
+        DATA / "dispatch_plan.json",
+        "--h2-pathway",
+        "grid-electrolysis@hebei-2022",
+        "--diesel-l-per-100km",
+        "40",
+        "--report",
+        tmp_path / "r.html",
+        "--csv",
+        tmp_path / "s.csv",
+        "--ileap",
+        tmp_path / "ileap",
+    )
+    assert res.exit_code == 0, res.output
+    assert "Transport operation categories" in res.stdout
+    for f in ("r.html", "s.csv", "ileap/tocs.json", "ileap/shipment-footprints.json"):
+        assert (tmp_path / f).exists(), f
+
+
+def test_list_pathways(app):
+    res = _run(app, "--list-pathways", "--json")
+    assert res.exit_code == 0
+    doc = json.loads(res.stdout)
+    names = [p["pathway"] for p in doc["pathways"]]
+    assert names == ["cog-psa", "grid-electrolysis", "wind-pv-electrolysis"]
+    assert doc["grids"]["north-china-2023"]["value"] == 0.6361
+    res = _run(app, "--list-pathways", "--grid", "shanxi-2022")
+    assert res.exit_code == 0 and "cog-psa@shanxi-2022" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        ((), "give exactly one of --ledger"),
+        (("--ledger", DATA / "ledger_small.csv", "--toc-by", "week"), "--toc-by must be one of"),
+        (
+            ("--ledger", DATA / "ledger_small.csv", "--h2-pathway", "smr"),
+            "unknown hydrogen pathway",
+        ),
+        (("--ledger", DATA / "missing.csv"), "file not found"),
+        (("--plan", DATA / "ledger_small.csv"), "not valid JSON"),
+        (("--ledger", DATA / "ledger_hubs_pathways.csv"), "unknown hub 'tianjin-port'"),
+    ],
+)
+def test_errors_are_one_sentence(app, args, expect):
+    res = _run(app, *args)
+    assert res.exit_code == 2
+    assert expect in res.output
+    assert "Traceback" not in res.output
+    res = _run(app, *args, "--json")
+    doc = json.loads(res.stdout)
+    assert expect in doc["message"] and doc["error"]
+
+
+def test_bad_row_via_cli(app, tmp_path):
+    p = tmp_path / "l.csv"
+    p.write_text(
+        "shipment_id,date,truck_id,tonnes,distance_km,h2_kg\n"
+        "S1,2026-01-01,T1,10,100,9\nS2,2026-01-01,T1,10,100,nine\n",
+        encoding="utf-8",
+    )
+    res = _run(app, "--ledger", p, "--json")
+    assert res.exit_code == 2
+    msg = json.loads(res.stdout)["message"]
+    assert msg == f"{p}, row 2, field 'h2_kg': must be a number (got 'nine')."
+
+
+def test_distance_oracle_hook(app):
+    asked = []
+
+    def provider():
+        def oracle(o: str, d: str) -> float | None:
+            asked.append((o, d))
+            return 640.0
+
+        return oracle
+
+    ecli.register_distance_oracle(provider)
+    try:
+        res = _run(app, "--plan", DATA / "trip_plan.json", "--json")
+    finally:
+        ecli.register_distance_oracle(None)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    loaded = next(s for s in doc["shipments"] if not s["empty_running"])
+    assert loaded["sfd_source"] == "road_network" and loaded["sfd_km"] == 640.0
+    assert asked == [("Xiaoyi", "Tianjin Port")]
