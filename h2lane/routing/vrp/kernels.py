@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 MAX_OPTIONS = 16
+"""Station paths kept per pair of points; fewer on large instances (memory n² × options)."""
 MAX_LABELS = 8
 EPS = 1e-7
 INF = np.inf
@@ -51,22 +52,32 @@ def station_graph(energy, stations, tank):
 
 @njit(cache=True)
 def build_options(
-    points, stations, dist, ttime, energy, tank, refuel_fixed, refuel_rate, ss_energy, ss_nhops
+    points,
+    stations,
+    dist,
+    ttime,
+    energy,
+    tank,
+    refuel_fixed,
+    refuel_rate,
+    ss_energy,
+    ss_nhops,
+    max_options,
 ):
     """Non-dominated station paths for every ordered pair of points.
 
-    Returns arrays of shape (n, n, MAX_OPTIONS): first station, last station, distance,
+    Returns arrays of shape (n, n, max_options): first station, last station, distance,
     energy needed to reach the first station, energy left on arrival, and the time spent
     excluding the level-dependent recharge at the first station; plus the option count.
     """
     n = dist.shape[0]
     k = len(stations)
-    o_s1 = np.full((n, n, MAX_OPTIONS), -1, dtype=np.int64)
-    o_s2 = np.full((n, n, MAX_OPTIONS), -1, dtype=np.int64)
-    o_dist = np.full((n, n, MAX_OPTIONS), INF)
-    o_eout = np.zeros((n, n, MAX_OPTIONS))
-    o_eleft = np.zeros((n, n, MAX_OPTIONS))
-    o_time = np.zeros((n, n, MAX_OPTIONS))
+    o_s1 = np.full((n, n, max_options), -1, dtype=np.int64)
+    o_s2 = np.full((n, n, max_options), -1, dtype=np.int64)
+    o_dist = np.full((n, n, max_options), INF)
+    o_eout = np.zeros((n, n, max_options))
+    o_eleft = np.zeros((n, n, max_options))
+    o_time = np.zeros((n, n, max_options))
     o_count = np.zeros((n, n), dtype=np.int64)
     ratio = 1.0  # distance per energy along station paths (same consumption everywhere)
     cons = 0.0
@@ -86,7 +97,6 @@ def build_options(
     cand_t = np.empty(k * k)
     cand_s1 = np.empty(k * k, dtype=np.int64)
     cand_s2 = np.empty(k * k, dtype=np.int64)
-    keep = np.empty(k * k, dtype=np.bool_)
     speed = 0.0
     for a in range(n):
         for b in range(n):
@@ -129,47 +139,32 @@ def build_options(
                     cand_s1[m] = stations[x]
                     cand_s2[m] = stations[y]
                     m += 1
-            # Pareto filter: distance, eout (low), eleft (high), time (low)
-            for p in range(m):
-                keep[p] = True
-            for p in range(m):
-                if not keep[p]:
-                    continue
-                for q in range(m):
-                    if p == q or not keep[q]:
-                        continue
-                    if (
-                        cand_d[q] <= cand_d[p] + 1e-12
-                        and cand_eo[q] <= cand_eo[p] + 1e-12
-                        and cand_el[q] >= cand_el[p] - 1e-12
-                        and cand_t[q] <= cand_t[p] + 1e-12
-                        and (
-                            cand_d[q] < cand_d[p] - 1e-12
-                            or cand_eo[q] < cand_eo[p] - 1e-12
-                            or cand_el[q] > cand_el[p] + 1e-12
-                            or cand_t[q] < cand_t[p] - 1e-12
-                            or q < p
-                        )
-                    ):
-                        keep[p] = False
-                        break
-            # keep the MAX_OPTIONS shortest survivors
+            # Pareto sweep in order of distance: a candidate survives unless an earlier
+            # (shorter) survivor needs no more energy, leaves no less and takes no longer
+            order = np.argsort(cand_d[:m], kind="mergesort")
             c = 0
-            while c < MAX_OPTIONS:
-                best = -1
-                for p in range(m):
-                    if keep[p] and (best < 0 or cand_d[p] < cand_d[best]):
-                        best = p
-                if best < 0:
-                    break
-                keep[best] = False
-                o_s1[i, j, c] = cand_s1[best]
-                o_s2[i, j, c] = cand_s2[best]
-                o_dist[i, j, c] = cand_d[best]
-                o_eout[i, j, c] = cand_eo[best]
-                o_eleft[i, j, c] = cand_el[best]
-                o_time[i, j, c] = cand_t[best]
+            for r in range(m):
+                p = order[r]
+                dominated = False
+                for q in range(c):
+                    if (
+                        o_eout[i, j, q] <= cand_eo[p] + 1e-12
+                        and o_eleft[i, j, q] >= cand_el[p] - 1e-12
+                        and o_time[i, j, q] <= cand_t[p] + 1e-12
+                    ):
+                        dominated = True
+                        break
+                if dominated:
+                    continue
+                o_s1[i, j, c] = cand_s1[p]
+                o_s2[i, j, c] = cand_s2[p]
+                o_dist[i, j, c] = cand_d[p]
+                o_eout[i, j, c] = cand_eo[p]
+                o_eleft[i, j, c] = cand_el[p]
+                o_time[i, j, c] = cand_t[p]
                 c += 1
+                if c == max_options:
+                    break
             o_count[i, j] = c
     return o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_count
 
@@ -211,12 +206,13 @@ def evaluate(
     # parent tracking for reconstruction
     par = np.full((m + 1, MAX_LABELS), -1, dtype=np.int64)
     opt = np.full((m + 1, MAX_LABELS), -1, dtype=np.int64)
-    new_d = np.empty(MAX_LABELS * (MAX_OPTIONS + 1))
-    new_e = np.empty(MAX_LABELS * (MAX_OPTIONS + 1))
-    new_t = np.empty(MAX_LABELS * (MAX_OPTIONS + 1))
-    new_p = np.empty(MAX_LABELS * (MAX_OPTIONS + 1), dtype=np.int64)
-    new_o = np.empty(MAX_LABELS * (MAX_OPTIONS + 1), dtype=np.int64)
-    keep = np.empty(MAX_LABELS * (MAX_OPTIONS + 1), dtype=np.bool_)
+    width = MAX_LABELS * (o_dist.shape[2] + 1)
+    new_d = np.empty(width)
+    new_e = np.empty(width)
+    new_t = np.empty(width)
+    new_p = np.empty(width, dtype=np.int64)
+    new_o = np.empty(width, dtype=np.int64)
+    keep = np.empty(width, dtype=np.bool_)
     prev = 0
     for step in range(m + 1):
         cur = seq[step] if step < m else 0

@@ -83,6 +83,7 @@ class _Data:
             self.refuel_rate,
             ss,
             nhops,
+            _max_options(len(points), len(stations)),
         )
         self.tank_eval = tank
 
@@ -141,6 +142,14 @@ class _Data:
             a = int(self.ss_next[a, b])
             path.append(int(self.stations[a]))
         return path
+
+
+def _max_options(n_points: int, n_stations: int) -> int:
+    """Options per pair: all useful ones on benchmark sizes, capped to ~200 MB of arrays."""
+    if n_stations == 0:
+        return 1
+    budget = 200e6 / (48.0 * n_points * n_points)
+    return int(max(2, min(K.MAX_OPTIONS, budget)))
 
 
 class _State:
