@@ -105,6 +105,22 @@ def build_options(
                 break
         if speed > 0:
             break
+    # candidate first/last stations: the `near` closest to each point (all on small sets)
+    near = k if k <= 24 else 12
+    first = np.empty((n, near), dtype=np.int64)
+    last = np.empty((n, near), dtype=np.int64)
+    st_e_out = np.empty(k)
+    st_e_in = np.empty(k)
+    for pp in range(len(points)):
+        p_ = points[pp]
+        for x in range(k):
+            st_e_out[x] = energy[p_, stations[x]]
+            st_e_in[x] = energy[stations[x], p_]
+        o1 = np.argsort(st_e_out)
+        o2 = np.argsort(st_e_in)
+        for r in range(near):
+            first[p_, r] = o1[r]
+            last[p_, r] = o2[r]
     for ii in range(len(points)):
         i = points[ii]
         for jj in range(len(points)):
@@ -112,11 +128,13 @@ def build_options(
             if i == j:
                 continue
             m = 0
-            for x in range(k):
+            for xr in range(near):
+                x = first[i, xr]
                 e1 = energy[i, stations[x]]
                 if e1 > tank + EPS:
                     continue
-                for y in range(k):
+                for yr in range(near):
+                    y = last[j, yr]
                     e2 = energy[stations[y], j]
                     if e2 > tank + EPS:
                         continue

@@ -10,6 +10,7 @@ routes. Deterministic for a seed; anytime (best solution kept), time-limited.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -204,12 +205,20 @@ def solve_vrp(
     if n:
         sub = inst.dist[np.ix_(cust_arr, cust_arr)]
         order = np.argsort(sub, axis=1)
+        width = min(n, 100)
         for i, c in enumerate(customers):
-            neigh[c] = [int(cust_arr[j]) for j in order[i] if cust_arr[j] != c]
+            neigh[c] = [int(cust_arr[j]) for j in order[i, : width + 1] if cust_arr[j] != c]
 
     state = _State([], [])
-    for c in sorted(customers, key=lambda c: -inst.dist[0, c]):
-        _insert(data, state, c, rng, 0.0)
+    _recreate(
+        data,
+        state,
+        sorted(customers, key=lambda c: -inst.dist[0, c]),
+        rng,
+        dataclasses.replace(params, blink_rate=0.0),
+        neigh,
+        order_key=2,
+    )
     best = state.copy()
     best_obj = objective(best)
     current_obj = best_obj
@@ -233,7 +242,7 @@ def solve_vrp(
             temp = t0 * (t1 / t0) ** frac
             cand = state.copy()
             removed = _ruin(data, cand, customers, neigh, rng, params, fleet_first)
-            _recreate(data, cand, removed, rng, params)
+            _recreate(data, cand, removed, rng, params, neigh)
             obj = objective(cand)
             if obj < current_obj - temp * math.log(rng.random() + 1e-300):
                 state, current_obj = cand, obj
@@ -308,10 +317,20 @@ def _ruin(
 
 
 def _recreate(
-    data: _Data, state: _State, removed: list[int], rng: np.random.Generator, params: SearchParams
+    data: _Data,
+    state: _State,
+    removed: list[int],
+    rng: np.random.Generator,
+    params: SearchParams,
+    neigh: dict[int, list[int]],
+    order_key: int | None = None,
 ) -> None:
-    """Greedy insertion with blinks, customers sorted by a random criterion."""
-    key = int(rng.integers(4))
+    """Greedy insertion with blinks, customers sorted by a random criterion.
+
+    Each customer is tried in the routes of its ``params.neighbours`` nearest customers
+    (granular neighbourhood; all routes while fewer are known) and in a new route.
+    """
+    key = int(rng.integers(4)) if order_key is None else order_key
     inst = data.inst
     if key == 0:
         rng.shuffle(removed)
@@ -321,19 +340,35 @@ def _recreate(
         removed.sort(key=lambda c: -inst.dist[0, c])
     else:
         removed.sort(key=lambda c: inst.dist[0, c])
+    route_of = {c: ri for ri, r in enumerate(state.routes) for c in r}
     for c in removed:
-        _insert(data, state, c, rng, params.blink_rate)
+        cands: set[int] = set()
+        for nb in neigh.get(c, [])[: params.neighbours]:
+            ri = route_of.get(nb)
+            if ri is not None:
+                cands.add(ri)
+        ri = _insert(data, state, c, rng, params.blink_rate, sorted(cands) if cands else None)
+        route_of[c] = ri
     # drop empty routes
     keep = [i for i, r in enumerate(state.routes) if r]
     state.routes = [state.routes[i] for i in keep]
     state.costs = [state.costs[i] for i in keep]
 
 
-def _insert(data: _Data, state: _State, c: int, rng: np.random.Generator, blink: float) -> None:
+def _insert(
+    data: _Data,
+    state: _State,
+    c: int,
+    rng: np.random.Generator,
+    blink: float,
+    candidates: list[int] | None = None,
+) -> int:
+    """Insert ``c`` at its cheapest position among ``candidates`` (default: all routes)."""
     inst = data.inst
     best_ri, best_pos, best_inc = -1, -1, math.inf
     args = data.args()
-    for ri, route in enumerate(state.routes):
+    for ri in candidates if candidates is not None else range(len(state.routes)):
+        route = state.routes[ri]
         if not route:
             continue
         if blink > 0 and rng.random() < blink:
@@ -365,9 +400,10 @@ def _insert(data: _Data, state: _State, c: int, rng: np.random.Generator, blink:
             )
         state.routes.append([c])
         state.costs.append(cost_new)
-        return
+        return len(state.routes) - 1
     state.routes[best_ri].insert(best_pos, c)
     state.costs[best_ri] += best_inc
+    return best_ri
 
 
 def customer_count(inst: VRPInstance) -> int:
