@@ -316,8 +316,9 @@ def best_insertion(
     route,
     u,
     cost_old,
-    direct_old,
     bound,
+    demand,
+    load_capacity,
     dist,
     ttime,
     energy,
@@ -341,6 +342,16 @@ def best_insertion(
     Returns (position, increase) or (-1, inf).
     """
     m = len(route)
+    load = demand[u]
+    direct_old = 0.0
+    prev = 0
+    for q in range(m):
+        load += demand[route[q]]
+        direct_old += dist[prev, route[q]]
+        prev = route[q]
+    direct_old += dist[prev, 0]
+    if load > load_capacity + 1e-9:
+        return -1, INF
     deltas = np.empty(m + 1)
     for pos in range(m + 1):
         a = route[pos - 1] if pos > 0 else 0

@@ -113,12 +113,6 @@ class _Data:
         choices = np.empty(len(route) + 1, dtype=np.int64)
         return K.evaluate(np.asarray(route, dtype=np.int64), *self.args(), choices)
 
-    def direct(self, route: list[int]) -> float:
-        if not route:
-            return 0.0
-        r = [0, *route, 0]
-        return float(self.dist[r[:-1], r[1:]].sum())
-
     def expand(self, route: list[int]) -> list[int]:
         """The route with its station visits, depot at both ends."""
         choices = np.empty(len(route) + 1, dtype=np.int64)
@@ -367,21 +361,20 @@ def _insert(
     inst = data.inst
     best_ri, best_pos, best_inc = -1, -1, math.inf
     args = data.args()
+    capacity = float(inst.load_capacity)
     for ri in candidates if candidates is not None else range(len(state.routes)):
         route = state.routes[ri]
         if not route:
             continue
         if blink > 0 and rng.random() < blink:
             continue
-        load = float(inst.demand[route].sum()) + float(inst.demand[c])
-        if load > inst.load_capacity + 1e-9:
-            continue
         pos, inc = K.best_insertion(
             np.asarray(route, dtype=np.int64),
             c,
             state.costs[ri],
-            data.direct(route),
             best_inc,
+            data.demand,
+            capacity,
             *args,
         )
         if pos >= 0 and inc < best_inc:
