@@ -347,34 +347,23 @@ def _print_trip(d: dict[str, Any]) -> None:
     )
     summary.add_row("refuelled", f"{d['refuel_kg']:.1f} kg, {d['cost']:.2f} CNY")
     console.print(summary)
-    stops = Table(title="Refuelling stops", title_justify="left")
-    for col in (
-        "#",
-        "station",
-        "km",
-        "arrive",
-        "arrive kg",
-        "refuel kg",
-        "wait min",
-        "refuel min",
-        "CNY",
-    ):
-        stops.add_column(col, justify="right" if col not in ("station", "arrive") else "left")
+    stops = Table(title="Refuelling stops (~ = approximate site)", title_justify="left")
+    for col in ("#", "station", "km", "arrive", "in kg", "+kg", "min", "CNY"):
+        stops.add_column(col, justify="left" if col in ("station", "arrive") else "right")
     for i, s in enumerate(d["stops"], start=1):
-        approx = " (approx. location)" if s["location"] == "approximate" else ""
+        approx = "~" if s["location"] == "approximate" else ""
         stops.add_row(
             str(i),
-            f"{s['name']}{approx}",
-            f"{s['km_from_start']:.1f}",
-            s["arrive"],
+            f"{s['station_id']}{approx}",
+            f"{s['km_from_start']:.0f}",
+            s["arrive"][5:].replace("T", " "),
             f"{s['arrive_kg']:.1f}",
             f"{s['refuel_kg']:.1f}",
-            f"{s['wait_min']:.0f}",
-            f"{s['refuel_min']:.1f}",
-            f"{s['cost']:.2f}",
+            f"{s['wait_min'] + s['refuel_min']:.0f}",
+            f"{s['cost']:.0f}",
         )
     if not d["stops"]:
-        stops.add_row("-", "no stop needed", "", "", "", "", "", "", "")
+        stops.add_row("-", "no stop needed", "", "", "", "", "", "")
     console.print(stops)
     legs = Table(title="Legs", title_justify="left")
     for col in ("leg", "from → to", "km", "h", "H2 kg", "load t", "stops"):
