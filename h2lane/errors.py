@@ -25,7 +25,9 @@ class InputFileError(H2laneError):
     problem
         What is wrong, phrased to follow the location.
     row
-        1-based data row (CSV) or list position (YAML), if the problem is in one row.
+        1-based data row (CSV, the header not counted) or list position (YAML).
+    line
+        1-based line of the file, shown beside the row (for CSV: row + 1).
     field
         Field (column or key) the problem is in, if any.
     section
@@ -40,6 +42,7 @@ class InputFileError(H2laneError):
         row: int | None = None,
         field: str | None = None,
         section: str | None = None,
+        line: int | None = None,
     ) -> None:
         self.file, self.problem, self.row, self.field, self.section = (
             str(file),
@@ -48,11 +51,16 @@ class InputFileError(H2laneError):
             field,
             section,
         )
+        self.line = line
         where = [self.file]
         if section:
             where.append(f"section '{section}'")
-        if row is not None:
+        if row is not None and line is not None:
+            where.append(f"row {row} (line {line})")
+        elif row is not None:
             where.append(f"row {row}")
+        elif line is not None:
+            where.append(f"line {line}")
         if field:
             where.append(f"field '{field}'")
         super().__init__(f"{', '.join(where)}: {problem}.")

@@ -67,14 +67,15 @@ def test_csv_graph_errors(tmp_path):
     nodes.write_text("node_id,lat,lon\n1,38,114\n2,38.1,114.1\n")
     edges.write_text("u,v,length_km\n1,3,5\n")
     with pytest.raises(
-        InputFileError, match=r"edges.csv, row 2, field 'v': node 3 is not in the node file"
+        InputFileError,
+        match=r"edges.csv, row 1 \(line 2\), field 'v': node 3 is not in the node file",
     ):
         RoadGraph.from_csv(nodes, edges)
     edges.write_text("u,v,length_km\n1,2,-4\n")
-    with pytest.raises(InputFileError, match=r"row 2, field 'length_km'"):
+    with pytest.raises(InputFileError, match=r"row 1 \(line 2\), field 'length_km'"):
         RoadGraph.from_csv(nodes, edges)
     nodes.write_text("node_id,lat,lon\n1,98,114\n")
-    with pytest.raises(InputFileError, match=r"nodes.csv, row 2, field 'lat'"):
+    with pytest.raises(InputFileError, match=r"nodes.csv, row 1 \(line 2\), field 'lat'"):
         RoadGraph.from_csv(nodes, edges)
 
 

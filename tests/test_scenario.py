@@ -124,7 +124,7 @@ def test_bad_csv_rows_name_the_row(data_dir, tmp_path):
     stations.write_text("\n".join(lines) + "\n")
     with pytest.raises(ScenarioError) as info:
         load_scenario(yml)
-    assert "stations.csv, row 3: has" in str(info.value)
+    assert "stations.csv, row 2 (line 3): has" in str(info.value)
     _one_sentence(str(info.value))
     # a non-numeric latitude in row 2
     lines = stations.read_text().splitlines()
@@ -135,7 +135,8 @@ def test_bad_csv_rows_name_the_row(data_dir, tmp_path):
     lines[2] = lines[1].replace("s1", "s9", 1)
     stations.write_text("\n".join(lines) + "\n")
     with pytest.raises(
-        ScenarioError, match=r"stations.csv, row 2, field 'lat': must be a number deg, got 'north'"
+        ScenarioError,
+        match=r"stations.csv, row 1 \(line 2\), field 'lat': must be a number deg, got 'north'",
     ):
         load_scenario(yml)
 

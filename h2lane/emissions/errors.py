@@ -6,7 +6,16 @@ from h2lane.errors import H2laneError, InputFileError
 
 
 class LedgerError(InputFileError):
-    """An actuals ledger CSV (or a hubs CSV) has a missing column or a bad value."""
+    """An actuals ledger CSV (or a hubs CSV) has a missing column or a bad value.
+
+    Rows count data rows from 1 after the header; the message also names the file line.
+    """
+
+    def __init__(self, file: str, problem: str, **kw: object) -> None:
+        row = kw.get("row")
+        if row is not None and kw.get("line") is None:
+            kw["line"] = int(row) + 1  # type: ignore[call-overload]
+        super().__init__(file, problem, **kw)  # type: ignore[arg-type]
 
 
 class PlanError(InputFileError):

@@ -239,20 +239,31 @@ def _read_nodes(path: Path) -> tuple[list[int], NDArray, NDArray]:
         missing = {"node_id", "lat", "lon"} - set(reader.fieldnames or [])
         if missing:
             raise InputFileError(str(path), "is missing column(s) " + ", ".join(sorted(missing)))
-        for row_no, row in enumerate(reader, start=2):
+        for row_no, row in enumerate(reader, start=1):
             try:
                 nid, la, lo = int(row["node_id"]), float(row["lat"]), float(row["lon"])
             except (TypeError, ValueError):
                 raise InputFileError(
-                    str(path), "node_id, lat and lon must be numbers", row=row_no
+                    str(path),
+                    "node_id, lat and lon must be numbers",
+                    row=row_no,
+                    line=reader.line_num,
                 ) from None
             if not (-90 <= la <= 90):
                 raise InputFileError(
-                    str(path), f"latitude {la} is outside -90..90", row=row_no, field="lat"
+                    str(path),
+                    f"latitude {la} is outside -90..90",
+                    row=row_no,
+                    line=reader.line_num,
+                    field="lat",
                 )
             if not (-180 <= lo <= 180):
                 raise InputFileError(
-                    str(path), f"longitude {lo} is outside -180..180", row=row_no, field="lon"
+                    str(path),
+                    f"longitude {lo} is outside -180..180",
+                    row=row_no,
+                    line=reader.line_num,
+                    field="lon",
                 )
             ids.append(nid)
             lats.append(la)
@@ -271,23 +282,31 @@ def _read_edges(path: Path, index: dict[int, int]) -> tuple[list[int], list[int]
         missing = {"u", "v", "length_km"} - set(reader.fieldnames or [])
         if missing:
             raise InputFileError(str(path), "is missing column(s) " + ", ".join(sorted(missing)))
-        for row_no, row in enumerate(reader, start=2):
+        for row_no, row in enumerate(reader, start=1):
             try:
                 a, b, d = int(row["u"]), int(row["v"]), float(row["length_km"])
             except (TypeError, ValueError):
                 raise InputFileError(
-                    str(path), "u, v and length_km must be numbers", row=row_no
+                    str(path),
+                    "u, v and length_km must be numbers",
+                    row=row_no,
+                    line=reader.line_num,
                 ) from None
             for fld, nid in (("u", a), ("v", b)):
                 if nid not in index:
                     raise InputFileError(
-                        str(path), f"node {nid} is not in the node file", row=row_no, field=fld
+                        str(path),
+                        f"node {nid} is not in the node file",
+                        row=row_no,
+                        line=reader.line_num,
+                        field=fld,
                     )
             if not (d >= 0 and np.isfinite(d)):
                 raise InputFileError(
                     str(path),
                     f"length {d} must be a finite number ≥ 0",
                     row=row_no,
+                    line=reader.line_num,
                     field="length_km",
                 )
             us.append(index[a])

@@ -2,7 +2,7 @@
 
 Validation happens on load. Any problem raises :class:`~h2lane.errors.ScenarioError`
 whose message names the file, section, row and field: one sentence, no traceback.
-CSV rows are numbered as a spreadsheet shows them (the header is row 1).
+CSV rows count data rows from 1 after the header; messages also give the file line.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[
             raise ScenarioError(shown, "is empty (expected a header row)")
         header = [h.strip() for h in header]
         records = []
-        for row_no, values in enumerate(reader, start=2):
+        for row_no, values in enumerate(reader, start=1):
             if not values or all(not v.strip() for v in values):
                 continue
             if len(values) != len(header):
@@ -120,9 +120,10 @@ def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[
                     shown,
                     f"has {len(values)} values but the header has {len(header)} columns",
                     row=row_no,
+                    line=reader.line_num,
                 )
             item = {k: v for k, v in zip(header, values, strict=True) if v.strip() != ""}
-            records.append(parse_record(item, cls, file=shown, row=row_no))
+            records.append(parse_record(item, cls, file=shown, row=row_no, line=reader.line_num))
     _check_unique(records, cls, shown, None)
     return records
 
@@ -140,10 +141,20 @@ def _field_specs(cls: type) -> dict[str, tuple[dataclasses.Field[Any], type]]:
     return {f.name: (f, hints[f.name]) for f in dataclasses.fields(cls)}
 
 
-def parse_record(item: Any, cls: type, *, file: str, row: int, section: str | None = None) -> Any:
+def parse_record(
+    item: Any,
+    cls: type,
+    *,
+    file: str,
+    row: int,
+    section: str | None = None,
+    line: int | None = None,
+) -> Any:
     """Convert one raw mapping into a validated component instance."""
     if not isinstance(item, Mapping):
-        raise ScenarioError(file, "must be a mapping of field: value", section=section, row=row)
+        raise ScenarioError(
+            file, "must be a mapping of field: value", section=section, row=row, line=line
+        )
     specs = _field_specs(cls)
     alias_to_name = {a: n for n, (f, _) in specs.items() for a in f.metadata.get("aliases", ())}
     values: dict[str, Any] = {}
@@ -156,23 +167,31 @@ def parse_record(item: Any, cls: type, *, file: str, row: int, section: str | No
                 f"unknown field (known fields: {known})",
                 section=section,
                 row=row,
+                line=line,
                 field=str(key),
             )
         f, kind = specs[name]
-        values[name] = _convert(raw_value, f, kind, file=file, section=section, row=row)
+        values[name] = _convert(raw_value, f, kind, file=file, section=section, row=row, line=line)
     for name, (f, _) in specs.items():
         if name not in values and f.default is dataclasses.MISSING:
             raise ScenarioError(
-                file, "is required but missing", section=section, row=row, field=name
+                file, "is required but missing", section=section, row=row, line=line, field=name
             )
     return cls(**values)
 
 
 def _convert(
-    value: Any, f: dataclasses.Field[Any], kind: type, *, file: str, section: str | None, row: int
+    value: Any,
+    f: dataclasses.Field[Any],
+    kind: type,
+    *,
+    file: str,
+    section: str | None,
+    row: int,
+    line: int | None = None,
 ) -> Any:
     def bad(problem: str) -> ScenarioError:
-        return ScenarioError(file, problem, section=section, row=row, field=f.name)
+        return ScenarioError(file, problem, section=section, row=row, line=line, field=f.name)
 
     meta = f.metadata
     unit = f" {meta['unit']}" if meta.get("unit") and meta["unit"] != "-" else ""

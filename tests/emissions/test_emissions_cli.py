@@ -127,7 +127,7 @@ def test_bad_row_via_cli(app, tmp_path):
     res = _run(app, "--ledger", p, "--json")
     assert res.exit_code == 2
     msg = json.loads(res.stdout)["message"]
-    assert msg == f"{p}, row 2, field 'h2_kg': must be a number (got 'nine')."
+    assert msg == f"{p}, row 2 (line 3), field 'h2_kg': must be a number (got 'nine')."
 
 
 def test_distance_oracle_hook(app):

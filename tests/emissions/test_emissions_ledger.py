@@ -53,7 +53,7 @@ def test_bad_row_named_with_row_and_field(tmp_path, workers, bad_line, field, ex
     # the bad record is data row 7 (line 8); later bad rows must not win
     lines = [HEADER, *_rows(6), bad_line, *_rows(3), "S9,2026-01-09,T1,-5,1,1,"]
     msg = _error(_write(tmp_path, lines), workers=workers, chunk_rows=4)
-    assert f"row 7, field '{field}'" in msg
+    assert f"row 7 (line 8), field '{field}'" in msg
     assert expect in msg
     assert msg.startswith(str(tmp_path / "ledger.csv"))
 
@@ -69,7 +69,7 @@ def test_earliest_problem_wins_across_columns(tmp_path):
     # row 3 has a bad date, row 2 a negative h2: row 2 is reported
     lines = [HEADER, *_rows(1), "S1,2026-01-02,T1,20,400,-1,", "S2,bad,T1,20,400,1,"]
     msg = _error(_write(tmp_path, lines))
-    assert "row 2, field 'h2_kg'" in msg
+    assert "row 2 (line 3), field 'h2_kg'" in msg
 
 
 def test_missing_column(tmp_path):
@@ -86,7 +86,7 @@ def test_unknown_pathway_in_a_row(tmp_path):
         "S3,2026-01-01,T1,20,400,36,,green-magic",
     ]
     msg = _error(_write(tmp_path, lines))
-    assert "row 3, field 'h2_pathway'" in msg and "unknown hydrogen pathway 'green-magic'" in msg
+    assert "row 3 (line 4), field 'h2_pathway'" in msg and "unknown hydrogen pathway 'green-magic'" in msg
 
 
 def test_missing_file_and_not_utf8(tmp_path):
