@@ -167,4 +167,6 @@ def test_cli_bad_stations_csv(tmp_path):
         app, ["trip", "--from", "Xiaoyi", "--to", "Tianjin Port", "--stations", str(bad)]
     )
     assert res.exit_code == 2
-    assert "st.csv, row 2 (line 3), field 'lat': must be at most 90" in res.output.replace("\n", " ")
+    assert "st.csv, row 2 (line 3), field 'lat': must be at most 90" in res.output.replace(
+        "\n", " "
+    )

@@ -86,7 +86,10 @@ def test_unknown_pathway_in_a_row(tmp_path):
         "S3,2026-01-01,T1,20,400,36,,green-magic",
     ]
     msg = _error(_write(tmp_path, lines))
-    assert "row 3 (line 4), field 'h2_pathway'" in msg and "unknown hydrogen pathway 'green-magic'" in msg
+    assert (
+        "row 3 (line 4), field 'h2_pathway'" in msg
+        and "unknown hydrogen pathway 'green-magic'" in msg
+    )
 
 
 def test_missing_file_and_not_utf8(tmp_path):
