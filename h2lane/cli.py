@@ -42,6 +42,19 @@ ScenarioOpt = Annotated[
 ]
 
 
+StationsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--stations", help="CSV id,name,lat,lon[,price] replacing the scenario's stations."
+    ),
+]
+
+
+def _stations(scen: Scenario, stations: Path | None) -> list:
+    """The ``--stations`` CSV if given, else the scenario's stations."""
+    return scenario_io.read_stations_csv(stations) if stations is not None else scen.stations
+
+
 class Optimize(StrEnum):
     time = "time"
     cost = "cost"
@@ -234,12 +247,7 @@ def trip(
         typer.Option("--tonnes", help="Freight on loaded legs, t (default: truck payload)."),
     ] = None,
     scenario: ScenarioOpt = DEFAULT_SCENARIO,
-    stations: Annotated[
-        Path | None,
-        typer.Option(
-            "--stations", help="CSV id,name,lat,lon[,price] replacing the scenario's stations."
-        ),
-    ] = None,
+    stations: StationsOpt = None,
     roads: Annotated[
         str | None,
         typer.Option(
@@ -256,9 +264,7 @@ def trip(
 
     try:
         scen = scenario_io.load_scenario(scenario)
-        station_list = (
-            scenario_io.read_stations_csv(stations) if stations is not None else scen.stations
-        )
+        station_list = _stations(scen, stations)
         truck_type = _truck_from_options(
             scen, truck, tank_kg, kg_per_100km, kg_per_100km_empty, speed_kmh
         )
@@ -585,12 +591,7 @@ def dispatch(
     reserve_kg: Annotated[
         float, typer.Option("--reserve-kg", help="Minimum hydrogen on arrival anywhere, kg.")
     ] = params.DEFAULT_RESERVE_KG.value,
-    stations: Annotated[
-        Path | None,
-        typer.Option(
-            "--stations", help="CSV id,name,lat,lon[,price] replacing the scenario's stations."
-        ),
-    ] = None,
+    stations: StationsOpt = None,
     depart: Annotated[
         str | None,
         typer.Option(
@@ -609,9 +610,7 @@ def dispatch(
 
     try:
         scen = scenario_io.load_scenario(scenario)
-        station_list = (
-            scenario_io.read_stations_csv(stations) if stations is not None else scen.stations
-        )
+        station_list = _stations(scen, stations)
         graph = _load_graph(scen.roads, quiet=as_json)
         with Progress(console=err_console, transient=True, disable=as_json) as bar:
             task = bar.add_task("dispatching orders", total=None)
