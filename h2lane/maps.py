@@ -70,7 +70,7 @@ def render_html(
     if not lats:
         raise ValueError("nothing to draw")
     pad_lat = max(0.15, (max(lats) - min(lats)) * 0.08)
-    pad_lon = max(0.3, (max(lons) - min(lons)) * 0.14)
+    pad_lon = max(0.4, (max(lons) - min(lons)) * 0.22)
     box = (min(lats) - pad_lat, max(lats) + pad_lat, min(lons) - pad_lon, max(lons) + pad_lon)
     proj = _Projection(*box)
     parts: list[str] = []
