@@ -139,7 +139,7 @@ def wait_hours(arrive_h: float, open_h: float, close_h: float) -> float:
     return (open_h - t) % 24.0
 
 
-class _Hops:
+class StopGraph:
     """Distances and fuel between stop nodes.
 
     Node ids: 0 = origin, 1 + k*n + j = station j in leg k, 1 + L*n = destination.
@@ -222,7 +222,7 @@ def solve(
     p: RefuelProblem, objective: Objective = "time", *, full_refuel: bool = False
 ) -> RefuelSolution | None:
     """Optimal refuelling plan, or ``None`` when no plan reaches the destination."""
-    hops = _Hops(p)
+    hops = StopGraph(p)
     tank, reserve = p.tank_kg, p.reserve_kg
     if p.start_kg < reserve - EPS:
         return None
@@ -317,7 +317,7 @@ def solve(
 
 def _reconstruct(
     p: RefuelProblem,
-    hops: _Hops,
+    hops: StopGraph,
     labels: list[_Label],
     end: _Label,
     objective: Objective,

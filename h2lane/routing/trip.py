@@ -13,7 +13,7 @@ from h2lane import OSM_ATTRIBUTION
 from h2lane.errors import InfeasibleTripError, RoadNetworkError
 from h2lane.roads.engines import PathEngine
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
-from h2lane.routing.refuel import Objective, RefuelProblem, RefuelSolution, solve
+from h2lane.routing.refuel import Objective, RefuelProblem, RefuelSolution, StopGraph, solve
 from h2lane.scenario.model import Station, TruckType
 
 
@@ -314,9 +314,7 @@ def diagnose(
     p: RefuelProblem, req: TripRequest, stations: list[Station]
 ) -> tuple[str, dict[str, Any]]:
     """Explain why no plan exists: the first stretch beyond range and nearby stations."""
-    from h2lane.routing.refuel import _Hops  # local: internal helper
-
-    hops = _Hops(p)
+    hops = StopGraph(p)
     n = hops.n
     dest_name = req.waypoints[-1].name
 
