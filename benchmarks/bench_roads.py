@@ -125,7 +125,8 @@ def main(quick: bool = False) -> None:
             f"{t_mat:.3f} s",
             f"{t_mat_ref:.2f} s",
             "≤ 5 s and ≥ 20× scipy",
-            _ok(t_mat <= 5.0 and speedup >= 20) + f" ({speedup:.0f}×, max abs. difference {max_diff:.1e} km)",
+            _ok(t_mat <= 5.0 and speedup >= 20)
+            + f" ({speedup:.0f}×, max abs. difference {max_diff:.1e} km)",
         )
     )
 

@@ -1,0 +1,836 @@
+"""Refuelling-VRP benchmark (issue 3): h2lane's ``solve_vrp`` against an OR-Tools peer.
+
+For every instance of a family both solvers get the same time limit in the same run, and both
+results are verified by :func:`h2lane.routing.vrp.checker.check_solution`. Families (data in
+``../shared/benchmarks``, see each ``PROVENANCE.md``):
+
+* ``emh``: G-VRP, Erdogan & Miller-Hooks 2012, 40 small instances (TL 10.75 h), 10 s each;
+* ``evrptw-small``: E-VRPTW, Schneider et al. 2014, 36 instances with 5/10/15 customers, 10 s;
+* ``evrptw-100``: the 56 instances with 100 customers, 120 s;
+* ``cec``: CEC-2020 EVRP, 7 instances, 60 s.
+
+``--scaling`` instead generates G-VRP-like instances with 200, 500 and 1,000 customers
+(:func:`make_gvrp_like`) and compares h2lane with OR-Tools (no BKS exists for them).
+
+Usage::
+
+    python benchmarks/bench_vrp.py [--family emh|evrptw-small|evrptw-100|cec|all]
+        [--time-limit S] [--instances N] [--seed K] [--no-ortools] [--quick]
+        [--scaling [--sizes 200,500,1000]]
+
+``--quick`` runs 2 s on the first 3 instances and writes nothing. Otherwise the family's
+block of ``benchmarks/results/vrp.md`` is replaced (blocks of families not run are kept) and
+``RESULTS.md`` is rebuilt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import HERE, SHARED, machine, today, write_section
+
+from h2lane.routing.vrp.model import CUSTOMER, DEPOT, STATION, VRPInstance
+
+BENCH = SHARED / "benchmarks"
+RESULT_FILE = HERE / "results" / "vrp.md"
+BLOCK_ORDER = ("emh", "evrptw-small", "evrptw-100", "cec", "scaling")
+TIME_TOL = 1.02  # "≤ T s each": wall time of the solve call, 2 % allowed for the stop check
+TIE = 1e-5  # relative difference treated as a tie
+STATS_COLS = [
+    "solver",
+    "feasible",
+    "mean gap %",
+    "max gap %",
+    "≤0.1 %",
+    "≤0.5 %",
+    "≤2 %",
+    "veh = / < / > BKS",
+    "mean gap % at BKS veh",
+    "max s",
+]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One benchmark family and the issue's targets for it."""
+
+    key: str
+    title: str
+    folder: str
+    fmt: str
+    time_limit: float
+    files: Callable[[Path], list[Path]]
+    vehicles_first: bool = False
+
+
+def _natural(p: Path) -> list[object]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.stem)]
+
+
+FAMILIES: dict[str, Family] = {
+    "emh": Family(
+        "emh",
+        "G-VRP (Erdogan & Miller-Hooks 2012), 40 small instances",
+        "gvrp_emh",
+        "emh",
+        10.0,
+        lambda d: sorted((d / "instances" / "small").glob("*.txt"), key=_natural),
+    ),
+    "evrptw-small": Family(
+        "evrptw-small",
+        "E-VRPTW (Schneider, Stenger & Goeke 2014), 36 small instances",
+        "evrptw_schneider",
+        "evrptw",
+        10.0,
+        lambda d: [
+            p
+            for size in ("5", "10", "15")
+            for p in sorted((d / "instances" / size).glob("*.txt"), key=_natural)
+        ],
+        vehicles_first=True,
+    ),
+    "evrptw-100": Family(
+        "evrptw-100",
+        "E-VRPTW (Schneider, Stenger & Goeke 2014), 56 instances with 100 customers",
+        "evrptw_schneider",
+        "evrptw",
+        120.0,
+        lambda d: sorted((d / "instances" / "100").glob("*.txt"), key=_natural),
+        vehicles_first=True,
+    ),
+    "cec": Family(
+        "cec",
+        "CEC-2020 EVRP (Mavrovouniotis et al. 2020), 7 instances",
+        "cec2020_evrp",
+        "cec",
+        60.0,
+        lambda d: sorted(
+            d.glob("instances/*.evrp"), key=lambda p: int(re.search(r"n(\d+)", p.stem)[1])
+        ),
+    ),
+}
+
+
+# ----------------------------------------------------------------------------- solving
+
+
+@dataclass
+class Run:
+    """One solver's result on one instance, as verified by the checker."""
+
+    cost: float | None = None
+    vehicles: int | None = None
+    seconds: float = 0.0
+    ok: bool = False
+    verdict: str = "n/a"
+
+
+@dataclass
+class Row:
+    """One instance: its reference values and both solvers' runs."""
+
+    name: str
+    n_customers: int
+    bks: float | None
+    bks_vehicles: int | None
+    h2: Run | None
+    ort: Run | None
+
+
+def _load_h2lane() -> tuple[Callable | None, str]:
+    """``solve_vrp`` and ``""``, or ``None`` and why it cannot be imported."""
+    try:
+        from h2lane.routing.vrp.solver import solve_vrp
+    except Exception as exc:  # the solver may not be importable yet
+        return None, f"{type(exc).__name__}: {exc}"
+    return solve_vrp, ""
+
+
+def _verdict(inst: VRPInstance, routes: list[list[int]]) -> tuple[bool, str, float, int]:
+    """Checker verdict: feasible?, text, distance, vehicles."""
+    from h2lane.routing.vrp.checker import check_solution
+
+    rep = check_solution(inst, routes)
+    if rep.ok:
+        return True, "feasible", float(rep.distance), int(rep.vehicles)
+    kinds = sorted({v.kind for v in rep.violations})
+    return False, "INFEASIBLE (" + ", ".join(kinds) + ")", float(rep.distance), int(rep.vehicles)
+
+
+def run_h2lane(solve: Callable, inst: VRPInstance, tl: float, seed: int) -> Run:
+    """Run h2lane's solver and check its routes."""
+    t = time.perf_counter()
+    try:
+        sol = solve(inst, tl, seed=seed)
+    except Exception as exc:
+        return Run(seconds=time.perf_counter() - t, verdict=f"error: {type(exc).__name__}")
+    secs = time.perf_counter() - t
+    ok, verdict, dist, veh = _verdict(inst, sol.routes)
+    return Run(dist, veh, secs, ok, verdict)
+
+
+def run_ortools(inst: VRPInstance, tl: float, seed: int) -> Run:
+    """Run the OR-Tools peer and check its routes."""
+    from ortools_peer import solve_ortools
+
+    t = time.perf_counter()
+    try:
+        sol = solve_ortools(inst, tl, seed=seed)
+    except Exception as exc:
+        return Run(seconds=time.perf_counter() - t, verdict=f"error: {type(exc).__name__}")
+    secs = time.perf_counter() - t
+    if sol is None:
+        return Run(seconds=secs, verdict="no solution")
+    ok, verdict, dist, veh = _verdict(inst, sol.routes)
+    return Run(dist, veh, secs, ok, verdict)
+
+
+def _bks_vehicles(rec: dict | None) -> int | None:
+    if not rec:
+        return None
+    m = re.search(r"vehicles=(\d+)", str(rec.get("note", "")))
+    return int(m[1]) if m else None
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+def _gap(cost: float | None, ref: float | None) -> float | None:
+    if cost is None or ref is None or ref <= 0:
+        return None
+    return 100.0 * (cost / ref - 1.0)
+
+
+def _f(x: float | None, fmt: str = "{:.2f}") -> str:
+    if x is None:
+        return "–"
+    out = fmt.format(x)
+    return fmt.format(0.0) if float(out) == 0 else out
+
+
+def _compare(a: Run | None, b: Run | None, vehicles_first: bool) -> int:
+    """+1 if ``a`` is better than ``b``, 0 tie, -1 worse (infeasible is worst)."""
+    fa, fb = bool(a and a.ok), bool(b and b.ok)
+    if fa != fb:
+        return 1 if fa else -1
+    if not fa:
+        return 0
+    assert a is not None and b is not None and a.cost is not None and b.cost is not None
+    if vehicles_first and a.vehicles != b.vehicles:
+        return 1 if (a.vehicles or 0) < (b.vehicles or 0) else -1
+    if abs(a.cost - b.cost) <= TIE * max(1.0, abs(b.cost)):
+        return 0
+    return 1 if a.cost < b.cost else -1
+
+
+@dataclass
+class Summary:
+    """Per-solver aggregates over a family."""
+
+    n: int = 0
+    feasible: int = 0
+    mean_gap: float | None = None
+    max_gap: float | None = None
+    max_seconds: float = 0.0
+    veh_equal: int = 0
+    veh_more: int = 0
+    veh_less: int = 0
+    veh_over_1: int = 0
+    mean_gap_same_veh: float | None = None
+    n_same_veh: int = 0
+    within: dict[float, int] = field(default_factory=dict)
+
+
+def summarize(rows: list[Row], pick: Callable[[Row], Run | None]) -> Summary:
+    s = Summary(n=len(rows))
+    gaps: list[float] = []
+    same: list[float] = []
+    for r in rows:
+        run = pick(r)
+        if run is None:
+            continue
+        s.max_seconds = max(s.max_seconds, run.seconds)
+        if not run.ok:
+            continue
+        s.feasible += 1
+        g = _gap(run.cost, r.bks)
+        if g is not None:
+            gaps.append(g)
+        if r.bks_vehicles is not None and run.vehicles is not None:
+            d = run.vehicles - r.bks_vehicles
+            s.veh_equal += d == 0
+            s.veh_more += d > 0
+            s.veh_less += d < 0
+            s.veh_over_1 += d > 1
+            if d == 0 and g is not None:
+                same.append(g)
+    if same:
+        s.mean_gap_same_veh, s.n_same_veh = float(np.mean(same)), len(same)
+    if gaps:
+        s.mean_gap = float(np.mean(gaps))
+        s.max_gap = float(np.max(gaps))
+        for t in (0.1, 0.5, 1.0, 2.0):
+            s.within[t] = sum(g <= t + 1e-9 for g in gaps)
+    return s
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> list[list[str]]:
+    """Rows ``[target, measured, verdict]`` for the issue's targets of this family."""
+    n, tl = len(rows), fam.time_limit
+    all_ok = h2.feasible == n
+    feas = f"{h2.feasible}/{n} checker-feasible"
+    out: list[list[str]] = []
+    if fam.key == "emh":
+        out.append(
+            [
+                "mean gap ≤ 0.1 %",
+                f"{_f(h2.mean_gap, '{:.3f}')} % ({feas})",
+                _met(all_ok and h2.mean_gap is not None and h2.mean_gap <= 0.1),
+            ]
+        )
+        out.append(
+            [
+                "no gap above 0.5 %",
+                f"max {_f(h2.max_gap, '{:.3f}')} %, {h2.within.get(0.5, 0)}/{n} within 0.5 %",
+                _met(all_ok and h2.max_gap is not None and h2.max_gap <= 0.5),
+            ]
+        )
+        out.append(
+            [
+                f"≤ {tl:g} s each",
+                f"max {h2.max_seconds:.2f} s",
+                _met(h2.max_seconds <= tl * TIME_TOL),
+            ]
+        )
+    elif fam.key == "evrptw-small":
+        out.append(
+            [
+                "BKS vehicle count on every instance",
+                f"{h2.veh_equal} equal, {h2.veh_less} fewer, {h2.veh_more} more ({feas})",
+                _met(all_ok and h2.veh_more == 0),
+            ]
+        )
+        out.append(
+            [
+                "mean distance gap ≤ 0.5 %",
+                f"{_f(h2.mean_gap, '{:.3f}')} % (max {_f(h2.max_gap, '{:.3f}')} %; "
+                f"{_f(h2.mean_gap_same_veh, '{:.3f}')} % on the {h2.n_same_veh} with BKS vehicles)",
+                _met(all_ok and h2.mean_gap is not None and h2.mean_gap <= 0.5),
+            ]
+        )
+    elif fam.key == "evrptw-100":
+        out.append(
+            [
+                "vehicles ≤ BKS + 1 on every instance",
+                f"{h2.veh_equal} equal, {h2.veh_less} fewer, {h2.veh_more - h2.veh_over_1} at +1, "
+                f"{h2.veh_over_1} above +1 ({feas})",
+                _met(all_ok and h2.veh_over_1 == 0),
+            ]
+        )
+        out.append(
+            [
+                "mean distance gap ≤ 2 %",
+                f"{_f(h2.mean_gap, '{:.3f}')} % (max {_f(h2.max_gap, '{:.3f}')} %; "
+                f"{_f(h2.mean_gap_same_veh, '{:.3f}')} % on the {h2.n_same_veh} with BKS vehicles)",
+                _met(all_ok and h2.mean_gap is not None and h2.mean_gap <= 2.0),
+            ]
+        )
+        out.append(
+            [
+                f"≤ {tl:g} s each",
+                f"max {h2.max_seconds:.1f} s",
+                _met(h2.max_seconds <= tl * TIME_TOL),
+            ]
+        )
+    elif fam.key == "cec":
+        out.append(
+            [
+                "mean gap ≤ 0.5 %",
+                f"{_f(h2.mean_gap, '{:.3f}')} % (max {_f(h2.max_gap, '{:.3f}')} %, {feas})",
+                _met(all_ok and h2.mean_gap is not None and h2.mean_gap <= 0.5),
+            ]
+        )
+    if ort is not None:
+        out.append(ahead_row(fam, rows, h2, ort))
+    return out
+
+
+def ahead_row(fam: Family, rows: list[Row], h2: Summary, ort: Summary) -> list[str]:
+    """'Ahead of OR-Tools at equal time': no instance worse, and a better family mean."""
+    wins = ties = losses = 0
+    for r in rows:
+        c = _compare(r.h2, r.ort, fam.vehicles_first)
+        wins += c > 0
+        ties += c == 0
+        losses += c < 0
+    both = [
+        (r.h2, r.ort, r.bks)
+        for r in rows
+        if r.h2 and r.ort and r.h2.ok and r.ort.ok and r.bks is not None
+    ]
+    mh = float(np.mean([_gap(a.cost, b) for a, _, b in both])) if both else None
+    mo = float(np.mean([_gap(o.cost, b) for _, o, b in both])) if both else None
+    better_mean = mh is not None and mo is not None and mh < mo - 1e-9
+    extra = ""
+    if fam.vehicles_first and both:
+        vh = sum(a.vehicles or 0 for a, _, _ in both)
+        vo = sum(o.vehicles or 0 for _, o, _ in both)
+        better_mean = vh < vo or (vh == vo and better_mean)
+        extra = f"; vehicles {vh} vs {vo}"
+    ok = losses == 0 and (better_mean or (wins > 0 and h2.feasible > ort.feasible))
+    return [
+        "ahead of OR-Tools at equal time",
+        f"h2lane better on {wins}, tied {ties}, worse {losses} of {len(rows)}; mean gap on "
+        f"{len(both)} both-feasible: {_f(mh, '{:.3f}')} % vs {_f(mo, '{:.3f}')} %{extra}; "
+        f"OR-Tools feasible {ort.feasible}/{ort.n}",
+        _met(ok),
+    ]
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _columns(fam_vf: bool, with_h2: bool, with_ort: bool) -> list[str]:
+    cols = ["instance", "n", "BKS"] + (["BKS veh"] if fam_vf else [])
+    if with_h2:
+        cols += ["h2lane", "gap %", "veh", "s", "checker"]
+    if with_ort:
+        cols += ["OR-Tools", "gap %", "veh", "s", "checker"]
+    return cols
+
+
+def _cells(r: Row, fam_vf: bool, with_h2: bool, with_ort: bool) -> list[str]:
+    out = [r.name, str(r.n_customers), _f(r.bks)]
+    if fam_vf:
+        out.append("–" if r.bks_vehicles is None else str(r.bks_vehicles))
+    for run, use in ((r.h2, with_h2), (r.ort, with_ort)):
+        if not use:
+            continue
+        if run is None:
+            out += ["–"] * 5
+            continue
+        gap = _gap(run.cost, r.bks) if run.ok else None
+        out += [
+            _f(run.cost) if run.ok else ("–" if run.cost is None else f"({run.cost:.2f})"),
+            _f(gap, "{:+.2f}"),
+            "–" if run.vehicles is None else str(run.vehicles),
+            f"{run.seconds:.1f}",
+            run.verdict,
+        ]
+    return out
+
+
+def rich_table(title: str, cols: list[str], rows: list[list[str]]) -> Table:
+    t = Table(title=title, show_lines=False)
+    for i, c in enumerate(cols):
+        t.add_column(c, justify="left" if i == 0 or c == "checker" else "right")
+    for r in rows:
+        t.add_row(
+            *[("[red]" + c + "[/]") if c.startswith(("INFEAS", "NOT", "error")) else c for c in r]
+        )
+    return t
+
+
+def md_table(cols: list[str], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(cols) + " |",
+        "|" + "|".join("---" for _ in cols) + "|",
+        *("| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in rows),
+    ]
+
+
+def _block(key: str, lines: list[str], summary: list[list[str]], title: str) -> str:
+    data = json.dumps({"title": title, "targets": summary}, ensure_ascii=False)
+    return "\n".join(
+        [f"<!-- block:{key} -->", f"<!-- summary:{data} -->", *lines, f"<!-- /block:{key} -->"]
+    )
+
+
+def _existing_blocks() -> dict[str, str]:
+    if not RESULT_FILE.exists():
+        return {}
+    text = RESULT_FILE.read_text(encoding="utf-8")
+    pat = re.compile(r"<!-- block:([\w-]+) -->.*?<!-- /block:\1 -->", re.S)
+    return {m[1]: m[0] for m in pat.finditer(text)}
+
+
+INTRO = """## Refuelling vehicle routing (issue 3)
+
+h2lane's `solve_vrp` (`h2lane/routing/vrp/solver.py`) against the peer a user would reach for:
+OR-Tools routing with a fuel dimension and duplicated station nodes (`benchmarks/ortools_peer.py`).
+Both get the same time limit, one after the other in the same run; every result is replayed by
+the independent checker `h2lane.routing.vrp.checker.check_solution`, and only checker-feasible
+results get a cost and a gap. Gap = 100 × (distance / BKS − 1) (for E-VRPTW the distance gap,
+vehicles shown separately; the objective there is vehicles first). BKS sources and conventions:
+`../shared/benchmarks/*/PROVENANCE.md` (G-VRP with TL = 10.75 h, 30 min service, 15 min refuel;
+E-VRPTW recharge to full taking g × (Q − level); CEC charging to full instantly at stations and
+the depot). "n" = customers to serve, "veh" = routes, "s" = wall time of the solve call
+(OR-Tools: model building + search; OR-Tools checks its limit between local-search moves and
+can overrun it on the largest instances, reported as measured); a cost in parentheses belongs
+to an infeasible result. A negative gap is a checker-feasible solution shorter than the BKS
+under the conventions above.
+
+**OR-Tools peer** (9.15, Python routing library): k copies of every station as optional nodes
+(k = clip(⌈customers / (2 stations)⌉ + 1, 3, 12), doubled up to 12 when the start solution
+cannot serve every customer); a fuel dimension whose cumul is the energy used since the last
+refill (transit into a station copy lowered by the tank size, the copy's cumul fixed at 0:
+exact range, no over-filling); a time dimension with service, 15 min stops, windows and a span
+limit, plus for E-VRPTW the recharge time g × (energy used) as a CP side constraint on the time
+slack; a load dimension; distance ×1000 as arc cost and, for E-VRPTW, a per-vehicle fixed cost
+above any total distance; customers in large-penalty disjunctions (a dropped customer makes the
+result infeasible). `PARALLEL_CHEAPEST_INSERTION`, one-customer routes for customers it cannot
+insert, then `GUIDED_LOCAL_SEARCH` to the time limit. Details in the module docstring."""
+
+
+def write_results(new_blocks: dict[str, str]) -> Path:
+    blocks = _existing_blocks()
+    blocks.update(new_blocks)
+    overview: list[list[str]] = []
+    for key in BLOCK_ORDER:
+        if key not in blocks:
+            continue
+        m = re.search(r"<!-- summary:(.*?) -->", blocks[key])
+        if not m:
+            continue
+        info = json.loads(m[1])
+        for tgt, measured, verdict in info["targets"]:
+            overview.append([info["title"], tgt, measured, verdict])
+    parts = [INTRO, ""]
+    if overview:
+        parts += ["### Targets", ""]
+        parts += md_table(["family", "target", "measured", "verdict"], overview)
+        parts.append("")
+    parts += [blocks[k] + "\n" for k in BLOCK_ORDER if k in blocks]
+    return write_section("vrp", "\n".join(parts))
+
+
+# ----------------------------------------------------------------------------- families
+
+
+def run_family(
+    fam: Family,
+    args: argparse.Namespace,
+    solve: Callable | None,
+    why_no_h2: str,
+    console: Console,
+) -> tuple[list[Row], list[list[str]], str]:
+    from h2lane.routing.vrp.instances import load_bks, read_instance
+
+    folder = BENCH / fam.folder
+    files = fam.files(folder)
+    n_all = len(files)
+    if args.quick:
+        files = files[:3]
+    if args.instances:
+        files = files[: args.instances]
+    tl = 2.0 if args.quick and args.time_limit is None else (args.time_limit or fam.time_limit)
+    fam = Family(fam.key, fam.title, fam.folder, fam.fmt, tl, fam.files, fam.vehicles_first)
+    bks = load_bks(folder)
+    with_ort = not args.no_ortools
+    rows: list[Row] = []
+    per = int(solve is not None) + int(with_ort)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as prog:
+        task = prog.add_task(fam.key, total=len(files) * per)
+        for path in files:
+            inst = read_instance(path, fam.fmt)
+            rec = bks.get(path.stem)
+            n_cust = int(np.sum(inst.kinds == CUSTOMER)) - len(inst.unservable)
+            h2 = ort = None
+            if solve is not None:
+                prog.update(task, description=f"{fam.key} {path.stem} h2lane")
+                h2 = run_h2lane(solve, inst, tl, args.seed)
+                prog.advance(task)
+            if with_ort:
+                prog.update(task, description=f"{fam.key} {path.stem} OR-Tools")
+                ort = run_ortools(inst, tl, args.seed)
+                prog.advance(task)
+            rows.append(
+                Row(path.stem, n_cust, rec["bks"] if rec else None, _bks_vehicles(rec), h2, ort)
+            )
+    cols = _columns(fam.vehicles_first, solve is not None, with_ort)
+    cells = [_cells(r, fam.vehicles_first, solve is not None, with_ort) for r in rows]
+    h2s = summarize(rows, lambda r: r.h2)
+    ors = summarize(rows, lambda r: r.ort) if with_ort else None
+    summary_rows: list[list[str]] = []
+    if solve is not None:
+        summary_rows = targets(fam, rows, h2s, ors)
+    stats = _stats_rows(fam, h2s if solve is not None else None, ors)
+    console.print(rich_table(f"{fam.title}, {tl:g} s per solver", cols, cells))
+    console.print(rich_table("summary", STATS_COLS, stats))
+    if summary_rows:
+        console.print(
+            rich_table("targets (issue 3)", ["target", "measured", "verdict"], summary_rows)
+        )
+    elif solve is None:
+        console.print(f"[yellow]h2lane solver not importable ({why_no_h2}): OR-Tools only.[/]")
+    cmd = "python benchmarks/bench_vrp.py " + " ".join(sys.argv[1:])
+    lines = [
+        f"### {fam.title}",
+        "",
+        f"Machine: {machine()}. Date: {today()}. Command: `{cmd.strip()}`. "
+        f"Time limit {tl:g} s per instance and solver; h2lane seed {args.seed}; "
+        f"{len(rows)} of {n_all} instances.",
+        "",
+    ]
+    if solve is None:
+        lines += [f"**h2lane's solver was not importable ({why_no_h2}); OR-Tools only.**", ""]
+    lines += [*md_table(cols, cells), ""]
+    lines += md_table(STATS_COLS, stats)
+    if summary_rows:
+        lines += ["", *md_table(["target", "measured", "verdict"], summary_rows)]
+    return rows, summary_rows, _block(fam.key, lines, summary_rows, fam.title)
+
+
+def _stats_rows(fam: Family, h2: Summary | None, ort: Summary | None) -> list[list[str]]:
+    out = []
+    for name, s in (("h2lane", h2), ("OR-Tools", ort)):
+        if s is None:
+            continue
+        veh = f"{s.veh_equal}/{s.veh_less}/{s.veh_more}" if fam.vehicles_first else "–"
+        out.append(
+            [
+                name,
+                f"{s.feasible}/{s.n}",
+                _f(s.mean_gap, "{:.3f}"),
+                _f(s.max_gap, "{:.3f}"),
+                *(f"{s.within.get(t, 0)}" for t in (0.1, 0.5, 2.0)),
+                veh,
+                _f(s.mean_gap_same_veh, "{:.3f}") if fam.vehicles_first else "–",
+                f"{s.max_seconds:.1f}",
+            ]
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- scaling
+
+
+SCALING_SIZES = (200, 500, 1000)
+SCALING_TL = {200: 60.0, 500: 120.0, 1000: 240.0}
+
+
+def make_gvrp_like(n_customers: int, seed: int = 0) -> VRPInstance:
+    """Random G-VRP instance with EMH parameters, every customer servable.
+
+    Depot at the centre of a 240 × 240 mile square, customers uniform in the square, stations
+    on a g × g grid (cell centres; g = 3, 4, 5 for up to 200, 500, more customers). EMH
+    parameters unchanged: tank 60 gal, 0.2 gal/mi (300-mile range), 40 mph, 0.5 h service,
+    0.25 h refuel to full, depot refuels, route limit 10.75 h, free fleet, Euclidean miles.
+    The square is sized so that the farthest corner (170 mi from the depot) is out of round-trip
+    range but servable via a station within 10.75 h; customers that
+    :func:`~h2lane.routing.vrp.instances.find_unservable` still rejects are redrawn.
+    """
+    from h2lane.routing.vrp.instances import find_unservable
+
+    rng = np.random.default_rng([seed, n_customers])
+    side = 240.0
+    g = 3 if n_customers <= 200 else 4 if n_customers <= 500 else 5
+    cells = (np.arange(g) + 0.5) * side / g
+    sx, sy = np.meshgrid(cells, cells)
+    st = np.column_stack([sx.ravel(), sy.ravel()])
+    cust = rng.uniform(0.0, side, (n_customers, 2))
+    for _ in range(20):
+        xy = np.vstack([[side / 2, side / 2], st, cust])
+        kinds = np.array([DEPOT] + [STATION] * len(st) + [CUSTOMER] * n_customers, dtype=np.int8)
+        n = len(xy)
+        inst = VRPInstance(
+            name=f"gvrp-like-{n_customers}",
+            kinds=kinds,
+            labels=["D"]
+            + [f"F{i}" for i in range(len(st))]
+            + [f"C{i + 1}" for i in range(n_customers)],
+            x=xy[:, 0].copy(),
+            y=xy[:, 1].copy(),
+            dist=np.hypot(xy[:, 0, None] - xy[None, :, 0], xy[:, 1, None] - xy[None, :, 1]),
+            speed=40.0,
+            demand=np.zeros(n),
+            service=np.where(kinds == CUSTOMER, 0.5, 0.0),
+            ready=np.zeros(n),
+            due=np.full(n, np.inf),
+            tank=60.0,
+            consumption=0.2,
+            max_duration=10.75,
+            refuel_fixed=0.25,
+            full_refuel=True,
+            depot_refuels=True,
+            objective="distance",
+            distance_unit="mi",
+            time_unit="h",
+        )
+        bad = find_unservable(inst)
+        if not bad:
+            return inst
+        first = 1 + len(st)
+        for b in bad:
+            cust[b - first] = rng.uniform(0.0, side, 2)
+    raise RuntimeError("could not draw a fully servable instance")
+
+
+def run_scaling(
+    args: argparse.Namespace, solve: Callable | None, why: str, console: Console
+) -> str:
+    sizes = args.sizes or ((200,) if args.quick else SCALING_SIZES)
+    with_ort = not args.no_ortools
+    rows: list[list[str]] = []
+    summary: list[list[str]] = []
+    per = int(solve is not None) + int(with_ort)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as prog:
+        task = prog.add_task("scaling", total=len(sizes) * per)
+        for n in sizes:
+            tl = (
+                2.0
+                if args.quick and args.time_limit is None
+                else (args.time_limit or SCALING_TL.get(n, 120.0))
+            )
+            inst = make_gvrp_like(n, args.seed)
+            h2 = ort = None
+            if solve is not None:
+                prog.update(task, description=f"scaling {n} h2lane")
+                h2 = run_h2lane(solve, inst, tl, args.seed)
+                prog.advance(task)
+            if with_ort:
+                prog.update(task, description=f"scaling {n} OR-Tools")
+                ort = run_ortools(inst, tl, args.seed)
+                prog.advance(task)
+            gap = _gap(h2.cost, ort.cost) if h2 and ort and h2.ok and ort.ok else None
+            row = [str(n), f"{int(np.sum(inst.kinds == STATION))}", f"{tl:g}"]
+            for run in (h2, ort):
+                row += (
+                    ["–"] * 4
+                    if run is None
+                    else [
+                        _f(run.cost) if run.ok else "–",
+                        "–" if run.vehicles is None else str(run.vehicles),
+                        f"{run.seconds:.1f}",
+                        run.verdict,
+                    ]
+                )
+            row.append(_f(gap, "{:+.2f}"))
+            rows.append(row)
+            if gap is not None or (h2 and ort):
+                c = _compare(h2, ort, False)
+                summary.append(
+                    [
+                        f"{n} customers: h2lane vs OR-Tools",
+                        f"{_f(gap, '{:+.2f}')} %",
+                        "ahead" if c > 0 else "tie" if c == 0 else "behind",
+                    ]
+                )
+    cols = [
+        "customers",
+        "stations",
+        "limit s",
+        "h2lane",
+        "veh",
+        "s",
+        "checker",
+        "OR-Tools",
+        "veh",
+        "s",
+        "checker",
+        "h2lane vs OR-Tools %",
+    ]
+    console.print(rich_table("G-VRP-like scaling", cols, rows))
+    if solve is None:
+        console.print(f"[yellow]h2lane solver not importable ({why}): OR-Tools only.[/]")
+    cmd = "python benchmarks/bench_vrp.py " + " ".join(sys.argv[1:])
+    lines = [
+        "### Scaling: random G-VRP-like instances (no BKS)",
+        "",
+        f"Machine: {machine()}. Date: {today()}. Command: `{cmd.strip()}`. Seed {args.seed}.",
+        "Generator `make_gvrp_like` in `benchmarks/bench_vrp.py`: depot at the centre of a",
+        "240 × 240 mile square, customers uniform, stations on a 3×3 / 4×4 / 5×5 grid, EMH",
+        "parameters (300-mile range, 40 mph, 0.5 h service, 0.25 h refuel, 10.75 h routes),",
+        "Euclidean miles, all customers servable. Last column: h2lane's distance relative to",
+        "OR-Tools' (negative = h2lane shorter).",
+        "",
+        *md_table(cols, rows),
+    ]
+    return _block("scaling", lines, summary, "Scaling (G-VRP-like, 200–1000 customers)")
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--family", default="all", choices=[*FAMILIES, "all"])
+    ap.add_argument(
+        "--time-limit", type=float, default=None, help="seconds per instance and solver"
+    )
+    ap.add_argument("--instances", type=int, default=None, help="only the first N instances")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-ortools", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="2 s, first 3 instances, write nothing")
+    ap.add_argument("--scaling", action="store_true", help="random 200/500/1000-customer study")
+    ap.add_argument(
+        "--sizes",
+        type=lambda t: tuple(int(x) for x in t.split(",")),
+        default=None,
+        help="customer counts for --scaling, e.g. 200,500 (default 200,500,1000)",
+    )
+    args = ap.parse_args(argv)
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    if not BENCH.is_dir():
+        console.print(f"Benchmark data not found at {BENCH}: skipping the VRP benchmark.")
+        return 0
+    solve, why = _load_h2lane()
+    if solve is None:
+        console.print(
+            f"[yellow]h2lane's solve_vrp is not importable ({why}); running OR-Tools only.[/]"
+        )
+        if args.no_ortools:
+            console.print("Nothing to run (--no-ortools without h2lane).")
+            return 0
+    blocks: dict[str, str] = {}
+    if args.scaling:
+        blocks["scaling"] = run_scaling(args, solve, why, console)
+    else:
+        keys = list(FAMILIES) if args.family == "all" else [args.family]
+        for key in keys:
+            fam = FAMILIES[key]
+            if not (BENCH / fam.folder).is_dir():
+                console.print(f"{BENCH / fam.folder} not found: skipping {key}.")
+                continue
+            _, _, blocks[key] = run_family(fam, args, solve, why, console)
+    if args.quick:
+        console.print("--quick: results not written.")
+    elif blocks:
+        out = write_results(blocks)
+        console.print(f"Wrote {RESULT_FILE} and {out}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
