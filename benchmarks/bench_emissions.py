@@ -15,11 +15,15 @@ import datetime as dt
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_section
 
 from h2lane.emissions.accounting import account
 from h2lane.emissions.ileap import write_ileap
@@ -187,9 +191,9 @@ def main() -> None:
         f"numpy {np.__version__}, {platform.system()} {platform.release()}"
     )
     flags = (" --serial" if args.serial else "") + (" --fork" if args.fork else "")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        "# Emissions benchmark (issue 4)\n\n"
+    write_section(
+        "emissions",
+        "## Emissions accounting (issue 4)\n\n"
         f"Date: {dt.date.today().isoformat()}  \nMachine: {machine}  \n"
         f"Command: `.venv/bin/python benchmarks/bench_emissions.py --rows {args.rows} "
         f"--toc-by {args.toc_by} --repeat {args.repeat}{flags}`\n\n"
@@ -203,7 +207,6 @@ def main() -> None:
         + "\nOther work shared this machine during the runs (see the load averages); "
         "wall-clock time above CPU time means the process waited for a core.\n\n"
         f"Target ≤ {TARGET_S:.0f} s (median wall clock): {verdict.lower()}.\n",
-        encoding="utf-8",
     )
     print(f"wrote {RESULTS}")
 
