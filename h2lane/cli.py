@@ -820,8 +820,7 @@ def vrp_solve(
         table.add_column("length", justify="right")
         for i, r in enumerate(sol.routes, start=1):
             shown = " ".join(f"{n}*" if inst.kinds[n] == 2 else str(n) for n in r)
-            length = sum(float(inst.dist[a, b]) for a, b in zip(r[:-1], r[1:], strict=True))
-            table.add_row(str(i), shown, f"{length:.2f}")
+            table.add_row(str(i), shown, f"{report.route_distance[i - 1]:.2f}")
         console.print(table)
         if sol.unservable:
             console.print(f"unservable customers (left out): {sol.unservable}")

@@ -20,7 +20,7 @@ import numpy as np
 
 from h2lane.errors import InfeasiblePlanError
 from h2lane.routing.vrp import kernels as K
-from h2lane.routing.vrp.model import CUSTOMER, VRPInstance, VRPSolution
+from h2lane.routing.vrp.model import VRPInstance, VRPSolution
 
 
 @dataclass(slots=True)
@@ -397,7 +397,3 @@ def _insert(
     state.routes[best_ri].insert(best_pos, c)
     state.costs[best_ri] += best_inc
     return best_ri
-
-
-def customer_count(inst: VRPInstance) -> int:
-    return int((inst.kinds == CUSTOMER).sum())
