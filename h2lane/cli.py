@@ -64,6 +64,14 @@ class InstanceFormat(StrEnum):
     emh = "emh"
     evrptw = "evrptw"
     cec = "cec"
+    h2lane = "h2lane"
+
+
+class VRPObjective(StrEnum):
+    distance = "distance"
+    vehicles_distance = "vehicles-distance"
+    time = "time"
+    cost = "cost"
 
 
 class RefuelPolicy(StrEnum):
@@ -769,7 +777,11 @@ def vrp_solve(
     instance: Annotated[Path, typer.Argument(help="Instance file.")],
     fmt: Annotated[
         InstanceFormat,
-        typer.Option("--format", help="emh (G-VRP), evrptw (Schneider et al.) or cec (CEC-2020)."),
+        typer.Option(
+            "--format",
+            help="emh (G-VRP), evrptw (Schneider et al.), cec (CEC-2020) or h2lane (YAML/JSON: "
+            "depots, vehicle types, dispensers, road distances).",
+        ),
     ],
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds of search.")] = 10.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (deterministic per seed).")] = 0,
@@ -779,9 +791,31 @@ def vrp_solve(
             "--max-duration-h", help="emh only: route limit, h (default 10.75, as the BKS)."
         ),
     ] = None,
+    objective: Annotated[
+        VRPObjective | None,
+        typer.Option("--objective", help="Override the instance's objective."),
+    ] = None,
+    refuel: Annotated[
+        RefuelPolicy | None,
+        typer.Option("--refuel", help="Override the refuelling policy: full or partial."),
+    ] = None,
+    start_level: Annotated[
+        float | None,
+        typer.Option(
+            "--start-level",
+            help="Energy on leaving the depot as a fraction of the tank (0-1], every vehicle type.",
+        ),
+    ] = None,
+    dispensers: Annotated[
+        int | None,
+        typer.Option(
+            "--dispensers",
+            help="Dispensers at every station (vehicles queue when all are busy); 0 = unlimited.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Solve a G-VRP / E-VRPTW / E-CVRP instance; the answer is verified by the independent checker."""
+    """Solve a refuelling VRP; the answer is verified by the independent checker (exit 4 if not)."""
     from h2lane.routing.vrp.checker import check_solution
     from h2lane.routing.vrp.instances import read_instance
     from h2lane.routing.vrp.solver import solve_vrp
@@ -790,21 +824,45 @@ def vrp_solve(
         if time_limit <= 0:
             raise OptionError("--time-limit must be greater than 0")
         inst = read_instance(instance, fmt.value, max_duration_h=max_duration_h)
+        _override_instance(inst, objective, refuel, start_level, dispensers)
         sol = solve_vrp(inst, time_limit=time_limit, seed=seed, progress=not as_json)
     except H2laneError as exc:
         fail(exc, as_json=as_json)
-    report = check_solution(inst, sol.routes)
+    report = check_solution(
+        inst,
+        sol.routes,
+        route_types=sol.route_types,
+        refuel_amounts=sol.refuel_amounts or None,
+        departures=sol.departures,
+        waits=sol.waits or None,
+    )
+    fleet = inst.fleet
     out = {
         "instance": inst.name,
         "format": fmt.value,
+        "objective": inst.objective,
+        "refuel": "full" if inst.full_refuel else "partial",
         "routes": sol.routes,
-        "cost": round(sol.distance, 6),
+        "route_types": [fleet[t].name for t in sol.route_types],
+        "cost": round(sol.cost, 6),
+        "distance": round(sol.distance, 6),
+        "duration": round(sol.duration, 6),
         "vehicles": sol.vehicles,
         "unservable": sol.unservable,
-        "objective": inst.objective,
+        "departures": [round(t, 6) for t in sol.departures],
+        "refuels": [
+            {"route": r, "position": p, "node": sol.routes[r][p], "amount": round(a, 6)}
+            for (r, p), a in sorted(sol.refuel_amounts.items())
+        ],
+        "queue_waits": [
+            {"route": r, "position": p, "node": sol.routes[r][p], "wait": round(w, 6)}
+            for (r, p), w in sorted(sol.waits.items())
+        ],
+        "units": {"distance": inst.distance_unit, "time": inst.time_unit},
         "checker": {
             "ok": report.ok,
             "distance": round(report.distance, 6),
+            "cost": round(report.cost, 6),
             "violations": [v.message for v in report.violations],
         },
         "seconds": round(sol.seconds, 3),
@@ -814,13 +872,31 @@ def vrp_solve(
     if as_json:
         print_json(out)
     else:
-        table = Table(title=f"{inst.name}: {sol.vehicles} vehicles, cost {sol.distance:.2f}")
+        title = (
+            f"{inst.name}: {sol.vehicles} vehicles, {inst.objective} {sol.cost:.2f}"
+            f" (distance {sol.distance:.2f})"
+        )
+        table = Table(title=title)
         table.add_column("route")
+        if len(fleet) > 1:
+            table.add_column("vehicle")
         table.add_column("nodes (file order; stations marked *)")
         table.add_column("length", justify="right")
-        for i, r in enumerate(sol.routes, start=1):
+        table.add_column("duration", justify="right")
+        queued: dict[int, float] = {}
+        for (r, _p), w in sol.waits.items():
+            queued[r] = queued.get(r, 0.0) + w
+        if queued:
+            table.add_column("queued", justify="right")
+        for i, r in enumerate(sol.routes):
             shown = " ".join(f"{n}*" if inst.kinds[n] == 2 else str(n) for n in r)
-            table.add_row(str(i), shown, f"{report.route_distance[i - 1]:.2f}")
+            row = [str(i + 1)]
+            if len(fleet) > 1:
+                row.append(fleet[sol.route_types[i]].name)
+            row += [shown, f"{report.route_distance[i]:.2f}", f"{report.duration[i]:.2f}"]
+            if queued:
+                row.append(f"{queued.get(i, 0.0):.2f}")
+            table.add_row(*row)
         console.print(table)
         if sol.unservable:
             console.print(f"unservable customers (left out): {sol.unservable}")
@@ -830,6 +906,36 @@ def vrp_solve(
             console.print(f"  - {v.message}")
     if not report.ok:
         raise SystemExit(4)
+
+
+def _override_instance(
+    inst: Any,
+    objective: VRPObjective | None,
+    refuel: RefuelPolicy | None,
+    start_level: float | None,
+    dispensers: int | None,
+) -> None:
+    """Apply ``vrp solve``'s command-line overrides to an instance."""
+    import numpy as np
+
+    if objective is not None:
+        inst.objective = objective.value
+    if refuel is not None:
+        inst.full_refuel = refuel == RefuelPolicy.full
+    if start_level is not None:
+        if not 0.0 < start_level <= 1.0:
+            raise OptionError(f"--start-level must be in (0, 1], not {start_level:g}")
+        fleet = inst.fleet
+        for vt in fleet:
+            vt.start_energy = start_level * vt.tank
+        inst.vehicle_types = fleet
+        inst.start_energy = start_level * inst.tank
+    if dispensers is not None:
+        if dispensers < 0:
+            raise OptionError(f"--dispensers must be 0 or more, not {dispensers}")
+        cap = np.zeros(inst.n_nodes, dtype=np.int64)
+        cap[inst.stations] = dispensers
+        inst.station_capacity = cap
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,9 @@
 """Independent feasibility checker for refuelling-VRP solutions.
 
-Deliberately plain code, sharing nothing with the solvers: it replays every route from the
-depot and lists each rule a solution breaks, as one sentence per violation.
+Deliberately plain code, sharing nothing with the solvers: it replays every route from its
+vehicle type's depot and lists each rule a solution breaks, as one sentence per violation.
+The timeline (departure, travel, service, queue wait, refuel, station occupancy) follows the
+contract shared with the queue scheduler; see :func:`check_solution`.
 
 Route and position numbers in violations and messages are 0-based indices into the
 ``routes`` list and into the route (position 0 is the starting depot).
@@ -16,7 +18,14 @@ from typing import Literal
 
 import numpy as np
 
-from h2lane.routing.vrp.model import CUSTOMER, STATION, VRPInstance
+from h2lane.routing.vrp.model import (
+    CUSTOMER,
+    DEPOT,
+    OBJECTIVES,
+    STATION,
+    VehicleType,
+    VRPInstance,
+)
 
 __all__ = ["CheckReport", "Violation", "ViolationKind", "check_solution"]
 
@@ -67,11 +76,16 @@ class CheckReport:
     distance
         Total length of the routes that could be replayed.
     vehicles
-        Routes that leave the depot (a route of depot visits only is not counted).
-    route_distance, duration, energy_min, load
-        Per route: length, duration (departure to return, with the departure delayed as
-        far as the time windows allow so that waiting is minimal), lowest energy on
-        arrival anywhere, total demand served. ``nan`` for routes that cannot be replayed.
+        Routes that leave their depot (a route of depot visits only is not counted).
+    cost
+        Objective value (``inst.objective``) summed over the routes that could be replayed.
+    route_distance, duration, energy_min, load, route_cost
+        Per route: length, duration (departure to return; without given departures the
+        departure is delayed as far as the time windows allow so that waiting is minimal),
+        lowest energy on arrival anywhere, total demand served, objective contribution
+        (the length for the distance objectives). ``nan`` for routes that cannot be replayed.
+    route_types
+        Per route: index in ``inst.fleet`` of the vehicle type used, ``-1`` when invalid.
     """
 
     violations: list[Violation] = field(default_factory=list)
@@ -81,6 +95,9 @@ class CheckReport:
     duration: list[float] = field(default_factory=list)
     energy_min: list[float] = field(default_factory=list)
     load: list[float] = field(default_factory=list)
+    cost: float = 0.0
+    route_cost: list[float] = field(default_factory=list)
+    route_types: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -115,8 +132,10 @@ def check_solution(
     inst: VRPInstance,
     routes: Sequence[Sequence[int]],
     *,
+    route_types: Sequence[int] | None = None,
     refuel_amounts: Mapping[tuple[int, int], float] | None = None,
     departures: Sequence[float] | None = None,
+    waits: Mapping[tuple[int, int], float] | None = None,
 ) -> CheckReport:
     """Check routes against every rule of the instance.
 
@@ -125,32 +144,52 @@ def check_solution(
     inst
         The instance (``inst.unservable`` lists customers that must not be served).
     routes
-        Node-index lists, each starting and ending with the depot 0, stations included.
+        Node-index lists, each starting and ending with its vehicle type's depot, stations
+        included.
+    route_types
+        Index in ``inst.fleet`` of each route's vehicle type; ``None`` or empty = all type 0.
     refuel_amounts
         Partial-refuelling mode only (``inst.full_refuel`` false): energy added at
-        ``(route, position)`` of a station or mid-route depot visit. Where no amount is
-        given the vehicle charges just enough to reach the next charging point of its
-        route. Ignored when refuelling is always to full.
+        ``(route, position)`` of a charging stop. Where no amount is given the vehicle
+        charges just enough to reach the next charging stop of its route (or its end).
+        Ignored when refuelling is always to full.
     departures
-        Departure time of each route; default ``inst.ready[0]`` (earliest departure, with
-        waiting where a vehicle arrives before a time window opens).
+        Departure time of each route; ``None`` or empty = ``inst.ready`` of its depot, with
+        the duration measured as if the departure were delayed to cut waiting.
+    waits
+        Queue wait for a free dispenser at ``(route, position)`` of a charging stop, spent
+        after the service and before the refuel starts; default 0.
+
+    Returns
+    -------
+    CheckReport
+        Violations and per-route statistics; ``ok`` when nothing is broken.
 
     Notes
     -----
-    Energy starts at ``inst.initial_energy`` and must stay at or above zero on every
-    arrival. A stop at a station (or at the depot mid-route when ``depot_refuels``) takes
-    ``service + refuel_fixed + refuel_rate * amount``. Service must start by ``due``,
-    arrival at the final depot must be by ``due[0]``, and the duration must not exceed
-    ``max_duration``. A mid-route depot visit refuels but does not unload. Station
-    capacity is checked on the replayed schedule (departures as above, no queueing).
+    A charging stop is a mid-route visit of a station, or of any depot when
+    ``inst.depot_refuels``. Each route uses its type's tank, consumption, speed, payload,
+    duration limit and start energy. Energy must stay at or above zero on every arrival;
+    arrival must be by ``due`` at every mid-route node and at the final depot. A stop takes
+    ``service``, then the queue wait, then ``refuel_fixed + refuel_rate * amount``; the
+    refuel occupies a dispenser on ``[refuel_start, end)``, and no more than
+    ``station_capacity`` such intervals may overlap at a station. A mid-route depot visit
+    refuels but does not unload. Routes of a type must not outnumber its ``count``.
     """
+    if inst.objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {inst.objective!r}; expected one of {OBJECTIVES}")
     n = inst.n_nodes
+    fleet = inst.fleet
     rep = CheckReport()
     add = rep.violations.append
     visits: dict[int, list[tuple[int, int]]] = {}
     intervals: dict[int, list[tuple[float, float, int, int]]] = {}
     amounts = dict(refuel_amounts or {})
+    queue = dict(waits or {})
     use_amounts = not inst.full_refuel
+    types = list(route_types) if route_types is not None and len(route_types) else None
+    starts = list(departures) if departures is not None and len(departures) else None
+    used = [0] * len(fleet)
 
     def name(i: int) -> str:
         return f"{inst.labels[i]} (node {i})"
@@ -158,7 +197,7 @@ def check_solution(
     for r, route in enumerate(routes):
         route = list(route)
         nan = float("nan")
-        stats = [nan, nan, nan, nan]  # distance, duration, energy_min, load
+        stats = [nan, nan, nan, nan, nan]  # distance, duration, energy_min, load, cost
         bad_nodes = False
         for p, v in enumerate(route):
             if not _is_index(v) or not 0 <= int(v) < n:
@@ -173,15 +212,39 @@ def check_solution(
                 bad_nodes = True
             elif inst.kinds[int(v)] == CUSTOMER:
                 visits.setdefault(int(v), []).append((r, p))
-        if any(_is_index(v) and int(v) != 0 for v in route):
+        k = types[r] if types is not None and r < len(types) else 0
+        valid_type = _is_index(k) and 0 <= int(k) < len(fleet)
+        rep.route_types.append(int(k) if valid_type else -1)
+        if valid_type:
+            vt = fleet[int(k)]
+            home = vt.depot
+        else:
+            home = int(route[0]) if route and _is_index(route[0]) else 0
+        is_used = any(_is_index(v) and int(v) != home for v in route)
+        if is_used:
             rep.vehicles += 1
-        if len(route) < 2 or route[0] != 0 or route[-1] != 0:
+        if not valid_type:
             add(
                 Violation(
                     "shape",
                     r,
                     None,
-                    f"Route {r} must start and end at the depot 0 but is "
+                    f"Route {r} has vehicle type {_show(k)}, which is not a type index "
+                    f"(valid: 0 to {len(fleet) - 1}).",
+                )
+            )
+            _append(rep, stats)
+            continue
+        if is_used:
+            used[int(k)] += 1
+        if len(route) < 2 or route[0] != home or route[-1] != home:
+            of_type = f" of its vehicle type {vt.name!r}" if inst.vehicle_types else ""
+            add(
+                Violation(
+                    "shape",
+                    r,
+                    None,
+                    f"Route {r} must start and end at the depot {home}{of_type} but is "
                     f"[{', '.join(_show(v) for v in route)}].",
                 )
             )
@@ -190,21 +253,49 @@ def check_solution(
             _append(rep, stats)
             continue
         nodes = [int(v) for v in route]
-        stats = _replay(inst, r, nodes, amounts, use_amounts, departures, intervals, add, name)
-        rep.distance += stats[0]
+        start = None if starts is None or r >= len(starts) else float(starts[r])
+        stats = _replay(
+            inst, vt, r, nodes, amounts, use_amounts, start, queue, intervals, add, name
+        )
+        length, duration = stats[0], stats[1]
+        if inst.objective == "time":
+            stats[4] = duration
+        elif inst.objective == "cost":
+            stats[4] = (
+                (vt.fixed_cost if is_used else 0.0)
+                + vt.cost_per_distance * length
+                + vt.cost_per_time * duration
+            )
+        else:
+            stats[4] = length
+        rep.distance += length
+        rep.cost += stats[4]
         _append(rep, stats)
 
+    for what, given in (("route_types", types), ("departures", starts)):
+        if given is not None and len(given) != len(routes):
+            add(
+                Violation(
+                    "shape",
+                    None,
+                    None,
+                    f"The {what} list has length {len(given)} but there are {len(routes)} "
+                    "routes; give one entry per route.",
+                )
+            )
+
+    def charging_stop(r: int, p: int) -> bool:
+        """Whether ``(r, p)`` names a mid-route charging stop of a well-formed entry."""
+        if not (_is_index(r) and _is_index(p) and 0 <= r < len(routes)):
+            return False
+        route = routes[r]
+        if not 0 < p < len(route) - 1:
+            return False
+        v = route[p]
+        return _is_index(v) and 0 <= int(v) < n and _charges(inst, int(v))
+
     for (r, p), _amount in amounts.items() if use_amounts else ():
-        ok = (
-            _is_index(r)
-            and 0 <= r < len(routes)
-            and _is_index(p)
-            and 0 < p < len(routes[r]) - 1
-            and _is_index(routes[r][p])
-            and 0 <= int(routes[r][p]) < n
-            and _charges(inst, int(routes[r][p]))
-        )
-        if not ok:
+        if not charging_stop(r, p):
             add(
                 Violation(
                     "shape",
@@ -212,6 +303,28 @@ def check_solution(
                     p if _is_index(p) else None,
                     f"A refuel amount is given for route {r}, position {p}, which is not a "
                     "station visit (or a mid-route depot visit where the depot refuels).",
+                )
+            )
+
+    for (r, p), w in queue.items():
+        if not charging_stop(r, p):
+            add(
+                Violation(
+                    "shape",
+                    r if _is_index(r) else None,
+                    p if _is_index(p) else None,
+                    f"A queue wait is given for route {r}, position {p}, which is not a "
+                    "station visit (or a mid-route depot visit where the depot refuels).",
+                )
+            )
+        elif not float(w) >= 0.0:
+            add(
+                Violation(
+                    "shape",
+                    r,
+                    p,
+                    f"Route {r}, position {p}: the queue wait {_fmt(float(w))} is negative; "
+                    "waits must be 0 or more.",
                 )
             )
 
@@ -247,15 +360,17 @@ def check_solution(
                 )
             )
 
-    if inst.fleet_size is not None and rep.vehicles > inst.fleet_size:
-        add(
-            Violation(
-                "fleet_size",
-                None,
-                None,
-                f"The solution uses {rep.vehicles} vehicles but the fleet has {inst.fleet_size}.",
+    for k, vt in enumerate(fleet):
+        if vt.count is not None and used[k] > vt.count:
+            of_type = f" of type {vt.name!r}" if inst.vehicle_types else ""
+            add(
+                Violation(
+                    "fleet_size",
+                    None,
+                    None,
+                    f"The solution uses {used[k]} vehicles{of_type} but the fleet has {vt.count}.",
+                )
             )
-        )
 
     if inst.station_capacity is not None:
         _check_station_capacity(inst, intervals, add, name)
@@ -267,42 +382,62 @@ def _append(rep: CheckReport, stats: list[float]) -> None:
     rep.duration.append(stats[1])
     rep.energy_min.append(stats[2])
     rep.load.append(stats[3])
+    rep.route_cost.append(stats[4])
 
 
 def _charges(inst: VRPInstance, i: int) -> bool:
     """Whether a mid-route visit of node ``i`` refuels."""
-    return bool(inst.kinds[i] == STATION or (i == 0 and inst.depot_refuels))
+    return bool(inst.kinds[i] == STATION or (inst.kinds[i] == DEPOT and inst.depot_refuels))
 
 
 def _replay(
     inst: VRPInstance,
+    vt: VehicleType,
     r: int,
     nodes: list[int],
     amounts: dict[tuple[int, int], float],
     use_amounts: bool,
-    departures: Sequence[float] | None,
+    departure: float | None,
+    queue: dict[tuple[int, int], float],
     intervals: dict[int, list[tuple[float, float, int, int]]],
     add: Callable[[Violation], None],
     name: Callable[[int], str],
 ) -> list[float]:
-    """Simulate one well-formed route; return distance, duration, energy_min, load."""
+    """Simulate one well-formed route of type ``vt``.
+
+    Returns
+    -------
+    list of float
+        Distance, duration, energy_min, load and a ``nan`` placeholder for the cost.
+    """
     last = len(nodes) - 1
-    start_t = float(inst.ready[0]) if departures is None else float(departures[r])
+    home = nodes[0]
+    if departure is not None and departure < inst.ready[home] - EPS:
+        add(
+            Violation(
+                "time_window",
+                r,
+                0,
+                f"Route {r} departs at {_fmt(departure)}, before its depot {name(home)} opens "
+                f"at {_fmt(inst.ready[home])}.",
+            )
+        )
+    start_t = float(inst.ready[home]) if departure is None else departure
     t = start_t
-    e = float(inst.initial_energy)
+    e = float(vt.initial_energy)
     e_min = e
     load = 0.0
     dist = 0.0
     in_deficit = False
     overloaded = False
-    waited = 0.0  # cumulative waiting so far
+    waited = 0.0  # cumulative time-window waiting so far (queue waits are not shifted away)
     shift = math.inf  # how far the departure could be delayed without breaking a due time
     for p in range(1, last + 1):
         a, b = nodes[p - 1], nodes[p]
         d = float(inst.dist[a, b])
         dist += d
-        t += d / inst.speed
-        e -= inst.consumption * d
+        t += d / vt.speed
+        e -= vt.consumption * d
         e_min = min(e_min, e)
         if e < -EPS and not in_deficit:
             add(
@@ -317,14 +452,14 @@ def _replay(
             in_deficit = True
         shift = min(shift, float(inst.due[b]) - t + waited)
         if p == last:
-            if t > inst.due[0] + EPS:
+            if t > inst.due[b] + EPS:
                 add(
                     Violation(
                         "time_window",
                         r,
                         p,
                         f"Route {r} returns to the depot at {_fmt(t)}, after its due time "
-                        f"{_fmt(inst.due[0])}.",
+                        f"{_fmt(inst.due[b])}.",
                     )
                 )
             break
@@ -344,19 +479,19 @@ def _replay(
         t = begin + float(inst.service[b])
         if inst.kinds[b] == CUSTOMER:
             load += float(inst.demand[b])
-            if load > inst.load_capacity + EPS and not overloaded:
+            if load > vt.load_capacity + EPS and not overloaded:
                 add(
                     Violation(
                         "payload",
                         r,
                         p,
                         f"Route {r}, position {p}: the load reaches {_fmt(load)} at {name(b)}, above "
-                        f"the capacity {_fmt(inst.load_capacity)}.",
+                        f"the capacity {_fmt(vt.load_capacity)}.",
                     )
                 )
                 overloaded = True
         elif _charges(inst, b):
-            room = inst.tank - max(e, 0.0)
+            room = vt.tank - max(e, 0.0)
             if not use_amounts:
                 amount = room
             elif (r, p) in amounts:
@@ -375,29 +510,31 @@ def _replay(
             else:
                 need = 0.0
                 for q in range(p + 1, last + 1):
-                    need += inst.consumption * float(inst.dist[nodes[q - 1], nodes[q]])
+                    need += vt.consumption * float(inst.dist[nodes[q - 1], nodes[q]])
                     if q == last or _charges(inst, nodes[q]):
                         break
-                amount = min(max(need - e, 0.0), room)
-            stop_begin = t
-            t += inst.refuel_fixed + inst.refuel_rate * amount
+                amount = min(max(need - max(e, 0.0), 0.0), room)
+            refuel_start = t + max(float(queue.get((r, p), 0.0)), 0.0)  # negatives reported later
+            t = refuel_start + inst.refuel_fixed
+            if inst.refuel_rate:  # an unlimited tank refuels in no time, not nan
+                t += inst.refuel_rate * amount
             e = max(e, 0.0) + amount
             in_deficit = False
-            if t > stop_begin:
-                intervals.setdefault(b, []).append((stop_begin, t, r, p))
+            if t > refuel_start:
+                intervals.setdefault(b, []).append((refuel_start, t, r, p))
     duration = t - start_t
-    if departures is None and waited > 0:
+    if departure is None and waited > 0:
         duration -= min(max(shift, 0.0), waited)
-    if duration > inst.max_duration + EPS:
+    if duration > vt.max_duration + EPS:
         add(
             Violation(
                 "duration",
                 r,
                 None,
-                f"Route {r} lasts {_fmt(duration)}, longer than the limit {_fmt(inst.max_duration)}.",
+                f"Route {r} lasts {_fmt(duration)}, longer than the limit {_fmt(vt.max_duration)}.",
             )
         )
-    return [dist, duration, e_min, load]
+    return [dist, duration, e_min, load, float("nan")]
 
 
 def _check_station_capacity(

@@ -2,12 +2,18 @@
 
 A route is a sequence of customers. Between two consecutive points (depot or customer)
 the vehicle drives directly or through a *station path* (first station s1, cheapest
-station-graph path to the last station s2, full refuel at each station). For every pair of
-points the non-dominated station paths are precomputed (the multigraph reformulation of
-Andelmin & Bartolini): criteria distance, energy needed to reach s1, energy left on arrival
-and the time spent. For a fixed customer sequence a small label-setting dynamic programme
-over (distance, energy, time) labels then places stations optimally and checks time windows,
-duration and range exactly.
+station-graph path to the last station s2). For every pair of points the non-dominated
+station paths are precomputed (the multigraph reformulation of Andelmin & Bartolini):
+criteria distance, energy needed to reach s1, energy needed after s2, energy used between
+s1 and s2 and the time spent. For a fixed customer sequence a label-setting dynamic
+programme then places stations and checks time windows, duration and range.
+
+Refuelling is either to full (benchmark convention) or partial. Partial refuelling buys
+just enough at each station, and a label keeps the room still available at its last station
+so that energy needed later can be bought there *retroactively*; the extra refuelling time
+shifts the schedule since that station, absorbed first by waiting (the partial-recharge
+labels of Desaulniers et al. 2016). Labels also carry the waiting time and the slack that
+let the departure be delayed, so that route durations are minimal.
 """
 
 from __future__ import annotations
@@ -63,12 +69,15 @@ def build_options(
     ss_energy,
     ss_nhops,
     max_options,
+    full,
 ):
     """Non-dominated station paths for every ordered pair of points.
 
     Returns arrays of shape (n, n, max_options): first station, last station, distance,
-    energy needed to reach the first station, energy left on arrival, and the time spent
-    excluding the level-dependent recharge at the first station; plus the option count.
+    energy needed to reach the first station, ``tank`` minus the energy needed after the last
+    station, the full-refuel time excluding the level-dependent recharge at the first
+    station, the energy used between the first and last station, and the time without
+    level-dependent recharging (driving plus fixed stop times); plus the option count.
     """
     n = dist.shape[0]
     k = len(stations)
@@ -78,10 +87,11 @@ def build_options(
     o_eout = np.zeros((n, n, max_options))
     o_eleft = np.zeros((n, n, max_options))
     o_time = np.zeros((n, n, max_options))
+    o_inner = np.zeros((n, n, max_options))
+    o_tbase = np.zeros((n, n, max_options))
     o_count = np.zeros((n, n), dtype=np.int64)
     ratio = 1.0  # distance per energy along station paths (same consumption everywhere)
     cons = 0.0
-    # recover consumption from any non-zero pair
     for a in range(n):
         for b in range(n):
             if dist[a, b] > 0:
@@ -95,6 +105,8 @@ def build_options(
     cand_eo = np.empty(k * k)
     cand_el = np.empty(k * k)
     cand_t = np.empty(k * k)
+    cand_in = np.empty(k * k)
+    cand_tb = np.empty(k * k)
     cand_s1 = np.empty(k * k, dtype=np.int64)
     cand_s2 = np.empty(k * k, dtype=np.int64)
     speed = 0.0
@@ -105,6 +117,8 @@ def build_options(
                 break
         if speed > 0:
             break
+    if speed == 0.0:
+        speed = 1.0
     # candidate first/last stations: the `near` closest to each point (all on small sets)
     near = k if k <= 24 else 12
     first = np.empty((n, near), dtype=np.int64)
@@ -143,22 +157,25 @@ def build_options(
                         continue
                     d = dist[i, stations[x]] + inner * ratio + dist[stations[y], j]
                     nst = ss_nhops[x, y] + 1
-                    t = (
+                    tb = (
                         ttime[i, stations[x]]
                         + (inner * ratio) / speed
                         + ttime[stations[y], j]
                         + refuel_fixed * nst
-                        + refuel_rate * inner
                     )
                     cand_d[m] = d
                     cand_eo[m] = e1
                     cand_el[m] = tank - e2
-                    cand_t[m] = t + refuel_rate * e1  # recharge at s1 adds rate*(tank-level)
+                    # full refuel: s1 adds rate*(tank - level) in the evaluation, the others
+                    # refill what the hop before them used
+                    cand_t[m] = tb + refuel_rate * inner + refuel_rate * e1
+                    cand_in[m] = inner
+                    cand_tb[m] = tb
                     cand_s1[m] = stations[x]
                     cand_s2[m] = stations[y]
                     m += 1
             # Pareto sweep in order of distance: a candidate survives unless an earlier
-            # (shorter) survivor needs no more energy, leaves no less and takes no longer
+            # (shorter) survivor is at least as good on every other criterion
             order = np.argsort(cand_d[:m], kind="mergesort")
             c = 0
             for r in range(m):
@@ -169,6 +186,13 @@ def build_options(
                         o_eout[i, j, q] <= cand_eo[p] + 1e-12
                         and o_eleft[i, j, q] >= cand_el[p] - 1e-12
                         and o_time[i, j, q] <= cand_t[p] + 1e-12
+                        and (
+                            full
+                            or (
+                                o_tbase[i, j, q] <= cand_tb[p] + 1e-12
+                                and o_inner[i, j, q] <= cand_in[p] + 1e-12
+                            )
+                        )
                     ):
                         dominated = True
                         break
@@ -180,16 +204,38 @@ def build_options(
                 o_eout[i, j, c] = cand_eo[p]
                 o_eleft[i, j, c] = cand_el[p]
                 o_time[i, j, c] = cand_t[p]
+                o_inner[i, j, c] = cand_in[p]
+                o_tbase[i, j, c] = cand_tb[p]
                 c += 1
                 if c == max_options:
                     break
             o_count[i, j] = c
-    return o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_count
+    return o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count
+
+
+# label fields
+_D, _E, _T, _R, _WS, _DS, _WP, _DP = 0, 1, 2, 3, 4, 5, 6, 7
+NFIELDS = 8
+"""distance, energy, time, room at the last station, waiting since it, retroactive slack since
+it, waiting before it, departure slack before it."""
+
+
+@njit(cache=True, inline="always")
+def _retro(x, t, r, ws, ds, refuel_rate):
+    """Buy ``x`` more at the last station: (feasible, time, room, waiting, slack)."""
+    if x > r + EPS:
+        return False, t, r, ws, ds
+    delta = refuel_rate * x
+    if delta > ds + EPS:
+        return False, t, r, ws, ds
+    used = delta if delta < ws else ws
+    return True, t + (delta - used), r - x, ws - used, ds - delta
 
 
 @njit(cache=True)
 def evaluate(
     seq,
+    depot,
     dist,
     ttime,
     energy,
@@ -200,115 +246,197 @@ def evaluate(
     start_energy,
     max_duration,
     refuel_rate,
+    full,
+    w_dist,
+    w_time,
     o_dist,
     o_eout,
     o_eleft,
     o_time,
+    o_inner,
+    o_tbase,
     o_count,
     choices,
+    out,
 ):
-    """Minimal distance of depot → seq → depot with optimal station paths; ``inf`` if infeasible.
+    """Cheapest ``w_dist * distance + w_time * duration`` of depot → seq → depot; ``inf`` if infeasible.
 
-    ``choices`` (len(seq)+1) receives, when the route is feasible, the option used on each arc
-    (-1 direct, else the option index).
+    ``choices`` (len(seq)+1) receives the option used on each arc (-1 direct), and ``out``
+    (3) the distance, the duration and the departure delay of the chosen labels.
     """
     m = len(seq)
-    lab_d = np.empty(MAX_LABELS)
-    lab_e = np.empty(MAX_LABELS)
-    lab_t = np.empty(MAX_LABELS)
+    lab = np.empty((MAX_LABELS, NFIELDS))
     nl = 1
-    lab_d[0] = 0.0
-    lab_e[0] = start_energy
-    t0 = ready[0]
-    lab_t[0] = t0
-    # parent tracking for reconstruction
+    t0 = ready[depot]
+    lab[0, _D] = 0.0
+    lab[0, _E] = start_energy
+    lab[0, _T] = t0
+    lab[0, _R] = 0.0
+    lab[0, _WS] = 0.0
+    lab[0, _DS] = INF
+    lab[0, _WP] = 0.0
+    lab[0, _DP] = INF
     par = np.full((m + 1, MAX_LABELS), -1, dtype=np.int64)
     opt = np.full((m + 1, MAX_LABELS), -1, dtype=np.int64)
     width = MAX_LABELS * (o_dist.shape[2] + 1)
-    new_d = np.empty(width)
-    new_e = np.empty(width)
-    new_t = np.empty(width)
+    new = np.empty((width, NFIELDS))
     new_p = np.empty(width, dtype=np.int64)
     new_o = np.empty(width, dtype=np.int64)
     keep = np.empty(width, dtype=np.bool_)
-    prev = 0
+    key = np.empty(width)
+    shift = np.zeros(width)
+    prev = depot
     for step in range(m + 1):
-        cur = seq[step] if step < m else 0
+        cur = seq[step] if step < m else depot
         nn = 0
+        e_arc = energy[prev, cur]
         for li in range(nl):
-            d0, e0, tt = lab_d[li], lab_e[li], lab_t[li]
-            e = energy[prev, cur]
-            if e0 - e >= -EPS:
-                new_d[nn] = d0 + dist[prev, cur]
-                new_e[nn] = e0 - e
-                new_t[nn] = tt + ttime[prev, cur]
+            d0 = lab[li, _D]
+            e0 = lab[li, _E]
+            t = lab[li, _T]
+            r = lab[li, _R]
+            ws = lab[li, _WS]
+            ds = lab[li, _DS]
+            wp = lab[li, _WP]
+            dp = lab[li, _DP]
+            # direct arc
+            ok = True
+            e1, t1, r1, ws1, ds1 = e0 - e_arc, t, r, ws, ds
+            if e1 < -EPS:
+                if full:
+                    ok = False
+                else:
+                    ok, t1, r1, ws1, ds1 = _retro(-e1, t, r, ws, ds, refuel_rate)
+                    e1 = 0.0
+            if ok:
+                new[nn, _D] = d0 + dist[prev, cur]
+                new[nn, _E] = max(e1, 0.0)
+                new[nn, _T] = t1 + ttime[prev, cur]
+                new[nn, _R] = r1
+                new[nn, _WS] = ws1
+                new[nn, _DS] = ds1
+                new[nn, _WP] = wp
+                new[nn, _DP] = dp
                 new_p[nn] = li
                 new_o[nn] = -1
                 nn += 1
+            # station paths
             for c in range(o_count[prev, cur]):
-                if e0 >= o_eout[prev, cur, c] - EPS:
-                    new_d[nn] = d0 + o_dist[prev, cur, c]
-                    new_e[nn] = o_eleft[prev, cur, c]
-                    new_t[nn] = tt + o_time[prev, cur, c] + refuel_rate * (tank - e0)
-                    new_p[nn] = li
-                    new_o[nn] = c
-                    nn += 1
-        # time windows at cur
+                eo = o_eout[prev, cur, c]
+                e_s, t_s, ws_s, ds_s = e0, t, ws, ds
+                if e0 < eo - EPS:
+                    if full:
+                        continue
+                    ok, t_s, _r, ws_s, ds_s = _retro(eo - e0, t, r, ws, ds, refuel_rate)
+                    if not ok:
+                        continue
+                    e_s = eo
+                a1 = max(e_s - eo, 0.0)
+                e2 = tank - o_eleft[prev, cur, c]
+                if full:
+                    t_new = t_s + o_time[prev, cur, c] + refuel_rate * (tank - e_s)
+                    e_new = tank - e2
+                    r_new = 0.0
+                else:
+                    inner = o_inner[prev, cur, c]
+                    bought = max(inner + e2 - a1, 0.0)
+                    t_new = t_s + o_tbase[prev, cur, c] + refuel_rate * bought
+                    level = max(a1 - inner, 0.0)
+                    if level < e2:
+                        level = e2
+                    e_new = level - e2
+                    r_new = tank - level
+                new[nn, _D] = d0 + o_dist[prev, cur, c]
+                new[nn, _E] = e_new
+                new[nn, _T] = t_new
+                new[nn, _R] = r_new
+                new[nn, _WS] = 0.0
+                new[nn, _DS] = INF
+                new[nn, _WP] = wp + ws_s
+                new[nn, _DP] = min(dp, ds_s + wp)
+                new_p[nn] = li
+                new_o[nn] = c
+                nn += 1
+        # time windows, waiting and slack at cur
         for q in range(nn):
-            t = new_t[q]
-            if t < ready[cur]:
+            t = new[q, _T]
+            ok = t <= due[cur] + EPS
+            slack = due[cur] - t + new[q, _WS]
+            if slack < new[q, _DS]:
+                new[q, _DS] = slack
+            if ready[cur] > t:
+                new[q, _WS] += ready[cur] - t
                 t = ready[cur]
-            keep[q] = t <= due[cur] + EPS
-            if step == m:
-                keep[q] = keep[q] and (t - t0 <= max_duration + EPS)
-            new_t[q] = t + (service[cur] if step < m else 0.0)
+            if step < m:
+                t += service[cur]
+                key[q] = w_dist * new[q, _D] + w_time * (t - t0)
+            else:
+                w_all = new[q, _WP] + new[q, _WS]
+                d_all = min(new[q, _DP], new[q, _DS] + new[q, _WP])
+                sh = min(w_all, max(d_all, 0.0))
+                dur = t - t0 - sh
+                ok = ok and dur <= max_duration + EPS
+                shift[q] = sh
+                key[q] = w_dist * new[q, _D] + w_time * dur
+            new[q, _T] = t
+            keep[q] = ok
         # Pareto filter
         for p in range(nn):
             if not keep[p]:
                 continue
+            wpp = new[p, _WP] + new[p, _WS]
+            dpp = min(new[p, _DP], new[p, _DS] + new[p, _WP])
             for q in range(nn):
                 if p == q or not keep[q]:
                     continue
-                if (
-                    new_d[q] <= new_d[p] + 1e-12
-                    and new_e[q] >= new_e[p] - 1e-12
-                    and new_t[q] <= new_t[p] + 1e-12
-                    and (
-                        new_d[q] < new_d[p] - 1e-12
-                        or new_e[q] > new_e[p] + 1e-12
-                        or new_t[q] < new_t[p] - 1e-12
-                        or q < p
-                    )
+                if not (
+                    new[q, _D] <= new[p, _D] + 1e-12
+                    and new[q, _E] >= new[p, _E] - 1e-12
+                    and new[q, _T] <= new[p, _T] + 1e-12
+                    and new[q, _R] >= new[p, _R] - 1e-12
+                    and new[q, _WS] >= new[p, _WS] - 1e-12
+                    and new[q, _DS] >= new[p, _DS] - 1e-12
+                    and new[q, _WP] + new[q, _WS] >= wpp - 1e-12
+                    and min(new[q, _DP], new[q, _DS] + new[q, _WP]) >= dpp - 1e-12
                 ):
+                    continue
+                strictly = key[q] < key[p] - 1e-12
+                for f in range(NFIELDS):
+                    if new[q, f] != new[p, f]:
+                        strictly = True
+                        break
+                if strictly or q < p:
                     keep[p] = False
                     break
         nl = 0
+        best_key = INF
+        best = -1
         while nl < MAX_LABELS:
             best = -1
             for p in range(nn):
-                if keep[p] and (best < 0 or new_d[p] < new_d[best]):
+                if keep[p] and (best < 0 or key[p] < key[best]):
                     best = p
             if best < 0:
                 break
             keep[best] = False
-            lab_d[nl] = new_d[best]
-            lab_e[nl] = new_e[best]
-            lab_t[nl] = new_t[best]
+            for f in range(NFIELDS):
+                lab[nl, f] = new[best, f]
+            if step == m and nl == 0:
+                best_key = key[best]
+                out[0] = new[best, _D]
+                out[1] = new[best, _T] - t0 - shift[best]
+                out[2] = shift[best]
             par[step, nl] = new_p[best]
             opt[step, nl] = new_o[best]
             nl += 1
         if nl == 0:
             return INF
         prev = cur
-    best = 0
-    for li in range(1, nl):
-        if lab_d[li] < lab_d[best]:
-            best = li
-    li = best
+    li = 0  # labels are sorted by key: the first final label is the best
     for step in range(m, -1, -1):
         choices[step] = opt[step, li]
         li = par[step, li]
-    return lab_d[best]
+    return best_key
 
 
 @njit(cache=True)
@@ -317,8 +445,10 @@ def best_insertion(
     u,
     cost_old,
     bound,
+    depot,
     demand,
     load_capacity,
+    dur_screen,
     dist,
     ttime,
     energy,
@@ -329,55 +459,66 @@ def best_insertion(
     start_energy,
     max_duration,
     refuel_rate,
+    full,
+    w_dist,
+    w_time,
     o_dist,
     o_eout,
     o_eleft,
     o_time,
+    o_inner,
+    o_tbase,
     o_count,
 ):
     """Cheapest insertion of customer ``u`` into ``route`` with increase below ``bound``.
 
-    Positions are tried in order of their direct-distance delta; a position is skipped when
-    even a station-free route could not beat the best increase found so far.
-    Returns (position, increase) or (-1, inf).
+    Positions are tried in order of their station-free cost delta; a position is skipped
+    when even a station-free, wait-free route could not beat the best increase found so far,
+    or when the station-free schedule already misses a time window (stations only add time).
+    ``dur_screen`` is the duration limit usable in that screen (``inf`` when waiting can be
+    removed by a later departure). Returns (position, increase) or (-1, inf).
     """
     m = len(route)
     load = demand[u]
     direct_old = 0.0
-    prev = 0
+    time_old = service[u]
+    prev = depot
     for q in range(m):
         load += demand[route[q]]
         direct_old += dist[prev, route[q]]
+        time_old += ttime[prev, route[q]] + service[route[q]]
         prev = route[q]
-    direct_old += dist[prev, 0]
+    direct_old += dist[prev, depot]
+    time_old += ttime[prev, depot]
     if load > load_capacity + 1e-9:
         return -1, INF
+    base = w_dist * direct_old + w_time * time_old
     deltas = np.empty(m + 1)
     for pos in range(m + 1):
-        a = route[pos - 1] if pos > 0 else 0
-        b = route[pos] if pos < m else 0
-        deltas[pos] = dist[a, u] + dist[u, b] - dist[a, b]
-    # time-window screen on the station-free schedule: stations only add time, so a position
-    # whose station-free schedule misses a window cannot be feasible
+        a = route[pos - 1] if pos > 0 else depot
+        b = route[pos] if pos < m else depot
+        deltas[pos] = w_dist * (dist[a, u] + dist[u, b] - dist[a, b]) + w_time * (
+            ttime[a, u] + ttime[u, b] - ttime[a, b]
+        )
     earliest = np.empty(m + 1)  # departure from the point before position pos
-    t = ready[0]
+    t = ready[depot]
     earliest[0] = t
-    prev = 0
+    prev = depot
     for q in range(m):
         c = route[q]
         t = max(t + ttime[prev, c], ready[c]) + service[c]
         earliest[q + 1] = t
         prev = c
     latest = np.empty(m + 1)  # latest service start at route[q] (index m: the depot)
-    latest[m] = min(due[0], ready[0] + max_duration)
-    nxt = 0
+    latest[m] = min(due[depot], ready[depot] + dur_screen)
+    nxt = depot
     for q in range(m - 1, -1, -1):
         c = route[q]
         latest[q] = min(due[c], latest[q + 1] - service[c] - ttime[c, nxt])
         nxt = c
     for pos in range(m + 1):
-        a = route[pos - 1] if pos > 0 else 0
-        b = route[pos] if pos < m else 0
+        a = route[pos - 1] if pos > 0 else depot
+        b = route[pos] if pos < m else depot
         arr_u = earliest[pos] + ttime[a, u]
         if arr_u > due[u] + EPS:
             deltas[pos] = INF
@@ -388,13 +529,14 @@ def best_insertion(
     order = np.argsort(deltas)
     seq = np.empty(m + 1, dtype=np.int64)
     choices = np.empty(m + 2, dtype=np.int64)
+    out = np.empty(3)
     best_pos = -1
     best_inc = bound
     for r in range(m + 1):
         pos = order[r]
         if deltas[pos] == INF:
             break
-        lb = direct_old + deltas[pos] - cost_old
+        lb = base + deltas[pos] - cost_old
         if lb >= best_inc - 1e-12:
             break
         for q in range(pos):
@@ -404,6 +546,7 @@ def best_insertion(
             seq[q + 1] = route[q]
         c = evaluate(
             seq,
+            depot,
             dist,
             ttime,
             energy,
@@ -414,12 +557,18 @@ def best_insertion(
             start_energy,
             max_duration,
             refuel_rate,
+            full,
+            w_dist,
+            w_time,
             o_dist,
             o_eout,
             o_eleft,
             o_time,
+            o_inner,
+            o_tbase,
             o_count,
             choices,
+            out,
         )
         inc = c - cost_old
         if inc < best_inc - 1e-12:

@@ -1,8 +1,12 @@
 """Data model of the vehicle routing problem with refuelling (G-VRP, E-VRPTW, E-CVRP).
 
-Nodes keep the order of the instance file: index 0 is the depot, the others follow as the
-file lists them (customers and stations interleaved as in the file). A route is a list of
-node indices that starts and ends with 0 and includes its station visits.
+Nodes keep the order of the instance file: index 0 is the (first) depot, the others follow as
+the file lists them (customers, stations and further depots interleaved as in the file). A
+route is a list of node indices that starts and ends with its vehicle type's depot (0 on the
+benchmark families) and includes its station visits.
+
+A fleet is a list of :class:`VehicleType`; instances without one have a single type built from
+the instance-wide fields (tank, consumption, speed, payload, duration, start level).
 
 Units are those of the instance (the readers document them): distance in the file's unit,
 time in the file's unit, energy (fuel, hydrogen, battery) in the file's unit.
@@ -19,6 +23,56 @@ from numpy.typing import NDArray
 
 DEPOT, CUSTOMER, STATION = 0, 1, 2
 Objective = Literal["distance", "vehicles-distance", "time", "cost"]
+OBJECTIVES: tuple[str, ...] = ("distance", "vehicles-distance", "time", "cost")
+"""``distance``: total length. ``vehicles-distance``: fewest routes, then length.
+``time``: total route duration (departure to return, queue waits included). ``cost``: per route
+``fixed_cost + cost_per_distance * length + cost_per_time * duration`` of its vehicle type."""
+
+
+@dataclass(slots=True)
+class VehicleType:
+    """One kind of vehicle in the fleet.
+
+    Attributes
+    ----------
+    name
+        Label used in outputs.
+    depot
+        Node index (a node of kind ``DEPOT``) where this type's routes start and end.
+    count
+        Vehicles available; ``None`` = as many as needed.
+    tank
+        Usable energy capacity (``inf`` = no range limit).
+    consumption
+        Energy per distance unit.
+    load_capacity
+        Payload (``inf`` when unconstrained).
+    speed
+        Distance per time unit.
+    max_duration
+        Longest route, departure to return (``inf`` when none).
+    start_energy
+        Energy on leaving the depot; ``None`` = full.
+    fixed_cost, cost_per_distance, cost_per_time
+        Cost terms for the ``cost`` objective (per route used, per distance unit, per time unit).
+    """
+
+    name: str = "vehicle"
+    depot: int = 0
+    count: int | None = None
+    tank: float = float("inf")
+    consumption: float = 1.0
+    load_capacity: float = float("inf")
+    speed: float = 1.0
+    max_duration: float = float("inf")
+    start_energy: float | None = None
+    fixed_cost: float = 0.0
+    cost_per_distance: float = 0.0
+    cost_per_time: float = 0.0
+
+    @property
+    def initial_energy(self) -> float:
+        return self.tank if self.start_energy is None else self.start_energy
 
 
 @dataclass(slots=True)
@@ -30,7 +84,7 @@ class VRPInstance:
     name
         Instance name.
     kinds
-        ``(n,)`` int8: 0 depot (index 0 only), 1 customer, 2 station.
+        ``(n,)`` int8: 0 depot (index 0 and any further depots), 1 customer, 2 station.
     labels
         Node identifiers from the file.
     x, y
@@ -62,11 +116,14 @@ class VRPInstance:
     fleet_size
         Available vehicles; ``None`` = free fleet size.
     objective
-        ``distance`` or ``vehicles-distance`` (lexicographic).
+        One of :data:`OBJECTIVES`.
     station_capacity
-        ``(n,)`` number of dispensers per station (0 = unlimited) or ``None``.
+        ``(n,)`` number of dispensers per station (0 = unlimited) or ``None``. Vehicles that
+        find every dispenser busy queue first-come first-served.
     fixed_cost
         Cost per vehicle used (for ``cost`` objectives).
+    vehicle_types
+        The fleet; ``None`` = one type from the instance-wide fields (see :attr:`fleet`).
     unservable
         Customers that no feasible route can serve (filled by :func:`find_unservable`).
     """
@@ -98,6 +155,7 @@ class VRPInstance:
     distance_unit: str = ""
     time_unit: str = ""
     unservable: list[int] = field(default_factory=list)
+    vehicle_types: list[VehicleType] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.kinds)
@@ -131,15 +189,55 @@ class VRPInstance:
     def initial_energy(self) -> float:
         return self.tank if self.start_energy is None else self.start_energy
 
+    @property
+    def depots(self) -> NDArray[np.int64]:
+        return np.flatnonzero(self.kinds == DEPOT)
+
+    @property
+    def fleet(self) -> list[VehicleType]:
+        """The vehicle types; one built from the instance-wide fields when none are given."""
+        if self.vehicle_types:
+            return list(self.vehicle_types)
+        return [
+            VehicleType(
+                name="vehicle",
+                depot=0,
+                count=self.fleet_size,
+                tank=self.tank,
+                consumption=self.consumption,
+                load_capacity=self.load_capacity,
+                speed=self.speed,
+                max_duration=self.max_duration,
+                start_energy=self.start_energy,
+                fixed_cost=self.fixed_cost,
+                cost_per_distance=1.0 if self.objective != "time" else 0.0,
+                cost_per_time=1.0 if self.objective == "time" else 0.0,
+            )
+        ]
+
 
 @dataclass(slots=True)
 class VRPSolution:
-    """Routes (node indices in file order, depot 0 at both ends) and their totals."""
+    """Routes (node indices in file order, depot at both ends) and their totals.
+
+    ``route_types[r]`` is the index in ``inst.fleet`` of route ``r``'s vehicle type;
+    ``departures[r]`` its departure time; ``waits`` maps (route, position) of a station visit
+    to the time spent queueing for a dispenser there; ``refuel_amounts`` maps (route, position)
+    of a charging stop to the energy added (partial-refuelling instances only).
+    ``cost`` is the objective value (total distance for ``distance``; see
+    :data:`OBJECTIVES`).
+    """
 
     routes: list[list[int]]
     distance: float
     vehicles: int
     unservable: list[int] = field(default_factory=list)
+    cost: float = 0.0
+    duration: float = 0.0
+    route_types: list[int] = field(default_factory=list)
+    departures: list[float] = field(default_factory=list)
+    waits: dict[tuple[int, int], float] = field(default_factory=dict)
+    refuel_amounts: dict[tuple[int, int], float] = field(default_factory=dict)
     seconds: float = 0.0
     iterations: int = 0
     history: list[tuple[float, float]] = field(default_factory=list)

@@ -1,16 +1,21 @@
 """Fleet routing with refuelling stops: ruin-and-recreate search over customer sequences.
 
-Routes are customer sequences; stations are placed exactly for each sequence by the
-multigraph dynamic programme in :mod:`h2lane.routing.vrp.kernels`. The search is a
+Routes are customer sequences with a vehicle type; stations are placed exactly for each
+sequence by the multigraph dynamic programme in :mod:`h2lane.routing.vrp.kernels` (full or
+partial refuelling, start level below full, time windows, duration). The search is a
 slack-induction-by-string-removal scheme (Christiaens & Vanden Berghe 2020): remove strings
 of nearby customers from nearby routes, reinsert them greedily in a random order with
 "blinks", accept by simulated annealing. Fleet-first objectives also try to empty whole
-routes. Deterministic for a seed; anytime (best solution kept), time-limited.
+routes; a heterogeneous fleet re-picks the cheapest available type of each route. The
+routes met are pooled and periodically recombined by a set-partitioning model solved with
+HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few dispensers are handled at the
+solution level: all routes are replayed together, vehicles queue first-come first-served
+(:mod:`h2lane.routing.vrp.queues`) and plans whose queues make a vehicle late are penalised.
+Deterministic for a seed and an iteration cap; anytime (best solution kept), time-limited.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -20,7 +25,7 @@ import numpy as np
 
 from h2lane.errors import InfeasiblePlanError
 from h2lane.routing.vrp import kernels as K
-from h2lane.routing.vrp.model import VRPInstance, VRPSolution
+from h2lane.routing.vrp.model import DEPOT, STATION, VehicleType, VRPInstance, VRPSolution
 
 
 @dataclass(slots=True)
@@ -34,28 +39,25 @@ class SearchParams:
     t_end: float = 1.0
     neighbours: int = 40
     route_removal_rate: float = 0.1
+    recombine_at: tuple[float, ...] = (0.3, 0.6, 0.9)
+    """Fractions of the budget at which the route pool is recombined (set partitioning)."""
+    recombine_share: float = 0.05
+    """Share of the time limit each recombination may use."""
 
 
-class _Data:
-    """Instance arrays and precomputed station-path options."""
+class _Profile:
+    """Station-path options for one (tank, consumption, speed) combination."""
 
-    def __init__(self, inst: VRPInstance) -> None:
-        self.inst = inst
+    def __init__(
+        self, inst: VRPInstance, tank: float, consumption: float, speed: float, share: int
+    ) -> None:
         self.dist = np.ascontiguousarray(inst.dist, dtype=np.float64)
-        self.ttime = np.ascontiguousarray(inst.dist / inst.speed, dtype=np.float64)
-        self.energy = np.ascontiguousarray(inst.dist * inst.consumption, dtype=np.float64)
-        self.ready = np.asarray(inst.ready, dtype=np.float64)
-        self.due = np.asarray(inst.due, dtype=np.float64)
-        self.service = np.asarray(inst.service, dtype=np.float64)
-        self.demand = np.asarray(inst.demand, dtype=np.float64)
-        self.tank = float(inst.tank)
-        self.start_energy = float(inst.initial_energy)
-        self.max_duration = float(inst.max_duration)
-        self.refuel_rate = float(inst.refuel_rate)
+        self.ttime = np.ascontiguousarray(inst.dist / speed, dtype=np.float64)
+        self.energy = np.ascontiguousarray(inst.dist * consumption, dtype=np.float64)
+        self.tank = tank if np.isfinite(tank) else 1e300
         stations = inst.stations.astype(np.int64)
-        points = np.concatenate([[0], inst.customers]).astype(np.int64)
-        tank = self.tank if np.isfinite(self.tank) else 1e300
-        ss, nxt = K.station_graph(self.energy, stations, tank)
+        points = np.flatnonzero(inst.kinds != STATION).astype(np.int64)
+        ss, nxt = K.station_graph(self.energy, stations, self.tank)
         nhops = np.zeros_like(nxt)
         for a in range(len(stations)):
             for b in range(len(stations)):
@@ -65,73 +67,25 @@ class _Data:
                     h += 1
                 nhops[a, b] = h
         self.stations, self.ss_next = stations, nxt
-        (
-            self.o_s1,
-            self.o_s2,
-            self.o_dist,
-            self.o_eout,
-            self.o_eleft,
-            self.o_time,
-            self.o_count,
-        ) = K.build_options(
+        self.station_index = {int(s): i for i, s in enumerate(stations)}
+        self.options = K.build_options(
             points,
             stations,
             self.dist,
             self.ttime,
             self.energy,
-            tank,
+            self.tank,
             float(inst.refuel_fixed),
-            self.refuel_rate,
+            float(inst.refuel_rate),
             ss,
             nhops,
-            _max_options(len(points), len(stations)),
+            _max_options(len(points), len(stations), share),
+            bool(inst.full_refuel),
         )
-        self.tank_eval = tank
+        self.o_s1, self.o_s2 = self.options[0], self.options[1]
 
-    def args(self) -> tuple:
-        return (
-            self.dist,
-            self.ttime,
-            self.energy,
-            self.ready,
-            self.due,
-            self.service,
-            self.tank_eval,
-            self.start_energy,
-            self.max_duration,
-            self.refuel_rate,
-            self.o_dist,
-            self.o_eout,
-            self.o_eleft,
-            self.o_time,
-            self.o_count,
-        )
-
-    def cost(self, route: list[int]) -> float:
-        if not route:
-            return 0.0
-        choices = np.empty(len(route) + 1, dtype=np.int64)
-        return K.evaluate(np.asarray(route, dtype=np.int64), *self.args(), choices)
-
-    def expand(self, route: list[int]) -> list[int]:
-        """The route with its station visits, depot at both ends."""
-        choices = np.empty(len(route) + 1, dtype=np.int64)
-        K.evaluate(np.asarray(route, dtype=np.int64), *self.args(), choices)
-        out = [0]
-        pts = [*route, 0]
-        prev = 0
-        for step, cur in enumerate(pts):
-            c = int(choices[step])
-            if c >= 0:
-                s1, s2 = int(self.o_s1[prev, cur, c]), int(self.o_s2[prev, cur, c])
-                out.extend(self._station_path(s1, s2))
-            out.append(cur)
-            prev = cur
-        return out
-
-    def _station_path(self, s1: int, s2: int) -> list[int]:
-        idx = {int(s): i for i, s in enumerate(self.stations)}
-        a, b = idx[s1], idx[s2]
+    def station_path(self, s1: int, s2: int) -> list[int]:
+        a, b = self.station_index[s1], self.station_index[s2]
         path = [s1]
         while a != b:
             a = int(self.ss_next[a, b])
@@ -139,31 +93,160 @@ class _Data:
         return path
 
 
-def _max_options(n_points: int, n_stations: int) -> int:
+def _weights(inst: VRPInstance, vt: VehicleType) -> tuple[float, float, float]:
+    """(per distance, per time, per route) weights of the objective for a vehicle type."""
+    if inst.objective == "time":
+        return 0.0, 1.0, 0.0
+    if inst.objective == "cost":
+        return vt.cost_per_distance, vt.cost_per_time, vt.fixed_cost
+    return 1.0, 0.0, 0.0
+
+
+class _Type:
+    """One vehicle type with its evaluation arguments."""
+
+    def __init__(self, inst: VRPInstance, vt: VehicleType, profile: _Profile) -> None:
+        self.vt = vt
+        self.profile = profile
+        self.depot = int(vt.depot)
+        self.count = vt.count
+        self.load_capacity = float(vt.load_capacity)
+        self.w_dist, self.w_time, self.fixed = _weights(inst, vt)
+        self.full = bool(inst.full_refuel)
+        ready = np.asarray(inst.ready, dtype=np.float64)
+        # waiting can be removed by a later departure only if some customer opens after the
+        # earliest arrival there; without waiting the duration screen is exact
+        t0 = ready[self.depot]
+        can_wait = bool(np.any(ready[inst.customers] > t0 + profile.ttime[self.depot, inst.customers]))
+        self.dur_screen = math.inf if can_wait else float(vt.max_duration)
+        self.args = (
+            profile.dist,
+            profile.ttime,
+            profile.energy,
+            ready,
+            np.asarray(inst.due, dtype=np.float64),
+            np.asarray(inst.service, dtype=np.float64),
+            profile.tank,
+            float(min(vt.initial_energy, profile.tank)),
+            float(vt.max_duration),
+            float(inst.refuel_rate),
+            self.full,
+            self.w_dist,
+            self.w_time,
+            *profile.options[2:],
+        )
+
+    def evaluate(self, route: list[int]) -> tuple[float, np.ndarray, np.ndarray]:
+        """Route key (objective without the fixed cost), arc choices and (dist, dur, shift)."""
+        choices = np.empty(len(route) + 1, dtype=np.int64)
+        out = np.zeros(3)
+        key = K.evaluate(
+            np.asarray(route, dtype=np.int64), self.depot, *self.args, choices, out
+        )
+        return key, choices, out
+
+    def cost(self, route: list[int]) -> float:
+        """Objective contribution of a route (fixed cost included); ``inf`` if infeasible."""
+        if not route:
+            return 0.0
+        return self.evaluate(route)[0] + self.fixed
+
+    def expand(self, route: list[int]) -> tuple[list[int], float, float, float]:
+        """Nodes with station visits (depot at both ends), distance, duration, departure delay."""
+        _key, choices, out = self.evaluate(route)
+        nodes = [self.depot]
+        prev = self.depot
+        for step, cur in enumerate([*route, self.depot]):
+            c = int(choices[step])
+            if c >= 0:
+                s1 = int(self.profile.o_s1[prev, cur, c])
+                s2 = int(self.profile.o_s2[prev, cur, c])
+                nodes.extend(self.profile.station_path(s1, s2))
+            nodes.append(cur)
+            prev = cur
+        return nodes, float(out[0]), float(out[1]), float(out[2])
+
+
+def _max_options(n_points: int, n_stations: int, share: int = 1) -> int:
     """Options per pair: all useful ones on benchmark sizes, capped to ~200 MB of arrays."""
     if n_stations == 0:
         return 1
-    budget = 200e6 / (48.0 * n_points * n_points)
+    budget = 200e6 / (64.0 * n_points * n_points * max(share, 1))
     return int(max(2, min(K.MAX_OPTIONS, budget)))
 
 
-class _State:
-    """A solution under search: customer sequences with cached costs."""
+class _Data:
+    """Instance arrays, vehicle types and their station-path options."""
 
-    def __init__(self, routes: list[list[int]], costs: list[float]) -> None:
+    def __init__(self, inst: VRPInstance) -> None:
+        self.inst = inst
+        self.demand = np.asarray(inst.demand, dtype=np.float64)
+        fleet = inst.fleet
+        keys = [(float(v.tank), float(v.consumption), float(v.speed)) for v in fleet]
+        distinct = sorted(set(keys), key=keys.index)
+        profiles = {k: _Profile(inst, *k, share=len(distinct)) for k in distinct}
+        self.types = [_Type(inst, v, profiles[k]) for v, k in zip(fleet, keys, strict=True)]
+        cap = inst.station_capacity
+        self.capacitated = cap is not None and bool(np.any(np.asarray(cap)[inst.stations] > 0))
+
+    def amounts(self, t: int, nodes: list[int]) -> dict[int, float]:
+        """Just-enough refuel amounts by position (partial refuelling)."""
+        inst, vt = self.inst, self.types[t].vt
+        tank = float(vt.tank)
+        e = float(min(vt.initial_energy, tank))
+        out: dict[int, float] = {}
+        last = len(nodes) - 1
+        for p in range(1, last + 1):
+            e -= vt.consumption * float(inst.dist[nodes[p - 1], nodes[p]])
+            if p == last or not _charges(inst, nodes[p]):
+                continue
+            need = 0.0
+            for q in range(p + 1, last + 1):
+                need += vt.consumption * float(inst.dist[nodes[q - 1], nodes[q]])
+                if q == last or _charges(inst, nodes[q]):
+                    break
+            level = max(e, 0.0)
+            amount = min(max(need - level, 0.0), tank - level)
+            out[p] = amount
+            e = level + amount
+        return out
+
+
+def _charges(inst: VRPInstance, node: int) -> bool:
+    return bool(inst.kinds[node] == STATION or (inst.kinds[node] == DEPOT and inst.depot_refuels))
+
+
+class _State:
+    """A solution under search: customer sequences, their types and cached costs."""
+
+    def __init__(
+        self,
+        routes: list[list[int]],
+        types: list[int],
+        costs: list[float],
+        unassigned: list[int] | None = None,
+    ) -> None:
         self.routes = routes
+        self.types = types
         self.costs = costs
+        self.unassigned = unassigned or []
+        self.extra = 0.0  # queue waits and lateness (capacitated stations)
 
     def copy(self) -> _State:
-        return _State([r[:] for r in self.routes], self.costs[:])
+        s = _State([r[:] for r in self.routes], self.types[:], self.costs[:], self.unassigned[:])
+        s.extra = self.extra
+        return s
 
     @property
-    def distance(self) -> float:
+    def cost(self) -> float:
         return float(sum(self.costs))
 
     @property
     def vehicles(self) -> int:
         return sum(1 for r in self.routes if r)
+
+    def used(self, t: int) -> int:
+        return sum(1 for r, k in zip(self.routes, self.types, strict=True) if r and k == t)
 
 
 def solve_vrp(
@@ -178,47 +261,39 @@ def solve_vrp(
     """Solve ``inst`` within ``time_limit`` seconds; deterministic for a seed and iteration cap.
 
     Customers in ``inst.unservable`` (see :func:`h2lane.routing.vrp.instances.find_unservable`)
-    are left out and reported. Raises :class:`~h2lane.errors.InfeasiblePlanError` if a
-    servable customer fits in no route.
+    are left out and reported. Raises :class:`~h2lane.errors.InfeasiblePlanError` naming the
+    customer and the reason when a servable customer fits in no vehicle's route of its own,
+    when the fleet is too small for all customers, or when station queues make every plan
+    found late.
     """
+    from h2lane.routing.vrp.pool import RoutePool, recombine
+
     params = params or SearchParams()
     t_begin = time.perf_counter()
     rng = np.random.default_rng(seed)
     data = _Data(inst)
-    customers = [int(c) for c in inst.customers if int(c) not in set(inst.unservable)]
+    unserv = {int(c) for c in inst.unservable}
+    customers = [int(c) for c in inst.customers if int(c) not in unserv]
+    _check_alone(data, customers)
     fleet_first = inst.objective == "vehicles-distance"
     n = len(customers)
-    big = 10.0 * (float(np.max(inst.dist[np.isfinite(inst.dist)])) + 1.0) * max(n, 1)
-
-    def objective(state: _State) -> float:
-        return state.distance + (big * state.vehicles if fleet_first else 0.0)
-
-    # neighbour lists among customers (by distance)
-    cust_arr = np.array(customers, dtype=np.int64)
-    neigh: dict[int, list[int]] = {}
-    if n:
-        sub = inst.dist[np.ix_(cust_arr, cust_arr)]
-        order = np.argsort(sub, axis=1)
-        width = min(n, 100)
-        for i, c in enumerate(customers):
-            neigh[c] = [int(cust_arr[j]) for j in order[i, : width + 1] if cust_arr[j] != c]
-
-    state = _State([], [])
-    _recreate(
-        data,
-        state,
-        sorted(customers, key=lambda c: -inst.dist[0, c]),
-        rng,
-        dataclasses.replace(params, blink_rate=0.0),
-        neigh,
-        order_key=2,
+    finite = inst.dist[np.isfinite(inst.dist)]
+    span = float(np.max(finite)) if finite.size else 1.0
+    big = 10.0 * (span + 1.0) * max(n, 1) * max(
+        1.0, max(t.w_dist + t.w_time * 10.0 + t.fixed for t in data.types)
     )
+    search = _Search(data, rng, params, big, fleet_first)
+
+    state = _State([], [], [])
+    search.recreate(state, sorted(customers, key=lambda c: -inst.dist[0, c]), order_key=2, blink=0.0)
     best = state.copy()
-    best_obj = objective(best)
-    current_obj = best_obj
-    history = [(time.perf_counter() - t_begin, best.distance)]
-    scale = best.distance / max(n, 1) if n else 1.0
+    best_obj = current_obj = search.objective(state)
+    history = [(time.perf_counter() - t_begin, best.cost)]
+    scale = max(best.cost, 1e-9) / max(n, 1) if n else 1.0
     t0, t1 = params.t_start * scale / 10.0, params.t_end * scale / 10.0
+    pool = RoutePool()
+    search.pool_add(pool, state)
+    marks = list(params.recombine_at)
     it = 0
     bar = None
     if progress:
@@ -233,167 +308,367 @@ def solve_vrp(
             if elapsed >= time_limit or (max_iterations is not None and it >= max_iterations):
                 break
             frac = min(1.0, elapsed / time_limit) if max_iterations is None else it / max_iterations
+            if marks and frac >= marks[0]:
+                marks.pop(0)
+                limit = min(10.0, max(0.2, params.recombine_share * time_limit))
+                if max_iterations is None:
+                    limit = min(limit, max(0.05, time_limit - elapsed))
+                else:
+                    limit = min(limit, 2.0)
+                cand = search.recombine(pool, recombine, best, customers, limit)
+                if cand is not None:
+                    obj = search.objective(cand)
+                    if obj < best_obj - 1e-9:
+                        best, best_obj = cand.copy(), obj
+                        state, current_obj = cand, obj
+                        history.append((time.perf_counter() - t_begin, best.cost))
+                        if callback is not None:
+                            callback(history[-1][0], best.cost)
+                continue
             temp = t0 * (t1 / t0) ** frac
             cand = state.copy()
-            removed = _ruin(data, cand, customers, neigh, rng, params, fleet_first)
-            _recreate(data, cand, removed, rng, params, neigh)
-            obj = objective(cand)
+            removed = search.ruin(cand, customers)
+            search.recreate(cand, removed)
+            obj = search.objective(cand)
             if obj < current_obj - temp * math.log(rng.random() + 1e-300):
                 state, current_obj = cand, obj
+                search.pool_add(pool, cand)
                 if obj < best_obj - 1e-9:
                     best, best_obj = cand.copy(), obj
-                    history.append((time.perf_counter() - t_begin, best.distance))
+                    history.append((time.perf_counter() - t_begin, best.cost))
                     if callback is not None:
-                        callback(history[-1][0], best.distance)
+                        callback(history[-1][0], best.cost)
             it += 1
             if bar is not None and it % 50 == 0:
                 bar.update(task, completed=min(elapsed, time_limit))
     finally:
         if bar is not None:
             bar.stop()
-    routes = [data.expand(r) for r in best.routes if r]
-    return VRPSolution(
-        routes=routes,
-        distance=best.distance,
-        vehicles=len(routes),
-        unservable=sorted(int(c) for c in inst.unservable),
-        seconds=time.perf_counter() - t_begin,
-        iterations=it,
-        history=history,
-    )
+    return search.solution(best, sorted(unserv), time.perf_counter() - t_begin, it, history)
 
 
-def _ruin(
-    data: _Data,
-    state: _State,
-    customers: list[int],
-    neigh: dict[int, list[int]],
-    rng: np.random.Generator,
-    params: SearchParams,
-    fleet_first: bool,
-) -> list[int]:
-    """String removal around a random seed customer (SISR)."""
-    route_of = {c: ri for ri, r in enumerate(state.routes) for c in r}
-    removed: list[int] = []
-    if fleet_first and rng.random() < params.route_removal_rate and state.vehicles > 1:
-        sizes = [(len(r), ri) for ri, r in enumerate(state.routes) if r]
-        # favour small routes: pick among the smallest third
-        sizes.sort()
-        pick = sizes[int(rng.integers(0, max(1, len(sizes) // 3)))][1]
-        removed.extend(state.routes[pick])
-        state.routes[pick] = []
-        state.costs[pick] = 0.0
-        return removed
-    avg_route = max(1.0, len(customers) / max(1, state.vehicles))
-    l_max = min(float(params.max_string), avg_route)
-    k_s_max = 4.0 * params.avg_removed / (1.0 + l_max) - 1.0
-    k_s = int(rng.uniform(1.0, k_s_max + 1.0))
-    seed_c = customers[int(rng.integers(len(customers)))]
-    touched: set[int] = set()
-    for c in [seed_c, *neigh.get(seed_c, [])]:
-        if len(touched) >= k_s:
-            break
-        ri = route_of.get(c)
-        if ri is None or ri in touched or c in removed:
-            continue
-        route = state.routes[ri]
-        if not route:
-            continue
-        l_r = int(rng.uniform(1.0, min(len(route), l_max) + 1.0))
-        pos = route.index(c)
-        start = int(rng.integers(max(0, pos - l_r + 1), min(pos, len(route) - l_r) + 1))
-        removed.extend(route[start : start + l_r])
-        del route[start : start + l_r]
-        touched.add(ri)
-    for ri in touched:
-        state.costs[ri] = data.cost(state.routes[ri])
-    return removed
-
-
-def _recreate(
-    data: _Data,
-    state: _State,
-    removed: list[int],
-    rng: np.random.Generator,
-    params: SearchParams,
-    neigh: dict[int, list[int]],
-    order_key: int | None = None,
-) -> None:
-    """Greedy insertion with blinks, customers sorted by a random criterion.
-
-    Each customer is tried in the routes of its ``params.neighbours`` nearest customers
-    (granular neighbourhood; all routes while fewer are known) and in a new route.
-    """
-    key = int(rng.integers(4)) if order_key is None else order_key
+def _check_alone(data: _Data, customers: list[int]) -> None:
+    """Every customer must fit in a route of its own for some vehicle type."""
     inst = data.inst
-    if key == 0:
-        rng.shuffle(removed)
-    elif key == 1:
-        removed.sort(key=lambda c: -inst.demand[c])
-    elif key == 2:
-        removed.sort(key=lambda c: -inst.dist[0, c])
-    else:
-        removed.sort(key=lambda c: inst.dist[0, c])
-    route_of = {c: ri for ri, r in enumerate(state.routes) for c in r}
-    for c in removed:
-        cands: set[int] = set()
-        for nb in neigh.get(c, [])[: params.neighbours]:
-            ri = route_of.get(nb)
-            if ri is not None:
-                cands.add(ri)
-        ri = _insert(data, state, c, rng, params.blink_rate, sorted(cands) if cands else None)
-        route_of[c] = ri
-    # drop empty routes
-    keep = [i for i, r in enumerate(state.routes) if r]
-    state.routes = [state.routes[i] for i in keep]
-    state.costs = [state.costs[i] for i in keep]
-
-
-def _insert(
-    data: _Data,
-    state: _State,
-    c: int,
-    rng: np.random.Generator,
-    blink: float,
-    candidates: list[int] | None = None,
-) -> int:
-    """Insert ``c`` at its cheapest position among ``candidates`` (default: all routes)."""
-    inst = data.inst
-    best_ri, best_pos, best_inc = -1, -1, math.inf
-    args = data.args()
-    capacity = float(inst.load_capacity)
-    for ri in candidates if candidates is not None else range(len(state.routes)):
-        route = state.routes[ri]
-        if not route:
-            continue
-        if blink > 0 and rng.random() < blink:
-            continue
-        pos, inc = K.best_insertion(
-            np.asarray(route, dtype=np.int64),
-            c,
-            state.costs[ri],
-            best_inc,
-            data.demand,
-            capacity,
-            *args,
-        )
-        if pos >= 0 and inc < best_inc:
-            best_ri, best_pos, best_inc = ri, pos, inc
-    if best_ri < 0:
-        cost_new = data.cost([c])
-        if not math.isfinite(cost_new):
+    for c in customers:
+        if not any(
+            math.isfinite(t.cost([c])) and inst.demand[c] <= t.load_capacity + 1e-9
+            for t in data.types
+        ):
+            what = "range, time window or duration even with station stops"
+            if all(inst.demand[c] > t.load_capacity + 1e-9 for t in data.types):
+                what = f"payload: its demand {inst.demand[c]:g} exceeds every vehicle's capacity"
             raise InfeasiblePlanError(
                 f"customer {inst.labels[c]} (node {c}) fits in no route of its own: it is out of "
-                "range, time window or duration even with station stops"
+                f"{what}"
             )
-        if inst.fleet_size is not None and state.vehicles >= inst.fleet_size:
+
+
+class _Search:
+    """Ruin, recreate, type choice, queue replay and recombination on :class:`_State`."""
+
+    def __init__(
+        self,
+        data: _Data,
+        rng: np.random.Generator,
+        params: SearchParams,
+        big: float,
+        fleet_first: bool,
+    ) -> None:
+        self.data = data
+        self.inst = data.inst
+        self.rng = rng
+        self.params = params
+        self.big = big
+        self.fleet_first = fleet_first
+        inst = data.inst
+        cust = np.array([int(c) for c in inst.customers], dtype=np.int64)
+        self.neigh: dict[int, list[int]] = {}
+        if len(cust):
+            sub = inst.dist[np.ix_(cust, cust)]
+            order = np.argsort(sub, axis=1, kind="stable")
+            width = min(len(cust), 100)
+            for i, c in enumerate(cust):
+                self.neigh[int(c)] = [int(cust[j]) for j in order[i, : width + 1] if cust[j] != c]
+        self._expand_cache: dict[tuple[int, tuple[int, ...]], tuple] = {}
+        self._alone: dict[tuple[int, int], float] = {}
+
+    # ------------------------------------------------------------------ objective
+    def objective(self, state: _State) -> float:
+        obj = state.cost + self.big * len(state.unassigned)
+        if self.fleet_first:
+            obj += self.big * state.vehicles
+        if self.data.capacitated:
+            state.extra = self._queue_extra(state)
+            obj += state.extra
+        return obj
+
+    def _expand(self, t: int, route: list[int]) -> tuple:
+        key = (t, tuple(route))
+        hit = self._expand_cache.get(key)
+        if hit is None:
+            if len(self._expand_cache) > 50000:
+                self._expand_cache.clear()
+            hit = self.data.types[t].expand(route)
+            self._expand_cache[key] = hit
+        return hit
+
+    def replay(self, state: _State):
+        """Expanded routes, their types, departures, amounts and the queue schedule."""
+        from h2lane.routing.vrp.queues import schedule
+
+        idx = [i for i, r in enumerate(state.routes) if r]
+        expanded = [self._expand(state.types[i], state.routes[i]) for i in idx]
+        routes = [e[0] for e in expanded]
+        types = [state.types[i] for i in idx]
+        departures = [
+            float(self.inst.ready[self.data.types[t].depot]) + e[3]
+            for t, e in zip(types, expanded, strict=True)
+        ]
+        amounts: dict[tuple[int, int], float] = {}
+        if not self.inst.full_refuel:
+            for r, (t, nodes) in enumerate(zip(types, routes, strict=True)):
+                for p, a in self.data.amounts(t, nodes).items():
+                    amounts[(r, p)] = a
+        sched = None
+        if self.data.capacitated:
+            sched = schedule(self.inst, routes, types, amounts or None, departures)
+        return idx, expanded, routes, types, departures, amounts, sched
+
+    def _queue_extra(self, state: _State) -> float:
+        _idx, expanded, _routes, types, _dep, _am, sched = self.replay(state)
+        extra = 0.0
+        for r, (t, e) in enumerate(zip(types, expanded, strict=True)):
+            extra += self.data.types[t].w_time * max(0.0, sched.duration[r] - e[2])
+            extra += self.big * sched.lateness[r]
+        return extra
+
+    # ------------------------------------------------------------------ ruin
+    def ruin(self, state: _State, customers: list[int]) -> list[int]:
+        """String removal around a random seed customer (SISR); unassigned customers return."""
+        params, rng = self.params, self.rng
+        removed: list[int] = list(state.unassigned)
+        state.unassigned = []
+        if self.fleet_first and rng.random() < params.route_removal_rate and state.vehicles > 1:
+            sizes = sorted((len(r), ri) for ri, r in enumerate(state.routes) if r)
+            pick = sizes[int(rng.integers(0, max(1, len(sizes) // 3)))][1]
+            removed.extend(state.routes[pick])
+            state.routes[pick] = []
+            state.costs[pick] = 0.0
+            return removed
+        route_of = {c: ri for ri, r in enumerate(state.routes) for c in r}
+        avg_route = max(1.0, len(customers) / max(1, state.vehicles))
+        l_max = min(float(params.max_string), avg_route)
+        k_s_max = 4.0 * params.avg_removed / (1.0 + l_max) - 1.0
+        k_s = int(rng.uniform(1.0, k_s_max + 1.0))
+        seed_c = customers[int(rng.integers(len(customers)))]
+        touched: set[int] = set()
+        for c in [seed_c, *self.neigh.get(seed_c, [])]:
+            if len(touched) >= k_s:
+                break
+            ri = route_of.get(c)
+            if ri is None or ri in touched or c in removed:
+                continue
+            route = state.routes[ri]
+            if not route:
+                continue
+            l_r = int(rng.uniform(1.0, min(len(route), l_max) + 1.0))
+            pos = route.index(c)
+            start = int(rng.integers(max(0, pos - l_r + 1), min(pos, len(route) - l_r) + 1))
+            removed.extend(route[start : start + l_r])
+            del route[start : start + l_r]
+            touched.add(ri)
+        for ri in touched:
+            state.costs[ri] = self.data.types[state.types[ri]].cost(state.routes[ri])
+        return removed
+
+    # ------------------------------------------------------------------ recreate
+    def recreate(
+        self,
+        state: _State,
+        removed: list[int],
+        order_key: int | None = None,
+        blink: float | None = None,
+    ) -> None:
+        """Greedy insertion with blinks, customers sorted by a random criterion.
+
+        Each customer is tried in the routes of its ``params.neighbours`` nearest customers
+        (granular neighbourhood; all routes while fewer are known) and in a new route of the
+        cheapest available type; a customer that fits nowhere is left unassigned (penalised).
+        """
+        rng, inst = self.rng, self.inst
+        blink = self.params.blink_rate if blink is None else blink
+        key = int(rng.integers(4)) if order_key is None else order_key
+        if key == 0:
+            rng.shuffle(removed)
+        elif key == 1:
+            removed.sort(key=lambda c: -inst.demand[c])
+        elif key == 2:
+            removed.sort(key=lambda c: -inst.dist[0, c])
+        else:
+            removed.sort(key=lambda c: inst.dist[0, c])
+        route_of = {c: ri for ri, r in enumerate(state.routes) for c in r}
+        for c in removed:
+            cands: set[int] = set()
+            for nb in self.neigh.get(c, [])[: self.params.neighbours]:
+                ri = route_of.get(nb)
+                if ri is not None:
+                    cands.add(ri)
+            ri = self._insert(state, c, blink, sorted(cands) if cands else None)
+            if ri < 0:
+                state.unassigned.append(c)
+            else:
+                route_of[c] = ri
+        keep = [i for i, r in enumerate(state.routes) if r]
+        state.routes = [state.routes[i] for i in keep]
+        state.types = [state.types[i] for i in keep]
+        state.costs = [state.costs[i] for i in keep]
+        if len(self.data.types) > 1:
+            self._retype(state)
+
+    def _insert(self, state: _State, c: int, blink: float, candidates: list[int] | None) -> int:
+        """Insert ``c`` at its cheapest position among ``candidates`` (default: all routes)."""
+        types = self.data.types
+        best_ri, best_pos, best_inc = -1, -1, math.inf
+        for ri in candidates if candidates is not None else range(len(state.routes)):
+            route = state.routes[ri]
+            if not route:
+                continue
+            if blink > 0 and self.rng.random() < blink:
+                continue
+            t = types[state.types[ri]]
+            pos, inc = K.best_insertion(
+                np.asarray(route, dtype=np.int64),
+                c,
+                state.costs[ri] - t.fixed,
+                best_inc,
+                t.depot,
+                self.data.demand,
+                t.load_capacity,
+                t.dur_screen,
+                *t.args,
+            )
+            if pos >= 0 and inc < best_inc:
+                best_ri, best_pos, best_inc = ri, pos, inc
+        # a new route of the cheapest available type competes with the best insertion
+        new_t, new_cost = -1, math.inf
+        for k, t in enumerate(types):
+            if t.count is not None and state.used(k) >= t.count:
+                continue
+            if self.inst.demand[c] > t.load_capacity + 1e-9:
+                continue
+            cost = self._alone.get((k, c))
+            if cost is None:
+                cost = self._alone[(k, c)] = t.cost([c])
+            if cost < new_cost:
+                new_t, new_cost = k, cost
+        penalty = self.big if self.fleet_first else 0.0
+        if new_t >= 0 and (best_ri < 0 or new_cost + penalty < best_inc - 1e-12):
+            state.routes.append([c])
+            state.types.append(new_t)
+            state.costs.append(new_cost)
+            return len(state.routes) - 1
+        if best_ri < 0:
+            return -1
+        state.routes[best_ri].insert(best_pos, c)
+        state.costs[best_ri] += best_inc
+        return best_ri
+
+    def _retype(self, state: _State) -> None:
+        """Give each route the cheapest vehicle type still available."""
+        types = self.data.types
+        for ri, route in enumerate(state.routes):
+            cur = state.types[ri]
+            load = float(sum(self.inst.demand[c] for c in route))
+            for k, t in enumerate(types):
+                if k == cur or load > t.load_capacity + 1e-9:
+                    continue
+                if t.count is not None and state.used(k) >= t.count:
+                    continue
+                cost = t.cost(route)
+                if cost < state.costs[ri] - 1e-9:
+                    state.types[ri], state.costs[ri], cur = k, cost, k
+
+    # ------------------------------------------------------------------ pool
+    def pool_add(self, pool, state: _State) -> None:
+        for r, t, c in zip(state.routes, state.types, state.costs, strict=True):
+            if r and math.isfinite(c):
+                pool.add(r, c, t)
+
+    def recombine(self, pool, recombine, best: _State, customers: list[int], limit: float):
+        """Best set-partitioning selection of pooled routes, as a state (``None`` if no gain)."""
+        from h2lane.routing.vrp.pool import PoolRoute
+
+        if best.unassigned or len(pool) == 0:
+            return None
+        incumbent = [
+            PoolRoute(tuple(r), c, t)
+            for r, t, c in zip(best.routes, best.types, best.costs, strict=True)
+            if r
+        ]
+        chosen = recombine(
+            pool,
+            customers,
+            type_counts=[t.count for t in self.data.types],
+            route_weight=self.big if self.fleet_first else 0.0,
+            incumbent=incumbent,
+            time_limit=limit,
+        )
+        if not chosen:
+            return None
+        routes = [list(p.customers) for p in chosen]
+        types = [int(p.vtype) for p in chosen]
+        costs = [self.data.types[t].cost(r) for r, t in zip(routes, types, strict=True)]
+        if not all(math.isfinite(c) for c in costs):
+            return None
+        return _State(routes, types, costs)
+
+    # ------------------------------------------------------------------ result
+    def solution(
+        self,
+        best: _State,
+        unservable: list[int],
+        seconds: float,
+        iterations: int,
+        history: list[tuple[float, float]],
+    ) -> VRPSolution:
+        inst = self.inst
+        if best.unassigned:
+            names = ", ".join(f"{inst.labels[c]} (node {c})" for c in sorted(best.unassigned))
+            fleet = ", ".join(
+                f"{t.vt.name}: {t.count}" for t in self.data.types if t.count is not None
+            )
             raise InfeasiblePlanError(
-                f"customer {inst.labels[c]} (node {c}) needs a vehicle beyond the fleet of "
-                f"{inst.fleet_size}"
+                f"customers {names} could not be served: every plan found needs more vehicles "
+                f"than the fleet has ({fleet})"
             )
-        state.routes.append([c])
-        state.costs.append(cost_new)
-        return len(state.routes) - 1
-    state.routes[best_ri].insert(best_pos, c)
-    state.costs[best_ri] += best_inc
-    return best_ri
+        _idx, expanded, routes, types, departures, amounts, sched = self.replay(best)
+        durations = [e[2] for e in expanded]
+        waits: dict[tuple[int, int], float] = {}
+        if sched is not None:
+            if not sched.feasible:
+                raise InfeasiblePlanError(
+                    "station queues make every plan found late: " + sched.late[0]
+                )
+            durations = list(sched.duration)
+            waits = dict(sched.waits)
+        distance = float(sum(e[1] for e in expanded))
+        cost = 0.0
+        for t, e, dur in zip(types, expanded, durations, strict=True):
+            ty = self.data.types[t]
+            cost += ty.fixed + ty.w_dist * e[1] + ty.w_time * dur
+        return VRPSolution(
+            routes=routes,
+            distance=distance,
+            vehicles=len(routes),
+            unservable=unservable,
+            cost=cost,
+            duration=float(sum(durations)),
+            route_types=types,
+            departures=departures,
+            waits=waits,
+            refuel_amounts=amounts,
+            seconds=seconds,
+            iterations=iterations,
+            history=history,
+        )
