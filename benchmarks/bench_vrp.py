@@ -7,6 +7,9 @@ results are verified by :func:`h2lane.routing.vrp.checker.check_solution`. Famil
 * ``emh``: G-VRP, Erdogan & Miller-Hooks 2012, 40 small instances (TL 10.75 h), 10 s each;
 * ``evrptw-small``: E-VRPTW, Schneider et al. 2014, 36 instances with 5/10/15 customers, 10 s;
 * ``evrptw-100``: the 56 instances with 100 customers, 120 s;
+* ``evrptw-pr``: the same 56 files with partial recharging (EVRPTW-PR, Keskin & Çatay 2016),
+  30 s, against ``bks_partial_recharge.csv``; no OR-Tools run (its model recharges to full),
+  the published RoutingBlocks ALNS and Schiffer et al. (2017) results are the reference peers;
 * ``cec``: CEC-2020 EVRP, 7 instances, 60 s.
 
 ``--scaling`` instead generates G-VRP-like instances with 200, 500 and 1,000 customers
@@ -14,7 +17,7 @@ results are verified by :func:`h2lane.routing.vrp.checker.check_solution`. Famil
 
 Usage::
 
-    python benchmarks/bench_vrp.py [--family emh|evrptw-small|evrptw-100|cec|all]
+    python benchmarks/bench_vrp.py [--family emh|evrptw-small|evrptw-100|evrptw-pr|cec|all]
         [--time-limit S] [--instances N] [--seed K] [--no-ortools] [--quick]
         [--scaling [--sizes 200,500,1000]]
 
@@ -26,6 +29,8 @@ block of ``benchmarks/results/vrp.md`` is replaced (blocks of families not run a
 from __future__ import annotations
 
 import argparse
+import csv
+import dataclasses
 import json
 import re
 import sys
@@ -46,7 +51,7 @@ from h2lane.routing.vrp.model import CUSTOMER, DEPOT, STATION, VRPInstance
 
 BENCH = SHARED / "benchmarks"
 RESULT_FILE = HERE / "results" / "vrp.md"
-BLOCK_ORDER = ("emh", "evrptw-small", "evrptw-100", "cec", "scaling")
+BLOCK_ORDER = ("emh", "evrptw-small", "evrptw-100", "evrptw-pr", "cec", "scaling")
 TIME_TOL = 1.02  # "≤ T s each": wall time of the solve call, 2 % allowed for the stop check
 TIE = 1e-5  # relative difference treated as a tie
 STATS_COLS = [
@@ -74,6 +79,9 @@ class Family:
     time_limit: float
     files: Callable[[Path], list[Path]]
     vehicles_first: bool = False
+    full_refuel: bool = True  # False: the files are read, then ``inst.full_refuel = False``
+    bks_file: str = "bks.csv"
+    ortools: bool = True  # False: the OR-Tools peer does not model this variant; never run it
 
 
 def _natural(p: Path) -> list[object]:
@@ -111,6 +119,18 @@ FAMILIES: dict[str, Family] = {
         lambda d: sorted((d / "instances" / "100").glob("*.txt"), key=_natural),
         vehicles_first=True,
     ),
+    "evrptw-pr": Family(
+        "evrptw-pr",
+        "EVRPTW-PR (partial recharging, Keskin & Çatay 2016), 56 instances with 100 customers",
+        "evrptw_schneider",
+        "evrptw",
+        30.0,
+        lambda d: sorted((d / "instances" / "100").glob("*.txt"), key=_natural),
+        vehicles_first=True,
+        full_refuel=False,
+        bks_file="bks_partial_recharge.csv",
+        ortools=False,
+    ),
     "cec": Family(
         "cec",
         "CEC-2020 EVRP (Mavrovouniotis et al. 2020), 7 instances",
@@ -136,11 +156,13 @@ class Run:
     seconds: float = 0.0
     ok: bool = False
     verdict: str = "n/a"
+    charge_stops: int | None = None  # partial refuelling only: charging stops ...
+    partial_stops: int | None = None  # ... and those leaving the battery below full
 
 
 @dataclass
 class Row:
-    """One instance: its reference values and both solvers' runs."""
+    """One instance: its reference values, both solvers' runs and any published peers."""
 
     name: str
     n_customers: int
@@ -148,6 +170,7 @@ class Row:
     bks_vehicles: int | None
     h2: Run | None
     ort: Run | None
+    peers: dict[str, Run] = field(default_factory=dict)
 
 
 def _load_h2lane() -> tuple[Callable | None, str]:
@@ -159,11 +182,16 @@ def _load_h2lane() -> tuple[Callable | None, str]:
     return solve_vrp, ""
 
 
-def _verdict(inst: VRPInstance, routes: list[list[int]]) -> tuple[bool, str, float, int]:
-    """Checker verdict: feasible?, text, distance, vehicles."""
+def _verdict(
+    inst: VRPInstance, routes: list[list[int]], **extra: object
+) -> tuple[bool, str, float, int]:
+    """Checker verdict: feasible?, text, distance, vehicles.
+
+    ``extra`` goes to :func:`check_solution` (route types, refuel amounts, departures, waits).
+    """
     from h2lane.routing.vrp.checker import check_solution
 
-    rep = check_solution(inst, routes)
+    rep = check_solution(inst, routes, **extra)  # type: ignore[arg-type]
     if rep.ok:
         return True, "feasible", float(rep.distance), int(rep.vehicles)
     kinds = sorted({v.kind for v in rep.violations})
@@ -178,8 +206,59 @@ def run_h2lane(solve: Callable, inst: VRPInstance, tl: float, seed: int) -> Run:
     except Exception as exc:
         return Run(seconds=time.perf_counter() - t, verdict=f"error: {type(exc).__name__}")
     secs = time.perf_counter() - t
-    ok, verdict, dist, veh = _verdict(inst, sol.routes)
-    return Run(dist, veh, secs, ok, verdict)
+    ok, verdict, dist, veh = _verdict(
+        inst,
+        sol.routes,
+        route_types=sol.route_types,
+        refuel_amounts=sol.refuel_amounts or None,
+        departures=sol.departures,
+        waits=sol.waits or None,
+    )
+    run = Run(dist, veh, secs, ok, verdict)
+    if not inst.full_refuel and ok:
+        run.charge_stops, run.partial_stops = _partial_stops(inst, sol)
+    return run
+
+
+def _partial_stops(inst: VRPInstance, sol: object) -> tuple[int, int]:
+    """Charging stops of a partial-refuelling solution, and those ending below a full battery.
+
+    Replays each route's energy (start level, ``consumption`` × distance per arc, plus
+    ``sol.refuel_amounts`` at mid-route charging stops) and counts a stop as partial when the
+    level after charging is below the vehicle type's tank (relative tolerance 1e-6). A stop
+    without a given amount is charged "just enough" by the checker and counted as partial when
+    that is below full.
+    """
+    amounts = getattr(sol, "refuel_amounts", None) or {}
+    types = getattr(sol, "route_types", None) or []
+    fleet = inst.fleet
+    stops = partial = 0
+    for r, route in enumerate(sol.routes):  # type: ignore[attr-defined]
+        vt = fleet[types[r] if r < len(types) else 0]
+        tol = 1e-6 * max(1.0, vt.tank)
+        e = float(vt.initial_energy)
+        last = len(route) - 1
+        for p in range(1, last):
+            a, b = int(route[p - 1]), int(route[p])
+            e -= vt.consumption * float(inst.dist[a, b])
+            kind = inst.kinds[b]
+            if not (kind == STATION or (kind == DEPOT and inst.depot_refuels)):
+                continue
+            if (r, p) in amounts:
+                amount = float(amounts[(r, p)])
+            else:  # the checker's default: just enough for the next leg
+                need, q = 0.0, p
+                while q < last:
+                    q += 1
+                    need += vt.consumption * float(inst.dist[int(route[q - 1]), int(route[q])])
+                    k = inst.kinds[int(route[q])]
+                    if k == STATION or (k == DEPOT and inst.depot_refuels):
+                        break
+                amount = min(max(need - max(e, 0.0), 0.0), vt.tank - max(e, 0.0))
+            e = max(e, 0.0) + amount
+            stops += 1
+            partial += e < vt.tank - tol
+    return stops, partial
 
 
 def run_ortools(inst: VRPInstance, tl: float, seed: int) -> Run:
@@ -201,8 +280,91 @@ def run_ortools(inst: VRPInstance, tl: float, seed: int) -> Run:
 def _bks_vehicles(rec: dict | None) -> int | None:
     if not rec:
         return None
+    if isinstance(rec.get("bks_vehicles"), int):
+        return rec["bks_vehicles"]
     m = re.search(r"vehicles=(\d+)", str(rec.get("note", "")))
     return int(m[1]) if m else None
+
+
+PR_PEERS = {  # reference peer -> (cost column, vehicles column, runtime column or None)
+    "RoutingBlocks": ("routingblocks_cost", "routingblocks_vehicles", "routingblocks_runtime_s"),
+    "Schiffer 2017": ("schiffer2017_best", "schiffer2017_vehicles", None),
+}
+
+
+def _instance_key(name: str) -> str:
+    """Canonical instance name: lower case, no ``.txt``, no ``_21`` station-count suffix."""
+    return re.sub(r"(_\d+)?(\.txt)?$", "", name.strip().lower())
+
+
+def load_partial_bks(path: Path, stems: list[str]) -> dict[str, dict]:
+    """The EVRPTW-PR table (``bks_partial_recharge.csv``), keyed by instance file stem.
+
+    Each value holds ``bks`` (float), ``bks_vehicles`` (int) and ``peers``
+    ({peer: :class:`Run`} with the published cost, vehicles and runtime). CSV names are
+    matched to the file stems exactly, else by :func:`_instance_key`; a stem without a row,
+    a row matching no stem or two rows for one stem raises ``SystemExit``.
+    """
+    need = ["instance", "bks", "bks_vehicles"] + [c for t in PR_PEERS.values() for c in t if c]
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing_cols = [c for c in need if c not in (reader.fieldnames or [])]
+        if missing_cols:
+            raise SystemExit(f"{path}: missing column(s) {', '.join(missing_cols)}")
+        rows = list(reader)
+    by_key: dict[str, str] = {}
+    for st in stems:
+        k = _instance_key(st)
+        if k in by_key:
+            raise SystemExit(f"{path}: files {by_key[k]} and {st} map to the same name {k!r}")
+        by_key[k] = st
+
+    def num(row: dict, col: str, ln: int, required: bool) -> float | None:
+        txt = (row.get(col) or "").strip()
+        if not txt:
+            if required:
+                raise SystemExit(f"{path}, line {ln}: empty '{col}'")
+            return None
+        try:
+            return float(txt)
+        except ValueError:
+            raise SystemExit(f"{path}, line {ln}: '{col}' = {txt!r} is not a number") from None
+
+    out: dict[str, dict] = {}
+    unmatched: list[str] = []
+    for ln, row in enumerate(rows, start=2):
+        name = (row["instance"] or "").strip()
+        stem = name if name in stems else by_key.get(_instance_key(name))
+        if stem is None:
+            unmatched.append(name)
+            continue
+        if stem in out:
+            raise SystemExit(f"{path}, line {ln}: a second row ({name!r}) for instance {stem}")
+        peers = {}
+        for peer, (c_cost, c_veh, c_sec) in PR_PEERS.items():
+            cost, veh = num(row, c_cost, ln, False), num(row, c_veh, ln, False)
+            sec = num(row, c_sec, ln, False) if c_sec else None
+            peers[peer] = Run(
+                cost,
+                None if veh is None else int(veh),
+                float("nan") if sec is None else sec,
+                cost is not None and veh is not None,
+                "published" if cost is not None else "no result",
+            )
+        out[stem] = {
+            "bks": num(row, "bks", ln, True),
+            "bks_vehicles": int(num(row, "bks_vehicles", ln, True) or 0),
+            "peers": peers,
+        }
+    absent = [st for st in stems if st not in out]
+    if absent or unmatched:
+        raise SystemExit(
+            f"{path} does not match the instance files: "
+            + (f"no row for {', '.join(absent)}" if absent else "")
+            + ("; " if absent and unmatched else "")
+            + (f"rows matching no file: {', '.join(unmatched)}" if unmatched else "")
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -359,6 +521,25 @@ def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> l
                 _met(h2.max_seconds <= tl * TIME_TOL),
             ]
         )
+    elif fam.key == "evrptw-pr":
+        out.append(
+            [
+                "vehicles ≤ BKS + 1 on every instance",
+                f"{h2.veh_equal} equal, {h2.veh_less} fewer, {h2.veh_more - h2.veh_over_1} at +1, "
+                f"{h2.veh_over_1} above +1 ({feas})",
+                _met(all_ok and h2.veh_over_1 == 0),
+            ]
+        )
+        out.append(
+            [
+                "mean distance gap ≤ 2 % on the instances at BKS vehicles",
+                f"{_f(h2.mean_gap_same_veh, '{:.3f}')} % on the {h2.n_same_veh} with BKS "
+                f"vehicles (all: mean {_f(h2.mean_gap, '{:.3f}')} %, "
+                f"max {_f(h2.max_gap, '{:.3f}')} %; {feas})",
+                _met(all_ok and h2.mean_gap_same_veh is not None and h2.mean_gap_same_veh <= 2.0),
+            ]
+        )
+        out.append(ahead_of_published(rows, "RoutingBlocks", "RoutingBlocks ALNS result"))
     elif fam.key == "cec":
         out.append(
             [
@@ -370,6 +551,22 @@ def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> l
     if ort is not None:
         out.append(ahead_row(fam, rows, h2, ort))
     return out
+
+
+def ahead_of_published(rows: list[Row], peer: str, what: str) -> list[str]:
+    """'Ahead of a published result on ≥ half of the instances' (vehicles, then distance)."""
+    wins = ties = losses = 0
+    for r in rows:
+        c = _compare(r.h2, r.peers.get(peer), True)
+        wins += c > 0
+        ties += c == 0
+        losses += c < 0
+    n = len(rows)
+    return [
+        f"ahead of the {what} on ≥ half of the instances (vehicles first, then distance)",
+        f"h2lane ahead on {wins}, tied {ties}, behind {losses} of {n}",
+        _met(n > 0 and 2 * wins >= n),
+    ]
 
 
 def ahead_row(fam: Family, rows: list[Row], h2: Summary, ort: Summary) -> list[str]:
@@ -407,24 +604,41 @@ def ahead_row(fam: Family, rows: list[Row], h2: Summary, ort: Summary) -> list[s
 # ----------------------------------------------------------------------------- output
 
 
-def _columns(fam_vf: bool, with_h2: bool, with_ort: bool) -> list[str]:
+def _columns(
+    fam_vf: bool,
+    with_h2: bool,
+    with_ort: bool,
+    peers: tuple[str, ...] = (),
+    partial: bool = False,
+) -> list[str]:
     cols = ["instance", "n", "BKS"] + (["BKS veh"] if fam_vf else [])
     if with_h2:
         cols += ["h2lane", "gap %", "veh", "s", "checker"]
+        if partial:
+            cols.append("partial stops")
     if with_ort:
         cols += ["OR-Tools", "gap %", "veh", "s", "checker"]
+    for peer in peers:
+        cols += [peer, "gap %", "veh"] + ([f"h2lane vs {peer}"] if with_h2 else [])
     return cols
 
 
-def _cells(r: Row, fam_vf: bool, with_h2: bool, with_ort: bool) -> list[str]:
+def _cells(
+    r: Row,
+    fam_vf: bool,
+    with_h2: bool,
+    with_ort: bool,
+    peers: tuple[str, ...] = (),
+    partial: bool = False,
+) -> list[str]:
     out = [r.name, str(r.n_customers), _f(r.bks)]
     if fam_vf:
         out.append("–" if r.bks_vehicles is None else str(r.bks_vehicles))
-    for run, use in ((r.h2, with_h2), (r.ort, with_ort)):
+    for run, use, is_h2 in ((r.h2, with_h2, True), (r.ort, with_ort, False)):
         if not use:
             continue
         if run is None:
-            out += ["–"] * 5
+            out += ["–"] * (6 if partial and is_h2 else 5)
             continue
         gap = _gap(run.cost, r.bks) if run.ok else None
         out += [
@@ -434,6 +648,21 @@ def _cells(r: Row, fam_vf: bool, with_h2: bool, with_ort: bool) -> list[str]:
             f"{run.seconds:.1f}",
             run.verdict,
         ]
+        if partial and is_h2:
+            out.append(
+                "–" if run.charge_stops is None else f"{run.partial_stops}/{run.charge_stops}"
+            )
+    for peer in peers:
+        ref = r.peers.get(peer)
+        ok = bool(ref and ref.ok)
+        out += [
+            _f(ref.cost) if ok and ref else "–",
+            _f(_gap(ref.cost, r.bks), "{:+.2f}") if ok and ref else "–",
+            "–" if not ref or ref.vehicles is None else str(ref.vehicles),
+        ]
+        if with_h2:
+            c = _compare(r.h2, ref, fam_vf)
+            out.append("ahead" if c > 0 else "tied" if c == 0 else "behind")
     return out
 
 
@@ -485,7 +714,9 @@ the depot). "n" = customers to serve, "veh" = routes, "s" = wall time of the sol
 (OR-Tools: model building + search; OR-Tools checks its limit between local-search moves and
 can overrun it on the largest instances, reported as measured); a cost in parentheses belongs
 to an infeasible result. A negative gap is a checker-feasible solution shorter than the BKS
-under the conventions above.
+under the conventions above. EVRPTW-PR (partial recharging on the E-VRPTW files) has its own
+BKS table and no OR-Tools run (the peer recharges to full); published results stand in as
+peers there (see its block).
 
 **OR-Tools peer** (9.15, Python routing library): k copies of every station as optional nodes
 (k = clip(⌈customers / (2 stations)⌉ + 1, 3, 12), doubled up to 12 when the start solution
@@ -531,19 +762,23 @@ def run_family(
     why_no_h2: str,
     console: Console,
 ) -> tuple[list[Row], list[list[str]], str]:
-    from h2lane.routing.vrp.instances import load_bks, read_instance
+    from h2lane.routing.vrp.instances import find_unservable, load_bks, read_instance
 
     folder = BENCH / fam.folder
     files = fam.files(folder)
     n_all = len(files)
+    if fam.bks_file == "bks.csv":
+        bks = load_bks(folder)
+    else:  # a separate table (another problem variant): every file must have its row
+        bks = load_partial_bks(folder / fam.bks_file, [p.stem for p in files])
+    peers = tuple(PR_PEERS) if fam.bks_file != "bks.csv" else ()
     if args.quick:
         files = files[:3]
     if args.instances:
         files = files[: args.instances]
     tl = 2.0 if args.quick and args.time_limit is None else (args.time_limit or fam.time_limit)
-    fam = Family(fam.key, fam.title, fam.folder, fam.fmt, tl, fam.files, fam.vehicles_first)
-    bks = load_bks(folder)
-    with_ort = not args.no_ortools
+    fam = dataclasses.replace(fam, time_limit=tl)
+    with_ort = fam.ortools and not args.no_ortools
     rows: list[Row] = []
     per = int(solve is not None) + int(with_ort)
     with Progress(
@@ -557,6 +792,9 @@ def run_family(
         task = prog.add_task(fam.key, total=len(files) * per)
         for path in files:
             inst = read_instance(path, fam.fmt)
+            if not fam.full_refuel:
+                inst.full_refuel = False
+                find_unservable(inst)  # partial charging can only make more customers servable
             rec = bks.get(path.stem)
             n_cust = int(np.sum(inst.kinds == CUSTOMER)) - len(inst.unservable)
             h2 = ort = None
@@ -569,18 +807,65 @@ def run_family(
                 ort = run_ortools(inst, tl, args.seed)
                 prog.advance(task)
             rows.append(
-                Row(path.stem, n_cust, rec["bks"] if rec else None, _bks_vehicles(rec), h2, ort)
+                Row(
+                    path.stem,
+                    n_cust,
+                    rec["bks"] if rec else None,
+                    _bks_vehicles(rec),
+                    h2,
+                    ort,
+                    dict(rec.get("peers", {})) if rec else {},
+                )
             )
-    cols = _columns(fam.vehicles_first, solve is not None, with_ort)
-    cells = [_cells(r, fam.vehicles_first, solve is not None, with_ort) for r in rows]
+    partial = not fam.full_refuel and solve is not None
+    cols = _columns(fam.vehicles_first, solve is not None, with_ort, peers, partial)
+    cells = [
+        _cells(r, fam.vehicles_first, solve is not None, with_ort, peers, partial) for r in rows
+    ]
     h2s = summarize(rows, lambda r: r.h2)
     ors = summarize(rows, lambda r: r.ort) if with_ort else None
     summary_rows: list[list[str]] = []
     if solve is not None:
         summary_rows = targets(fam, rows, h2s, ors)
     stats = _stats_rows(fam, h2s if solve is not None else None, ors)
+    for peer in peers:
+        ps = summarize(rows, lambda r, peer=peer: r.peers.get(peer))
+        stats += _stats_rows(fam, None, None, [(f"{peer} (published)", ps)])
+    notes: list[str] = []
+    if not fam.ortools:
+        notes.append(
+            "The OR-Tools peer (`benchmarks/ortools_peer.py`) models only full recharging, so it "
+            "is not run on this family. The published results of the RoutingBlocks example ALNS "
+            "(archive INFORMSJoC/2023.0104: one run per instance, 5000 iterations, "
+            'runtime in seconds on its authors\' machine, max shown under "max s") and the best '
+            "results of Schiffer et al. (2017), both from `bks_partial_recharge.csv`, are shown "
+            "as the reference peers instead (their cost, gap to the BKS and vehicles; "
+            '"h2lane vs" compares vehicles first, then distance).'
+        )
+    if not fam.full_refuel:
+        notes.insert(
+            0,
+            "Partial recharging: the E-VRPTW files are read with `inst.full_refuel = False`, so "
+            "a station charges any amount, taking g × amount; objective vehicles first, then "
+            "distance. BKS and BKS vehicles from `evrptw_schneider/bks_partial_recharge.csv` "
+            "(Erdelić 2022, as tabulated in INFORMSJoC/2023.0104), never from `bks.csv`. "
+            "h2lane's routes are checked with its refuel amounts, departures and queue waits.",
+        )
+    if partial:
+        feas = [r.h2 for r in rows if r.h2 and r.h2.ok and r.h2.charge_stops is not None]
+        used = sum((run.partial_stops or 0) > 0 for run in feas)
+        n_part = sum(run.partial_stops or 0 for run in feas)
+        n_stop = sum(run.charge_stops or 0 for run in feas)
+        notes.append(
+            f"Partial charging is active: on {used} of {len(feas)} checker-feasible h2lane "
+            f"solutions some charging stop leaves the battery below full ({n_part} of "
+            f'{n_stop} charging stops overall; column "partial stops" = stops ending below '
+            "full / charging stops, replayed from `sol.refuel_amounts` and the tank)."
+        )
     console.print(rich_table(f"{fam.title}, {tl:g} s per solver", cols, cells))
     console.print(rich_table("summary", STATS_COLS, stats))
+    for note in notes:
+        console.print(note)
     if summary_rows:
         console.print(
             rich_table("targets (issue 3)", ["target", "measured", "verdict"], summary_rows)
@@ -597,7 +882,10 @@ def run_family(
         "",
     ]
     if solve is None:
-        lines += [f"**h2lane's solver was not importable ({why_no_h2}); OR-Tools only.**", ""]
+        only = "OR-Tools only" if with_ort else "published peers only"
+        lines += [f"**h2lane's solver was not importable ({why_no_h2}); {only}.**", ""]
+    for note in notes:
+        lines += [note, ""]
     lines += [*md_table(cols, cells), ""]
     lines += md_table(STATS_COLS, stats)
     if summary_rows:
@@ -605,9 +893,14 @@ def run_family(
     return rows, summary_rows, _block(fam.key, lines, summary_rows, fam.title)
 
 
-def _stats_rows(fam: Family, h2: Summary | None, ort: Summary | None) -> list[list[str]]:
+def _stats_rows(
+    fam: Family,
+    h2: Summary | None,
+    ort: Summary | None,
+    others: list[tuple[str, Summary]] | None = None,
+) -> list[list[str]]:
     out = []
-    for name, s in (("h2lane", h2), ("OR-Tools", ort)):
+    for name, s in [("h2lane", h2), ("OR-Tools", ort), *(others or [])]:
         if s is None:
             continue
         veh = f"{s.veh_equal}/{s.veh_less}/{s.veh_more}" if fam.vehicles_first else "–"
@@ -620,7 +913,7 @@ def _stats_rows(fam: Family, h2: Summary | None, ort: Summary | None) -> list[li
                 *(f"{s.within.get(t, 0)}" for t in (0.1, 0.5, 2.0)),
                 veh,
                 _f(s.mean_gap_same_veh, "{:.3f}") if fam.vehicles_first else "–",
-                f"{s.max_seconds:.1f}",
+                f"{s.max_seconds:.1f}" if s.max_seconds > 0 else "–",
             ]
         )
     return out

@@ -46,7 +46,7 @@ __all__ = [
     "read_instance",
 ]
 
-Format = Literal["emh", "evrptw", "cec"]
+Format = Literal["emh", "evrptw", "cec", "h2lane"]
 
 EMH_EARTH_RADIUS_MI = 4182.44949
 """Earth radius of the EMH instances' great-circle distances (reproduces the published costs)."""
@@ -658,7 +658,7 @@ def read_cec(path: str | Path) -> VRPInstance:
 def read_instance(
     path: str | Path, fmt: Format, *, max_duration_h: float | None = None
 ) -> VRPInstance:
-    """Read an instance of format ``emh``, ``evrptw`` or ``cec``.
+    """Read an instance of format ``emh``, ``evrptw``, ``cec`` or ``h2lane`` (YAML/JSON).
 
     ``max_duration_h`` applies to ``emh`` only (see :func:`read_emh`).
     """
@@ -672,7 +672,11 @@ def read_instance(
         return read_evrptw(path)
     if fmt == "cec":
         return read_cec(path)
-    raise OptionError(f"Unknown instance format '{fmt}'; use emh, evrptw or cec.")
+    if fmt == "h2lane":
+        from h2lane.routing.vrp.native import read_native
+
+        return read_native(path)
+    raise OptionError(f"Unknown instance format '{fmt}'; use emh, evrptw, cec or h2lane.")
 
 
 def load_bks(family_dir: str | Path) -> dict[str, dict]:

@@ -33,6 +33,7 @@ import numpy as np
 __all__ = ["PoolRoute", "RoutePool", "recombine"]
 
 _RANDOM_SEED = 0
+_PROBING_RULE = 1 << 15  # bit of HiGHS option presolve_rule_off that disables probing
 _Key = tuple[int, tuple[int, ...]]  # (vehicle type, ordered customer sequence)
 
 
@@ -173,6 +174,12 @@ def _new_highs() -> highspy.Highs:
 
 
 def _set_options(highs: highspy.Highs, time_limit: float) -> None:
+    """Quiet, single-threaded, seeded, exact (zero relative gap), time-limited.
+
+    Presolve probing is switched off: on pools of ~20,000 routes x 1,000 customers it took
+    the whole time limit (and overran it by seconds) without reducing the model, whereas
+    without it the feasibility-jump heuristic improved on the incumbent within a second.
+    """
     options: tuple[tuple[str, bool | int | float], ...] = (
         ("output_flag", False),
         ("log_to_console", False),
@@ -180,6 +187,7 @@ def _set_options(highs: highspy.Highs, time_limit: float) -> None:
         ("random_seed", _RANDOM_SEED),
         ("time_limit", float(time_limit)),
         ("mip_rel_gap", 0.0),
+        ("presolve_rule_off", _PROBING_RULE),
     )
     for name, value in options:
         if highs.setOptionValue(name, value) != highspy.HighsStatus.kOk:
@@ -370,8 +378,8 @@ def recombine(
         np.ones(a_index.size),
         np.full(n, highspy.HighsVarType.kInteger.value, dtype=np.int32),
     )
-    if status != highspy.HighsStatus.kOk:
-        raise RuntimeError(f"HiGHS rejected the set-partitioning model ({status})")
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the set-partitioning model")
     if incumbent is not None:
         x0 = np.zeros(n)
         x0[inc_cols] = 1.0

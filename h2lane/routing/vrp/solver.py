@@ -6,9 +6,9 @@ partial refuelling, start level below full, time windows, duration). The search 
 slack-induction-by-string-removal scheme (Christiaens & Vanden Berghe 2020): remove strings
 of nearby customers from nearby routes, reinsert them greedily in a random order with
 "blinks", accept by simulated annealing. Fleet-first objectives also try to empty whole
-routes; a heterogeneous fleet re-picks the cheapest available type of each route. The
-routes met are pooled and periodically recombined by a set-partitioning model solved with
-HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few dispensers are handled at the
+routes; a heterogeneous fleet re-picks the cheapest available type of each route. On
+request (``SearchParams.recombine_at``) the routes met are pooled and recombined by a
+set-partitioning model solved with HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few dispensers are handled at the
 solution level: all routes are replayed together, vehicles queue first-come first-served
 (:mod:`h2lane.routing.vrp.queues`) and plans whose queues make a vehicle late are penalised.
 Deterministic for a seed and an iteration cap; anytime (best solution kept), time-limited.
@@ -39,8 +39,11 @@ class SearchParams:
     t_end: float = 1.0
     neighbours: int = 40
     route_removal_rate: float = 0.1
-    recombine_at: tuple[float, ...] = (0.3, 0.6, 0.9)
-    """Fractions of the budget at which the route pool is recombined (set partitioning)."""
+    recombine_at: tuple[float, ...] = ()
+    """Fractions of the budget at which the route pool is recombined (set partitioning with
+    HiGHS), e.g. ``(0.3, 0.6, 0.9)``. Off by default: at equal time it lowered quality on the
+    100-customer instances measured (benchmarks/RESULTS.md), the MILP taking iterations away
+    from the search."""
     recombine_share: float = 0.05
     """Share of the time limit each recombination may use."""
 
@@ -117,7 +120,9 @@ class _Type:
         # waiting can be removed by a later departure only if some customer opens after the
         # earliest arrival there; without waiting the duration screen is exact
         t0 = ready[self.depot]
-        can_wait = bool(np.any(ready[inst.customers] > t0 + profile.ttime[self.depot, inst.customers]))
+        can_wait = bool(
+            np.any(ready[inst.customers] > t0 + profile.ttime[self.depot, inst.customers])
+        )
         self.dur_screen = math.inf if can_wait else float(vt.max_duration)
         self.args = (
             profile.dist,
@@ -140,9 +145,7 @@ class _Type:
         """Route key (objective without the fixed cost), arc choices and (dist, dur, shift)."""
         choices = np.empty(len(route) + 1, dtype=np.int64)
         out = np.zeros(3)
-        key = K.evaluate(
-            np.asarray(route, dtype=np.int64), self.depot, *self.args, choices, out
-        )
+        key = K.evaluate(np.asarray(route, dtype=np.int64), self.depot, *self.args, choices, out)
         return key, choices, out
 
     def cost(self, route: list[int]) -> float:
@@ -279,13 +282,18 @@ def solve_vrp(
     n = len(customers)
     finite = inst.dist[np.isfinite(inst.dist)]
     span = float(np.max(finite)) if finite.size else 1.0
-    big = 10.0 * (span + 1.0) * max(n, 1) * max(
-        1.0, max(t.w_dist + t.w_time * 10.0 + t.fixed for t in data.types)
+    big = (
+        10.0
+        * (span + 1.0)
+        * max(n, 1)
+        * max(1.0, max(t.w_dist + t.w_time * 10.0 + t.fixed for t in data.types))
     )
     search = _Search(data, rng, params, big, fleet_first)
 
     state = _State([], [], [])
-    search.recreate(state, sorted(customers, key=lambda c: -inst.dist[0, c]), order_key=2, blink=0.0)
+    search.recreate(
+        state, sorted(customers, key=lambda c: -inst.dist[0, c]), order_key=2, blink=0.0
+    )
     best = state.copy()
     best_obj = current_obj = search.objective(state)
     history = [(time.perf_counter() - t_begin, best.cost)]
