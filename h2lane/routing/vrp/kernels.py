@@ -575,3 +575,224 @@ def best_insertion(
             best_inc = inc
             best_pos = pos
     return best_pos, best_inc
+
+
+@njit(cache=True)
+def best_insertion_many(
+    flat,
+    offsets,
+    costs,
+    u,
+    bound,
+    depot,
+    demand,
+    load_capacity,
+    dur_screen,
+    dist,
+    ttime,
+    energy,
+    ready,
+    due,
+    service,
+    tank,
+    start_energy,
+    max_duration,
+    refuel_rate,
+    full,
+    w_dist,
+    w_time,
+    o_dist,
+    o_eout,
+    o_eleft,
+    o_time,
+    o_inner,
+    o_tbase,
+    o_count,
+):
+    """:func:`best_insertion` over several routes of one vehicle type in one call.
+
+    Route ``k`` is ``flat[offsets[k]:offsets[k + 1]]`` with cost ``costs[k]``. Returns
+    (route index, position, increase) of the cheapest insertion below ``bound``, or
+    (-1, -1, inf).
+    """
+    best_k, best_pos, best_inc = -1, -1, bound
+    for k in range(len(offsets) - 1):
+        pos, inc = best_insertion(
+            flat[offsets[k] : offsets[k + 1]],
+            u,
+            costs[k],
+            best_inc,
+            depot,
+            demand,
+            load_capacity,
+            dur_screen,
+            dist,
+            ttime,
+            energy,
+            ready,
+            due,
+            service,
+            tank,
+            start_energy,
+            max_duration,
+            refuel_rate,
+            full,
+            w_dist,
+            w_time,
+            o_dist,
+            o_eout,
+            o_eleft,
+            o_time,
+            o_inner,
+            o_tbase,
+            o_count,
+        )
+        if pos >= 0 and inc < best_inc:
+            best_k, best_pos, best_inc = k, pos, inc
+    if best_k < 0:
+        return -1, -1, INF
+    return best_k, best_pos, best_inc
+
+
+@njit(cache=True)
+def recreate_one_type(
+    R,
+    lens,
+    costs,
+    n_routes,
+    removed,
+    neigh,
+    n_neigh,
+    rands,
+    blink,
+    new_penalty,
+    max_routes,
+    alone,
+    depot,
+    demand,
+    load_capacity,
+    dur_screen,
+    dist,
+    ttime,
+    energy,
+    ready,
+    due,
+    service,
+    tank,
+    start_energy,
+    max_duration,
+    refuel_rate,
+    full,
+    w_dist,
+    w_time,
+    o_dist,
+    o_eout,
+    o_eleft,
+    o_time,
+    o_inner,
+    o_tbase,
+    o_count,
+):
+    """Greedy reinsertion of ``removed`` (in order) for a fleet of one vehicle type.
+
+    Routes are the rows of ``R`` (``lens`` customers each, ``costs`` without fixed cost);
+    rows ``n_routes`` and up are free for new routes. Each customer is tried in the routes
+    of its first ``n_neigh`` neighbours (all routes if none is routed), skipping a route
+    with probability ``blink`` (``rands`` supplies the draws), and in a new route of cost
+    ``alone[c] + new_penalty`` while fewer than ``max_routes`` routes are used. Returns the
+    new route count, the number of draws used and the customers that fit nowhere.
+    """
+    n_nodes = dist.shape[0]
+    route_of = np.full(n_nodes, -1, dtype=np.int64)
+    live = 0
+    for r in range(n_routes):
+        if lens[r] > 0:
+            live += 1
+        for q in range(lens[r]):
+            route_of[R[r, q]] = r
+    mark = np.zeros(R.shape[0], dtype=np.bool_)
+    cands = np.empty(R.shape[0], dtype=np.int64)
+    unassigned = np.empty(len(removed), dtype=np.int64)
+    nu = 0
+    draw = 0
+    for ci in range(len(removed)):
+        c = removed[ci]
+        nc = 0
+        for j in range(n_neigh):
+            nb = neigh[c, j]
+            if nb < 0:
+                break
+            r = route_of[nb]
+            if r >= 0 and not mark[r] and lens[r] > 0:
+                mark[r] = True
+                cands[nc] = r
+                nc += 1
+        if nc == 0:
+            for r in range(n_routes):
+                if lens[r] > 0:
+                    cands[nc] = r
+                    nc += 1
+        else:
+            for q in range(nc):
+                mark[cands[q]] = False
+            cands[:nc] = np.sort(cands[:nc])
+        best_r, best_pos, best_inc = -1, -1, INF
+        for q in range(nc):
+            r = cands[q]
+            if blink > 0.0:
+                x = rands[draw]
+                draw += 1
+                if x < blink:
+                    continue
+            pos, inc = best_insertion(
+                R[r, : lens[r]],
+                c,
+                costs[r],
+                best_inc,
+                depot,
+                demand,
+                load_capacity,
+                dur_screen,
+                dist,
+                ttime,
+                energy,
+                ready,
+                due,
+                service,
+                tank,
+                start_energy,
+                max_duration,
+                refuel_rate,
+                full,
+                w_dist,
+                w_time,
+                o_dist,
+                o_eout,
+                o_eleft,
+                o_time,
+                o_inner,
+                o_tbase,
+                o_count,
+            )
+            if pos >= 0 and inc < best_inc:
+                best_r, best_pos, best_inc = r, pos, inc
+        can_open = live < max_routes and alone[c] < INF and demand[c] <= load_capacity + 1e-9
+        if can_open and (best_r < 0 or alone[c] + new_penalty < best_inc - 1e-12):
+            R[n_routes, 0] = c
+            lens[n_routes] = 1
+            costs[n_routes] = alone[c]
+            route_of[c] = n_routes
+            n_routes += 1
+            live += 1
+        elif best_r < 0:
+            unassigned[nu] = c
+            nu += 1
+        else:
+            m = lens[best_r]
+            for q in range(m, best_pos, -1):
+                R[best_r, q] = R[best_r, q - 1]
+            R[best_r, best_pos] = c
+            lens[best_r] = m + 1
+            costs[best_r] += best_inc
+            route_of[c] = best_r
+    return n_routes, draw, unassigned[:nu]

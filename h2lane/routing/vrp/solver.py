@@ -16,6 +16,7 @@ Deterministic for a seed and an iteration cap; anytime (best solution kept), tim
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -300,7 +301,9 @@ def solve_vrp(
     scale = max(best.cost, 1e-9) / max(n, 1) if n else 1.0
     t0, t1 = params.t_start * scale / 10.0, params.t_end * scale / 10.0
     pool = RoutePool()
-    search.pool_add(pool, state)
+    pooling = bool(params.recombine_at)
+    if pooling:
+        search.pool_add(pool, state)
     marks = list(params.recombine_at)
     it = 0
     bar = None
@@ -340,7 +343,8 @@ def solve_vrp(
             obj = search.objective(cand)
             if obj < current_obj - temp * math.log(rng.random() + 1e-300):
                 state, current_obj = cand, obj
-                search.pool_add(pool, cand)
+                if pooling:
+                    search.pool_add(pool, cand)
                 if obj < best_obj - 1e-9:
                     best, best_obj = cand.copy(), obj
                     history.append((time.perf_counter() - t_begin, best.cost))
@@ -400,6 +404,18 @@ class _Search:
                 self.neigh[int(c)] = [int(cust[j]) for j in order[i, : width + 1] if cust[j] != c]
         self._expand_cache: dict[tuple[int, tuple[int, ...]], tuple] = {}
         self._alone: dict[tuple[int, int], float] = {}
+        # one vehicle type: the whole reinsertion runs in numba
+        self.fast = len(data.types) == 1
+        if self.fast:
+            width = max(1, params.neighbours)
+            self.neigh2d = np.full((inst.n_nodes, width), -1, dtype=np.int64)
+            for c, nbs in self.neigh.items():
+                row = nbs[:width]
+                self.neigh2d[c, : len(row)] = row
+            t = data.types[0]
+            self.alone0 = np.full(inst.n_nodes, np.inf)
+            for c in cust:
+                self.alone0[c] = t.cost([int(c)]) - t.fixed
 
     # ------------------------------------------------------------------ objective
     def objective(self, state: _State) -> float:
@@ -515,6 +531,9 @@ class _Search:
             removed.sort(key=lambda c: -inst.dist[0, c])
         else:
             removed.sort(key=lambda c: inst.dist[0, c])
+        if self.fast:
+            self._recreate_fast(state, removed, blink)
+            return
         route_of = {c: ri for ri, r in enumerate(state.routes) for c in r}
         for c in removed:
             cands: set[int] = set()
@@ -534,21 +553,78 @@ class _Search:
         if len(self.data.types) > 1:
             self._retype(state)
 
+    def _recreate_fast(self, state: _State, removed: list[int], blink: float) -> None:
+        """:meth:`recreate`'s insertion loop in one numba call (one vehicle type)."""
+        t = self.data.types[0]
+        k = len(removed)
+        n_r = len(state.routes)
+        rows = n_r + k
+        lens = np.zeros(rows, dtype=np.int64)
+        lens[:n_r] = [len(r) for r in state.routes]
+        width = int(lens.max(initial=0)) + k
+        R = np.zeros((rows, max(width, 1)), dtype=np.int64)
+        total = int(lens.sum())
+        if total:
+            flat = np.fromiter(itertools.chain.from_iterable(state.routes), np.int64, total)
+            starts = np.cumsum(lens[:n_r]) - lens[:n_r]
+            R[
+                np.repeat(np.arange(n_r), lens[:n_r]),
+                np.arange(total) - np.repeat(starts, lens[:n_r]),
+            ] = flat
+        costs = np.zeros(rows)
+        costs[:n_r] = state.costs
+        costs[:n_r] -= t.fixed
+        rands = self.rng.random(k * rows) if blink > 0 else np.zeros(0)
+        n_new, _used, unassigned = K.recreate_one_type(
+            R,
+            lens,
+            costs,
+            n_r,
+            np.asarray(removed, dtype=np.int64),
+            self.neigh2d,
+            self.params.neighbours,
+            rands,
+            blink,
+            self.big if self.fleet_first else 0.0,
+            t.count if t.count is not None else rows + 1,
+            self.alone0,
+            t.depot,
+            self.data.demand,
+            t.load_capacity,
+            t.dur_screen,
+            *t.args,
+        )
+        keep = [i for i in range(n_new) if lens[i] > 0]
+        state.routes = [R[i, : lens[i]].tolist() for i in keep]
+        state.costs = [float(costs[i]) + t.fixed for i in keep]
+        state.types = [0] * len(keep)
+        state.unassigned.extend(int(c) for c in unassigned)
+
     def _insert(self, state: _State, c: int, blink: float, candidates: list[int] | None) -> int:
         """Insert ``c`` at its cheapest position among ``candidates`` (default: all routes)."""
         types = self.data.types
         best_ri, best_pos, best_inc = -1, -1, math.inf
+        by_type: dict[int, list[int]] = {}
+        rand = self.rng.random
         for ri in candidates if candidates is not None else range(len(state.routes)):
-            route = state.routes[ri]
-            if not route:
+            if not state.routes[ri] or (blink > 0 and rand() < blink):
                 continue
-            if blink > 0 and self.rng.random() < blink:
-                continue
-            t = types[state.types[ri]]
-            pos, inc = K.best_insertion(
-                np.asarray(route, dtype=np.int64),
+            by_type.setdefault(state.types[ri], []).append(ri)
+        for k, ris in by_type.items():
+            t = types[k]
+            routes = [state.routes[ri] for ri in ris]
+            lens = np.fromiter((len(r) for r in routes), dtype=np.int64, count=len(routes))
+            offsets = np.zeros(len(routes) + 1, dtype=np.int64)
+            np.cumsum(lens, out=offsets[1:])
+            flat = np.fromiter(
+                itertools.chain.from_iterable(routes), dtype=np.int64, count=int(offsets[-1])
+            )
+            costs = np.fromiter((state.costs[ri] for ri in ris), np.float64, len(ris)) - t.fixed
+            which, pos, inc = K.best_insertion_many(
+                flat,
+                offsets,
+                costs,
                 c,
-                state.costs[ri] - t.fixed,
                 best_inc,
                 t.depot,
                 self.data.demand,
@@ -556,8 +632,8 @@ class _Search:
                 t.dur_screen,
                 *t.args,
             )
-            if pos >= 0 and inc < best_inc:
-                best_ri, best_pos, best_inc = ri, pos, inc
+            if which >= 0 and inc < best_inc:
+                best_ri, best_pos, best_inc = ris[which], pos, inc
         # a new route of the cheapest available type competes with the best insertion
         new_t, new_cost = -1, math.inf
         for k, t in enumerate(types):
