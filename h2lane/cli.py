@@ -813,9 +813,20 @@ def vrp_solve(
             help="Dispensers at every station (vehicles queue when all are busy); 0 = unlimited.",
         ),
     ] = None,
+    map_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--map",
+            help="Write an offline HTML map of the routes (instances with lat/lon coordinates).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Solve a refuelling VRP; the answer is verified by the independent checker (exit 4 if not)."""
+    """Solve a refuelling VRP; the answer is verified by the independent checker (exit 4 if not).
+
+    INSTANCE is a file, or for ``--format h2lane`` the name of a bundled example
+    (``xiaoyi-fleet``).
+    """
     from h2lane.routing.vrp.checker import check_solution
     from h2lane.routing.vrp.instances import read_instance
     from h2lane.routing.vrp.solver import solve_vrp
@@ -823,8 +834,17 @@ def vrp_solve(
     try:
         if time_limit <= 0:
             raise OptionError("--time-limit must be greater than 0")
+        if fmt == InstanceFormat.h2lane and not instance.exists():
+            from h2lane.routing.vrp.native import EXAMPLES, example_path
+
+            if str(instance) in EXAMPLES:
+                instance = example_path(str(instance))
         inst = read_instance(instance, fmt.value, max_duration_h=max_duration_h)
         _override_instance(inst, objective, refuel, start_level, dispensers)
+        if map_path is not None and not _geographic(inst):
+            raise OptionError(
+                f"--map needs longitude/latitude coordinates; {inst.name} has plane coordinates"
+            )
         sol = solve_vrp(inst, time_limit=time_limit, seed=seed, progress=not as_json)
     except H2laneError as exc:
         fail(exc, as_json=as_json)
@@ -869,6 +889,8 @@ def vrp_solve(
         "iterations": sol.iterations,
         "seed": seed,
     }
+    if map_path is not None:
+        out["map"] = str(_write_vrp_map(map_path, inst, sol, quiet=as_json))
     if as_json:
         print_json(out)
     else:
@@ -904,8 +926,79 @@ def vrp_solve(
         console.print(f"checker: {verdict}; {sol.iterations} iterations in {sol.seconds:.1f} s")
         for v in report.violations:
             console.print(f"  - {v.message}")
+        if map_path is not None:
+            console.print(f"map: {out['map']}")
     if not report.ok:
         raise SystemExit(4)
+
+
+def _geographic(inst: Any) -> bool:
+    """Whether the instance's x/y are longitude/latitude (G-VRP files, h2lane road/haversine)."""
+    import numpy as np
+
+    x, y = np.asarray(inst.x, dtype=float), np.asarray(inst.y, dtype=float)
+    return (
+        inst.distance_unit in ("km", "mi")
+        and bool(np.all(np.isfinite(x)) and np.all(np.isfinite(y)))
+        and bool(np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90))
+    )
+
+
+def _write_vrp_map(path: Path, inst: Any, sol: Any, quiet: bool) -> Path:
+    """Offline map of VRP routes: road geometry where the nodes lie on the bundled graph."""
+    import numpy as np
+
+    from h2lane.maps import COLORS, MapLayer, Marker, render_html
+    from h2lane.routing.vrp.model import STATION
+
+    graph = _load_graph("north-china", quiet)
+    nodes, snap_km = graph.snap_many(np.asarray(inst.y), np.asarray(inst.x))
+    on_roads = bool(np.all(snap_km <= 30.0))
+    fleet = inst.fleet
+    layers = []
+    for i, route in enumerate(sol.routes):
+        coords: list[list[float]] = []
+        for a, b in zip(route[:-1], route[1:], strict=True):
+            if on_roads:
+                _d, path_nodes = graph.path(int(nodes[a]), int(nodes[b]))
+                seg = graph.geometry(path_nodes) if path_nodes else []
+            else:
+                seg = [[float(inst.x[a]), float(inst.y[a])], [float(inst.x[b]), float(inst.y[b])]]
+            coords.extend(seg if not coords else seg[1:])
+        pts = [
+            (float(inst.y[v]), float(inst.x[v]), inst.labels[v], "waypoint")
+            for v in route[:-1]
+            if inst.kinds[v] != STATION
+        ]
+        pts += [
+            (float(inst.y[v]), float(inst.x[v]), f"route {i + 1}: {inst.labels[v]}", "stop")
+            for v in route
+            if inst.kinds[v] == STATION
+        ]
+        name = f"route {i + 1}"
+        if len(fleet) > 1:
+            name += f" ({fleet[sol.route_types[i]].name})"
+        layers.append(MapLayer(name, coords, COLORS[i % len(COLORS)], pts))
+    markers = [Marker(float(inst.y[s]), float(inst.x[s]), inst.labels[s]) for s in inst.stations]
+    unit = inst.distance_unit
+    summary = [
+        ("Objective", f"{inst.objective}: {sol.cost:.2f}"),
+        ("Vehicles", str(sol.vehicles)),
+        ("Distance", f"{sol.distance:.1f} {unit}"),
+        ("Refuelling", "partial" if not inst.full_refuel else "to full"),
+    ]
+    if sol.waits:
+        summary.append(("Queued at stations", f"{sum(sol.waits.values()):.2f} {inst.time_unit}"))
+    if not on_roads:
+        summary.append(("Lines", "straight (nodes are outside the bundled road graph)"))
+    return render_html(
+        path,
+        f"h2lane vrp: {inst.name}",
+        layers,
+        graph=graph if on_roads else None,
+        markers=markers,
+        summary=summary,
+    )
 
 
 def _override_instance(

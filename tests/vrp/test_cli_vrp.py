@@ -1,0 +1,62 @@
+"""``h2lane vrp solve`` on the h2lane format and with the model overrides."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from h2lane.cli import app
+
+DATA = Path(__file__).parent.parent / "data" / "vrp"
+runner = CliRunner()
+
+
+def _solve(*args: str):
+    res = runner.invoke(app, ["vrp", "solve", *args, "--json"])
+    return res, (json.loads(res.output) if res.exit_code == 0 else None)
+
+
+def test_bundled_fleet_example_with_map(tmp_path):
+    out_map = tmp_path / "fleet.html"
+    res, out = _solve(
+        "xiaoyi-fleet", "--format", "h2lane", "--time-limit", "2", "--map", str(out_map)
+    )
+    assert res.exit_code == 0, res.output
+    assert out["checker"]["ok"] and out["objective"] == "cost" and out["refuel"] == "partial"
+    assert out["checker"]["cost"] == out["cost"]
+    assert set(out["route_types"]) <= {"pengfei-58kg", "legacy-40kg"}
+    # two depots: every route returns where it started
+    assert all(r[0] == r[-1] and r[0] in (0, 1) for r in out["routes"])
+    # some customer is beyond a round trip on one tank: there are refuelling stops
+    assert out["refuels"] and all(x["amount"] >= 0 for x in out["refuels"])
+    html = out_map.read_text()
+    assert "OpenStreetMap contributors" in html and "<polyline" in html
+
+
+def test_overrides_refuel_start_level_and_dispensers():
+    inst = str(DATA / "c101C5.txt")
+    res, full = _solve(inst, "--format", "evrptw", "--time-limit", "1")
+    assert res.exit_code == 0 and full["refuel"] == "full" and not full["refuels"]
+    res, part = _solve(inst, "--format", "evrptw", "--time-limit", "1", "--refuel", "partial")
+    assert res.exit_code == 0 and part["checker"]["ok"] and part["refuel"] == "partial"
+    res, low = _solve(
+        inst, "--format", "evrptw", "--time-limit", "1", "--refuel", "partial",
+        "--start-level", "0.5", "--objective", "time", "--dispensers", "1",
+    )  # fmt: skip
+    assert res.exit_code == 0 and low["checker"]["ok"] and low["objective"] == "time"
+    assert low["cost"] == low["duration"]
+
+
+def test_bad_options_and_files_give_one_sentence(tmp_path):
+    res = runner.invoke(
+        app, ["vrp", "solve", str(DATA / "c101C5.txt"), "--format", "evrptw", "--start-level", "2"]
+    )
+    assert res.exit_code == 2 and "--start-level" in res.output and "Traceback" not in res.output
+    res = runner.invoke(
+        app, ["vrp", "solve", str(DATA / "c101C5.txt"), "--format", "evrptw", "--map", "m.html"]
+    )
+    assert res.exit_code == 2 and "--map needs longitude/latitude" in res.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndistance: euclidean\nnodes: []\nvehicle_types: []\n")
+    res = runner.invoke(app, ["vrp", "solve", str(bad), "--format", "h2lane"])
+    assert res.exit_code == 2 and "bad.yaml" in res.output and "Traceback" not in res.output
