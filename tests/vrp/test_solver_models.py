@@ -310,3 +310,44 @@ def test_queue_that_makes_a_customer_late_is_avoided_or_reported():
     inst.station_capacity = np.array([0, 0, 0, 2])
     sol, _ = _solve_and_check(inst, 0, 100)
     assert not sol.waits
+
+
+def test_retroactive_charge_is_absorbed_by_waiting():
+    """Energy needed later, bought at the last station, costs no time when a wait absorbs it.
+
+    Line: depot at x=0, station S at x=10, customer A at x=20 (opens at 100), customer B at
+    x=30. Tank 50, start 15, consumption 1, 0.5 time per unit, no fixed time. D S A B D: the
+    truck reaches S with 5 and needs 10 + 10 + 30 = 50 more, bought at S (45). The labels buy
+    5 at S, then 10 and 30 retroactively while at A; the 20 time units of that charging come
+    out of the 77.5 wait at A, so the schedule and the duration equal the checker's replay
+    with just-enough amounts: S at 10, leave 32.5, A at 42.5, wait to 100, B at 110, back at
+    140. Counting the retroactive time in full would reach B at 115, after its due time 112.
+    """
+    x = np.array([0.0, 20.0, 30.0, 10.0])
+    kinds = np.array([0, 1, 1, 2], dtype=np.int8)
+    inst = VRPInstance(
+        name="retro",
+        kinds=kinds,
+        labels=["D", "A", "B", "S"],
+        x=x,
+        y=np.zeros(4),
+        dist=np.abs(x[:, None] - x[None, :]),
+        demand=np.array([0.0, 1.0, 1.0, 0.0]),
+        service=np.zeros(4),
+        ready=np.array([0.0, 100.0, 0.0, 0.0]),
+        due=np.array([1000.0, 1000.0, 112.0, 1000.0]),
+        tank=50.0,
+        consumption=1.0,
+        load_capacity=1.0,  # one customer per truck: A's wait is on its own route
+        refuel_fixed=0.0,
+        refuel_rate=0.5,
+        full_refuel=False,
+        start_energy=15.0,
+        objective="time",
+    )
+    sol, _ = _solve_and_check(inst, 0, 50)
+    assert sol.cost == pytest.approx(_exhaustive(inst), rel=1e-9)
+    inst.load_capacity = 2.0  # both on one truck: A B with the wait at A
+    sol, _ = _solve_and_check(inst, 0, 50)
+    assert sol.cost == pytest.approx(_exhaustive(inst), rel=1e-9)
+    assert sol.vehicles == 1 and sol.routes[0] == [0, 3, 1, 2, 0]
