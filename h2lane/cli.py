@@ -856,6 +856,13 @@ def vrp_solve(
         departures=sol.departures,
         waits=sol.waits or None,
     )
+    violations = [v.message for v in report.violations]
+    if abs(report.cost - sol.cost) > 1e-6 * max(1.0, abs(sol.cost)):
+        violations.append(
+            f"The checker's objective value {report.cost:.6f} differs from the solver's "
+            f"{sol.cost:.6f}."
+        )
+    verified = not violations
     fleet = inst.fleet
     out = {
         "instance": inst.name,
@@ -880,10 +887,10 @@ def vrp_solve(
         ],
         "units": {"distance": inst.distance_unit, "time": inst.time_unit},
         "checker": {
-            "ok": report.ok,
+            "ok": verified,
             "distance": round(report.distance, 6),
             "cost": round(report.cost, 6),
-            "violations": [v.message for v in report.violations],
+            "violations": violations,
         },
         "seconds": round(sol.seconds, 3),
         "iterations": sol.iterations,
@@ -922,13 +929,13 @@ def vrp_solve(
         console.print(table)
         if sol.unservable:
             console.print(f"unservable customers (left out): {sol.unservable}")
-        verdict = "[green]feasible[/]" if report.ok else "[red]INFEASIBLE[/]"
+        verdict = "[green]feasible[/]" if verified else "[red]REJECTED[/]"
         console.print(f"checker: {verdict}; {sol.iterations} iterations in {sol.seconds:.1f} s")
-        for v in report.violations:
-            console.print(f"  - {v.message}")
+        for v in violations:
+            console.print(f"  - {v}")
         if map_path is not None:
             console.print(f"map: {out['map']}")
-    if not report.ok:
+    if not verified:
         raise SystemExit(4)
 
 
@@ -1029,6 +1036,17 @@ def _override_instance(
         cap = np.zeros(inst.n_nodes, dtype=np.int64)
         cap[inst.stations] = dispensers
         inst.station_capacity = cap
+    if inst.objective == "cost" and not any(
+        vt.fixed_cost or vt.cost_per_distance or vt.cost_per_time for vt in inst.fleet
+    ):
+        raise OptionError(
+            f"--objective cost needs vehicle costs, and {inst.name} gives none "
+            "(use an h2lane-format instance with fixed_cost / cost_per_distance / cost_per_time)"
+        )
+    if refuel is not None or start_level is not None:
+        from h2lane.routing.vrp.native import fleet_unservable
+
+        inst.unservable = fleet_unservable(inst)  # servability depends on both
 
 
 if __name__ == "__main__":  # pragma: no cover

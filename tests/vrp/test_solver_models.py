@@ -85,8 +85,10 @@ def _draw(
 
 
 def _fillers(inst: VRPInstance, max_st: int) -> list[tuple[int, ...]]:
+    """Charging stops between two points: none, one station or depot, two stations."""
     stations = [int(s) for s in inst.stations]
-    out: list[tuple[int, ...]] = [(), *((s,) for s in stations)]
+    depots = [int(d) for d in inst.depots] if inst.depot_refuels else []
+    out: list[tuple[int, ...]] = [(), *((s,) for s in stations + depots)]
     if max_st >= 2:
         out += list(itertools.permutations(stations, 2))
     return out
@@ -350,4 +352,46 @@ def test_retroactive_charge_is_absorbed_by_waiting():
     inst.load_capacity = 2.0  # both on one truck: A B with the wait at A
     sol, _ = _solve_and_check(inst, 0, 50)
     assert sol.cost == pytest.approx(_exhaustive(inst), rel=1e-9)
-    assert sol.vehicles == 1 and sol.routes[0] == [0, 3, 1, 2, 0]
+    assert sol.vehicles == 1 and [v for v in sol.routes[0] if v] == [3, 1, 2]
+
+
+def test_fixed_cost_per_route_counts_when_opening_a_route():
+    """One type, 1000 per route: an early and a late customer share one route (1140), not two.
+
+    Depot at 0, A at x=10 open [0, 20], B at x=-10 open [100, 120]; cost 1 per distance and
+    per time unit. One route D A B D: 40 distance, 100 duration with the wait at B → 1140;
+    two routes: 2000 fixed + 40 + 40 (durations 20 each) = 2080.
+    """
+    x = np.array([0.0, 10.0, -10.0])
+    types = [VehicleType(name="t", fixed_cost=1000, cost_per_distance=1, cost_per_time=1)]
+    inst = VRPInstance(
+        name="fixed",
+        kinds=np.array([0, 1, 1], dtype=np.int8),
+        labels=["D", "A", "B"],
+        x=x,
+        y=np.zeros(3),
+        dist=np.abs(x[:, None] - x[None, :]),
+        ready=np.array([0.0, 0.0, 100.0]),
+        due=np.array([1000.0, 20.0, 120.0]),
+        objective="cost",
+        vehicle_types=types,
+    )
+    sol, _ = _solve_and_check(inst, 0, 100)
+    assert sol.vehicles == 1 and sol.cost == pytest.approx(1140.0)
+
+
+def test_zero_consumption_needs_no_station():
+    """Consumption 0: a station detour is never taken and lengths stay exact."""
+    x = np.array([0.0, 100.0, 1.0, 99.0])
+    inst = VRPInstance(
+        name="zero",
+        kinds=np.array([0, 1, 2, 2], dtype=np.int8),
+        labels=["D", "C", "S1", "S2"],
+        x=x,
+        y=np.zeros(4),
+        dist=np.abs(x[:, None] - x[None, :]),
+        tank=10.0,
+        consumption=0.0,
+    )
+    sol, _ = _solve_and_check(inst, 0, 20)
+    assert sol.routes == [[0, 1, 0]] and sol.cost == pytest.approx(200.0)

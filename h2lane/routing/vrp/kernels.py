@@ -101,6 +101,8 @@ def build_options(
             break
     if cons > 0:
         ratio = 1.0 / cons
+    else:
+        k = 0  # no energy is used: a station stop never helps (and path lengths are unknown)
     cand_d = np.empty(k * k)
     cand_eo = np.empty(k * k)
     cand_el = np.empty(k * k)
@@ -408,14 +410,26 @@ def evaluate(
                 if strictly or q < p:
                     keep[p] = False
                     break
+        # the cap keeps the lowest keys, and always the label with the most energy (the one
+        # most likely to complete the route)
+        fullest = -1
+        n_keep = 0
+        for p in range(nn):
+            if keep[p]:
+                n_keep += 1
+                if fullest < 0 or new[p, _E] > new[fullest, _E]:
+                    fullest = p
         nl = 0
         best_key = INF
         best = -1
         while nl < MAX_LABELS:
             best = -1
-            for p in range(nn):
-                if keep[p] and (best < 0 or key[p] < key[best]):
-                    best = p
+            if nl == MAX_LABELS - 1 and n_keep > MAX_LABELS and keep[fullest]:
+                best = fullest
+            else:
+                for p in range(nn):
+                    if keep[p] and (best < 0 or key[p] < key[best]):
+                        best = p
             if best < 0:
                 break
             keep[best] = False
@@ -668,6 +682,7 @@ def recreate_one_type(
     new_penalty,
     max_routes,
     alone,
+    fixed,
     depot,
     demand,
     load_capacity,
@@ -699,7 +714,7 @@ def recreate_one_type(
     rows ``n_routes`` and up are free for new routes. Each customer is tried in the routes
     of its first ``n_neigh`` neighbours (all routes if none is routed), skipping a route
     with probability ``blink`` (``rands`` supplies the draws), and in a new route of cost
-    ``alone[c] + new_penalty`` while fewer than ``max_routes`` routes are used. Returns the
+    ``alone[c] + fixed + new_penalty`` while fewer than ``max_routes`` routes are used. Returns the
     new route count, the number of draws used and the customers that fit nowhere.
     """
     n_nodes = dist.shape[0]
@@ -777,7 +792,7 @@ def recreate_one_type(
             if pos >= 0 and inc < best_inc:
                 best_r, best_pos, best_inc = r, pos, inc
         can_open = live < max_routes and alone[c] < INF and demand[c] <= load_capacity + 1e-9
-        if can_open and (best_r < 0 or alone[c] + new_penalty < best_inc - 1e-12):
+        if can_open and (best_r < 0 or alone[c] + fixed + new_penalty < best_inc - 1e-12):
             R[n_routes, 0] = c
             lens[n_routes] = 1
             costs[n_routes] = alone[c]

@@ -151,7 +151,8 @@ _NODE_COMMON = ("id", "kind", "lat", "lon", "x", "y", "ready", "due", "service",
 _NODE_KEYS = {
     DEPOT: _NODE_COMMON,
     CUSTOMER: (*_NODE_COMMON, "demand"),
-    STATION: (*_NODE_COMMON, "dispensers"),
+    # stations take their stop time from `refuel`; the planner does not model opening hours
+    STATION: (*(k for k in _NODE_COMMON if k not in ("ready", "due", "service")), "dispensers"),
 }
 _TYPE_KEYS = (
     "name",
@@ -600,6 +601,13 @@ def _read_nodes(path: str | Path, raw: list, mode: str, *, clock: bool) -> list[
             raise e.err(f"{who} is a {word}, but the first node must be a depot", "kind")
         for key in item:
             if key not in _NODE_KEYS[kind]:
+                if kind == STATION and key in ("ready", "due", "service"):
+                    raise e.err(
+                        f"{who} is a station but has {key}: a station's stop time comes from "
+                        "refuel.fixed_time and refuel.rate, and station opening hours are not "
+                        "modelled",
+                        key,
+                    )
                 owner = "customers" if key == "demand" else "stations"
                 raise e.err(f"{who} is a {word} but has {key}, which only {owner} take", key)
         for key in ("name", "note"):
@@ -903,11 +911,12 @@ def to_native(inst: VRPInstance) -> dict[str, Any]:
             nd["lat"], nd["lon"] = float(y[i]), float(x[i])
         elif np.isfinite(x[i]) and np.isfinite(y[i]):
             nd["x"], nd["y"] = float(x[i]), float(y[i])
-        if inst.ready[i] != 0:
+        # stations carry no time window or service in the format (see the reader)
+        if inst.ready[i] != 0 and kind != STATION:
             nd["ready"] = _plain(inst.ready[i])
-        if np.isfinite(inst.due[i]):
+        if np.isfinite(inst.due[i]) and kind != STATION:
             nd["due"] = _plain(inst.due[i])
-        if inst.service[i] != 0:
+        if inst.service[i] != 0 and kind != STATION:
             nd["service"] = _plain(inst.service[i])
         if inst.demand[i] != 0:
             if kind != CUSTOMER:

@@ -59,7 +59,12 @@ class _Profile:
         self.ttime = np.ascontiguousarray(inst.dist / speed, dtype=np.float64)
         self.energy = np.ascontiguousarray(inst.dist * consumption, dtype=np.float64)
         self.tank = tank if np.isfinite(tank) else 1e300
-        stations = inst.stations.astype(np.int64)
+        # charging nodes: the stations, and the depots where vehicles may top up mid-route
+        # (or before leaving, when they start below full)
+        charging = inst.kinds == STATION
+        if inst.depot_refuels:
+            charging = charging | (inst.kinds == DEPOT)
+        stations = np.flatnonzero(charging).astype(np.int64)
         points = np.flatnonzero(inst.kinds != STATION).astype(np.int64)
         ss, nxt = K.station_graph(self.energy, stations, self.tank)
         nhops = np.zeros_like(nxt)
@@ -278,23 +283,15 @@ def solve_vrp(
     data = _Data(inst)
     unserv = {int(c) for c in inst.unservable}
     customers = [int(c) for c in inst.customers if int(c) not in unserv]
-    _check_alone(data, customers)
+    alone_total = _check_alone(data, customers)
     fleet_first = inst.objective == "vehicles-distance"
     n = len(customers)
-    finite = inst.dist[np.isfinite(inst.dist)]
-    span = float(np.max(finite)) if finite.size else 1.0
-    big = (
-        10.0
-        * (span + 1.0)
-        * max(n, 1)
-        * max(1.0, max(t.w_dist + t.w_time * 10.0 + t.fixed for t in data.types))
-    )
+    # a penalty above the cost of any sensible plan (every customer on a route of its own)
+    big = 10.0 * (alone_total + 1.0)
     search = _Search(data, rng, params, big, fleet_first)
 
     state = _State([], [], [])
-    search.recreate(
-        state, sorted(customers, key=lambda c: -inst.dist[0, c]), order_key=2, blink=0.0
-    )
+    search.recreate(state, customers[:], order_key=2, blink=0.0)
     best = state.copy()
     best_obj = current_obj = search.objective(state)
     history = [(time.perf_counter() - t_begin, best.cost)]
@@ -359,14 +356,23 @@ def solve_vrp(
     return search.solution(best, sorted(unserv), time.perf_counter() - t_begin, it, history)
 
 
-def _check_alone(data: _Data, customers: list[int]) -> None:
-    """Every customer must fit in a route of its own for some vehicle type."""
+def _check_alone(data: _Data, customers: list[int]) -> float:
+    """Every customer must fit in a route of its own for some vehicle type.
+
+    Returns the total of each customer's cheapest route of its own.
+    """
     inst = data.inst
+    total = 0.0
     for c in customers:
-        if not any(
-            math.isfinite(t.cost([c])) and inst.demand[c] <= t.load_capacity + 1e-9
+        costs = [
+            t.cost([c])
             for t in data.types
-        ):
+            if inst.demand[c] <= t.load_capacity + 1e-9 and t.count != 0
+        ]
+        finite = [x for x in costs if math.isfinite(x)]
+        if finite:
+            total += min(finite)
+        else:
             what = "range, time window or duration even with station stops"
             if all(inst.demand[c] > t.load_capacity + 1e-9 for t in data.types):
                 what = f"payload: its demand {inst.demand[c]:g} exceeds every vehicle's capacity"
@@ -374,6 +380,7 @@ def _check_alone(data: _Data, customers: list[int]) -> None:
                 f"customer {inst.labels[c]} (node {c}) fits in no route of its own: it is out of "
                 f"{what}"
             )
+    return total
 
 
 class _Search:
@@ -394,6 +401,7 @@ class _Search:
         self.big = big
         self.fleet_first = fleet_first
         inst = data.inst
+        self.depot_dist = inst.dist[inst.depots].min(axis=0)  # to the nearest depot
         cust = np.array([int(c) for c in inst.customers], dtype=np.int64)
         self.neigh: dict[int, list[int]] = {}
         if len(cust):
@@ -528,9 +536,9 @@ class _Search:
         elif key == 1:
             removed.sort(key=lambda c: -inst.demand[c])
         elif key == 2:
-            removed.sort(key=lambda c: -inst.dist[0, c])
+            removed.sort(key=lambda c: -self.depot_dist[c])
         else:
-            removed.sort(key=lambda c: inst.dist[0, c])
+            removed.sort(key=lambda c: self.depot_dist[c])
         if self.fast:
             self._recreate_fast(state, removed, blink)
             return
@@ -588,6 +596,7 @@ class _Search:
             self.big if self.fleet_first else 0.0,
             t.count if t.count is not None else rows + 1,
             self.alone0,
+            t.fixed,
             t.depot,
             self.data.demand,
             t.load_capacity,
