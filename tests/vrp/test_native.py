@@ -591,3 +591,20 @@ def test_yaml_anchors_and_scalars(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     assert "does not exist" in str(error_of(tmp_path / "nope.yaml"))
+
+
+def test_range_instead_of_tank(tmp_path):
+    base = read_native(NATIVE / "tiny-euclidean.yaml")
+    doc = to_native(base)
+    for vt in doc["vehicle_types"]:
+        vt.pop("tank", None)
+        vt["range"] = 120.0
+        vt.pop("start_energy", None)
+    path = tmp_path / "range.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    inst = read_native(path)
+    for vt in inst.fleet:
+        assert vt.tank == pytest.approx(120.0 * vt.consumption)
+    doc["vehicle_types"][0]["tank"] = 5.0
+    path.write_text(yaml.safe_dump(doc))
+    assert "give one of them" in str(error_of(path))

@@ -60,8 +60,9 @@ Keys (anything else is an error; ``null`` counts as absent):
 ``vehicle_types`` (required)
     Each with ``name`` (unique), ``speed`` (> 0) and ``consumption`` (≥ 0, required when
     ``tank`` is given); optional ``depot`` (a depot's id; default the first node), ``count``
-    (≥ 1; absent = as many as needed), ``tank`` (> 0; absent = no range limit),
-    ``start_energy`` (0..tank; absent = full), ``payload`` (> 0; absent = none),
+    (≥ 1; absent = as many as needed), ``tank`` (> 0; absent = no range limit) or instead
+    ``range`` (distance on a full tank; tank = range × consumption, or energy counted in
+    distance units when no consumption is given), ``start_energy`` (0..tank; absent = full), ``payload`` (> 0; absent = none),
     ``max_duration`` (> 0; absent = none), ``fixed_cost``, ``cost_per_distance``,
     ``cost_per_time`` (≥ 0, default 0).
 
@@ -159,6 +160,7 @@ _TYPE_KEYS = (
     "depot",
     "count",
     "tank",
+    "range",
     "consumption",
     "payload",
     "speed",
@@ -769,9 +771,17 @@ def _read_types(
                     f"{who} has depot '{d}', which is a {_KIND_WORD[int(kinds[depot])]}, not a depot",
                     "depot",
                 )
+        if e.has("tank") and e.has("range"):
+            raise e.err(f"{who} gives both tank and range; give one of them", "range")
         tank = e.number("tank", math.inf, positive=True) if e.has("tank") else math.inf
         # consumption is required with a tank; without one it does not matter (default 1)
         consumption = e.number("consumption") if e.has("tank") or e.has("consumption") else 1.0
+        if e.has("range"):
+            # range on a full tank: tank = range x consumption (energy in distance units when
+            # no consumption is given)
+            tank = e.number("range", positive=True) * consumption
+            if not tank > 0:
+                raise e.err(f"{who} has a range but zero consumption", "consumption")
         start = None
         if e.has("start_energy"):
             if not math.isfinite(tank):
