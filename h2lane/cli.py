@@ -824,8 +824,7 @@ def vrp_solve(
 ) -> None:
     """Solve a refuelling VRP; the answer is verified by the independent checker (exit 4 if not).
 
-    INSTANCE is a file, or for ``--format h2lane`` the name of a bundled example
-    (``xiaoyi-fleet``).
+    INSTANCE is a file, or with --format h2lane the name of a bundled example (xiaoyi-fleet).
     """
     from h2lane.routing.vrp.checker import check_solution
     from h2lane.routing.vrp.instances import read_instance
