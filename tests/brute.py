@@ -129,3 +129,17 @@ def random_problem(
         close_h=np.full(n_stations, 24.0),
         speed_kmh=60.0,
     )
+
+
+def set_partitions(items):
+    """Every partition of ``items`` into blocks (sorted tuples); for VRP enumeration."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for k in range(len(rest) + 1):
+        for others in itertools.combinations(rest, k):
+            block = tuple(sorted((first, *others)))
+            remaining = [x for x in rest if x not in others]
+            for p in set_partitions(remaining):
+                yield [block, *p]

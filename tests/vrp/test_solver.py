@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from brute import set_partitions
 from typer.testing import CliRunner
 
 from h2lane.cli import app
@@ -96,20 +97,8 @@ def _exhaustive(inst: VRPInstance, max_st: int) -> tuple[int, float]:
         for sub in itertools.combinations(custs, k):
             cost[sub] = _best_route(inst, sub, max_st)
 
-    def partitions(items):
-        if not items:
-            yield []
-            return
-        first, rest = items[0], items[1:]
-        for k in range(len(rest) + 1):
-            for others in itertools.combinations(rest, k):
-                block = tuple(sorted((first, *others)))
-                remaining = [x for x in rest if x not in others]
-                for p in partitions(remaining):
-                    yield [block, *p]
-
     best = (math.inf, math.inf)
-    for p in partitions(custs):
+    for p in set_partitions(custs):
         total = sum(cost[b] for b in p)
         if math.isfinite(total):
             key = (len(p), total) if inst.objective == "vehicles-distance" else (0, total)

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from brute import set_partitions
 
 from h2lane.errors import InfeasiblePlanError
 from h2lane.routing.vrp.checker import check_solution
@@ -112,19 +113,6 @@ def _best_route(inst: VRPInstance, subset: tuple[int, ...], t: int, max_st: int)
     return best
 
 
-def _partitions(items):
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for k in range(len(rest) + 1):
-        for others in itertools.combinations(rest, k):
-            block = tuple(sorted((first, *others)))
-            remaining = [x for x in rest if x not in others]
-            for p in _partitions(remaining):
-                yield [block, *p]
-
-
 def _exhaustive(inst: VRPInstance, max_st: int = 2) -> float:
     """Optimal objective over all partitions and vehicle-type assignments (respecting counts)."""
     custs = [int(c) for c in inst.customers]
@@ -136,7 +124,7 @@ def _exhaustive(inst: VRPInstance, max_st: int = 2) -> float:
         for t in range(len(fleet))
     }
     best = math.inf
-    for p in _partitions(custs):
+    for p in set_partitions(custs):
         for assign in itertools.product(range(len(fleet)), repeat=len(p)):
             if any(
                 vt.count is not None and assign.count(t) > vt.count for t, vt in enumerate(fleet)
