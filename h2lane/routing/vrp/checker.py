@@ -294,29 +294,24 @@ def check_solution(
         v = route[p]
         return _is_index(v) and 0 <= int(v) < n and _charges(inst, int(v))
 
+    def not_a_stop(what: str, r: object, p: object) -> None:
+        add(
+            Violation(
+                "shape",
+                r if _is_index(r) else None,  # type: ignore[arg-type]
+                p if _is_index(p) else None,  # type: ignore[arg-type]
+                f"A {what} is given for route {r}, position {p}, which is not a "
+                "station visit (or a mid-route depot visit where the depot refuels).",
+            )
+        )
+
     for (r, p), _amount in amounts.items() if use_amounts else ():
         if not charging_stop(r, p):
-            add(
-                Violation(
-                    "shape",
-                    r if _is_index(r) else None,
-                    p if _is_index(p) else None,
-                    f"A refuel amount is given for route {r}, position {p}, which is not a "
-                    "station visit (or a mid-route depot visit where the depot refuels).",
-                )
-            )
+            not_a_stop("refuel amount", r, p)
 
     for (r, p), w in queue.items():
         if not charging_stop(r, p):
-            add(
-                Violation(
-                    "shape",
-                    r if _is_index(r) else None,
-                    p if _is_index(p) else None,
-                    f"A queue wait is given for route {r}, position {p}, which is not a "
-                    "station visit (or a mid-route depot visit where the depot refuels).",
-                )
-            )
+            not_a_stop("queue wait", r, p)
         elif not float(w) >= 0.0:
             add(
                 Violation(
