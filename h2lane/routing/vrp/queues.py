@@ -40,7 +40,7 @@ import numpy as np
 
 from h2lane.routing.vrp.model import CUSTOMER, DEPOT, STATION, VehicleType, VRPInstance
 
-__all__ = ["EPS", "Schedule", "schedule"]
+__all__ = ["EPS", "Schedule", "refuel_plan", "schedule"]
 
 EPS = 1e-6
 """Tolerance of the time-window and duration rules (as in the checker)."""
@@ -174,7 +174,9 @@ def schedule(
         raise ValueError(f"{len(types)} route types given for {n_routes} routes.")
     if departures is not None and len(departures) != n_routes:
         raise ValueError(f"{len(departures)} departures given for {n_routes} routes.")
-    amounts = dict(refuel_amounts or {})
+    given: dict[int, dict[int, float]] = {}
+    for (r, p), a in (refuel_amounts or {}).items():
+        given.setdefault(r, {})[p] = a
     kinds_all = np.asarray(inst.kinds)
     cap_all = inst.station_capacity
     fixed = float(inst.refuel_fixed)
@@ -219,7 +221,9 @@ def schedule(
             if cap_all is None
             else np.asarray(cap_all)[idx].astype(np.int64).tolist()
         )
-        _plan_energy(inst, st, amounts)
+        st.amount = [None] * len(nodes)
+        for p, a in refuel_plan(inst, nodes, vtype, given.get(r)).items():
+            st.amount[p] = a
         states.append(st)
 
     waits: dict[tuple[int, int], float] = {}
@@ -307,33 +311,46 @@ def schedule(
     )
 
 
-def _plan_energy(inst: VRPInstance, st: _Route, amounts: dict[tuple[int, int], float]) -> None:
-    """Fill ``st.amount``: energy added at each charging stop (energy does not depend on time)."""
-    vt = st.vtype
-    tank = float(vt.tank)
-    cons = float(vt.consumption)
-    last = len(st.nodes) - 1
+def refuel_plan(
+    inst: VRPInstance,
+    nodes: Sequence[int],
+    vtype: VehicleType,
+    given: Mapping[int, float] | None = None,
+) -> dict[int, float]:
+    """Energy added at each charging stop of one route, by position.
+
+    To full when ``inst.full_refuel``; else the ``given`` amount (clipped to what fits in the
+    tank) or just enough to reach the next charging stop or the route's end. Energy does not
+    depend on time, so the plan is the same whatever the queues.
+    """
+    tank = float(vtype.tank)
+    cons = float(vtype.consumption)
+    given = given or {}
+    idx = np.asarray(nodes, dtype=np.int64)
+    arcs = inst.dist[idx[:-1], idx[1:]].astype(np.float64).tolist()
+    last = len(nodes) - 1
     charges = [False] * (last + 1)
     for p in range(1, last):
-        k = st.kinds[p]
+        k = int(inst.kinds[nodes[p]])
         charges[p] = k == STATION or (k == DEPOT and bool(inst.depot_refuels))
-    st.amount = [None] * (last + 1)
-    e = float(vt.initial_energy)
+    plan: dict[int, float] = {}
+    e = float(vtype.initial_energy)
     for p in range(1, last):
-        e -= cons * st.arcs[p - 1]
+        e -= cons * arcs[p - 1]
         if not charges[p]:
             continue
         room = tank - max(e, 0.0)
         if inst.full_refuel:
             amount = room
-        elif (st.r, p) in amounts:
-            amount = min(max(float(amounts[(st.r, p)]), 0.0), room)
+        elif p in given:
+            amount = min(max(float(given[p]), 0.0), room)
         else:
             need = 0.0
             for q in range(p + 1, last + 1):
-                need += cons * st.arcs[q - 1]
+                need += cons * arcs[q - 1]
                 if q == last or charges[q]:
                     break
             amount = min(max(need - max(e, 0.0), 0.0), room)
-        st.amount[p] = amount
+        plan[p] = amount
         e = max(e, 0.0) + amount
+    return plan

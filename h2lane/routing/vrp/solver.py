@@ -198,32 +198,6 @@ class _Data:
         cap = inst.station_capacity
         self.capacitated = cap is not None and bool(np.any(np.asarray(cap)[inst.stations] > 0))
 
-    def amounts(self, t: int, nodes: list[int]) -> dict[int, float]:
-        """Just-enough refuel amounts by position (partial refuelling)."""
-        inst, vt = self.inst, self.types[t].vt
-        tank = float(vt.tank)
-        e = float(min(vt.initial_energy, tank))
-        out: dict[int, float] = {}
-        last = len(nodes) - 1
-        for p in range(1, last + 1):
-            e -= vt.consumption * float(inst.dist[nodes[p - 1], nodes[p]])
-            if p == last or not _charges(inst, nodes[p]):
-                continue
-            need = 0.0
-            for q in range(p + 1, last + 1):
-                need += vt.consumption * float(inst.dist[nodes[q - 1], nodes[q]])
-                if q == last or _charges(inst, nodes[q]):
-                    break
-            level = max(e, 0.0)
-            amount = min(max(need - level, 0.0), tank - level)
-            out[p] = amount
-            e = level + amount
-        return out
-
-
-def _charges(inst: VRPInstance, node: int) -> bool:
-    return bool(inst.kinds[node] == STATION or (inst.kinds[node] == DEPOT and inst.depot_refuels))
-
 
 class _State:
     """A solution under search: customer sequences, their types and cached costs."""
@@ -447,7 +421,7 @@ class _Search:
 
     def replay(self, state: _State):
         """Expanded routes, their types, departures, amounts and the queue schedule."""
-        from h2lane.routing.vrp.queues import schedule
+        from h2lane.routing.vrp.queues import refuel_plan, schedule
 
         idx = [i for i, r in enumerate(state.routes) if r]
         expanded = [self._expand(state.types[i], state.routes[i]) for i in idx]
@@ -460,7 +434,7 @@ class _Search:
         amounts: dict[tuple[int, int], float] = {}
         if not self.inst.full_refuel:
             for r, (t, nodes) in enumerate(zip(types, routes, strict=True)):
-                for p, a in self.data.amounts(t, nodes).items():
+                for p, a in refuel_plan(self.inst, nodes, self.data.types[t].vt).items():
                     amounts[(r, p)] = a
         sched = None
         if self.data.capacitated:
