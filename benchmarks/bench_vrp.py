@@ -47,6 +47,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import HERE, SHARED, machine, today, write_section
 
+from h2lane.routing.vrp.checker import CheckReport, check_result, check_solution
 from h2lane.routing.vrp.model import CUSTOMER, DEPOT, STATION, VRPInstance
 
 BENCH = SHARED / "benchmarks"
@@ -182,16 +183,8 @@ def _load_h2lane() -> tuple[Callable | None, str]:
     return solve_vrp, ""
 
 
-def _verdict(
-    inst: VRPInstance, routes: list[list[int]], **extra: object
-) -> tuple[bool, str, float, int]:
-    """Checker verdict: feasible?, text, distance, vehicles.
-
-    ``extra`` goes to :func:`check_solution` (route types, refuel amounts, departures, waits).
-    """
-    from h2lane.routing.vrp.checker import check_solution
-
-    rep = check_solution(inst, routes, **extra)  # type: ignore[arg-type]
+def _verdict(rep: CheckReport) -> tuple[bool, str, float, int]:
+    """Checker verdict: feasible?, text, distance, vehicles."""
     if rep.ok:
         return True, "feasible", float(rep.distance), int(rep.vehicles)
     kinds = sorted({v.kind for v in rep.violations})
@@ -206,14 +199,7 @@ def run_h2lane(solve: Callable, inst: VRPInstance, tl: float, seed: int) -> Run:
     except Exception as exc:
         return Run(seconds=time.perf_counter() - t, verdict=f"error: {type(exc).__name__}")
     secs = time.perf_counter() - t
-    ok, verdict, dist, veh = _verdict(
-        inst,
-        sol.routes,
-        route_types=sol.route_types,
-        refuel_amounts=sol.refuel_amounts or None,
-        departures=sol.departures,
-        waits=sol.waits or None,
-    )
+    ok, verdict, dist, veh = _verdict(check_result(inst, sol))
     run = Run(dist, veh, secs, ok, verdict)
     if not inst.full_refuel and ok:
         run.charge_stops, run.partial_stops = _partial_stops(inst, sol)
@@ -273,7 +259,7 @@ def run_ortools(inst: VRPInstance, tl: float, seed: int) -> Run:
     secs = time.perf_counter() - t
     if sol is None:
         return Run(seconds=secs, verdict="no solution")
-    ok, verdict, dist, veh = _verdict(inst, sol.routes)
+    ok, verdict, dist, veh = _verdict(check_solution(inst, sol.routes))
     return Run(dist, veh, secs, ok, verdict)
 
 
@@ -453,6 +439,16 @@ def _met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def _vehicles_within_one(h2, feas: str, all_ok: bool) -> list[str]:
+    """Target row: vehicles ≤ BKS + 1 on every instance (E-VRPTW-100 and EVRPTW-PR)."""
+    return [
+        "vehicles ≤ BKS + 1 on every instance",
+        f"{h2.veh_equal} equal, {h2.veh_less} fewer, {h2.veh_more - h2.veh_over_1} at +1, "
+        f"{h2.veh_over_1} above +1 ({feas})",
+        _met(all_ok and h2.veh_over_1 == 0),
+    ]
+
+
 def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> list[list[str]]:
     """Rows ``[target, measured, verdict]`` for the issue's targets of this family."""
     n, tl = len(rows), fam.time_limit
@@ -498,14 +494,7 @@ def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> l
             ]
         )
     elif fam.key == "evrptw-100":
-        out.append(
-            [
-                "vehicles ≤ BKS + 1 on every instance",
-                f"{h2.veh_equal} equal, {h2.veh_less} fewer, {h2.veh_more - h2.veh_over_1} at +1, "
-                f"{h2.veh_over_1} above +1 ({feas})",
-                _met(all_ok and h2.veh_over_1 == 0),
-            ]
-        )
+        out.append(_vehicles_within_one(h2, feas, all_ok))
         out.append(
             [
                 "mean distance gap ≤ 2 %",
@@ -522,14 +511,7 @@ def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> l
             ]
         )
     elif fam.key == "evrptw-pr":
-        out.append(
-            [
-                "vehicles ≤ BKS + 1 on every instance",
-                f"{h2.veh_equal} equal, {h2.veh_less} fewer, {h2.veh_more - h2.veh_over_1} at +1, "
-                f"{h2.veh_over_1} above +1 ({feas})",
-                _met(all_ok and h2.veh_over_1 == 0),
-            ]
-        )
+        out.append(_vehicles_within_one(h2, feas, all_ok))
         out.append(
             [
                 "mean distance gap ≤ 2 % on the instances at BKS vehicles",

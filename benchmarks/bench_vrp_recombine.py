@@ -43,15 +43,14 @@ def _instances() -> list[tuple[Path, str, Path]]:
 
 
 def _run(path: Path, fmt: str, seconds: float, recombine: bool):
-    from h2lane.routing.vrp.checker import check_solution
+    from h2lane.routing.vrp.checker import check_result
     from h2lane.routing.vrp.instances import read_instance
     from h2lane.routing.vrp.solver import SearchParams, solve_vrp
 
     inst = read_instance(path, fmt)
     params = SearchParams(recombine_at=ON if recombine else ())
     sol = solve_vrp(inst, time_limit=seconds, seed=0, params=params)
-    rep = check_solution(inst, sol.routes, route_types=sol.route_types, departures=sol.departures)
-    return sol, rep.ok
+    return sol, check_result(inst, sol).ok
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -826,7 +826,7 @@ def vrp_solve(
 
     INSTANCE is a file, or with --format h2lane the name of a bundled example (xiaoyi-fleet).
     """
-    from h2lane.routing.vrp.checker import check_solution
+    from h2lane.routing.vrp.checker import check_result
     from h2lane.routing.vrp.instances import read_instance
     from h2lane.routing.vrp.solver import solve_vrp
 
@@ -847,14 +847,7 @@ def vrp_solve(
         sol = solve_vrp(inst, time_limit=time_limit, seed=seed, progress=not as_json)
     except H2laneError as exc:
         fail(exc, as_json=as_json)
-    report = check_solution(
-        inst,
-        sol.routes,
-        route_types=sol.route_types,
-        refuel_amounts=sol.refuel_amounts or None,
-        departures=sol.departures,
-        waits=sol.waits or None,
-    )
+    report = check_result(inst, sol)
     violations = [v.message for v in report.violations]
     if abs(report.cost - sol.cost) > 1e-6 * max(1.0, abs(sol.cost)):
         violations.append(

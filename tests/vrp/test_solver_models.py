@@ -14,7 +14,7 @@ import pytest
 from brute import set_partitions
 
 from h2lane.errors import InfeasiblePlanError
-from h2lane.routing.vrp.checker import check_solution
+from h2lane.routing.vrp.checker import check_result, check_solution
 from h2lane.routing.vrp.model import VehicleType, VRPInstance
 from h2lane.routing.vrp.solver import solve_vrp
 
@@ -136,14 +136,7 @@ def _exhaustive(inst: VRPInstance, max_st: int = 2) -> float:
 
 def _solve_and_check(inst: VRPInstance, seed: int = 0, iters: int = 300):
     sol = solve_vrp(inst, time_limit=60, seed=seed, max_iterations=iters)
-    rep = check_solution(
-        inst,
-        sol.routes,
-        route_types=sol.route_types,
-        refuel_amounts=sol.refuel_amounts or None,
-        departures=sol.departures,
-        waits=sol.waits or None,
-    )
+    rep = check_result(inst, sol)
     assert rep.ok, rep.violations
     assert rep.cost == pytest.approx(sol.cost, rel=1e-9, abs=1e-9)
     assert rep.distance == pytest.approx(sol.distance, rel=1e-9)

@@ -25,9 +25,10 @@ from h2lane.routing.vrp.model import (
     STATION,
     VehicleType,
     VRPInstance,
+    VRPSolution,
 )
 
-__all__ = ["CheckReport", "Violation", "ViolationKind", "check_solution"]
+__all__ = ["CheckReport", "Violation", "ViolationKind", "check_result", "check_solution"]
 
 EPS = 1e-6
 ViolationKind = Literal[
@@ -370,6 +371,22 @@ def check_solution(
     if inst.station_capacity is not None:
         _check_station_capacity(inst, intervals, add, name)
     return rep
+
+
+def check_result(inst: VRPInstance, sol: VRPSolution) -> CheckReport:
+    """Check a solver's answer with everything it reports.
+
+    Its routes, vehicle types, refuel amounts, departures and queue waits go to
+    :func:`check_solution` (fields a solution leaves empty count as not given).
+    """
+    return check_solution(
+        inst,
+        sol.routes,
+        route_types=sol.route_types or None,
+        refuel_amounts=sol.refuel_amounts or None,
+        departures=sol.departures or None,
+        waits=sol.waits or None,
+    )
 
 
 def _append(rep: CheckReport, stats: list[float]) -> None:
