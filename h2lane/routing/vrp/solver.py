@@ -1,15 +1,15 @@
 """Fleet routing with refuelling stops: ruin-and-recreate search over customer sequences.
 
-Routes are customer sequences with a vehicle type; stations are placed exactly for each
-sequence by the multigraph dynamic programme in :mod:`h2lane.routing.vrp.kernels` (full or
-partial refuelling, start level below full, time windows, duration). The search is a
+Routes are customer sequences with a vehicle type; stations are placed for each sequence by
+the multigraph dynamic programme in :mod:`h2lane.routing.vrp.kernels` (full or partial
+refuelling, start level below full, time windows, duration; exact up to its label cap). The search is a
 slack-induction-by-string-removal scheme (Christiaens & Vanden Berghe 2020): remove strings
 of nearby customers from nearby routes, reinsert them greedily in a random order with
 "blinks", accept by simulated annealing. Fleet-first objectives also try to empty whole
 routes; a heterogeneous fleet re-picks the cheapest available type of each route. On
 request (``SearchParams.recombine_at``) the routes met are pooled and recombined by a
-set-partitioning model solved with HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few dispensers are handled at the
-solution level: all routes are replayed together, vehicles queue first-come first-served
+set-partitioning model solved with HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few
+dispensers are handled at the solution level: all routes are replayed together, vehicles queue first-come first-served
 (:mod:`h2lane.routing.vrp.queues`) and plans whose queues make a vehicle late are penalised.
 Deterministic for a seed and an iteration cap; anytime (best solution kept), time-limited.
 """
@@ -249,8 +249,6 @@ def solve_vrp(
     when the fleet is too small for all customers, or when station queues make every plan
     found late.
     """
-    from h2lane.routing.vrp.pool import RoutePool, recombine
-
     params = params or SearchParams()
     t_begin = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -271,9 +269,12 @@ def solve_vrp(
     history = [(time.perf_counter() - t_begin, best.cost)]
     scale = max(best.cost, 1e-9) / max(n, 1) if n else 1.0
     t0, t1 = params.t_start * scale / 10.0, params.t_end * scale / 10.0
-    pool = RoutePool()
     pooling = bool(params.recombine_at)
+    pool = None
     if pooling:
+        from h2lane.routing.vrp.pool import RoutePool
+
+        pool = RoutePool()
         search.pool_add(pool, state)
     marks = list(params.recombine_at)
     it = 0
@@ -297,7 +298,7 @@ def solve_vrp(
                     limit = min(limit, max(0.05, time_limit - elapsed))
                 else:
                     limit = min(limit, 2.0)
-                cand = search.recombine(pool, recombine, best, customers, limit)
+                cand = search.recombine(pool, best, customers, limit)
                 if cand is not None:
                     obj = search.objective(cand)
                     if obj < best_obj - 1e-9:
@@ -662,9 +663,9 @@ class _Search:
             if r and math.isfinite(c):
                 pool.add(r, c, t)
 
-    def recombine(self, pool, recombine, best: _State, customers: list[int], limit: float):
+    def recombine(self, pool, best: _State, customers: list[int], limit: float):
         """Best set-partitioning selection of pooled routes, as a state (``None`` if no gain)."""
-        from h2lane.routing.vrp.pool import PoolRoute
+        from h2lane.routing.vrp.pool import PoolRoute, recombine
 
         if best.unassigned or len(pool) == 0:
             return None
