@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paths import DATA
 
 from h2lane.emissions import (
     DieselFactors,
@@ -20,7 +19,7 @@ from h2lane.emissions import (
 )
 from h2lane.emissions.errors import EmissionsConfigError, LedgerError
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "emissions"
+DATA_DIR = DATA / "emissions"
 WTT = 4.456094  # cog-psa cut-off on the North China 2023 grid, see test_factors.py
 
 
@@ -30,7 +29,7 @@ def _ledger(rows):
 
 
 def test_worked_example_one_toc():
-    acc = account(read_ledger(DATA / "ledger_small.csv"), toc_by="all")
+    acc = account(read_ledger(DATA_DIR / "ledger_small.csv"), toc_by="all")
     doc = to_json(acc)
     (toc,) = doc["tocs"]
     # hydrogen: 63 + 38.5 + 32 + 24 + 16.5 = 174 kg, empty running included
@@ -65,7 +64,7 @@ def test_worked_example_one_toc():
 
 
 def test_worked_example_per_truck():
-    acc = account(read_ledger(DATA / "ledger_small.csv"), toc_by="truck")
+    acc = account(read_ledger(DATA_DIR / "ledger_small.csv"), toc_by="truck")
     tocs = {t["toc_id"]: t for t in to_json(acc)["tocs"]}
     t1, t2 = tocs["truck:T1"], tocs["truck:T2"]
     # T1: (63 + 38.5) kg × 4.456094 = 452.2935 kg over 21,000 t·km → S1 carries all of it
@@ -82,7 +81,7 @@ def test_worked_example_per_truck():
 
 
 def test_toc_by_month():
-    acc = account(read_ledger(DATA / "ledger_small.csv"), toc_by="month")
+    acc = account(read_ledger(DATA_DIR / "ledger_small.csv"), toc_by="month")
     tocs = {t["toc_id"]: t for t in to_json(acc)["tocs"]}
     assert set(tocs) == {"month:2026-01", "month:2026-02"}
     # January: S1, E1, S2 → 63 + 38.5 + 32 = 133.5 kg; February: S3, E2 → 40.5 kg
@@ -92,7 +91,7 @@ def test_toc_by_month():
 
 @pytest.mark.parametrize("toc_by", ["all", "truck", "month"])
 def test_allocation_sums_to_toc_total(toc_by):
-    acc = account(read_ledger(DATA / "ledger_small.csv"), toc_by=toc_by)
+    acc = account(read_ledger(DATA_DIR / "ledger_small.csv"), toc_by=toc_by)
     # per TOC: Σ allocated leg emissions = TOC emissions
     for k in range(len(acc.tocs)):
         rows = acc.row_toc == k
@@ -151,8 +150,8 @@ def test_allocation_property(rows, toc_by):
 
 
 def test_multi_leg_shipment_sums_its_legs_and_sfd_below_distance():
-    led = read_ledger(DATA / "ledger_hubs_pathways.csv")
-    acc = account(led, hubs=read_hubs(DATA / "hubs.csv"))
+    led = read_ledger(DATA_DIR / "ledger_hubs_pathways.csv")
+    acc = account(led, hubs=read_hubs(DATA_DIR / "hubs.csv"))
     doc = to_json(acc)
     # factors per row: leg 1 default cog-psa (4.456094), leg 2 wind-pv (0.639494 + 1.9083),
     # empty leg grid electrolysis on the Shanxi 2022 grid: (55 + 2 + 3) × 0.7096 + 0.639494
@@ -184,7 +183,7 @@ def test_multi_leg_shipment_sums_its_legs_and_sfd_below_distance():
 
 
 def test_unknown_hub_names_its_row():
-    led = read_ledger(DATA / "ledger_hubs_pathways.csv")
+    led = read_ledger(DATA_DIR / "ledger_hubs_pathways.csv")
     with pytest.raises(LedgerError) as exc:
         account(led)
     msg = str(exc.value)
@@ -198,7 +197,7 @@ def test_road_network_oracle_gives_sfd():
         calls.append((origin, destination))
         return 650.0 if (origin, destination) == ("Xiaoyi", "Tianjin Port") else None
 
-    acc = account(read_ledger(DATA / "ledger_small.csv"), oracle=oracle)
+    acc = account(read_ledger(DATA_DIR / "ledger_small.csv"), oracle=oracle)
     doc = to_json(acc)
     s1 = next(s for s in doc["shipments"] if s["shipment_id"] == "S1")
     assert s1["sfd_source"] == "road_network" and s1["sfd_km"] == 650.0

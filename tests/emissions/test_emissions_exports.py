@@ -6,10 +6,10 @@ import csv
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import DATA, SHARED
 
 from h2lane.emissions import account, ledger_from_records, read_hubs, read_ledger
 from h2lane.emissions.errors import ExportError
@@ -25,15 +25,15 @@ from h2lane.emissions.ileap import (
 from h2lane.emissions.report import render_html, write_html
 from h2lane.emissions.results import SHIPMENT_COLUMNS, write_outputs, write_shipments_csv
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "emissions"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "specs" / "ileap"
+DATA_DIR = DATA / "emissions"
+ILEAP = SHARED / "specs" / "ileap"
 
 
 def test_bundled_schemas_are_the_published_ones():
     for name in ("toc.json", "shipment-footprint.json", "hoc.json"):
         bundled = (SCHEMA_DIR / name).read_bytes()
-        if SHARED.exists():
-            assert bundled == (SHARED / name).read_bytes()
+        if ILEAP.exists():
+            assert bundled == (ILEAP / name).read_bytes()
     assert "8bb6878f" in (SCHEMA_DIR / "PROVENANCE.md").read_text(encoding="utf-8")
 
 
@@ -47,9 +47,9 @@ def test_decimal_strings():
 @pytest.mark.parametrize("toc_by", ["all", "truck", "month"])
 def test_ileap_exports_validate(tmp_path, toc_by):
     acc = account(
-        read_ledger(DATA / "ledger_hubs_pathways.csv"),
+        read_ledger(DATA_DIR / "ledger_hubs_pathways.csv"),
         toc_by=toc_by,
-        hubs=read_hubs(DATA / "hubs.csv"),
+        hubs=read_hubs(DATA_DIR / "hubs.csv"),
     )
     manifest = write_ileap(acc, tmp_path / "ileap")
     tocs = json.loads((tmp_path / "ileap" / "tocs.json").read_text(encoding="utf-8"))
@@ -125,7 +125,7 @@ def test_validate_rejects_bad_numbers():
 
 
 def test_shipments_csv_has_every_shipment(tmp_path):
-    acc = account(read_ledger(DATA / "ledger_small.csv"), toc_by="truck")
+    acc = account(read_ledger(DATA_DIR / "ledger_small.csv"), toc_by="truck")
     n = write_shipments_csv(acc, tmp_path / "s.csv")
     with open(tmp_path / "s.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -157,7 +157,7 @@ def test_csv_quotes_awkward_ids(tmp_path):
 
 
 def test_html_is_self_contained(tmp_path):
-    acc = account(read_ledger(DATA / "ledger_hubs_pathways.csv"), hubs=read_hubs(DATA / "hubs.csv"))
+    acc = account(read_ledger(DATA_DIR / "ledger_hubs_pathways.csv"), hubs=read_hubs(DATA_DIR / "hubs.csv"))
     write_html(acc, tmp_path / "r.html", outputs={"csv": "s.csv"})
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
@@ -190,7 +190,7 @@ def test_html_summarises_large_ledgers():
 
 @pytest.mark.parametrize("parallel", [True, False])
 def test_write_outputs_serial_and_forked_agree(tmp_path, parallel):
-    acc = account(read_ledger(DATA / "ledger_small.csv"), toc_by="month")
+    acc = account(read_ledger(DATA_DIR / "ledger_small.csv"), toc_by="month")
     out, manifest = write_outputs(
         acc,
         csv=tmp_path / "s.csv",
@@ -206,7 +206,7 @@ def test_write_outputs_serial_and_forked_agree(tmp_path, parallel):
 
 
 def test_forked_csv_error_is_one_sentence(tmp_path):
-    acc = account(read_ledger(DATA / "ledger_small.csv"))
+    acc = account(read_ledger(DATA_DIR / "ledger_small.csv"))
     with pytest.raises(ExportError, match="cannot write the shipments CSV"):
         write_outputs(acc, csv=tmp_path / "no" / "s.csv", ileap=tmp_path / "il", parallel=True)
 

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import DATA
 
 from h2lane.emissions import read_ledger, read_plan
 from h2lane.emissions.errors import LedgerError, PlanError
 from h2lane.emissions.ledger import factorize
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "emissions"
+DATA_DIR = DATA / "emissions"
 HEADER = "shipment_id,date,truck_id,tonnes,distance_km,h2_kg,sfd_km"
 GOOD = "S{i},2026-01-{d:02d},T1,20,400,36,"
 
@@ -152,7 +153,7 @@ def test_factorize_first_appearance_and_unicode():
 
 
 def test_trip_plan_becomes_legs():
-    led = read_plan(DATA / "trip_plan.json")
+    led = read_plan(DATA_DIR / "trip_plan.json")
     assert led.shipment_names == ["trip-leg0", "trip-leg1"]
     assert led.truck_names == ["pengfei-49t-70mpa"]
     assert led.date_names == ["2026-11-29"]
@@ -162,7 +163,7 @@ def test_trip_plan_becomes_legs():
 
 
 def test_dispatch_plan_keeps_routes_apart():
-    led = read_plan(DATA / "dispatch_plan.json")
+    led = read_plan(DATA_DIR / "dispatch_plan.json")
     assert led.shipment_names == ["T1-r0-leg0", "T1-r0-leg1", "T2-r1-leg0", "T2-r1-leg1"]
     assert led.truck_names == ["T1", "T2"]
 

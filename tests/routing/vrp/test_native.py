@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from paths import DATA
 
 from h2lane.errors import OptionError, RoadNetworkError
 from h2lane.roads.geo import haversine_km
@@ -38,8 +39,8 @@ from h2lane.routing.vrp.native import (
     write_native,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "vrp"
-NATIVE = DATA / "native"
+DATA_DIR = DATA / "vrp"
+NATIVE = DATA_DIR / "native"
 
 
 def assert_same(a: VRPInstance, b: VRPInstance) -> None:
@@ -266,7 +267,7 @@ def test_round_trip_fixtures(tmp_path: Path, name: str, mode: str, suffix: str) 
     ],
 )
 def test_round_trip_benchmark_instances(tmp_path: Path, reader: Any, name: str, mode: str) -> None:
-    inst = reader(DATA / name)
+    inst = reader(DATA_DIR / name)
     doc = to_native(inst)
     assert doc["distance"] == mode
     back = read_native(write_native(inst, tmp_path / "out.yaml"))

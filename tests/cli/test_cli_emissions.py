@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import typer
+from paths import DATA
 from typer.testing import CliRunner
 
 from h2lane.emissions import cli as ecli
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "emissions"
+DATA_DIR = DATA / "emissions"
 runner = CliRunner()
 
 
@@ -32,7 +32,7 @@ def _run(app, *args):
 
 
 def test_json_contract(app):
-    res = _run(app, "--ledger", DATA / "ledger_small.csv", "--toc-by", "truck", "--json")
+    res = _run(app, "--ledger", DATA_DIR / "ledger_small.csv", "--toc-by", "truck", "--json")
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["kind"] == "h2lane.emissions"
@@ -64,7 +64,7 @@ def test_plan_input_and_all_outputs(app, tmp_path):
     res = _run(
         app,
         "--plan",
-        DATA / "dispatch_plan.json",
+        DATA_DIR / "dispatch_plan.json",
         "--h2-pathway",
         "grid-electrolysis@hebei-2022",
         "--diesel-l-per-100km",
@@ -97,14 +97,14 @@ def test_list_pathways(app):
     ("args", "expect"),
     [
         ((), "give exactly one of --ledger"),
-        (("--ledger", DATA / "ledger_small.csv", "--toc-by", "week"), "--toc-by must be one of"),
+        (("--ledger", DATA_DIR / "ledger_small.csv", "--toc-by", "week"), "--toc-by must be one of"),
         (
-            ("--ledger", DATA / "ledger_small.csv", "--h2-pathway", "smr"),
+            ("--ledger", DATA_DIR / "ledger_small.csv", "--h2-pathway", "smr"),
             "unknown hydrogen pathway",
         ),
-        (("--ledger", DATA / "missing.csv"), "file not found"),
-        (("--plan", DATA / "ledger_small.csv"), "not valid JSON"),
-        (("--ledger", DATA / "ledger_hubs_pathways.csv"), "unknown hub 'tianjin-port'"),
+        (("--ledger", DATA_DIR / "missing.csv"), "file not found"),
+        (("--plan", DATA_DIR / "ledger_small.csv"), "not valid JSON"),
+        (("--ledger", DATA_DIR / "ledger_hubs_pathways.csv"), "unknown hub 'tianjin-port'"),
     ],
 )
 def test_errors_are_one_sentence(app, args, expect):
@@ -142,7 +142,7 @@ def test_distance_oracle_hook(app):
 
     ecli.register_distance_oracle(provider)
     try:
-        res = _run(app, "--plan", DATA / "trip_plan.json", "--json")
+        res = _run(app, "--plan", DATA_DIR / "trip_plan.json", "--json")
     finally:
         ecli.register_distance_oracle(None)
     assert res.exit_code == 0, res.output

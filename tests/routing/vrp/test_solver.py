@@ -1,10 +1,10 @@
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 from brute import set_partitions
+from paths import DATA
 from typer.testing import CliRunner
 
 from h2lane.cli import app
@@ -13,7 +13,7 @@ from h2lane.routing.vrp.instances import find_unservable, read_instance
 from h2lane.routing.vrp.model import VRPInstance
 from h2lane.routing.vrp.solver import solve_vrp
 
-DATA = Path(__file__).parent.parent / "data" / "vrp"
+DATA_DIR = DATA / "vrp"
 
 
 @pytest.mark.parametrize(
@@ -21,7 +21,7 @@ DATA = Path(__file__).parent.parent / "data" / "vrp"
     [("AS1_20c3sU1.txt", "emh"), ("c101C5.txt", "evrptw"), ("E-n22-k4.evrp", "cec")],
 )
 def test_solutions_pass_the_checker(name, fmt):
-    inst = read_instance(DATA / name, fmt)
+    inst = read_instance(DATA_DIR / name, fmt)
     sol = solve_vrp(inst, time_limit=60, seed=3, max_iterations=300)
     report = check_solution(inst, sol.routes)
     assert report.ok, report.violations
@@ -30,7 +30,7 @@ def test_solutions_pass_the_checker(name, fmt):
 
 
 def test_deterministic_for_a_seed():
-    inst = read_instance(DATA / "AS1_20c3sU1.txt", "emh")
+    inst = read_instance(DATA_DIR / "AS1_20c3sU1.txt", "emh")
     a = solve_vrp(inst, time_limit=60, seed=5, max_iterations=200)
     b = solve_vrp(inst, time_limit=60, seed=5, max_iterations=200)
     assert a.routes == b.routes and a.distance == b.distance
@@ -127,7 +127,7 @@ def test_cli_vrp_solve_json_and_bad_file(tmp_path):
         [
             "vrp",
             "solve",
-            str(DATA / "c101C5.txt"),
+            str(DATA_DIR / "c101C5.txt"),
             "--format",
             "evrptw",
             "--time-limit",

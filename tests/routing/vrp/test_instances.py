@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import DATA, SHARED
 
 from h2lane.errors import InputFileError, OptionError
 from h2lane.routing.vrp import (
@@ -26,17 +27,13 @@ from h2lane.routing.vrp import (
 )
 from h2lane.routing.vrp.model import solution_distance
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "vrp"
-SHARED = Path(
-    os.environ.get(
-        "H2LANE_BENCHMARKS", Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
-    )
-)
+DATA_DIR = DATA / "vrp"
+BENCH = Path(os.environ.get("H2LANE_BENCHMARKS", SHARED / "benchmarks"))
 ROUTE_LINE = re.compile(r"^Route\s+\d+:\s*([\d\s]+?)\s*\(cost:\s*([0-9.]+)\)")
 
 
 def shared(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
+    path = BENCH.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"shared benchmark data not found at {path} (set H2LANE_BENCHMARKS)")
     return path
@@ -58,7 +55,7 @@ def read_reference(path: Path) -> tuple[list[list[int]], list[float]]:
 
 
 def test_emh_fixture_parameters() -> None:
-    inst = read_emh(DATA / "AS1_20c3sU1.txt")
+    inst = read_emh(DATA_DIR / "AS1_20c3sU1.txt")
     assert inst.name == "AS1_20c3sU1"
     assert inst.n_nodes == 24
     assert inst.kinds[0] == DEPOT
@@ -81,17 +78,17 @@ def test_emh_fixture_parameters() -> None:
 
 
 def test_emh_duration_override() -> None:
-    assert read_emh(DATA / "AS1_20c3sU1.txt", max_duration_h=11).max_duration == 11.0
-    assert read_instance(DATA / "AS1_20c3sU1.txt", "emh").max_duration == 10.75
-    tight = read_emh(DATA / "AS1_20c3sU1.txt", max_duration_h=5)
+    assert read_emh(DATA_DIR / "AS1_20c3sU1.txt", max_duration_h=11).max_duration == 11.0
+    assert read_instance(DATA_DIR / "AS1_20c3sU1.txt", "emh").max_duration == 10.75
+    tight = read_emh(DATA_DIR / "AS1_20c3sU1.txt", max_duration_h=5)
     assert tight.unservable  # far customers cannot be reached and left in 5 h
     with pytest.raises(OptionError):
-        read_emh(DATA / "AS1_20c3sU1.txt", max_duration_h=0)
+        read_emh(DATA_DIR / "AS1_20c3sU1.txt", max_duration_h=0)
 
 
 def test_emh_reference_solution_recomputes_and_passes() -> None:
-    inst = read_emh(DATA / "AS1_20c3sU1.txt")
-    routes, costs = read_reference(DATA / "lh_model_AS1_20c3sU1.txt")
+    inst = read_emh(DATA_DIR / "AS1_20c3sU1.txt")
+    routes, costs = read_reference(DATA_DIR / "lh_model_AS1_20c3sU1.txt")
     assert solution_distance(inst, routes) == pytest.approx(1797.495, abs=0.005)
     rep = check_solution(inst, routes)
     assert rep.ok, str(rep)
@@ -122,7 +119,7 @@ def test_emh_all_reference_solutions() -> None:
 
 
 def test_evrptw_fixture_parameters() -> None:
-    inst = read_evrptw(DATA / "c101C5.txt")
+    inst = read_evrptw(DATA_DIR / "c101C5.txt")
     assert inst.labels == ["D0", "S0", "S5", "S15", "C30", "C12", "C100", "C85", "C64"]
     assert list(inst.kinds) == [DEPOT, STATION, STATION, STATION] + [CUSTOMER] * 5
     assert inst.dist[0, 1] == 0.0  # S0 sits on the depot but is its own node
@@ -139,7 +136,7 @@ def test_evrptw_fixture_parameters() -> None:
 
 def test_evrptw_bks_solution_passes() -> None:
     # c101C5: BKS 257.75 with 2 vehicles (Schneider et al. 2014, Table 3), found by enumeration
-    inst = read_evrptw(DATA / "c101C5.txt")
+    inst = read_evrptw(DATA_DIR / "c101C5.txt")
     routes = [[0, 5, 2, 6, 0], [0, 3, 8, 4, 1, 7, 0]]
     rep = check_solution(inst, routes)
     assert rep.ok, str(rep)
@@ -166,7 +163,7 @@ def test_evrptw_shared_loads() -> None:
 
 
 def test_cec_fixture_parameters() -> None:
-    inst = read_cec(DATA / "E-n22-k4.evrp")
+    inst = read_cec(DATA_DIR / "E-n22-k4.evrp")
     assert inst.name == "E-n22-k4"
     assert inst.n_nodes == 30
     assert inst.labels == [str(i) for i in range(1, 31)]  # depot id 1 -> index 0
@@ -184,7 +181,7 @@ def test_cec_fixture_parameters() -> None:
 
 
 def test_cec_depot_not_first(tmp_path: Path) -> None:
-    text = (DATA / "E-n22-k4.evrp").read_text()
+    text = (DATA_DIR / "E-n22-k4.evrp").read_text()
     text = text.replace("DEPOT_SECTION\n1\n", "DEPOT_SECTION\n5\n")
     text = text.replace("\n1 0\n", "\n1 1400\n").replace("\n5 1400\n", "\n5 0\n")
     path = tmp_path / "moved.evrp"
@@ -209,9 +206,9 @@ def test_cec_shared_loads() -> None:
 
 def test_read_instance_rejects_unknown_format() -> None:
     with pytest.raises(OptionError, match="Unknown instance format 'xyz'"):
-        read_instance(DATA / "c101C5.txt", "xyz")  # type: ignore[arg-type]
+        read_instance(DATA_DIR / "c101C5.txt", "xyz")  # type: ignore[arg-type]
     with pytest.raises(OptionError):
-        read_instance(DATA / "c101C5.txt", "evrptw", max_duration_h=5)
+        read_instance(DATA_DIR / "c101C5.txt", "evrptw", max_duration_h=5)
 
 
 def test_load_bks(tmp_path: Path) -> None:
@@ -230,15 +227,15 @@ def test_load_bks(tmp_path: Path) -> None:
 
 
 def _emh_text() -> str:
-    return (DATA / "AS1_20c3sU1.txt").read_text()
+    return (DATA_DIR / "AS1_20c3sU1.txt").read_text()
 
 
 def _evrptw_text() -> str:
-    return (DATA / "c101C5.txt").read_text()
+    return (DATA_DIR / "c101C5.txt").read_text()
 
 
 def _cec_text() -> str:
-    return (DATA / "E-n22-k4.evrp").read_text()
+    return (DATA_DIR / "E-n22-k4.evrp").read_text()
 
 
 def _drop_line(text: str, start: str) -> str:

@@ -1,13 +1,13 @@
 """``h2lane vrp solve`` on the h2lane format and with the model overrides."""
 
 import json
-from pathlib import Path
 
+from paths import DATA
 from typer.testing import CliRunner
 
 from h2lane.cli import app
 
-DATA = Path(__file__).parent.parent / "data" / "vrp"
+DATA_DIR = DATA / "vrp"
 runner = CliRunner()
 
 
@@ -34,7 +34,7 @@ def test_bundled_fleet_example_with_map(tmp_path):
 
 
 def test_overrides_refuel_start_level_and_dispensers():
-    inst = str(DATA / "c101C5.txt")
+    inst = str(DATA_DIR / "c101C5.txt")
     res, full = _solve(inst, "--format", "evrptw", "--time-limit", "1")
     assert res.exit_code == 0 and full["refuel"] == "full" and not full["refuels"]
     res, part = _solve(inst, "--format", "evrptw", "--time-limit", "1", "--refuel", "partial")
@@ -49,11 +49,11 @@ def test_overrides_refuel_start_level_and_dispensers():
 
 def test_bad_options_and_files_give_one_sentence(tmp_path):
     res = runner.invoke(
-        app, ["vrp", "solve", str(DATA / "c101C5.txt"), "--format", "evrptw", "--start-level", "2"]
+        app, ["vrp", "solve", str(DATA_DIR / "c101C5.txt"), "--format", "evrptw", "--start-level", "2"]
     )
     assert res.exit_code == 2 and "--start-level" in res.output and "Traceback" not in res.output
     res = runner.invoke(
-        app, ["vrp", "solve", str(DATA / "c101C5.txt"), "--format", "evrptw", "--map", "m.html"]
+        app, ["vrp", "solve", str(DATA_DIR / "c101C5.txt"), "--format", "evrptw", "--map", "m.html"]
     )
     assert res.exit_code == 2 and "--map needs longitude/latitude" in res.output
     bad = tmp_path / "bad.yaml"

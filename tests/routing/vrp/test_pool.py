@@ -7,15 +7,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import highspy
 import numpy as np
 import pytest
+from paths import REPO
 
 from h2lane.routing.vrp.pool import PoolRoute, RoutePool, recombine
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def total(routes: Sequence[PoolRoute], route_weight: float = 0.0) -> float:
