@@ -1,7 +1,15 @@
-"""One small exception class per failure.
+"""One error model for the library, the CLI and the service.
 
-Every exception's ``str()`` is one sentence a user can act on; the CLI prints it
-and exits non-zero, never a traceback.
+Every exception's ``str()`` is one sentence a user can act on. Three families:
+
+* :class:`InputError` — the input is wrong (a file, a row, a field, an option): exit 2, HTTP 422;
+* :class:`InfeasibleError` — the input is valid but no plan satisfies it; the message says
+  why: exit 3, HTTP 409;
+* :class:`VerificationError` — an answer failed the independent check (a bug, not the
+  user's fault): exit 4, HTTP 500.
+
+The CLI prints the sentence and exits with ``exit_code``; the service answers with
+``http_status``. Nothing else reaches a user as a traceback.
 """
 
 from __future__ import annotations
@@ -13,9 +21,32 @@ class H2laneError(Exception):
     """Base class of every error h2lane reports to a user."""
 
     exit_code = 2
+    http_status = 422
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details: dict[str, Any] = details or {}
 
 
-class InputFileError(H2laneError):
+class InputError(H2laneError):
+    """Input that cannot be used: a file, row, field or option is wrong."""
+
+
+class InfeasibleError(H2laneError):
+    """Valid input for which no plan exists; ``details`` carries the machine-readable reason."""
+
+    exit_code = 3
+    http_status = 409
+
+
+class VerificationError(H2laneError):
+    """An answer was rejected by the independent checker."""
+
+    exit_code = 4
+    http_status = 500
+
+
+class InputFileError(InputError):
     """A file the user gave is missing, unreadable or malformed.
 
     Parameters
@@ -63,44 +94,36 @@ class InputFileError(H2laneError):
             where.append(f"line {line}")
         if field:
             where.append(f"field '{field}'")
-        super().__init__(f"{', '.join(where)}: {problem}.")
+        super().__init__(f"{', '.join(where)}: {problem.rstrip('.')}.")
 
 
 class ScenarioError(InputFileError):
     """A scenario file (YAML or CSV) fails validation."""
 
 
-class RoadNetworkError(H2laneError):
+class OptionError(InputError):
+    """A command-line option (or request field) has a value that cannot be used."""
+
+
+class OutputPathError(InputError):
+    """An output path (``--map``, ``--report``, …) cannot be written."""
+
+
+class RoadNetworkError(InputError):
     """A road graph cannot be loaded or a point cannot be placed on it."""
 
 
-class PlaceNotFoundError(H2laneError):
+class PlaceNotFoundError(InputError):
     """A place name is neither in the scenario nor a ``lat,lon`` pair."""
 
 
-class InfeasibleTripError(H2laneError):
-    """No refuelling plan reaches the destination.
-
-    ``details`` carries the machine-readable reason (the stretch that is out of
-    range, nearest stations and their distances) for ``--json`` output.
-    """
-
-    exit_code = 3
-
-    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.details = details or {}
+class InfeasibleTripError(InfeasibleError):
+    """No refuelling plan reaches the destination; ``details`` names the stretch and stations."""
 
 
-class OptionError(H2laneError):
-    """A command-line option has a value that cannot be used."""
-
-
-class InfeasiblePlanError(H2laneError):
+class InfeasiblePlanError(InfeasibleError):
     """A fleet plan cannot serve every order or customer; the message says which and why."""
 
-    exit_code = 3
 
-    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.details = details or {}
+class ResourceLimitError(InfeasibleError):
+    """A computation would exceed a stated limit (memory, labels); the message names it."""

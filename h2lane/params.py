@@ -79,3 +79,36 @@ TUBE_TRAILER_PAYLOAD_20MPA = Parameter(
 DEFAULT_RESERVE_KG = Parameter(
     5.0, "kg", "planning reserve ≈ 55 km at 9 kg/100 km (h2lane choice)", "2026", "D"
 )
+
+# Driver rest rules (commercial drivers, China). Applied by trip, dispatch and the VRP time model.
+REST_MAX_CONTINUOUS_DRIVE_H = Parameter(
+    4.0,
+    "h",
+    "Regulations for the Implementation of the Road Traffic Safety Law of the PRC, art. 62(7): "
+    "no more than 4 h of continuous driving without a stop of at least 20 min",
+    "2017",
+    "K",
+)
+REST_MIN_BREAK_MIN = Parameter(
+    20.0,
+    "min",
+    "Regulations for the Implementation of the Road Traffic Safety Law of the PRC, art. 62(7)",
+    "2017",
+    "K",
+)
+REST_MAX_DAILY_DRIVE_H = Parameter(
+    8.0,
+    "h",
+    "Measures for the Dynamic Supervision of Road Transport Vehicles (MOT order): "
+    "no more than 8 h of cumulative driving in 24 h",
+    "2022",
+    "K",
+    "modelled per driving day: the limit resets after a daily rest",
+)
+REST_DAILY_REST_H = Parameter(
+    10.0,
+    "h",
+    "h2lane planning assumption: rest after a driving day (no statutory minimum found)",
+    "2026",
+    "D",
+)
