@@ -54,11 +54,12 @@ def _china(value: Any) -> Any:
 
 
 class PlanPlace(_Model):
-    """A named point (WGS-84)."""
+    """A named point (WGS-84; VRP instances on a plane have no lat/lon)."""
 
     name: str
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    node: int | None = Field(default=None, description="VRP: node index in file order")
     snap_km: float | None = Field(default=None, ge=0, description="distance to the road graph, km")
 
 
@@ -156,7 +157,10 @@ class PlanRoute(_Open):
     drive_h: float = Field(ge=0)
     h2_kg: float = Field(ge=0)
     refuel_kg: float = Field(ge=0)
-    cost: float = Field(ge=0, description="hydrogen bought, CNY")
+    cost: float = Field(
+        ge=0,
+        description="money: hydrogen bought (trip, dispatch) or the instance's cost terms (vrp)",
+    )
     start_kg: float | None = None
     end_kg: float | None = None
     orders: list[str] = Field(default_factory=list)

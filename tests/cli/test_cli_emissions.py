@@ -97,7 +97,10 @@ def test_list_pathways(app):
     ("args", "expect"),
     [
         ((), "give exactly one of --ledger"),
-        (("--ledger", DATA_DIR / "ledger_small.csv", "--toc-by", "week"), "--toc-by must be one of"),
+        (
+            ("--ledger", DATA_DIR / "ledger_small.csv", "--toc-by", "week"),
+            "--toc-by must be one of",
+        ),
         (
             ("--ledger", DATA_DIR / "ledger_small.csv", "--h2-pathway", "smr"),
             "unknown hydrogen pathway",

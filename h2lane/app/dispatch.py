@@ -1,0 +1,69 @@
+"""Use case: assign a scenario's freight orders to its trucks, with exact refuelling per truck."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+
+from h2lane import params
+from h2lane.app.context import DEFAULT_SCENARIO, Context
+from h2lane.app.documents import dispatch_document
+from h2lane.app.requests import Request
+from h2lane.app.trip import parse_depart
+from h2lane.plan import PlanDocument
+from h2lane.roads.graph import RoadGraph
+from h2lane.routing import dispatch as dispatcher
+from h2lane.routing.rest import RestRules
+from h2lane.scenario.model import Station
+
+
+class DispatchOptions(Request):
+    """What ``h2lane dispatch`` (and ``POST /plans`` with kind ``dispatch``) asks for."""
+
+    scenario: str = DEFAULT_SCENARIO
+    optimize: Literal["time", "cost"] = "time"
+    reserve_kg: float = Field(default=params.DEFAULT_RESERVE_KG.value, ge=0, le=2000)
+    stations: str | None = None
+    depart: str | None = Field(
+        default=None, description="departure for orders without a ready time"
+    )
+    rest: bool = Field(default=True, description="apply the driver rest rules")
+
+
+@dataclass(slots=True)
+class DispatchResult:
+    document: PlanDocument
+    graph: RoadGraph
+    stations: list[Station]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every order is served."""
+        return not self.document.unassigned
+
+
+def dispatch_orders(o: DispatchOptions, ctx: Context | None = None) -> DispatchResult:
+    """Dispatch the scenario's orders; orders that cannot be served are listed with reasons."""
+    ctx = ctx or Context(scenario_spec=o.scenario, stations_file=o.stations)
+    scen, stations = ctx.scenario, ctx.stations
+    depart = parse_depart(o.depart)
+    graph = ctx.graph
+
+    def tick(done: int, total: int) -> None:
+        ctx.report("dispatching orders", float(done), float(total))
+
+    kwargs: dict[str, Any] = {
+        "stations": stations,
+        "objective": o.optimize,
+        "reserve_kg": o.reserve_kg,
+        "default_depart": depart,
+        "progress": tick,
+    }
+    if "rest" in inspect.signature(dispatcher.plan_dispatch).parameters:
+        kwargs["rest"] = RestRules() if o.rest else RestRules.off()
+    plan = dispatcher.plan_dispatch(scen, graph, **kwargs)
+    document = dispatch_document(plan.to_dict())
+    return DispatchResult(document, graph, stations)

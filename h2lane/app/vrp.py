@@ -1,0 +1,203 @@
+"""Use case: solve a refuelling VRP instance and verify the answer independently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from h2lane.app.context import Context
+from h2lane.app.documents import vrp_document
+from h2lane.app.requests import Request, RequestError
+from h2lane.errors import InfeasiblePlanError, OptionError
+from h2lane.plan import PlanDocument
+from h2lane.timeutil import at, today
+
+InstanceFormat = Literal["emh", "evrptw", "cec", "h2lane"]
+VRPObjective = Literal["distance", "vehicles-distance", "time", "cost"]
+
+
+class VRPOptions(Request):
+    """What ``h2lane vrp solve`` (and ``POST /plans`` with kind ``vrp``) asks for."""
+
+    instance: str = Field(min_length=1, description="instance file, or a bundled h2lane example")
+    format: InstanceFormat
+    time_limit: float = Field(default=10.0, gt=0, le=86_400, description="seconds of search")
+    max_iterations: int | None = Field(default=None, gt=0, le=10**9)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    max_duration_h: float | None = Field(default=None, gt=0, le=1000)
+    objective: VRPObjective | None = None
+    refuel: Literal["partial", "full"] | None = None
+    start_level: float | None = Field(default=None, gt=0, le=1)
+    dispensers: int | None = Field(default=None, ge=0, le=1000)
+    allow_unserved: bool = False
+
+
+@dataclass(slots=True)
+class VRPResult:
+    document: PlanDocument
+    instance: Any
+    solution: Any
+    report: Any
+    violations: list[str]
+
+    @property
+    def verified(self) -> bool:
+        return not self.violations
+
+
+def load_instance(o: VRPOptions) -> Any:
+    """Read the instance (a bundled example by name for the h2lane format) and apply overrides."""
+    from h2lane.routing.vrp.instances import read_instance
+
+    path = Path(o.instance)
+    if o.format == "h2lane" and not path.exists():
+        from h2lane.routing.vrp.native import EXAMPLES, example_path
+
+        if o.instance in EXAMPLES:
+            path = example_path(o.instance)
+    inst = read_instance(path, o.format, max_duration_h=o.max_duration_h)
+    apply_overrides(inst, o)
+    return inst
+
+
+def apply_overrides(inst: Any, o: VRPOptions) -> None:
+    """``--objective``, ``--refuel``, ``--start-level``, ``--dispensers`` on an instance."""
+    if o.objective is not None:
+        inst.objective = o.objective
+    if o.refuel is not None:
+        inst.full_refuel = o.refuel == "full"
+    if o.start_level is not None:
+        fleet = inst.fleet
+        for vt in fleet:
+            vt.start_energy = o.start_level * vt.tank
+        inst.vehicle_types = fleet
+        inst.start_energy = o.start_level * inst.tank
+    if o.dispensers is not None:
+        cap = np.zeros(inst.n_nodes, dtype=np.int64)
+        cap[inst.stations] = o.dispensers
+        inst.station_capacity = cap
+    if inst.objective == "cost" and not any(
+        vt.fixed_cost or vt.cost_per_distance or vt.cost_per_time for vt in inst.fleet
+    ):
+        raise RequestError(
+            f"--objective cost needs vehicle costs, and {inst.name} gives none "
+            "(use an h2lane-format instance with fixed_cost / cost_per_distance / cost_per_time)",
+            "objective",
+        )
+    if o.refuel is not None or o.start_level is not None:
+        from h2lane.routing.vrp.native import fleet_unservable
+
+        inst.unservable = fleet_unservable(inst)  # servability depends on both
+
+
+def solve_instance(
+    o: VRPOptions, ctx: Context | None = None, *, map_wanted: bool = False
+) -> VRPResult:
+    """Solve, check with the independent checker, and build the plan document.
+
+    Customers left out raise :class:`InfeasiblePlanError` naming each with its reason,
+    unless ``allow_unserved`` (benchmark runs that drop unreachable customers by convention).
+    """
+    from h2lane.routing.vrp.checker import check_result
+    from h2lane.routing.vrp.solver import solve_vrp
+
+    ctx = ctx or Context()
+    inst = load_instance(o)
+    if map_wanted and not _geographic(inst):
+        raise OptionError(
+            f"--map needs longitude/latitude coordinates; {inst.name} has plane coordinates"
+        )
+
+    def on_best(seconds: float, cost: float) -> None:
+        ctx.report(f"routing {inst.name} (best {cost:.2f})", seconds, o.time_limit)
+
+    ctx.report(f"routing {inst.name}", 0.0, o.time_limit)
+    sol = solve_vrp(
+        inst,
+        time_limit=o.time_limit,
+        seed=o.seed,
+        max_iterations=o.max_iterations,
+        callback=on_best,
+    )
+    ctx.report(f"routing {inst.name}", o.time_limit, o.time_limit)
+    report = check_result(inst, sol)
+    violations = [v.message for v in report.violations]
+    if abs(report.cost - sol.cost) > 1e-6 * max(1.0, abs(sol.cost)):
+        violations.append(
+            f"The checker's objective value {report.cost:.6f} differs from the solver's "
+            f"{sol.cost:.6f}."
+        )
+    reasons = unserved_reasons(inst, sol)
+    if reasons and not o.allow_unserved:
+        named = "; ".join(f"{inst.labels[c]}: {why}" for c, why in reasons.items())
+        raise InfeasiblePlanError(
+            f"{len(reasons)} customer(s) of {inst.name} cannot be served ({named}); "
+            "give --allow-unserved to accept a plan without them",
+            {"unserved": [{"customer": inst.labels[c], "reason": r} for c, r in reasons.items()]},
+        )
+    fleet = inst.fleet
+    solver = {
+        "instance": inst.name,
+        "format": o.format,
+        "objective_value": round(sol.cost, 6),
+        "vehicles": sol.vehicles,
+        "route_types": [fleet[t].name for t in sol.route_types],
+        "routes": [list(map(int, r)) for r in sol.routes],
+        "unservable": [int(c) for c in sol.unservable],
+        "unserved_reasons": {int(c): r for c, r in reasons.items()},
+        "departures": [round(t, 6) for t in sol.departures],
+        "refuels": [
+            {"route": r, "position": p, "node": sol.routes[r][p], "amount": round(a, 6)}
+            for (r, p), a in sorted(sol.refuel_amounts.items())
+        ],
+        "queue_waits": [
+            {"route": r, "position": p, "node": sol.routes[r][p], "wait": round(w, 6)}
+            for (r, p), w in sorted(sol.waits.items())
+        ],
+        "checker": {
+            "ok": not violations,
+            "distance": round(report.distance, 6),
+            "cost": round(report.cost, 6),
+            "violations": violations,
+        },
+        "seconds": round(sol.seconds, 3),
+        "iterations": sol.iterations,
+        "seed": o.seed,
+    }
+    base = at(today(), 0) if inst.time_unit == "h" else None
+    document = vrp_document(inst, sol, report, solver, base_day=base)
+    return VRPResult(document, inst, sol, report, violations)
+
+
+def unserved_reasons(inst: Any, sol: Any) -> dict[int, str]:
+    """Each customer the solution leaves out, with the reason."""
+    served = {int(v) for r in sol.routes for v in r}
+    reasons: dict[int, str] = {}
+    explain = None
+    try:
+        from h2lane.routing.vrp import solver as solver_module
+
+        explain = getattr(solver_module, "unserved_reasons", None)
+    except ImportError:  # pragma: no cover
+        explain = None
+    if explain is not None:
+        return {int(c): str(r) for c, r in explain(inst, sol).items()}
+    for c in inst.customers:
+        c = int(c)
+        if c not in served:
+            reasons[c] = (
+                "no vehicle type can reach it and return within range and route limits"
+                if c in set(map(int, sol.unservable))
+                else "the fleet is too small"
+            )
+    return reasons
+
+
+def _geographic(inst: Any) -> bool:
+    from h2lane.app.documents import _geographic as geo
+
+    return geo(inst)
