@@ -15,15 +15,22 @@ benchmark instances, whose own units ``units`` declares (then clock times are ab
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
 
 from h2lane import __version__
 from h2lane.errors import InputFileError
-from h2lane.timeutil import parse_datetime
+from h2lane.timeutil import iso, parse_datetime
 
 PLAN_VERSION = 2
 PlanKind = Literal["trip", "dispatch", "vrp"]
@@ -40,7 +47,13 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", allow_inf_nan=False, populate_by_name=True)
 
 
-Time = datetime
+def _iso_minute(value: datetime) -> str:
+    """ISO 8601 in China time, rounded to the minute."""
+    return iso(value + timedelta(seconds=30) if value.second or value.microsecond else value)
+
+
+Time = Annotated[datetime, PlainSerializer(_iso_minute, return_type=str, when_used="json")]
+"""A time: read as ISO 8601 (naive = China time), written to the minute with ``+08:00``."""
 
 
 def _china(value: Any) -> Any:
@@ -244,18 +257,7 @@ class PlanDocument(_Model):
 
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (times as ISO 8601 with offset, to the minute)."""
-        return _minutes(self.model_dump(mode="json", exclude_none=False))
-
-
-def _minutes(obj: Any) -> Any:
-    """Trim ISO times ``…T08:00:00+08:00`` to ``…T08:00+08:00``."""
-    if isinstance(obj, dict):
-        return {k: _minutes(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_minutes(v) for v in obj]
-    if isinstance(obj, str) and len(obj) == 25 and obj[10] == "T" and obj[16:19] == ":00":
-        return obj[:16] + obj[19:]
-    return obj
+        return self.model_dump(mode="json", exclude_none=False)
 
 
 def schema() -> dict[str, Any]:
