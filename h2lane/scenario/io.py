@@ -230,6 +230,19 @@ def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[
         if header is None:
             raise ScenarioError(shown, "is empty (expected a header row)")
         header = [h.strip() for h in header]
+        seen: dict[str, int] = {}
+        for col, name in enumerate(header, start=1):
+            if not name:
+                raise ScenarioError(shown, f"column {col} of the header has no name", line=1)
+            if name in seen:
+                raise ScenarioError(
+                    shown,
+                    f"the column '{name}' appears twice in the header (columns {seen[name]} "
+                    f"and {col})",
+                    line=1,
+                    field=name,
+                )
+            seen[name] = col
         records = []
         for row_no, values in enumerate(reader, start=1):
             if not values or all(not v.strip() for v in values):

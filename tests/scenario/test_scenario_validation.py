@@ -331,3 +331,21 @@ def test_warnings_for_near_misses_and_odd_values(tmp_path: Path) -> None:
 def test_bundled_and_mini_scenarios_still_load() -> None:
     assert load_scenario("shanxi-tianjin").name == "shanxi-tianjin"
     assert load_scenario(MINI).name == "mini"
+
+
+@pytest.mark.parametrize(
+    ("header", "words", "fld"),
+    [
+        (
+            "id,name,lat,lon,lat",
+            "the column 'lat' appears twice in the header (columns 3 and 5)",
+            "lat",
+        ),
+        ("id,name,,lon", "column 3 of the header has no name", None),
+    ],
+)
+def test_csv_header_problems(tmp_path: Path, header: str, words: str, fld: str | None) -> None:
+    (tmp_path / "places.csv").write_text(header + "\nA,A,37.1,111.7,37.2\n")
+    (tmp_path / "scenario.yaml").write_text("name: h\nplaces: places.csv\n")
+    err = error_of(tmp_path / "scenario.yaml")
+    assert words in str(err) and err.line == 1 and err.field == fld
