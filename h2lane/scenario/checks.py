@@ -53,11 +53,19 @@ class Finding:
     lat: float | None = None
     lon: float | None = None
     snap_km: float | None = None
+    line: int | None = None
+    in_csv: bool = False
+    """The record came from the section's own CSV file (``file``), so messages omit the section."""
 
     def error(self) -> ScenarioError:
         """The finding as the ScenarioError a strict caller raises."""
         return ScenarioError(
-            self.file, self.problem, section=self.section, row=self.row, field=self.field
+            self.file,
+            self.problem,
+            section=None if self.in_csv else self.section,
+            row=self.row,
+            line=self.line,
+            field=self.field,
         )
 
     @property
@@ -76,6 +84,8 @@ class Finding:
             "row": self.row,
             "name": self.name,
             "field": self.field,
+            "file": self.file,
+            "line": self.line,
             "lat": self.lat,
             "lon": self.lon,
             "snap_km": None if self.snap_km is None else round(self.snap_km, 3),
@@ -126,7 +136,7 @@ class ValidationReport:
 @dataclass(frozen=True, slots=True)
 class _Point:
     section: str
-    row: int
+    index: int
     name: str
     field: str
     lat: float
@@ -136,13 +146,13 @@ class _Point:
 def scenario_points(scenario: Scenario) -> list[_Point]:
     """Every located point: places, production sites, stations and ``lat,lon`` order ends."""
     out: list[_Point] = []
-    for i, p in enumerate(scenario.places, start=1):
+    for i, p in enumerate(scenario.places):
         out.append(_Point("places", i, p.name, "lat", p.lat, p.lon))
-    for i, s in enumerate(scenario.production_sites, start=1):
+    for i, s in enumerate(scenario.production_sites):
         out.append(_Point("production_sites", i, s.id, "lat", s.lat, s.lon))
-    for i, st in enumerate(scenario.stations, start=1):
+    for i, st in enumerate(scenario.stations):
         out.append(_Point("stations", i, st.id, "lat", st.lat, st.lon))
-    for i, od in enumerate(scenario.orders, start=1):
+    for i, od in enumerate(scenario.orders):
         for fld in ("origin", "destination"):
             value = getattr(od, fld)
             if scenario.place(value) is None and (ll := parse_latlon(value)) is not None:
@@ -173,57 +183,72 @@ def check_on_roads(
     lon = np.array([p.lon for p in points], dtype=float)
     _, km = graph.snap_many(lat, lon)
     km = np.asarray(km, dtype=float)
-    file = scenario.source or scenario.name
     found: list[Finding] = []
     for p, d in zip(points, km, strict=True):
-        where = f"'{p.name}' at {p.lat:.4f},{p.lon:.4f} is {d:.1f} km from the nearest road of the '{graph.name}' graph"
+        said = f"'{p.name}' at {p.lat:.4f},{p.lon:.4f} is {d:.1f} km from the nearest road of the '{graph.name}' graph"
         if d > max_snap_km:
             severity: Severity = "error"
-            problem = f"{where} (limit {max_snap_km:g} km): it is outside the graph's coverage"
+            problem = f"{said} (limit {max_snap_km:g} km): it is outside the graph's coverage"
         elif warn_snap_km is not None and d > warn_snap_km:
             severity = "warning"
-            problem = f"{where}: its road distances start {d:.1f} km off"
+            problem = f"{said}: its road distances start {d:.1f} km off"
         else:
             continue
+        where = scenario.locate(p.section, p.index)
         found.append(
-            Finding(severity, p.section, p.row, p.name, p.field, problem, file, p.lat, p.lon, d)
+            Finding(
+                severity,
+                p.section,
+                where.row,
+                p.name,
+                p.field,
+                problem,
+                where.file,
+                p.lat,
+                p.lon,
+                float(d),
+                where.line,
+                where.section is None,
+            )
         )
     return found
 
 
 def soft_warnings(scenario: Scenario) -> list[Finding]:
     """Values that load but look wrong (a truck burning more empty than loaded, …)."""
-    file = scenario.source or scenario.name
     out: list[Finding] = []
-    for i, t in enumerate(scenario.truck_types, start=1):
+
+    def warn(section: str, i: int, name: str, fld: str, problem: str) -> None:
+        where = scenario.locate(section, i)
+        out.append(
+            Finding(
+                "warning",
+                section,
+                where.row,
+                name,
+                fld,
+                problem,
+                where.file,
+                line=where.line,
+                in_csv=where.section is None,
+            )
+        )
+
+    for i, t in enumerate(scenario.truck_types):
         if t.kg_per_100km_empty > t.kg_per_100km:
-            out.append(
-                Finding(
-                    "warning",
-                    "truck_types",
-                    i,
-                    t.id,
-                    "kg_per_100km_empty",
-                    f"the empty consumption {t.kg_per_100km_empty:g} kg/100 km is above the "
-                    f"loaded {t.kg_per_100km:g} kg/100 km",
-                    file,
-                )
+            warn(
+                "truck_types",
+                i,
+                t.id,
+                "kg_per_100km_empty",
+                f"the empty consumption {t.kg_per_100km_empty:g} kg/100 km is above the "
+                f"loaded {t.kg_per_100km:g} kg/100 km",
             )
     used = {tk.type for tk in scenario.trucks}
     if scenario.trucks:
-        for i, t in enumerate(scenario.truck_types, start=1):
+        for i, t in enumerate(scenario.truck_types):
             if t.id not in used:
-                out.append(
-                    Finding(
-                        "warning",
-                        "truck_types",
-                        i,
-                        t.id,
-                        "id",
-                        f"no truck of the fleet is of type '{t.id}'",
-                        file,
-                    )
-                )
+                warn("truck_types", i, t.id, "id", f"no truck of the fleet is of type '{t.id}'")
     return out
 
 

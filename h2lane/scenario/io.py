@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import math
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,7 @@ from h2lane.scenario.model import (
     SECTIONS,
     Order,
     Place,
+    RowLocation,
     Scenario,
     Station,
     format_opening_hours,
@@ -164,21 +166,26 @@ def read_yaml(path: Path, display: str | None = None) -> Scenario:
         value = raw.get(section)
         if value is None:
             continue
+        where: list[RowLocation] = []
         if isinstance(value, str):
             csv_path = (path.parent / value).resolve()
-            records = read_csv_section(csv_path, cls, display=str(path.parent / value))
+            records = read_csv_section(
+                csv_path, cls, display=str(path.parent / value), locations=where
+            )
         elif isinstance(value, list):
-            records = [
-                parse_record(
-                    item, cls, file=shown, section=section, row=i, line=getattr(item, "line", None)
+            records = []
+            for i, item in enumerate(value, start=1):
+                line = getattr(item, "line", None)
+                records.append(
+                    parse_record(item, cls, file=shown, section=section, row=i, line=line)
                 )
-                for i, item in enumerate(value, start=1)
-            ]
+                where.append(RowLocation(shown, i, line, section))
         else:
             raise ScenarioError(
                 shown, "must be a list of records or a CSV file name", section=section
             )
         setattr(scenario, section, records)
+        scenario.locations[section] = where
     check_references(scenario)
     return scenario
 
@@ -217,8 +224,16 @@ def resolve_roads(value: Any, base: Path, file: str) -> str:
     )
 
 
-def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[Any]:
-    """Read one component table from CSV, validating every row."""
+def read_csv_section(
+    path: Path,
+    cls: type,
+    display: str | None = None,
+    locations: list[RowLocation] | None = None,
+) -> list[Any]:
+    """Read one component table from CSV, validating every row.
+
+    ``locations``, if given, receives each record's file, row and line.
+    """
     shown = display or str(path)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -244,6 +259,7 @@ def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[
                 )
             seen[name] = col
         records = []
+        where: list[RowLocation] = []
         for row_no, values in enumerate(reader, start=1):
             if not values or all(not v.strip() for v in values):
                 continue
@@ -256,7 +272,10 @@ def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[
                 )
             item = {k: v for k, v in zip(header, values, strict=True) if v.strip() != ""}
             records.append(parse_record(item, cls, file=shown, row=row_no, line=reader.line_num))
-    _check_unique(records, cls, shown, None)
+            where.append(RowLocation(shown, row_no, reader.line_num))
+    _check_unique(records, cls, where.__getitem__)
+    if locations is not None:
+        locations.extend(where)
     return records
 
 
@@ -397,72 +416,74 @@ def _convert(
     return out
 
 
-def _check_unique(records: Iterable[Any], cls: type, file: str, section: str | None) -> None:
+def _error_at(where: RowLocation, problem: str, field: str) -> ScenarioError:
+    return ScenarioError(
+        where.file, problem, section=where.section, row=where.row, line=where.line, field=field
+    )
+
+
+def _check_unique(records: Iterable[Any], cls: type, locate: Callable[[int], RowLocation]) -> None:
     key = KEY_FIELD[cls]
-    seen: set[str] = set()
-    for i, rec in enumerate(records, start=1):
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(records):
         k = getattr(rec, key)
         folded = k.casefold()
         if folded in seen:
-            raise ScenarioError(file, f"duplicate {key} '{k}'", section=section, row=i, field=key)
-        seen.add(folded)
+            first = locate(seen[folded])
+            raise _error_at(locate(i), f"duplicate {key} '{k}' (first in row {first.row})", key)
+        seen[folded] = i
 
 
 def check_references(scenario: Scenario) -> None:
-    """Check uniqueness and cross-references between sections."""
-    file = scenario.source or scenario.name
+    """Check uniqueness and cross-references between sections.
+
+    Messages name the file, row and line each record was read from
+    (:attr:`Scenario.locations`), the scenario file's section or the section's CSV file.
+    """
     for section, cls in SECTIONS.items():
-        _check_unique(getattr(scenario, section), cls, file, section)
+        _check_unique(getattr(scenario, section), cls, functools.partial(scenario.locate, section))
     sites = {s.id for s in scenario.production_sites}
     types = {t.id for t in scenario.truck_types}
 
-    def ref(section: str, row: int, field: str, value: str, known: set[str], what: str) -> None:
+    def ref(section: str, i: int, field: str, value: str, known: set[str], what: str) -> None:
         if value and value not in known:
             listed = ", ".join(sorted(known)) or "none defined"
-            raise ScenarioError(
-                file,
+            raise _error_at(
+                scenario.locate(section, i),
                 f"refers to unknown {what} '{value}' (known: {listed})",
-                section=section,
-                row=row,
-                field=field,
+                field,
             )
 
-    for i, st in enumerate(scenario.stations, start=1):
+    for i, st in enumerate(scenario.stations):
         ref("stations", i, "supplied_by", st.supplied_by, sites, "production site")
-    for i, tr in enumerate(scenario.trailers, start=1):
+    for i, tr in enumerate(scenario.trailers):
         ref("trailers", i, "home_site", tr.home_site, sites, "production site")
-    for i, tk in enumerate(scenario.trucks, start=1):
+    for i, tk in enumerate(scenario.trucks):
         ref("trucks", i, "type", tk.type, types, "truck type")
         if scenario.place(tk.depot) is None:
-            raise ScenarioError(
-                file,
-                f"refers to unknown place '{tk.depot}'",
-                section="trucks",
-                row=i,
-                field="depot",
+            listed = ", ".join(p.name for p in scenario.places) or "none defined"
+            raise _error_at(
+                scenario.locate("trucks", i),
+                f"refers to unknown place '{tk.depot}' (known: {listed})",
+                "depot",
             )
-    payloads = {t.id: t.payload_t for t in scenario.truck_types}
-    largest = max(payloads.values(), default=math.inf)
-    for i, od in enumerate(scenario.orders, start=1):
+    largest = max((t.payload_t for t in scenario.truck_types), default=math.inf)
+    for i, od in enumerate(scenario.orders):
         if od.tonnes > largest:
             biggest = max(scenario.truck_types, key=lambda t: t.payload_t)
-            raise ScenarioError(
-                file,
+            raise _error_at(
+                scenario.locate("orders", i),
                 f"{od.tonnes:g} t is more than the largest payload of the scenario's truck types "
                 f"({largest:g} t, truck type '{biggest.id}'); split the order",
-                section="orders",
-                row=i,
-                field="tonnes",
+                "tonnes",
             )
         for fld in ("origin", "destination"):
             value = getattr(od, fld)
             if scenario.place(value) is None and parse_latlon(value) is None:
-                raise ScenarioError(
-                    file,
+                raise _error_at(
+                    scenario.locate("orders", i),
                     f"'{value}' is neither a place of the scenario nor 'lat,lon'",
-                    section="orders",
-                    row=i,
-                    field=fld,
+                    fld,
                 )
 
 

@@ -274,6 +274,17 @@ SECTIONS: dict[str, type] = {
 KEY_FIELD = {cls: ("name" if cls is Place else "id") for cls in SECTIONS.values()}
 
 
+@dataclass(frozen=True, slots=True)
+class RowLocation:
+    """Where a record came from: the file (the YAML, or a section's CSV), row and line."""
+
+    file: str
+    row: int
+    line: int | None = None
+    section: str | None = None
+    """The section as error messages name it (None for a CSV file, which holds one)."""
+
+
 @dataclass(slots=True)
 class Scenario:
     """A whole hydrogen-logistics scenario."""
@@ -289,6 +300,15 @@ class Scenario:
     trucks: list[Truck] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
     source: str = ""
+    locations: dict[str, list[RowLocation]] = field(default_factory=dict, repr=False, compare=False)
+    """Where each record was read (file, row, line), per section, in list order."""
+
+    def locate(self, section: str, index: int) -> RowLocation:
+        """File, row and line of record ``index`` (0-based) of ``section``."""
+        rows = self.locations.get(section)
+        if rows is not None and index < len(rows):
+            return rows[index]
+        return RowLocation(self.source or self.name, index + 1, None, section)
 
     def place(self, name: str) -> Place | None:
         """Find a place by name, case-insensitively."""

@@ -271,7 +271,7 @@ def test_off_road_points_are_reported(north_china: RoadGraph) -> None:
     assert bohai.snap_km is not None and 40 < bohai.snap_km < 80
     assert paris.snap_km is not None and paris.snap_km > 6000
     msg = bohai.message
-    assert msg.startswith(str(SCEN / "off-roads.yaml") + ", section 'places', row 2")
+    assert msg.startswith(str(SCEN / "off-roads.yaml") + ", section 'places', row 2 (line 7)")
     assert re.search(r"'Bohai Sea' at 38\.9000,119\.5000 is \d+\.\d km from the nearest road", msg)
     assert "(limit 30 km)" in msg and msg.endswith(".") and "\n" not in msg
     assert json.loads(json.dumps(paris.to_dict()))["name"] == "Paris"
@@ -288,7 +288,7 @@ def test_validate_scenario_report(north_china: RoadGraph) -> None:
     assert rep.counts["stations"] == 7 and rep.counts["orders"] == 6
     bad = validate_scenario(SCEN / "off-roads.yaml", graph=north_china)
     assert not bad.ok and len(bad.findings) == 4
-    with pytest.raises(ScenarioError, match="section 'places', row 2, field 'lat'"):
+    with pytest.raises(ScenarioError, match=r"section 'places', row 2 \(line 7\), field 'lat'"):
         bad.raise_for_findings()
     doc = bad.to_dict()
     assert doc["valid"] is False and doc["counts"]["places"] == 3
@@ -349,3 +349,32 @@ def test_csv_header_problems(tmp_path: Path, header: str, words: str, fld: str |
     (tmp_path / "scenario.yaml").write_text("name: h\nplaces: places.csv\n")
     err = error_of(tmp_path / "scenario.yaml")
     assert words in str(err) and err.line == 1 and err.field == fld
+
+
+def test_reference_errors_name_the_csv_file_row_and_line(tmp_path: Path) -> None:
+    directory = write_csv_dir(load_scenario(MINI), tmp_path / "csv").parent
+    trucks = directory / "trucks.csv"
+    lines = trucks.read_text().splitlines()
+    # a blank line before the data row: rows count every line after the header, blank or not
+    trucks.write_text(lines[0] + "\n\n" + lines[1].replace(",small,", ",huge,") + "\n")
+    err = error_of(directory / "scenario.yaml")
+    assert str(err).startswith(str(directory / "trucks.csv") + ", row 2 (line 3), field 'type'")
+    assert "refers to unknown truck type 'huge' (known: small)" in str(err)
+
+
+def test_reference_errors_in_yaml_give_the_line(tmp_path: Path) -> None:
+    path = mutate(tmp_path, lambda d: d["trucks"][0].update(depot="Nowhere"))
+    err = error_of(path)
+    assert (err.section, err.row, err.field) == ("trucks", 1, "depot") and err.line is not None
+    assert "unknown place 'Nowhere' (known: A, B)" in str(err)
+    path = mutate(tmp_path, lambda d: d["places"].append(dict(d["places"][0], name="a")))
+    err = error_of(path)
+    assert (err.row, err.field) == (3, "name") and "duplicate name 'a' (first in row 1)" in str(err)
+
+
+def test_off_road_finding_in_a_csv_section(tmp_path: Path, north_china: RoadGraph) -> None:
+    s = load_scenario(SCEN / "off-roads.yaml")
+    directory = write_csv_dir(s, tmp_path / "csv").parent
+    found = check_on_roads(load_scenario(directory / "scenario.yaml"), north_china)
+    assert found[0].message.startswith(str(directory / "places.csv") + ", row 2 (line 3)")
+    assert found[0].section == "places" and found[0].to_dict()["line"] == 3
