@@ -369,3 +369,36 @@ def format_opening_hours(window: tuple[float, float]) -> str:
     if close_h > 24.0:
         close_h -= 24.0
     return f"{clock(open_h)}-{clock(close_h)}"
+
+
+def field_table() -> list[dict[str, Any]]:
+    """Every component field with its unit, bounds, choices, default and the default's source.
+
+    JSON-ready rows for ``h2lane scenario fields`` and the service: the same metadata the
+    loader validates against, so the listing cannot drift from the checks.
+    """
+    rows: list[dict[str, Any]] = []
+    for section, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            meta = f.metadata
+            src: Parameter | None = meta.get("source")
+            required = f.default is dataclasses.MISSING
+            choices = meta.get("choices")
+            rows.append(
+                {
+                    "section": section,
+                    "field": f.name,
+                    "unit": meta.get("unit", ""),
+                    "required": required,
+                    "default": None if required else f.default,
+                    "minimum": meta.get("minimum"),
+                    "exclusive_minimum": bool(meta.get("exclusive_minimum")),
+                    "maximum": meta.get("maximum"),
+                    "choices": list(choices) if choices is not None else None,
+                    "source": src.source if src else "",
+                    "year": src.year if src else "",
+                    "status": src.status if src else "",
+                    "doc": meta.get("doc", ""),
+                }
+            )
+    return rows

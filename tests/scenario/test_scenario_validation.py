@@ -378,3 +378,17 @@ def test_off_road_finding_in_a_csv_section(tmp_path: Path, north_china: RoadGrap
     found = check_on_roads(load_scenario(directory / "scenario.yaml"), north_china)
     assert found[0].message.startswith(str(directory / "places.csv") + ", row 2 (line 3)")
     assert found[0].section == "places" and found[0].to_dict()["line"] == 3
+
+
+def test_field_table_lists_the_bounds_the_loader_uses() -> None:
+    from h2lane.scenario.model import field_table
+
+    rows = {(r["section"], r["field"]): r for r in field_table()}
+    speed = rows[("truck_types", "speed_kmh")]
+    assert (speed["minimum"], speed["exclusive_minimum"], speed["maximum"]) == (0.0, True, 150.0)
+    assert rows[("stations", "pressure_mpa")]["choices"] == [35.0, 70.0]
+    assert (
+        rows[("orders", "ready")]["default"] is None and not rows[("orders", "ready")]["required"]
+    )
+    assert rows[("stations", "nozzle_flow_g_s")]["source"].startswith("ISO 17268")
+    json.dumps(list(rows.values()))
