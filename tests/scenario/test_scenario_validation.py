@@ -392,3 +392,40 @@ def test_field_table_lists_the_bounds_the_loader_uses() -> None:
     )
     assert rows[("stations", "nozzle_flow_g_s")]["source"].startswith("ISO 17268")
     json.dumps(list(rows.values()))
+
+
+def test_times_round_trip_through_yaml_and_csv_for_any_offset(tmp_path_factory: Any) -> None:
+    from datetime import timezone
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    base = load_scenario(MINI)
+
+    @settings(max_examples=25, deadline=None)
+    @given(
+        start=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31)),
+        offset_min=st.integers(min_value=-12 * 60, max_value=14 * 60),
+        hours=st.integers(min_value=1, max_value=96),
+    )
+    def check(start: datetime, offset_min: int, hours: int) -> None:
+        tz = timezone(timedelta(minutes=offset_min))
+        ready = start.replace(second=0, microsecond=0, tzinfo=tz)
+        doc = yaml.safe_load(MINI.read_text())
+        doc["orders"][0].update(
+            ready=ready.isoformat(), due=(ready + timedelta(hours=hours)).isoformat()
+        )
+        d = tmp_path_factory.mktemp("rt")
+        (d / "s.yaml").write_text(yaml.safe_dump(doc))
+        s = load_scenario(d / "s.yaml")
+        o = s.orders[0]
+        assert (
+            o.ready == ready and o.ready is not None and o.ready.utcoffset() == timedelta(hours=8)
+        )
+        for again in (
+            load_scenario(write_yaml(s, d / "y.yaml")),
+            load_scenario(write_csv_dir(s, d / "c")),
+        ):
+            assert again.orders == s.orders and again.orders != base.orders
+
+    check()
