@@ -187,7 +187,9 @@ class RoadGraph:
         ids, lat, lon = _read_nodes(Path(nodes_csv))
         index = {nid: i for i, nid in enumerate(ids)}
         u, v, km = _read_edges(Path(edges_csv), index)
-        return cls(lat, lon, u, v, np.round(np.asarray(km) * 1000.0), name=name)
+        return cls(
+            lat, lon, np.asarray(u), np.asarray(v), np.round(np.asarray(km) * 1000.0), name=name
+        )
 
     # ------------------------------------------------------------------ queries
     def snap(self, lat: float, lon: float, max_km: float = MAX_SNAP_KM) -> Snap:

@@ -1,19 +1,27 @@
 """Read, validate and write scenarios (YAML, CSV) and export GeoJSON.
 
-Validation happens on load. Any problem raises :class:`~h2lane.errors.ScenarioError`
-whose message names the file, section, row and field: one sentence, no traceback.
-CSV rows count data rows from 1 after the header; messages also give the file line.
+Validation happens on load, once: numbers are checked against the bounds in the field
+metadata (finite, physical), enumerations against their choices, ``ready``/``due`` become
+aware China-time datetimes (:func:`h2lane.timeutil.parse_datetime`), opening hours are
+parsed and normalised, references between sections are resolved, ``roads`` must name a
+bundled graph or a directory with ``nodes.csv`` and ``edges.csv``, and a YAML key given twice
+is an error. Any problem raises :class:`~h2lane.errors.ScenarioError` whose message names the
+file, section, row and field: one sentence, no traceback. Rows count from 1 (CSV: data rows
+after the header); messages also give the file line.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import math
-from collections.abc import Iterable, Mapping
+import types
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
@@ -21,16 +29,92 @@ from h2lane.errors import ScenarioError
 from h2lane.scenario.model import (
     KEY_FIELD,
     SECTIONS,
+    Order,
     Place,
+    RowLocation,
     Scenario,
     Station,
+    format_opening_hours,
     parse_opening_hours,
 )
+from h2lane.timeutil import iso, parse_datetime
 
 BUNDLED = ("shanxi-tianjin",)
 """Scenarios shipped inside the package, loadable by name."""
 
 TOP_LEVEL = ("name", "description", "roads")
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Record(dict):  # type: ignore[type-arg]
+    """A mapping read from YAML that remembers the line it starts on."""
+
+    line: int | None = None
+
+
+class _DuplicateKey(Exception):
+    """A key given twice in one YAML mapping (converted to a ScenarioError by the reader)."""
+
+    def __init__(self, key: str, line: int, first: int) -> None:
+        super().__init__(key)
+        self.key, self.line, self.first = key, line, first
+
+
+class ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key given twice in one mapping is an error.
+
+    Merge keys (``<<: *anchor``) still work: a mapping's own keys override merged ones.
+    Mappings come back as dicts that remember their first line (for row messages).
+    """
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Record:
+    own = {id(k) for k, _ in node.value if k.tag != _MERGE_TAG}
+    loader.flatten_mapping(node)
+    out = _Record()
+    out.line = node.start_mark.line + 1
+    first_line: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark
+            ) from None
+        if id(key_node) in own:
+            if key in first_line:
+                raise _DuplicateKey(str(key), line, first_line[key])
+            first_line[key] = line
+        out[key] = loader.construct_object(value_node, deep=True)
+    return out
+
+
+ScenarioLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def load_yaml_text(text: str, file: str) -> Any:
+    """Parse YAML with :class:`ScenarioLoader`; errors are ScenarioErrors naming the line."""
+    try:
+        return yaml.load(text, Loader=ScenarioLoader)  # a SafeLoader subclass
+    except _DuplicateKey as dup:
+        raise ScenarioError(
+            file,
+            f"the key '{dup.key}' appears twice in one mapping (first on line {dup.first})",
+            line=dup.line,
+            field=dup.key,
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None)
+        detail = f" ({problem})" if problem else ""
+        raise ScenarioError(
+            file,
+            f"is not valid YAML{detail}",
+            line=mark.line + 1 if mark is not None else None,
+        ) from None
 
 
 def bundled_path(name: str) -> Path:
@@ -56,13 +140,11 @@ def read_yaml(path: Path, display: str | None = None) -> Scenario:
     """Read and validate a scenario YAML file; sections may point at CSV files."""
     shown = display or str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(shown, f"is not valid YAML{where}") from None
-    except OSError as exc:
-        raise ScenarioError(shown, f"cannot be read ({exc.strerror})") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ScenarioError(shown, f"cannot be read ({reason})") from None
+    raw = load_yaml_text(text, shown)
     if not isinstance(raw, Mapping):
         raise ScenarioError(shown, "must be a mapping with 'name' and component sections")
     unknown = [k for k in raw if k not in TOP_LEVEL and k not in SECTIONS]
@@ -71,35 +153,87 @@ def read_yaml(path: Path, display: str | None = None) -> Scenario:
         raise ScenarioError(shown, f"unknown key '{unknown[0]}' (known keys: {known})")
     if not raw.get("name"):
         raise ScenarioError(shown, "missing required key 'name'")
+    for key in TOP_LEVEL:
+        if raw.get(key) is not None and not isinstance(raw[key], str | int | float):
+            raise ScenarioError(shown, "must be text", field=key)
     scenario = Scenario(
         name=str(raw["name"]),
         description=str(raw.get("description") or ""),
-        roads=str(raw.get("roads") or "north-china"),
+        roads=resolve_roads(raw.get("roads"), path.parent, shown),
         source=shown,
     )
     for section, cls in SECTIONS.items():
         value = raw.get(section)
         if value is None:
             continue
+        where: list[RowLocation] = []
         if isinstance(value, str):
             csv_path = (path.parent / value).resolve()
-            records = read_csv_section(csv_path, cls, display=str(path.parent / value))
+            records = read_csv_section(
+                csv_path, cls, display=str(path.parent / value), locations=where
+            )
         elif isinstance(value, list):
-            records = [
-                parse_record(item, cls, file=shown, section=section, row=i)
-                for i, item in enumerate(value, start=1)
-            ]
+            records = []
+            for i, item in enumerate(value, start=1):
+                line = getattr(item, "line", None)
+                records.append(
+                    parse_record(item, cls, file=shown, section=section, row=i, line=line)
+                )
+                where.append(RowLocation(shown, i, line, section))
         else:
             raise ScenarioError(
                 shown, "must be a list of records or a CSV file name", section=section
             )
         setattr(scenario, section, records)
+        scenario.locations[section] = where
     check_references(scenario)
     return scenario
 
 
-def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[Any]:
-    """Read one component table from CSV, validating every row."""
+def resolve_roads(value: Any, base: Path, file: str) -> str:
+    """The ``roads`` value checked: a bundled graph name, or a graph directory as a path.
+
+    A relative directory is looked up beside the scenario file first, then from the working
+    directory; the returned text is the directory's absolute path so that
+    :meth:`h2lane.roads.graph.RoadGraph.load` finds it from anywhere.
+    """
+    from h2lane.roads.graph import BUNDLED_GRAPHS
+
+    text = "north-china" if value is None or str(value).strip() == "" else str(value).strip()
+    if text in BUNDLED_GRAPHS:
+        return text
+    given = Path(text).expanduser()
+    candidates = [given] if given.is_absolute() else [base / given, given]
+    for cand in candidates:
+        if cand.is_dir():
+            missing = [n for n in ("nodes.csv", "edges.csv") if not (cand / n).is_file()]
+            if missing:
+                raise ScenarioError(
+                    file,
+                    f"the road graph directory '{text}' has no {' and no '.join(missing)}",
+                    field="roads",
+                )
+            return str(cand.resolve())
+        if cand.suffix == ".npz" and cand.is_file():
+            return str(cand.resolve())
+    raise ScenarioError(
+        file,
+        f"'{text}' is neither a bundled road graph ({', '.join(BUNDLED_GRAPHS)}) nor a "
+        "directory with nodes.csv and edges.csv",
+        field="roads",
+    )
+
+
+def read_csv_section(
+    path: Path,
+    cls: type,
+    display: str | None = None,
+    locations: list[RowLocation] | None = None,
+) -> list[Any]:
+    """Read one component table from CSV, validating every row.
+
+    ``locations``, if given, receives each record's file, row and line.
+    """
     shown = display or str(path)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -111,7 +245,21 @@ def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[
         if header is None:
             raise ScenarioError(shown, "is empty (expected a header row)")
         header = [h.strip() for h in header]
+        seen: dict[str, int] = {}
+        for col, name in enumerate(header, start=1):
+            if not name:
+                raise ScenarioError(shown, f"column {col} of the header has no name", line=1)
+            if name in seen:
+                raise ScenarioError(
+                    shown,
+                    f"the column '{name}' appears twice in the header (columns {seen[name]} "
+                    f"and {col})",
+                    line=1,
+                    field=name,
+                )
+            seen[name] = col
         records = []
+        where: list[RowLocation] = []
         for row_no, values in enumerate(reader, start=1):
             if not values or all(not v.strip() for v in values):
                 continue
@@ -124,7 +272,10 @@ def read_csv_section(path: Path, cls: type, display: str | None = None) -> list[
                 )
             item = {k: v for k, v in zip(header, values, strict=True) if v.strip() != ""}
             records.append(parse_record(item, cls, file=shown, row=row_no, line=reader.line_num))
-    _check_unique(records, cls, shown, None)
+            where.append(RowLocation(shown, row_no, reader.line_num))
+    _check_unique(records, cls, where.__getitem__)
+    if locations is not None:
+        locations.extend(where)
     return records
 
 
@@ -177,7 +328,24 @@ def parse_record(
             raise ScenarioError(
                 file, "is required but missing", section=section, row=row, line=line, field=name
             )
-    return cls(**values)
+    record = cls(**values)
+    if isinstance(record, Order) and record.ready and record.due and record.due <= record.ready:
+        raise ScenarioError(
+            file,
+            f"due {iso(record.due)} is not after ready {iso(record.ready)}",
+            section=section,
+            row=row,
+            line=line,
+            field="due",
+        )
+    return record
+
+
+def _optional_datetime(kind: Any) -> bool:
+    """Whether a field's type is ``datetime | None``."""
+    if get_origin(kind) in (Union, types.UnionType):
+        return datetime in get_args(kind)
+    return kind is datetime
 
 
 def _convert(
@@ -195,6 +363,16 @@ def _convert(
 
     meta = f.metadata
     unit = f" {meta['unit']}" if meta.get("unit") and meta["unit"] != "-" else ""
+    if _optional_datetime(kind):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        when = parse_datetime(value)
+        if when is None:
+            raise bad(
+                f"must be an ISO 8601 date-time such as 2026-12-01T06:00 (China time unless an "
+                f"offset is given), got '{value}'"
+            )
+        return when
     if kind is str:
         if value is None:
             raise bad("is empty")
@@ -203,7 +381,7 @@ def _convert(
             raise bad("is empty")
         if f.name == "opening_hours":
             try:
-                parse_opening_hours(out)
+                out = format_opening_hours(parse_opening_hours(out))
             except ValueError as exc:
                 raise bad(str(exc)) from None
     elif kind in (float, int):
@@ -238,60 +416,74 @@ def _convert(
     return out
 
 
-def _check_unique(records: Iterable[Any], cls: type, file: str, section: str | None) -> None:
+def _error_at(where: RowLocation, problem: str, field: str) -> ScenarioError:
+    return ScenarioError(
+        where.file, problem, section=where.section, row=where.row, line=where.line, field=field
+    )
+
+
+def _check_unique(records: Iterable[Any], cls: type, locate: Callable[[int], RowLocation]) -> None:
     key = KEY_FIELD[cls]
-    seen: set[str] = set()
-    for i, rec in enumerate(records, start=1):
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(records):
         k = getattr(rec, key)
         folded = k.casefold()
         if folded in seen:
-            raise ScenarioError(file, f"duplicate {key} '{k}'", section=section, row=i, field=key)
-        seen.add(folded)
+            first = locate(seen[folded])
+            raise _error_at(locate(i), f"duplicate {key} '{k}' (first in row {first.row})", key)
+        seen[folded] = i
 
 
 def check_references(scenario: Scenario) -> None:
-    """Check uniqueness and cross-references between sections."""
-    file = scenario.source or scenario.name
+    """Check uniqueness and cross-references between sections.
+
+    Messages name the file, row and line each record was read from
+    (:attr:`Scenario.locations`), the scenario file's section or the section's CSV file.
+    """
     for section, cls in SECTIONS.items():
-        _check_unique(getattr(scenario, section), cls, file, section)
+        _check_unique(getattr(scenario, section), cls, functools.partial(scenario.locate, section))
     sites = {s.id for s in scenario.production_sites}
     types = {t.id for t in scenario.truck_types}
 
-    def ref(section: str, row: int, field: str, value: str, known: set[str], what: str) -> None:
+    def ref(section: str, i: int, field: str, value: str, known: set[str], what: str) -> None:
         if value and value not in known:
             listed = ", ".join(sorted(known)) or "none defined"
-            raise ScenarioError(
-                file,
+            raise _error_at(
+                scenario.locate(section, i),
                 f"refers to unknown {what} '{value}' (known: {listed})",
-                section=section,
-                row=row,
-                field=field,
+                field,
             )
 
-    for i, st in enumerate(scenario.stations, start=1):
+    for i, st in enumerate(scenario.stations):
         ref("stations", i, "supplied_by", st.supplied_by, sites, "production site")
-    for i, tr in enumerate(scenario.trailers, start=1):
+    for i, tr in enumerate(scenario.trailers):
         ref("trailers", i, "home_site", tr.home_site, sites, "production site")
-    for i, tk in enumerate(scenario.trucks, start=1):
+    for i, tk in enumerate(scenario.trucks):
         ref("trucks", i, "type", tk.type, types, "truck type")
         if scenario.place(tk.depot) is None:
-            raise ScenarioError(
-                file,
-                f"refers to unknown place '{tk.depot}'",
-                section="trucks",
-                row=i,
-                field="depot",
+            listed = ", ".join(p.name for p in scenario.places) or "none defined"
+            raise _error_at(
+                scenario.locate("trucks", i),
+                f"refers to unknown place '{tk.depot}' (known: {listed})",
+                "depot",
             )
-    for i, od in enumerate(scenario.orders, start=1):
+    largest = max((t.payload_t for t in scenario.truck_types), default=math.inf)
+    for i, od in enumerate(scenario.orders):
+        if od.tonnes > largest:
+            biggest = max(scenario.truck_types, key=lambda t: t.payload_t)
+            raise _error_at(
+                scenario.locate("orders", i),
+                f"{od.tonnes:g} t is more than the largest payload of the scenario's truck types "
+                f"({largest:g} t, truck type '{biggest.id}'); split the order",
+                "tonnes",
+            )
         for fld in ("origin", "destination"):
             value = getattr(od, fld)
             if scenario.place(value) is None and parse_latlon(value) is None:
-                raise ScenarioError(
-                    file,
+                raise _error_at(
+                    scenario.locate("orders", i),
                     f"'{value}' is neither a place of the scenario nor 'lat,lon'",
-                    section="orders",
-                    row=i,
-                    field=fld,
+                    fld,
                 )
 
 
@@ -309,16 +501,36 @@ def parse_latlon(text: str) -> tuple[float, float] | None:
     return lat, lon
 
 
-def _record_dict(rec: Any) -> dict[str, Any]:
-    return {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec)}
+def _plain(value: Any) -> Any:
+    """A value as the files and JSON hold it: datetimes as ISO 8601 text with the offset."""
+    return iso(value) if isinstance(value, datetime) else value
+
+
+def record_dict(rec: Any) -> dict[str, Any]:
+    """One component as a JSON-ready mapping (datetimes as ISO text, absent times as None)."""
+    return {f.name: _plain(getattr(rec, f.name)) for f in dataclasses.fields(rec)}
+
+
+_record_dict = record_dict
+
+
+def scenario_dict(scenario: Scenario) -> dict[str, Any]:
+    """The whole scenario as a JSON-ready mapping (what ``scenario show --json`` prints)."""
+    doc: dict[str, Any] = {k: getattr(scenario, k) for k in TOP_LEVEL}
+    for section in SECTIONS:
+        doc[section] = [record_dict(r) for r in getattr(scenario, section)]
+    return doc
 
 
 def write_yaml(scenario: Scenario, path: str | Path) -> Path:
-    """Write the scenario as one YAML file."""
+    """Write the scenario as one YAML file (absent times left out; read back unchanged)."""
     out = Path(path)
     doc: dict[str, Any] = {k: getattr(scenario, k) for k in TOP_LEVEL}
     for section in SECTIONS:
-        doc[section] = [_record_dict(r) for r in getattr(scenario, section)]
+        doc[section] = [
+            {k: v for k, v in record_dict(r).items() if v is not None}
+            for r in getattr(scenario, section)
+        ]
     out.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return out
 
@@ -334,7 +546,8 @@ def write_csv_dir(scenario: Scenario, directory: str | Path) -> Path:
             writer = csv.writer(fh)
             writer.writerow(names)
             for rec in getattr(scenario, section):
-                writer.writerow([getattr(rec, n) for n in names])
+                row = record_dict(rec)
+                writer.writerow(["" if row[n] is None else row[n] for n in names])
         doc[section] = f"{section}.csv"
     (d / "scenario.yaml").write_text(
         yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8"
@@ -370,12 +583,17 @@ def place_names(scenario: Scenario) -> list[str]:
 __all__ = [
     "BUNDLED",
     "Place",
+    "ScenarioLoader",
     "check_references",
     "load_scenario",
+    "load_yaml_text",
     "parse_latlon",
     "read_csv_section",
     "read_stations_csv",
     "read_yaml",
+    "record_dict",
+    "resolve_roads",
+    "scenario_dict",
     "to_geojson",
     "write_csv_dir",
     "write_yaml",

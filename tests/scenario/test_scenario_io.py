@@ -64,31 +64,40 @@ def _one_sentence(msg: str) -> None:
     [
         (
             lambda d: d["stations"][1].pop("lat"),
-            r"section 'stations', row 2, field 'lat': is required but missing",
+            r"section 'stations', row 2( \(line \d+\))?, field 'lat': is required but missing",
         ),
         (
             lambda d: d["stations"][0].update(capacity_kg_per_day=-5),
-            r"row 1, field 'capacity_kg_per_day': must be at least 0 kg/day, got -5",
+            r"row 1( \(line \d+\))?, field 'capacity_kg_per_day': must be at least 0 kg/day, got -5",
         ),
         (
             lambda d: d["stations"][1].update(supplied_by="nowhere"),
-            r"row 2, field 'supplied_by': refers to unknown production site 'nowhere'",
+            r"row 2( \(line \d+\))?, field 'supplied_by': refers to unknown production site 'nowhere'",
         ),
         (
             lambda d: d["places"][1].update(lat=95),
-            r"section 'places', row 2, field 'lat': must be at most 90",
+            r"section 'places', row 2( \(line \d+\))?, field 'lat': must be at most 90",
         ),
-        (lambda d: d["places"][0].update(lon=-200), r"row 1, field 'lon': must be at least -180"),
+        (
+            lambda d: d["places"][0].update(lon=-200),
+            r"row 1( \(line \d+\))?, field 'lon': must be at least -180",
+        ),
         (
             lambda d: d["trucks"][0].update(type="huge"),
             r"field 'type': refers to unknown truck type 'huge'",
         ),
-        (lambda d: d["stations"][0].update(capcity=5), r"row 1, field 'capcity': unknown field"),
+        (
+            lambda d: d["stations"][0].update(capcity=5),
+            r"row 1( \(line \d+\))?, field 'capcity': unknown field",
+        ),
         (
             lambda d: d["stations"][0].update(price="cheap"),
             r"field 'price': must be a number yuan/kg, got 'cheap'",
         ),
-        (lambda d: d["stations"][1].update(id="s1"), r"row 2, field 'id': duplicate id 's1'"),
+        (
+            lambda d: d["stations"][1].update(id="s1"),
+            r"row 2( \(line \d+\))?, field 'id': duplicate id 's1'",
+        ),
         (
             lambda d: d["stations"][0].update(opening_hours="9-5"),
             r"field 'opening_hours': '9-5' is not of the form",

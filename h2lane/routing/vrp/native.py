@@ -10,11 +10,12 @@ One file, YAML (any suffix but ``.json``) or JSON (``.json``), holding one mappi
 
     name: xiaoyi-fleet                 # optional; default: the file name without suffix
     description: ...                   # optional free text
+    scenario: shanxi-tianjin           # optional: stations, places, truck types come from it
     units: {distance: km, time: h, energy: kg, load: t, cost: CNY}   # labels, see below
     distance: road                     # road | haversine | euclidean | matrix
     matrix: [[0, 12.5], [12.5, 0]]     # only with distance: matrix
     objective: cost                    # distance | vehicles-distance | time | cost
-    refuel: {full: false, fixed_time: 0.1, rate: 0.0046, depot_refuels: false}
+    refuel: {full: false, fixed_time: 0.1, rate: 0.00463, depot_refuels: false}
     nodes:
       - {id: XY, kind: depot, lat: 37.145, lon: 111.785, ready: 5, due: 23}
       - {id: C1, kind: customer, lat: 37.26, lon: 111.79, demand: 12, service: 0.5,
@@ -27,6 +28,18 @@ One file, YAML (any suffix but ``.json``) or JSON (``.json``), holding one mappi
 
 Keys (anything else is an error; ``null`` counts as absent):
 
+``scenario``
+    A bundled scenario name or a scenario file (relative to this file, else to the working
+    directory), loaded with :func:`h2lane.scenario.load_scenario`. Entries then refer to it
+    instead of copying it: a station node's ``station: ID`` brings the station's ``lat``,
+    ``lon``, ``name`` and ``dispensers`` (its ``id`` defaults to the station id); a depot's
+    or customer's ``place: NAME`` brings the place's ``lat``, ``lon`` and ``name``; a vehicle
+    type's ``truck_type: ID`` brings ``tank`` (``tank_kg``), ``consumption``
+    (``kg_per_100km`` / 100, the loaded rate, used for the whole route), ``speed``
+    (``speed_kmh``) and ``payload`` (``payload_t``). A key a reference brings may not also be
+    given (``name`` excepted). Unless ``refuel`` gives them, ``rate`` is the slowest nozzle
+    of the referenced stations (h/kg = 1 / (3.6 × ``nozzle_flow_g_s``)) and ``fixed_time``
+    their longest ``connect_min`` / 60. Units must be km, h, kg and t (the scenario's).
 ``distance`` (required)
     ``road``: shortest paths on the bundled OpenStreetMap North China graph
     (:meth:`h2lane.roads.graph.RoadGraph.bundled`), in km, between the road nodes nearest to
@@ -114,6 +127,7 @@ from h2lane.routing.vrp.model import (
 
 if TYPE_CHECKING:
     from h2lane.roads.graph import RoadGraph
+    from h2lane.scenario.model import Scenario
 
 __all__ = [
     "DISTANCE_MODES",
@@ -138,6 +152,7 @@ _KIND_WORD = {DEPOT: "depot", CUSTOMER: "customer", STATION: "station"}
 _TOP_KEYS = (
     "name",
     "description",
+    "scenario",
     "units",
     "distance",
     "matrix",
@@ -150,13 +165,18 @@ _UNIT_KEYS = ("distance", "time", "energy", "load", "cost")
 _REFUEL_KEYS = ("full", "fixed_time", "rate", "depot_refuels")
 _NODE_COMMON = ("id", "kind", "lat", "lon", "x", "y", "ready", "due", "service", "name", "note")
 _NODE_KEYS = {
-    DEPOT: _NODE_COMMON,
-    CUSTOMER: (*_NODE_COMMON, "demand"),
+    DEPOT: (*_NODE_COMMON, "place"),
+    CUSTOMER: (*_NODE_COMMON, "demand", "place"),
     # stations take their stop time from `refuel`; the planner does not model opening hours
-    STATION: (*(k for k in _NODE_COMMON if k not in ("ready", "due", "service")), "dispensers"),
+    STATION: (
+        *(k for k in _NODE_COMMON if k not in ("ready", "due", "service")),
+        "dispensers",
+        "station",
+    ),
 }
 _TYPE_KEYS = (
     "name",
+    "truck_type",
     "depot",
     "count",
     "tank",
@@ -188,7 +208,7 @@ class _Map(dict):
         self.key_lines = {}
 
 
-def _resolvers(cls: type) -> None:
+def _resolvers(cls: type[yaml.resolver.BaseResolver]) -> None:
     """YAML 1.1 scalars without the traps: ``6:30`` is text (not 390), ``1e5`` is a number."""
     int_tag, float_tag = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
     cls.yaml_implicit_resolvers = {
@@ -488,6 +508,8 @@ def read_native(path: str | Path, *, graph: RoadGraph | None = None) -> VRPInsta
             "distance",
         )
 
+    scen = _scenario_of(path, top, units) if top.has("scenario") else None
+
     refuel = _Entry(path, top.raw("refuel", {}), "refuel", "refuel", _REFUEL_KEYS)
     full = refuel.flag("full", True)
     depot_refuels = refuel.flag("depot_refuels", True)
@@ -501,7 +523,18 @@ def read_native(path: str | Path, *, graph: RoadGraph | None = None) -> VRPInsta
             + ("" if isinstance(raw_nodes, list) else f", not {_show(raw_nodes)}"),
             "nodes",
         )
+    raw_nodes = [
+        _from_scenario(path, item, f"nodes[{i}]", "nodes", scen) for i, item in enumerate(raw_nodes)
+    ]
     nodes = _read_nodes(path, raw_nodes, mode, clock=time_unit == "h")
+    if scen is not None:
+        # stop times from the scenario's stations unless the file gives them: the slowest
+        # nozzle and the longest connect time of the stations used (one rate per instance)
+        used = [st for st in scen.stations if any(_ref(nd, "station") == st.id for nd in raw_nodes)]
+        if used and not refuel.has("rate"):
+            refuel_rate = max(1000.0 / (st.nozzle_flow_g_s * 3600.0) for st in used)
+        if used and not refuel.has("fixed_time"):
+            refuel_fixed = max(st.connect_min for st in used) / 60.0
     if not any(nd["kind"] == CUSTOMER for nd in nodes):
         raise top.err("nodes lists no customer, so there is nothing to route", "nodes")
     labels = [nd["id"] for nd in nodes]
@@ -516,6 +549,10 @@ def read_native(path: str | Path, *, graph: RoadGraph | None = None) -> VRPInsta
             + ("" if isinstance(raw_types, list) else f", not {_show(raw_types)}"),
             "vehicle_types",
         )
+    raw_types = [
+        _from_scenario(path, item, f"vehicle_types[{k}]", "vehicle_types", scen)
+        for k, item in enumerate(raw_types)
+    ]
     fleet = _read_types(path, raw_types, labels, kinds)
     if objective == "cost" and not any(
         vt.fixed_cost or vt.cost_per_distance or vt.cost_per_time for vt in fleet
@@ -574,6 +611,125 @@ def read_native(path: str | Path, *, graph: RoadGraph | None = None) -> VRPInsta
     return inst
 
 
+def _scenario_of(path: str | Path, top: _Entry, units: _Entry) -> Scenario:
+    """The scenario named by the ``scenario`` key (bundled name, or a file beside the instance)."""
+    from h2lane.errors import ScenarioError
+    from h2lane.scenario.io import BUNDLED, load_scenario
+
+    spec = top.text("scenario")
+    target: str | Path = spec
+    if spec not in BUNDLED:
+        beside = Path(path).parent / spec
+        target = beside if beside.exists() else Path(spec)
+    try:
+        scen = load_scenario(target)
+    except ScenarioError as exc:
+        raise top.err(
+            f"the scenario '{spec}' cannot be used: {exc}".rstrip("."), "scenario"
+        ) from None
+    # the scenario's numbers are in km, h, kg and t
+    for key, unit in (("distance", "km"), ("time", "h"), ("energy", "kg"), ("load", "t")):
+        if units.has(key) and units.raw(key) != unit:
+            raise units.err(
+                f"units {key} '{units.raw(key)}' does not match the scenario, whose numbers are "
+                f"in {unit}",
+                key,
+            )
+    return scen
+
+
+_REF_KEYS = ("station", "place", "truck_type")
+
+
+def _ref(item: Any, key: str) -> str | None:
+    """The text of a scenario reference key of a raw entry, if it has one."""
+    if isinstance(item, dict) and isinstance(item.get(key), str):
+        return str(item[key])
+    return None
+
+
+def _scenario_values(scen: Scenario, key: str, ref: str) -> dict[str, Any] | None:
+    """What a reference brings in: a station's or place's point, a truck type's numbers."""
+    if key == "station":
+        st = scen.station(ref)
+        if st is None:
+            return None
+        return {"name": st.name, "lat": st.lat, "lon": st.lon, "dispensers": st.dispensers}
+    if key == "place":
+        pl = scen.place(ref)
+        return None if pl is None else {"name": pl.name, "lat": pl.lat, "lon": pl.lon}
+    tt = scen.truck_type(ref)
+    if tt is None:
+        return None
+    return {
+        "tank": tt.tank_kg,
+        "consumption": tt.kg_per_100km / 100.0,  # loaded rate for the whole route
+        "speed": tt.speed_kmh,
+        "payload": tt.payload_t,
+    }
+
+
+def _from_scenario(
+    path: str | Path, item: Any, where: str, section: str, scen: Scenario | None
+) -> Any:
+    """An entry with its ``station``/``place``/``truck_type`` reference filled in from the scenario.
+
+    The filled-in keys keep the line of the reference, so later errors point at it. A key
+    the reference supplies may not also be given (``name`` excepted: it is free text).
+    """
+    if not isinstance(item, dict):
+        return item
+    refs = [k for k in _REF_KEYS if item.get(k) is not None]
+    if not refs:
+        return item
+    key = refs[0]
+
+    def err(problem: str, fld: str = key) -> InstanceFormatError:
+        return InstanceFormatError(path, problem, line=_line(item, fld), field=fld, section=section)
+
+    if scen is None:
+        raise err(f"{where} has {key}, which needs a top-level 'scenario' to look it up in")
+    if len(refs) > 1:
+        raise err(f"{where} has both {refs[0]} and {refs[1]}; give one", refs[1])
+    ref = item[key]
+    if not isinstance(ref, str):
+        raise err(f"{where} has {key} {_show(ref)}, which is not text")
+    values = _scenario_values(scen, key, ref)
+    what = {"station": "station", "place": "place", "truck_type": "truck type"}[key]
+    if values is None:
+        known = {
+            "station": [s.id for s in scen.stations],
+            "place": [p.name for p in scen.places],
+            "truck_type": [t.id for t in scen.truck_types],
+        }[key]
+        raise err(
+            f"{where} has {key} '{ref}', which is not a {what} of scenario '{scen.name}' "
+            f"(known: {', '.join(known) or 'none'})"
+        )
+    for k in values:
+        if k != "name" and item.get(k) is not None:
+            raise err(
+                f"{where} has {k} and {key} '{ref}'; {k} comes from the scenario's {what}, so "
+                "leave it out",
+                k,
+            )
+    if key == "truck_type" and item.get("range") is not None:
+        raise err(f"{where} has range and {key} '{ref}'; the tank comes from the scenario", "range")
+    out = _Map()
+    out.line = _line(item)
+    ref_line = _line(item, key)
+    for k, v in item.items():
+        out[k] = v
+        if isinstance(item, _Map) and k in item.key_lines:
+            out.key_lines[k] = item.key_lines[k]
+    for k, v in values.items():
+        if out.get(k) is None:
+            out[k] = v
+            if ref_line is not None:
+                out.key_lines[k] = ref_line
+    return out
+
+
 def _read_nodes(path: str | Path, raw: list, mode: str, *, clock: bool) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     first_index: dict[str, int] = {}
@@ -581,7 +737,7 @@ def _read_nodes(path: str | Path, raw: list, mode: str, *, clock: bool) -> list[
     for i, item in enumerate(raw):
         where = f"nodes[{i}]"
         e = _Entry(path, item, where, "nodes", every, check=False)
-        nid = e.raw("id")
+        nid = e.raw("id", _ref(item, "station") or _MISSING)
         if isinstance(nid, bool) or not isinstance(nid, str | int):
             raise e.err(
                 f"{where} has id {_show(nid)}, which is neither text nor a whole number", "id"
@@ -610,7 +766,9 @@ def _read_nodes(path: str | Path, raw: list, mode: str, *, clock: bool) -> list[
                         "modelled",
                         key,
                     )
-                owner = "customers" if key == "demand" else "stations"
+                owner = {"demand": "customers", "place": "depots and customers"}.get(
+                    key, "stations"
+                )
                 raise e.err(f"{who} is a {word} but has {key}, which only {owner} take", key)
         for key in ("name", "note"):
             if e.has(key):

@@ -6,7 +6,6 @@ import copy
 import dataclasses
 import json
 import math
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from h2lane.routing.vrp.native import (
     type_view,
     write_native,
 )
+from h2lane.scenario import load_scenario
 
 DATA_DIR = DATA / "vrp"
 NATIVE = DATA_DIR / "native"
@@ -117,18 +117,115 @@ def test_example_loads_on_real_roads(example: VRPInstance) -> None:
 
 
 def test_example_stations_match_the_scenario(example: VRPInstance) -> None:
-    scen = yaml.safe_load(
-        (resources.files("h2lane.scenario") / "data" / "shanxi-tianjin.yaml").read_text("utf-8")
-    )
-    stations = {s["id"]: s for s in scen["stations"]}
+    scen = load_scenario("shanxi-tianjin")
     inst = example
     assert inst.station_capacity is not None
     assert len(inst.stations) >= 4
     for s in inst.stations:
-        ref = stations[inst.labels[s]]
-        assert (inst.y[s], inst.x[s]) == (ref["lat"], ref["lon"])
-        assert inst.station_capacity[s] == ref["dispensers"] > 0
+        ref = scen.station(inst.labels[s])
+        assert ref is not None
+        assert (inst.y[s], inst.x[s]) == (ref.lat, ref.lon)
+        assert inst.station_capacity[s] == ref.dispensers > 0
     assert np.all(inst.station_capacity[inst.kinds != STATION] == 0)
+    # the refuel rate is the stations' nozzle flow: 60 g/s = 216 kg/h
+    assert {scen.station(inst.labels[s]).nozzle_flow_g_s for s in inst.stations} == {60.0}
+    assert inst.refuel_rate == pytest.approx(1 / 216)
+    depots = {inst.labels[d]: d for d in inst.depots}
+    for label, place in (("XY", "Xiaoyi"), ("TY", "Taiyuan")):
+        p = scen.place(place)
+        assert p is not None and (inst.y[depots[label]], inst.x[depots[label]]) == (p.lat, p.lon)
+
+
+def test_example_is_built_from_the_scenario(example: VRPInstance) -> None:
+    """The file names stations and truck types; it repeats none of their numbers."""
+    raw = yaml.safe_load(example_path().read_text(encoding="utf-8"))
+    assert raw["scenario"] == "shanxi-tianjin" and "rate" not in raw["refuel"]
+    stations = [nd for nd in raw["nodes"] if nd["kind"] == "station"]
+    assert stations and all(set(nd) == {"kind", "station"} for nd in stations)
+    for vt in raw["vehicle_types"]:
+        assert "truck_type" in vt and not {"tank", "consumption", "speed", "payload"} & set(vt)
+    scen = load_scenario("shanxi-tianjin")
+    for vt, spec in zip(example.fleet, raw["vehicle_types"], strict=True):
+        tt = scen.truck_type(spec["truck_type"])
+        assert tt is not None
+        assert (vt.tank, vt.consumption, vt.speed, vt.load_capacity) == (
+            tt.tank_kg,
+            tt.kg_per_100km / 100,
+            tt.speed_kmh,
+            tt.payload_t,
+        )
+
+
+def scenario_doc() -> dict[str, Any]:
+    """A small haversine instance built from the test mini scenario."""
+    return {
+        "scenario": str(DATA / "mini-scenario.yaml"),
+        "distance": "haversine",
+        "nodes": [
+            {"id": "D", "kind": "depot", "place": "A"},
+            {"id": "C1", "kind": "customer", "place": "B", "demand": 10},
+            {"kind": "station", "station": "s1"},
+        ],
+        "vehicle_types": [{"name": "small", "truck_type": "small", "count": 1}],
+    }
+
+
+def test_scenario_references(tmp_path: Path) -> None:
+    inst = read_native(dump(tmp_path, scenario_doc()))
+    assert inst.labels == ["D", "C1", "s1"]
+    assert (inst.y[0], inst.x[0]) == (37.145, 111.785) and (inst.y[2], inst.x[2]) == (
+        37.857,
+        113.581,
+    )
+    assert inst.station_capacity is not None and inst.station_capacity[2] == 2  # the default
+    vt = inst.fleet[0]
+    assert (vt.tank, vt.consumption, vt.speed, vt.load_capacity) == (20.0, 0.09, 60.0, 31.0)
+    # 5 min connect time, 60 g/s nozzle
+    assert inst.refuel_fixed == pytest.approx(5 / 60) and inst.refuel_rate == pytest.approx(1 / 216)
+    # a scenario file beside the instance, named relatively; explicit refuel values win
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "scen.yaml").write_text((DATA / "mini-scenario.yaml").read_text())
+    doc = scenario_doc()
+    doc["scenario"] = "scen.yaml"
+    doc["refuel"] = {"fixed_time": 0.2, "rate": 0.01}
+    inst = read_native(dump(tmp_path / "sub", doc))
+    assert (inst.refuel_fixed, inst.refuel_rate) == (0.2, 0.01)
+
+
+SCENARIO_BAD = [
+    ("unknown station", lambda d: node(d, 2).update(station="s9"), "station", ("nodes[2] has station 's9'", "not a station of scenario 'mini'", "known: s1, s2")),
+    ("station and lat", lambda d: node(d, 2).update(lat=37.0), "lat", ("nodes[2] has lat and station 's1'", "leave it out")),
+    ("station and dispensers", lambda d: node(d, 2).update(dispensers=3), "dispensers", ("comes from the scenario's station",)),
+    ("unknown place", lambda d: node(d, 1).update(place="Mars"), "place", ("place 'Mars'", "known: A, B")),
+    ("place on a station", lambda d: node(d, 2).update(station=None, place="A", id="S"), "place", ("is a station but has place", "only depots and customers")),
+    ("station on a depot", lambda d: node(d, 0).update(place=None, station="s1"), "station", ("is a depot but has station",)),
+    ("both references", lambda d: node(d, 1).update(station="s1"), "place", ("both station and place",)),
+    ("unknown truck type", lambda d: vtype(d).update(truck_type="huge"), "truck_type", ("vehicle_types[0] has truck_type 'huge'", "known: small")),
+    ("truck type and tank", lambda d: vtype(d).update(tank=50), "tank", ("has tank and truck_type 'small'",)),
+    ("truck type and range", lambda d: vtype(d).update(range=300), "range", ("has range and truck_type 'small'",)),
+    ("reference not text", lambda d: vtype(d).update(truck_type=5), "truck_type", ("truck_type 5, which is not text",)),
+    ("no scenario", lambda d: d.pop("scenario"), "place", ("nodes[0] has place", "needs a top-level 'scenario'")),
+    ("unknown scenario", lambda d: d.update(scenario="atlantis"), "scenario", ("the scenario 'atlantis' cannot be used", "no such file or bundled scenario")),
+    ("bad scenario", lambda d: d.update(scenario=str(DATA / "scenario" / "ready-next-monday.yaml")), "scenario", ("cannot be used", "field 'ready'")),
+    ("time unit", lambda d: d.update(units={"time": "min"}), "time", ("units time 'min' does not match the scenario", "in h")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "change", "field", "words"), SCENARIO_BAD, ids=[b[0] for b in SCENARIO_BAD]
+)
+def test_scenario_reference_errors(
+    tmp_path: Path, case: str, change: Any, field: str, words: tuple[str, ...]
+) -> None:
+    doc = scenario_doc()
+    change(doc)
+    path = dump(tmp_path, doc)
+    err = error_of(path)
+    msg = str(err)
+    assert err.field == field, msg
+    assert err.line is not None, msg
+    for w in words:
+        assert w in msg, (w, msg)
 
 
 def test_example_needs_refuelling_and_is_feasible(example: VRPInstance) -> None:
