@@ -34,12 +34,13 @@ def validate(
         emit(report.to_dict())
     else:
         listed = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items())
-        if report.findings:
-            for f in report.findings:
-                console.print(f"[red]off the road network:[/] {f.get('message', f)}")
-        else:
+        for f in report.findings:
+            console.print(f"[red]error:[/] {f.message}", soft_wrap=True)
+        for w in report.warnings:
+            console.print(f"[yellow]warning:[/] {w.message}", soft_wrap=True)
+        if report.ok:
             console.print(f"[green]valid[/]: scenario '{report.scenario}' with {listed}.")
-    if report.findings:
+    if not report.ok:
         raise SystemExit(2)
 
 

@@ -227,10 +227,30 @@ def print_scenario(console: Console, scen: Any) -> None:
 
 def print_fields(console: Console, rows: list[dict[str, Any]]) -> None:
     table = Table(title="Scenario fields", title_justify="left")
-    for col in ("section", "field", "unit", "default", "source (year, status)", "meaning"):
+    for col in (
+        "section",
+        "field",
+        "unit",
+        "allowed",
+        "default",
+        "source (year, status)",
+        "meaning",
+    ):
         table.add_column(col)
     for r in rows:
         default = "required" if r["required"] else _fmt(r["default"])
         src = f"{r['source']} ({r['year']}, {r['status']})" if r["source"] else ""
-        table.add_row(r["section"], r["field"], r["unit"], default, src, r["doc"])
-    console.print(table)
+        table.add_row(r["section"], r["field"], r["unit"], _allowed(r), default, src, r["doc"])
+
+
+def _allowed(r: dict[str, Any]) -> str:
+    """``> 0 … ≤ 150`` or the choices."""
+    if r.get("choices"):
+        return " | ".join(map(str, r["choices"]))
+    low, high = r.get("minimum"), r.get("maximum")
+    parts = []
+    if low is not None:
+        parts.append(f"{'>' if r.get('exclusive_minimum') else '≥'} {low:g}")
+    if high is not None:
+        parts.append(f"≤ {high:g}")
+    return ", ".join(parts)
