@@ -18,7 +18,13 @@ from h2lane.emissions.accounting import (
     account,
     read_hubs,
 )
-from h2lane.emissions.errors import EmissionsConfigError, ExportError, LedgerError, PlanError
+from h2lane.emissions.errors import (
+    EmissionsConfigError,
+    ExportError,
+    ExportSchemaError,
+    LedgerError,
+    PlanError,
+)
 from h2lane.emissions.factors import (
     GRID_FACTORS,
     PATHWAYS,
@@ -33,7 +39,8 @@ from h2lane.emissions.factors import (
     user_wtt,
 )
 from h2lane.emissions.ileap import write_ileap
-from h2lane.emissions.ledger import Ledger, ledger_from_records, read_ledger, read_plan
+from h2lane.emissions.ledger import Ledger, ledger_from_records, read_ledger
+from h2lane.emissions.plans import plan_ledger, read_plan
 from h2lane.emissions.report import render_html, write_html
 from h2lane.emissions.results import to_json, write_outputs, write_shipments_csv
 
@@ -45,6 +52,7 @@ __all__ = [
     "DistanceOracle",
     "EmissionsConfigError",
     "ExportError",
+    "ExportSchemaError",
     "GroupTable",
     "HubOperation",
     "HydrogenWtt",
@@ -58,6 +66,7 @@ __all__ = [
     "hydrogen_wtt",
     "ledger_from_records",
     "list_pathways",
+    "plan_ledger",
     "read_hubs",
     "read_ledger",
     "read_plan",

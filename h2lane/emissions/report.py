@@ -310,7 +310,9 @@ def render_html(
     # method
     h.append("<h2>Method</h2><ul>")
     h += [f"<li><b>{_e(k.replace('_', ' '))}</b>: {_e(v)}</li>" for k, v in METHOD.items()]
-    src_counts = np.bincount(acc.sfd_source.astype(np.int64), minlength=3).tolist()
+    src_counts = np.bincount(
+        acc.sfd_source[acc.ledger.shipment >= 0].astype(np.int64), minlength=3
+    ).tolist()
     h.append(
         "<li><b>shortest feasible distance</b> (rows): "
         f"{src_counts[0]:,} from sfd_km, {src_counts[1]:,} from the road network, "

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from paths import DATA
 
-from h2lane.emissions import read_ledger, read_plan
-from h2lane.emissions.errors import LedgerError, PlanError
+from h2lane.emissions import read_ledger
+from h2lane.emissions.errors import LedgerError
 from h2lane.emissions.ledger import factorize
 
 DATA_DIR = DATA / "emissions"
@@ -150,38 +150,3 @@ def test_factorize_first_appearance_and_unicode():
     assert names == ["孝义", "天津港"] and codes.tolist() == [0, 1, 0]
     long = np.array(["x" * 40 + "1", "x" * 40 + "2", "x" * 40 + "1"])
     assert factorize(long)[0].tolist() == [0, 1, 0]
-
-
-def test_trip_plan_becomes_legs():
-    led = read_plan(DATA_DIR / "trip_plan.json")
-    assert led.shipment_names == ["trip-leg0", "trip-leg1"]
-    assert led.truck_names == ["pengfei-49t-70mpa"]
-    assert led.date_names == ["2026-11-29"]
-    assert led.tonnes.tolist() == [31.0, 0.0]
-    assert led.h2_kg.tolist() == [56.9, 34.8]
-    assert led.place_names == ["Xiaoyi", "Tianjin Port"]
-
-
-def test_dispatch_plan_keeps_routes_apart():
-    led = read_plan(DATA_DIR / "dispatch_plan.json")
-    assert led.shipment_names == ["T1-r0-leg0", "T1-r0-leg1", "T2-r1-leg0", "T2-r1-leg1"]
-    assert led.truck_names == ["T1", "T2"]
-
-
-def test_plan_errors(tmp_path):
-    p = tmp_path / "p.json"
-    p.write_text('{"kind": "h2lane.scenario"}', encoding="utf-8")
-    with pytest.raises(PlanError, match=r"expected 'h2lane\.trip-plan'"):
-        read_plan(p)
-    p.write_text("{not json", encoding="utf-8")
-    with pytest.raises(PlanError, match="not valid JSON"):
-        read_plan(p)
-    p.write_text(
-        '{"kind": "h2lane.trip-plan", "depart": "2026-11-29T08:00:00", "truck": {"type": "x"},'
-        ' "legs": [{"distance_km": 10, "h2_kg": 1, "loaded": true, "tonnes": 5},'
-        ' {"distance_km": 10, "h2_kg": -1, "loaded": false}]}',
-        encoding="utf-8",
-    )
-    with pytest.raises(PlanError) as exc:
-        read_plan(p)
-    assert "section 'legs', row 2, field 'h2_kg'" in str(exc.value)
