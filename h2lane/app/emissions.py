@@ -130,7 +130,10 @@ class LazyOracle:
 
 def wtt_config(request: EmissionsRequest) -> WttConfig:
     """The hydrogen-factor options of ``request``, checked."""
-    for option, value in (("--delivery-km", request.delivery_km), ("--cog-burden", request.cog_burden)):
+    for option, value in (
+        ("--delivery-km", request.delivery_km),
+        ("--cog-burden", request.cog_burden),
+    ):
         if value is not None and not 0.0 <= value < float("inf"):
             raise EmissionsConfigError(f"{option} must be ≥ 0, got {value:g}.")
     return WttConfig(
@@ -258,7 +261,11 @@ def account_emissions(
     )
     check_outputs(request)
     step("reading input", 0.0)
-    legs = read_ledger(request.ledger) if request.ledger is not None else read_plan(request.plan)  # type: ignore[arg-type]
+    if request.ledger is not None:
+        legs = read_ledger(request.ledger)
+    else:
+        assert request.plan is not None  # exactly one of them, checked above
+        legs = read_plan(request.plan)
     hub_ops = read_hubs(request.hubs) if request.hubs is not None else None
     step("accounting", 1.0)
     acc = account(

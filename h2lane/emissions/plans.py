@@ -182,7 +182,9 @@ def _from_orders(doc: PlanDocument, source: str) -> list[_Shipment]:
         seen[oid] = i
         if not order.tonnes > 0:
             raise PlanError(
-                source, "must be more than 0 t: a consignment carries freight", field=f"{where}.tonnes"
+                source,
+                "must be more than 0 t: a consignment carries freight",
+                field=f"{where}.tonnes",
             )
         legs = carriers.get(oid, [])
         if not legs:
@@ -212,9 +214,7 @@ def _from_orders(doc: PlanDocument, source: str) -> list[_Shipment]:
     return out
 
 
-def _same_tonnes(
-    doc: PlanDocument, legs: list[tuple[int, int]], source: str, what: str
-) -> float:
+def _same_tonnes(doc: PlanDocument, legs: list[tuple[int, int]], source: str, what: str) -> float:
     k0, j0 = legs[0]
     tonnes = doc.routes[k0].legs[j0].tonnes
     for k, j in legs[1:]:
@@ -318,8 +318,7 @@ def plan_ledger(doc: PlanDocument, source: str = "plan") -> Ledger:
         )
     if doc.unassigned:
         notes.append(
-            f"{source}: {len(doc.unassigned)} order(s) the plan leaves unassigned are not "
-            "shipments"
+            f"{source}: {len(doc.unassigned)} order(s) the plan leaves unassigned are not shipments"
         )
 
     trucks = [
@@ -341,8 +340,7 @@ def plan_ledger(doc: PlanDocument, source: str = "plan") -> Ledger:
         [sum(leg_km[leg_pos[p]] for p in s.legs) for s in shipments], dtype=np.float64
     )
     places = np.array(
-        [place_key(s.origin) for s in shipments]
-        + [place_key(s.destination) for s in shipments],
+        [place_key(s.origin) for s in shipments] + [place_key(s.destination) for s in shipments],
         dtype=str,
     )
     place_codes, place_names = factorize(places) if ns else (np.zeros(0, np.int64), [])

@@ -536,3 +536,7 @@ def write_html(acc: Accounting, path: str | Path, *, outputs: dict[str, str] | N
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ExportError(f"cannot write the HTML report {path}: {exc.strerror or exc}.") from None
+    except UnicodeEncodeError:
+        raise ExportError(
+            f"cannot write the HTML report {path}: a name is not valid Unicode text."
+        ) from None

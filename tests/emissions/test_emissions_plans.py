@@ -44,7 +44,8 @@ class Oracle:
     """A dict of road distances that records what it was asked."""
 
     def __init__(self, km: dict[tuple[str, str], float]) -> None:
-        self.km, self.asked = km, []
+        self.km = km
+        self.asked: list[tuple[str, str]] = []
 
     def __call__(self, origin: str, destination: str) -> float | None:
         self.asked.append((origin, destination))
@@ -196,7 +197,9 @@ def test_two_loaded_runs_of_a_trip_are_two_consignments():
     # consecutive loaded legs whose tonnes change are not one consignment: one sentence
     data = _doc("trip_plan.json")
     data["routes"][0]["legs"][1].update(loaded=True, tonnes=20.0)
-    with pytest.raises(PlanError, match=r"routes\[0\]\.legs\[1\]\.tonnes'?: is 20 t but the loaded"):
+    with pytest.raises(
+        PlanError, match=r"routes\[0\]\.legs\[1\]\.tonnes'?: is 20 t but the loaded"
+    ):
         _ledger(data)
 
 

@@ -21,6 +21,7 @@ from h2lane.plan import (
     PlanTruck,
     PlanUnits,
 )
+from h2lane.timeutil import parse_datetime
 
 HERE = Path(__file__).resolve().parent
 PLACES = {
@@ -63,7 +64,7 @@ def leg(
         index=i,
         origin=place(a),
         destination=place(b),
-        depart=depart,
+        depart=parse_datetime(depart),
         distance_km=km,
         duration_h=round(km / 60.0, 3),
         h2_kg=kg,
@@ -81,7 +82,7 @@ def route(truck_id: str | None, legs: list[PlanLeg], depart: str | None = None) 
     return PlanRoute(
         truck_id=truck_id,
         truck=TRUCK.model_copy(update={"truck_id": truck_id}),
-        depart=depart,
+        depart=parse_datetime(depart),
         distance_km=km,
         duration_h=round(km / 60.0, 3),
         drive_h=round(km / 60.0, 3),
@@ -93,7 +94,9 @@ def route(truck_id: str | None, legs: list[PlanLeg], depart: str | None = None) 
     )
 
 
-def document(kind: str, routes: list[PlanRoute], orders: list[PlanOrder], **kw: Any) -> PlanDocument:
+def document(
+    kind: str, routes: list[PlanRoute], orders: list[PlanOrder], **kw: Any
+) -> PlanDocument:
     return PlanDocument(
         kind=kind,  # type: ignore[arg-type]
         generator="tests/data/emissions/make_plans.py",
@@ -137,7 +140,9 @@ def dispatch() -> PlanDocument:
     r1 = route(
         "T1",
         [
-            leg(0, "Xiaoyi", "Tianjin Port", 632.4, 31.0, depart="2026-12-01T06:00", order_id="D01"),
+            leg(
+                0, "Xiaoyi", "Tianjin Port", 632.4, 31.0, depart="2026-12-01T06:00", order_id="D01"
+            ),
             leg(1, "Tianjin Port", "Xiaoyi", 632.4, 0.0, depart="2026-12-02T04:00"),
         ],
         "2026-12-01T06:00",
@@ -146,7 +151,9 @@ def dispatch() -> PlanDocument:
         "T2",
         [
             leg(0, "Xiaoyi", "Taiyuan", 110.0, 0.0, depart="2026-12-01T06:00"),
-            leg(1, "Taiyuan", "Tianjin Port", 560.0, 25.0, depart="2026-12-01T08:30", order_id="D02"),
+            leg(
+                1, "Taiyuan", "Tianjin Port", 560.0, 25.0, depart="2026-12-01T08:30", order_id="D02"
+            ),
         ],
         "2026-12-01T06:00",
     )
@@ -157,7 +164,7 @@ def dispatch() -> PlanDocument:
             destination=place("Tianjin Port"),
             tonnes=31.0,
             truck_id="T1",
-            pickup="2026-12-01T06:00",
+            pickup=parse_datetime("2026-12-01T06:00"),
         ),
         PlanOrder(
             order_id="D02",
@@ -165,7 +172,7 @@ def dispatch() -> PlanDocument:
             destination=place("Tianjin Port"),
             tonnes=25.0,
             truck_id="T2",
-            pickup="2026-12-01T08:30",
+            pickup=parse_datetime("2026-12-01T08:30"),
         ),
     ]
     return document("dispatch", [r1, r2], orders)
@@ -179,9 +186,7 @@ def vrp() -> PlanDocument:
         leg(2, "Yangquan", "Xiaoyi", 200.0, 0.0, truck_id="V1"),
     ]
     orders = [
-        PlanOrder(
-            order_id=c, origin=place("Xiaoyi"), destination=place(p), tonnes=t, truck_id="V1"
-        )
+        PlanOrder(order_id=c, origin=place("Xiaoyi"), destination=place(p), tonnes=t, truck_id="V1")
         for c, p, t in (("C1", "Taiyuan", 10.0), ("C2", "Yangquan", 8.0))
     ]
     return document("vrp", [route("V1", legs)], orders, units=PlanUnits())
