@@ -316,6 +316,14 @@ def plan_ledger(doc: PlanDocument, source: str = "plan") -> Ledger:
             f"{source}: {len(stray)} loaded leg(s) carry no listed order (first routes[{k}]."
             f"legs[{j}]): their hydrogen is in the TOC, no shipment's t·km"
         )
+    blind = [
+        s.shipment_id for s in shipments if not (place_key(s.origin) and place_key(s.destination))
+    ]
+    if blind:
+        notes.append(
+            f"{source}: {len(blind)} shipment(s) (first '{blind[0]}') have no coordinates: "
+            "their SFD is the distance driven with the freight on board"
+        )
     if doc.unassigned:
         notes.append(
             f"{source}: {len(doc.unassigned)} order(s) the plan leaves unassigned are not shipments"

@@ -297,3 +297,16 @@ def test_shipments_csv_has_order_ids(tmp_path):
     lines = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()
     assert [line.split(",")[0] for line in lines] == ["shipment_id", "D01", "D02"]
     assert lines[1].split(",")[2] == "1"  # one leg carried D01
+
+
+def test_place_without_coordinates_falls_back_to_the_distance_carried():
+    # a VRP node on a plane has no lat/lon (newer plan documents allow that): no road
+    # distance is asked for it, its SFD is the 210 km driven with it, and a warning says so
+    doc = parse_plan(_doc("vrp_plan.json"), "p.json")
+    doc.orders[1].destination.lat = None  # type: ignore[assignment]
+    oracle = Oracle({(XIAOYI, TAIYUAN): 110.0})
+    acc = account(plan_ledger(doc, "p.json"), oracle=oracle)
+    assert oracle.asked == [(XIAOYI, TAIYUAN)]
+    assert acc.shipment_sfd_source == ["road_network", "distance_km"]
+    assert acc.shipments["sfd_km"].tolist() == [110.0, 210.0]
+    assert any("have no coordinates" in w for w in acc.warnings)
