@@ -9,6 +9,7 @@ needs it. :func:`register_distance_oracle` replaces that provider (tests, other 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -41,10 +42,10 @@ def register_distance_oracle(provider: OracleProvider | None) -> None:
 def default_distance_oracle() -> DistanceOracle | None:
     """The bundled scenario's road network (None if this h2lane has no oracle module)."""
     try:
-        from h2lane.app.oracles import road_distance_oracle  # type: ignore[import-not-found]
+        module = importlib.import_module("h2lane.app.oracles")
     except ImportError:
         return None
-    oracle: DistanceOracle = road_distance_oracle()
+    oracle: DistanceOracle = module.road_distance_oracle()
     return oracle
 
 

@@ -97,7 +97,7 @@ def read_hubs(path: str | Path) -> dict[str, HubOperation]:
         raise LedgerError(display, f"is not a readable CSV ({exc})") from None
     for row_no, raw in enumerate(records, start=1):
         if None in raw:
-            n_fields = len(fields) + len(raw[None])  # type: ignore[index, arg-type]
+            n_fields = len(fields) + len(raw[None])
             raise LedgerError(
                 display, f"has {n_fields} fields but the header has {len(fields)}", row=row_no
             )

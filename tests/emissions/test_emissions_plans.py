@@ -303,7 +303,8 @@ def test_place_without_coordinates_falls_back_to_the_distance_carried():
     # a VRP node on a plane has no lat/lon (newer plan documents allow that): no road
     # distance is asked for it, its SFD is the 210 km driven with it, and a warning says so
     doc = parse_plan(_doc("vrp_plan.json"), "p.json")
-    doc.orders[1].destination.lat = None  # type: ignore[assignment]
+    order = doc.orders[1]
+    order.destination = order.destination.model_copy(update={"lat": None})
     oracle = Oracle({(XIAOYI, TAIYUAN): 110.0})
     acc = account(plan_ledger(doc, "p.json"), oracle=oracle)
     assert oracle.asked == [(XIAOYI, TAIYUAN)]
