@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from h2lane.emissions.accounting import TOC_BY, Accounting, DistanceOracle, account, read_hubs
@@ -30,7 +31,7 @@ from h2lane.emissions.factors import (
     list_pathways,
     user_wtt,
 )
-from h2lane.emissions.ledger import read_ledger
+from h2lane.emissions.ledger import Ledger, read_ledger
 from h2lane.emissions.plans import read_plan
 from h2lane.emissions.results import to_json, write_outputs
 from h2lane.errors import OutputPathError
@@ -117,7 +118,8 @@ class LazyOracle:
         self._oracle: DistanceOracle | None = None
         self._loaded = False
 
-    def __call__(self, origin: str, destination: str) -> float | None:
+    def resolve(self) -> DistanceOracle | None:
+        """Load the road network now (once); None if there is none."""
         if not self._loaded:
             if self._progress is not None:
                 self._progress("loading road network", 0.0, None)
@@ -125,7 +127,23 @@ class LazyOracle:
             self._loaded = True
             if self._progress is not None:
                 self._progress("loading road network", 1.0, 1.0)
-        return None if self._oracle is None else self._oracle(origin, destination)
+        return self._oracle
+
+    def __call__(self, origin: str, destination: str) -> float | None:
+        oracle = self.resolve()
+        return None if oracle is None else oracle(origin, destination)
+
+
+def needs_road_network(ledger: Ledger) -> bool:
+    """True if a shipment row has origin and destination but no ``sfd_km``."""
+    need = (
+        np.isnan(ledger.sfd_km)
+        & (ledger.origin >= 0)
+        & (ledger.destination >= 0)
+        & (ledger.tonnes > 0)
+        & (ledger.shipment >= 0)
+    )
+    return bool(need.any())
 
 
 def wtt_config(request: EmissionsRequest) -> WttConfig:
@@ -268,6 +286,9 @@ def account_emissions(
         legs = read_plan(request.plan)
     hub_ops = read_hubs(request.hubs) if request.hubs is not None else None
     step("accounting", 1.0)
+    if isinstance(distance_oracle, LazyOracle):
+        # load the road network only when a shipment needs it, and say "none" if there is none
+        distance_oracle = distance_oracle.resolve() if needs_road_network(legs) else None
     acc = account(
         legs,
         toc_by=request.toc_by,

@@ -41,9 +41,12 @@ def register_distance_oracle(provider: OracleProvider | None) -> None:
 
 def default_distance_oracle() -> DistanceOracle | None:
     """The bundled scenario's road network (None if this h2lane has no oracle module)."""
+    name = "h2lane.app.oracles"
     try:
-        module = importlib.import_module("h2lane.app.oracles")
-    except ImportError:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (name, "h2lane.app"):
+            raise  # the module exists but something it needs is missing: say so
         return None
     oracle: DistanceOracle = module.road_distance_oracle()
     return oracle

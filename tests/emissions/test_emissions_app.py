@@ -144,3 +144,13 @@ def test_pathways_document():
         "grid-electrolysis",
         "wind-pv-electrolysis",
     ]
+
+
+def test_lazy_oracle_without_road_network_says_so():
+    # the provider has no road network: the warning says none was available
+    res = account_emissions(
+        EmissionsRequest.build(plan=DATA_DIR / "trip_via_plan.json"),
+        distance_oracle=LazyOracle(lambda: None),
+    )
+    assert any("no road network was available" in w for w in res.warnings)
+    assert res.accounting.shipment_sfd_source == ["distance_km"]
