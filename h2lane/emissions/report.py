@@ -270,11 +270,16 @@ def render_html(
     tot = acc.totals()
     n = len(led)
     generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    what = (
+        f"{n:,} ledger rows"
+        if led.kind == "ledger"
+        else f"{led.kind} plan: {tot['shipments']:,} shipments, {tot['legs']:,} legs"
+    )
     h: list[str] = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
-        f'<p class="note">Source: {_e(led.source)} · {n:,} ledger rows · generated {_e(generated)}'
+        f'<p class="note">Source: {_e(led.source)} · {_e(what)} · generated {_e(generated)}'
         f" · method {_e(METHOD['standard'])}, TOCs by {_e(acc.toc_by)}</p>",
     ]
     share = tot["avoided_share"]

@@ -311,3 +311,11 @@ def test_place_without_coordinates_falls_back_to_the_distance_carried():
     assert acc.shipment_sfd_source == ["road_network", "distance_km"]
     assert acc.shipments["sfd_km"].tolist() == [110.0, 210.0]
     assert any("have no coordinates" in w for w in acc.warnings)
+
+
+def test_html_report_of_a_plan_names_orders():
+    from h2lane.emissions import render_html
+
+    html = render_html(account(read_plan(DATA_DIR / "dispatch_plan.json"), h2=WTT))
+    assert "dispatch plan: 2 shipments, 4 legs" in html
+    assert ">D01<" in html and ">D02<" in html and "-leg" not in html
