@@ -2,10 +2,12 @@
 
 Typical use::
 
-    from h2lane.emissions import account, read_ledger, to_json
+    from h2lane.emissions import account, read_ledger, read_plan, to_json
 
     acc = account(read_ledger("ledger.csv"), toc_by="truck")
     doc = to_json(acc)
+
+    acc = account(read_plan("dispatch.json"))  # a plan document: one shipment per order
 
 See ``docs/emissions.md`` for the method, the factors and the command line.
 """
