@@ -2,10 +2,12 @@
 
 Typical use::
 
-    from h2lane.emissions import account, read_ledger, to_json
+    from h2lane.emissions import account, read_ledger, read_plan, to_json
 
     acc = account(read_ledger("ledger.csv"), toc_by="truck")
     doc = to_json(acc)
+
+    acc = account(read_plan("dispatch.json"))  # a plan document: one shipment per order
 
 See ``docs/emissions.md`` for the method, the factors and the command line.
 """
@@ -18,7 +20,13 @@ from h2lane.emissions.accounting import (
     account,
     read_hubs,
 )
-from h2lane.emissions.errors import EmissionsConfigError, ExportError, LedgerError, PlanError
+from h2lane.emissions.errors import (
+    EmissionsConfigError,
+    ExportError,
+    ExportSchemaError,
+    LedgerError,
+    PlanError,
+)
 from h2lane.emissions.factors import (
     GRID_FACTORS,
     PATHWAYS,
@@ -33,7 +41,8 @@ from h2lane.emissions.factors import (
     user_wtt,
 )
 from h2lane.emissions.ileap import write_ileap
-from h2lane.emissions.ledger import Ledger, ledger_from_records, read_ledger, read_plan
+from h2lane.emissions.ledger import Ledger, ledger_from_records, read_ledger
+from h2lane.emissions.plans import plan_ledger, read_plan
 from h2lane.emissions.report import render_html, write_html
 from h2lane.emissions.results import to_json, write_outputs, write_shipments_csv
 
@@ -45,6 +54,7 @@ __all__ = [
     "DistanceOracle",
     "EmissionsConfigError",
     "ExportError",
+    "ExportSchemaError",
     "GroupTable",
     "HubOperation",
     "HydrogenWtt",
@@ -58,6 +68,7 @@ __all__ = [
     "hydrogen_wtt",
     "ledger_from_records",
     "list_pathways",
+    "plan_ledger",
     "read_hubs",
     "read_ledger",
     "read_plan",

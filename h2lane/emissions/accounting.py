@@ -44,6 +44,8 @@ TocBy = Literal["all", "truck", "month"]
 TOC_BY: tuple[str, ...] = ("all", "truck", "month")
 SFD_SOURCES = ("sfd_km", "road_network", "distance_km")
 ALL_PARTS = (*PARTS, "user")
+#: Largest plausible hub emission factor, kg CO2e per tonne handled.
+HUB_LIMIT_KG_PER_T = 1_000.0
 HUB_TYPES = (
     "transshipment",
     "storageAndTransshipment",
@@ -89,7 +91,16 @@ def read_hubs(path: str | Path) -> dict[str, HubOperation]:
         if col not in fields:
             raise LedgerError(display, f"missing required column '{col}'")
     hubs: dict[str, HubOperation] = {}
-    for row_no, raw in enumerate(reader, start=1):
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise LedgerError(display, f"is not a readable CSV ({exc})") from None
+    for row_no, raw in enumerate(records, start=1):
+        if None in raw:
+            n_fields = len(fields) + len(raw[None])
+            raise LedgerError(
+                display, f"has {n_fields} fields but the header has {len(fields)}", row=row_no
+            )
         rec = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         hoc_id = rec["hoc_id"]
         if not hoc_id:
@@ -108,6 +119,14 @@ def read_hubs(path: str | Path) -> dict[str, HubOperation]:
                 raise LedgerError(
                     display,
                     f"must be a finite number ≥ 0 (got '{rec[col]}')",
+                    row=row_no,
+                    field=col,
+                )
+            if values[col] > HUB_LIMIT_KG_PER_T:
+                raise LedgerError(
+                    display,
+                    f"must be at most {HUB_LIMIT_KG_PER_T:,.0f} kg CO2e per tonne handled "
+                    f"(got '{rec[col]}')",
                     row=row_no,
                     field=col,
                 )
@@ -218,6 +237,7 @@ class Accounting:
         unalloc = float(t["unallocated_wtw_kg"].sum())
         return {
             "rows": len(self.ledger),
+            "legs": int(t["legs"].sum()),
             "shipments": len(self.shipments),
             "tocs": len(self.tocs),
             "distance_km": float(t["distance_km"].sum()),
@@ -252,13 +272,19 @@ def _resolve_sfd(
 ) -> tuple[np.ndarray, np.ndarray]:
     sfd = ledger.sfd_km.copy()
     source = np.where(np.isnan(sfd), 2, 0).astype(np.int8)
-    need = np.isnan(sfd) & (ledger.origin >= 0) & (ledger.destination >= 0) & (ledger.tonnes > 0)
+    need = (
+        np.isnan(sfd)
+        & (ledger.origin >= 0)
+        & (ledger.destination >= 0)
+        & (ledger.tonnes > 0)
+        & (ledger.shipment >= 0)
+    )
     if need.any():
         if oracle is None:
             warnings.append(
-                f"{int(need.sum())} loaded row(s) give origin/destination but no sfd_km and no "
-                "road network was available: their shortest feasible distance is the ledger's "
-                "distance_km (sfd_source 'distance_km')"
+                f"{int(need.sum())} shipment row(s) give origin/destination but no sfd_km and "
+                "no road network was available: their shortest feasible distance is the "
+                "distance driven with the freight on board (sfd_source 'distance_km')"
             )
         else:
             idx = np.flatnonzero(need)
@@ -285,12 +311,13 @@ def _resolve_sfd(
             missing = int((~ok).sum())
             if missing:
                 warnings.append(
-                    f"{missing} loaded row(s): the road network found no route between origin "
-                    "and destination; their SFD is the ledger's distance_km"
+                    f"{missing} shipment row(s): the road network found no route between "
+                    "origin and destination; their SFD is the distance driven with the freight"
                 )
     fallback = np.isnan(sfd)
-    sfd[fallback] = ledger.distance_km[fallback]
-    longer = int(((sfd > ledger.distance_km * 1.0001 + 1e-9) & (ledger.tonnes > 0)).sum())
+    carried = ledger.carried
+    sfd[fallback] = carried[fallback]
+    longer = int(((sfd > carried * 1.0001 + 1e-9) & (ledger.tonnes > 0)).sum())
     if longer:
         warnings.append(
             f"{longer} loaded row(s) have a shortest feasible distance longer than the distance "
@@ -331,6 +358,11 @@ def account(
     """
     if toc_by not in TOC_BY:
         raise EmissionsConfigError(f"--toc-by must be one of {', '.join(TOC_BY)}, got '{toc_by}'.")
+    if toc_by == "month" and "" in ledger.date_names:
+        raise EmissionsConfigError(
+            f"--toc-by month needs a date on every leg, but {ledger.source} has legs without "
+            "a departure time (a VRP benchmark answer has no clock times)."
+        )
     config = config or WttConfig()
     diesel = diesel or DieselFactors()
     hubs = dict(hubs or {})
@@ -368,7 +400,8 @@ def account(
 
     sfd, sfd_source = _resolve_sfd(ledger, oracle, warnings)
     tonnes, dist, h2kg = ledger.tonnes, ledger.distance_km, ledger.h2_kg
-    loaded = tonnes > 0
+    loaded = ledger.loaded_mask
+    movement = ledger.movement_mask
     tkm = tonnes * sfd
     wtt = h2kg * wtt_factor[row_factor]
     ttw = h2kg * ttw_factor[row_factor]
@@ -386,7 +419,8 @@ def account(
         wtw_k = wtt_k + ttw_k
         return {
             "rows": _bincount(codes, None, k),
-            "empty_rows": _bincount(codes[~loaded], None, k),
+            "legs": _bincount(codes[movement], None, k),
+            "empty_rows": _bincount(codes[~loaded & movement], None, k),
             "distance_km": dist_k,
             "empty_km": empty_k,
             "h2_kg": _bincount(codes, h2kg, k),
@@ -463,31 +497,41 @@ def account(
         },
     )
 
-    # shipments
-    ship = ledger.shipment
+    # shipments (rows with shipment code -1 are legs of a plan: movements, not shipments)
+    is_ship = ledger.shipment >= 0
+    ship = ledger.shipment[is_ship]
     ns = len(ledger.shipment_names)
-    s_tkm = _bincount(ship, tkm, ns)
-    s_wtt = _bincount(ship, alloc_wtt, ns)
-    s_ttw = _bincount(ship, alloc_ttw, ns)
-    s_hub_wtw = _bincount(ship, hub_wtw, ns)
-    s_hub_ttw = _bincount(ship, hub_ttw, ns)
-    s_dwtw = _bincount(ship, alloc_dwtw, ns)
-    s_dttw = _bincount(ship, alloc_dttw, ns)
+
+    def per_ship(values: np.ndarray | None) -> np.ndarray:
+        return _bincount(ship, None if values is None else values[is_ship], ns)
+
+    s_tkm = per_ship(tkm)
+    s_wtt = per_ship(alloc_wtt)
+    s_ttw = per_ship(alloc_ttw)
+    s_hub_wtw = per_ship(hub_wtw)
+    s_hub_ttw = per_ship(hub_ttw)
+    s_dwtw = per_ship(alloc_dwtw)
+    s_dttw = per_ship(alloc_dttw)
     s_mass = np.zeros(ns)
-    np.maximum.at(s_mass, ship, tonnes)
-    s_loaded = _bincount(ship[loaded], None, ns)
-    s_sfd = _bincount(ship, np.where(loaded, sfd, 0.0), ns)
+    np.maximum.at(s_mass, ship, tonnes[is_ship])
+    s_loaded = _bincount(ship[loaded[is_ship]], None, ns)
+    s_sfd = per_ship(np.where(loaded, sfd, 0.0))
+    s_legs = (
+        per_ship(None)
+        if ledger.carried_legs is None
+        else per_ship(ledger.carried_legs.astype(np.float64)).astype(np.int64)
+    )
     transport_wtw = s_wtt + s_ttw
     wtw_total = transport_wtw + s_hub_wtw
     ttw_total = s_ttw + s_hub_ttw
     shipments = GroupTable(
         ledger.shipment_names,
         {
-            "legs": _bincount(ship, None, ns),
+            "legs": s_legs,
             "loaded_legs": s_loaded,
             "tonnes": s_mass,
             "sfd_km": s_sfd,
-            "distance_km": _bincount(ship, dist, ns),
+            "distance_km": per_ship(ledger.carried),
             "tkm": s_tkm,
             "wtt_kg": s_wtt,
             "ttw_kg": ttw_total,
@@ -501,9 +545,9 @@ def account(
         },
     )
     # per-shipment TOC and SFD source ("mixed" when its loaded legs differ)
-    shipment_toc = _per_shipment_label(ship, row_toc, loaded, ns, toc_names)
+    shipment_toc = _per_shipment_label(ship, row_toc[is_ship], loaded[is_ship], ns, toc_names)
     shipment_sfd = _per_shipment_label(
-        ship, sfd_source.astype(np.int64), loaded, ns, list(SFD_SOURCES)
+        ship, sfd_source[is_ship].astype(np.int64), loaded[is_ship], ns, list(SFD_SOURCES)
     )
 
     truck_cols = agg(ledger.truck, len(ledger.truck_names))

@@ -1,8 +1,15 @@
-"""Errors of the emissions package (each ``str()`` is one sentence)."""
+"""Errors of the emissions package (each ``str()`` is one sentence).
+
+They fit the project's error model (:mod:`h2lane.errors`): a bad ledger, hubs file or plan
+is an :class:`~h2lane.errors.InputFileError`, a bad option an
+:class:`~h2lane.errors.OptionError`, an output that cannot be written an
+:class:`~h2lane.errors.OutputPathError` (all exit 2), and an export that fails its own
+schema a :class:`~h2lane.errors.VerificationError` (exit 4: a bug, not the user's fault).
+"""
 
 from __future__ import annotations
 
-from h2lane.errors import H2laneError, InputFileError
+from h2lane.errors import InputFileError, OptionError, OutputPathError, VerificationError
 
 
 class LedgerError(InputFileError):
@@ -19,12 +26,16 @@ class LedgerError(InputFileError):
 
 
 class PlanError(InputFileError):
-    """A trip or dispatch plan JSON cannot be read as transport legs."""
+    """A plan document cannot be read as shipments and legs."""
 
 
-class EmissionsConfigError(H2laneError):
-    """An option (pathway, grid, factor) is unknown or out of range."""
+class EmissionsConfigError(OptionError):
+    """An option (pathway, grid, factor, output path combination) is unknown or out of range."""
 
 
-class ExportError(H2laneError):
-    """A report or export cannot be written, or fails its schema."""
+class ExportError(OutputPathError):
+    """A report or export cannot be written (a missing directory, a file-system error)."""
+
+
+class ExportSchemaError(VerificationError):
+    """An export h2lane built fails its bundled schema (a bug in h2lane)."""

@@ -26,7 +26,7 @@ import numpy as np
 from jsonschema import Draft7Validator
 
 from h2lane.emissions.accounting import Accounting
-from h2lane.emissions.errors import ExportError
+from h2lane.emissions.errors import ExportError, ExportSchemaError
 from h2lane.emissions.fastfmt import Num, Piece, render, text_column
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
@@ -44,17 +44,17 @@ def validator(name: str) -> Draft7Validator:
 
 
 def validate(name: str, doc: Any) -> None:
-    """Raise :class:`ExportError` with the first schema violation of ``doc``."""
+    """Raise :class:`ExportSchemaError` with the first schema violation of ``doc``."""
     err = next(iter(validator(name).iter_errors(doc)), None)
     if err is not None:
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-        raise ExportError(f"iLEAP {name} fails its schema at {where}: {err.message}.")
+        raise ExportSchemaError(f"iLEAP {name} fails its schema at {where}: {err.message}.")
 
 
 def dec(x: float, places: int = 6) -> str:
     """A decimal string without exponent, e.g. ``dec(1e-7) == '0.000000'``."""
     if not math.isfinite(x):
-        raise ExportError(f"cannot export a non-finite number ({x!r}) to iLEAP.")
+        raise ExportSchemaError(f"cannot export a non-finite number ({x!r}) to iLEAP.")
     s = f"{x:.{places}f}"
     return "0" + s[2:] if s.startswith("-0") and float(s) == 0 else s
 
@@ -176,7 +176,7 @@ def footprints(acc: Accounting) -> Footprints:
     ttw_arr = acc.alloc_ttw[idx]
     for arr in (wtw_arr, ttw_arr, acc.hub_wtw[idx], acc.tkm[idx], acc.sfd[idx]):
         if not np.isfinite(arr).all():
-            raise ExportError("cannot export non-finite numbers to iLEAP.")
+            raise ExportSchemaError("cannot export non-finite numbers to iLEAP.")
     names = _esc(led.shipment_names)
     toc_names = _esc(acc.tocs.names)
     hub_names = _esc(led.hub_names)
@@ -195,6 +195,7 @@ def footprints(acc: Accounting) -> Footprints:
     name_b = text_column(names)
     toc_b = text_column(toc_names)
     key_b = np.array([b"sfd", b"sfd", b"actual"])
+    tce_label = f"-{led.tce_label}".encode()
     parts: list[bytes] = []
     lengths: list[np.ndarray] = []
     for a in range(0, len(one), CHUNK):
@@ -205,7 +206,7 @@ def footprints(acc: Accounting) -> Footprints:
         ttw = acc.alloc_ttw[r]
         pieces: list[Piece] = [
             b'{"shipmentId":"', nm, b'","mass":"', mass, b'","tces":[{"tceId":"', nm,
-            b"-r", Num(led.row_numbers[r].astype(np.float64), 0), b'","tocId":"',
+            tce_label, Num(led.row_numbers[r].astype(np.float64), 0), b'","tocId":"',
             toc_b[acc.row_toc[r]], b'","shipmentId":"', nm, b'","mass":"', mass,
             b'","distance":{"', key_b[acc.sfd_source[r]], b'":"', Num(acc.sfd[r], 3),
             b'"},"transportActivity":"', Num(acc.tkm[r], 6), b'","co2eWTW":"',
@@ -225,7 +226,7 @@ def footprints(acc: Accounting) -> Footprints:
         r_idx = idx[rows_in]
         keys = np.where(acc.sfd_source[r_idx] == 2, "actual", "sfd").tolist()
         tce = [
-            f'{{"tceId":"{names[s]}-r{rn}","tocId":"{toc_names[t]}","shipmentId":"{names[s]}",'
+            f'{{"tceId":"{names[s]}-{led.tce_label}{rn}","tocId":"{toc_names[t]}","shipmentId":"{names[s]}",'
             f'"mass":"{m:.3f}","distance":{{"{k}":"{d:.3f}"}},"transportActivity":"{tk:.6f}",'
             f'"co2eWTW":"{w:.6f}","co2eTTW":"{tt:.6f}"}}'
             for s, rn, t, m, k, d, tk, w, tt in zip(
@@ -245,7 +246,7 @@ def footprints(acc: Accounting) -> Footprints:
             j = int(rows_in[pos])
             nm, rn = names[int(ship[j])], int(led.row_numbers[idx[j]])
             tce[pos] += (
-                f',{{"tceId":"{nm}-r{rn}-hub","hocId":"{hub_names[hubs[j]]}",'
+                f',{{"tceId":"{nm}-{led.tce_label}{rn}-hub","hocId":"{hub_names[hubs[j]]}",'
                 f'"shipmentId":"{nm}","mass":"{mass_arr[j]:.3f}","distance":{{"actual":"0"}},'
                 f'"transportActivity":"0","co2eWTW":"{acc.hub_wtw[idx[j]]:.6f}",'
                 f'"co2eTTW":"{acc.hub_ttw[idx[j]]:.6f}"}}'
@@ -318,6 +319,10 @@ def write_ileap(
     except OSError as exc:
         raise ExportError(
             f"cannot write the iLEAP files in {out}: {exc.strerror or exc}."
+        ) from None
+    except UnicodeEncodeError:
+        raise ExportError(
+            f"cannot write the iLEAP files in {out}: a name is not valid Unicode text."
         ) from None
     empty_only = len(acc.shipments) - n_ship
     manifest = {

@@ -1,9 +1,10 @@
-"""Transport legs as columns: the actuals ledger CSV and h2lane trip/dispatch plans.
+"""Transport legs as columns: the actuals ledger CSV (plans: :mod:`h2lane.emissions.plans`).
 
 A :class:`Ledger` holds one row per leg (a truck movement between two places) in numpy
 arrays, with string columns factorised into integer codes. Every row is validated; the
 first bad row is reported as one sentence naming its row number and field, and no row is
-ever dropped.
+ever dropped. Numbers must be finite, ≥ 0 and below a plausibility limit
+(:data:`LIMITS`): ``nan``, ``inf``, ``-3`` or 10,000 t on one truck are input errors.
 
 Ledger CSV columns: ``shipment_id,date,truck_id,tonnes,distance_km,h2_kg`` (required) and
 ``sfd_km,origin,destination,h2_pathway,hub_id`` (optional, may be empty). Row numbers count
@@ -15,7 +16,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import multiprocessing as mp
 import os
 import warnings
@@ -27,13 +27,20 @@ from typing import Any
 
 import numpy as np
 
-from h2lane.emissions.errors import LedgerError, PlanError
+from h2lane.emissions.errors import LedgerError
 from h2lane.emissions.factors import GRID_FACTORS, PATHWAYS
 
 REQUIRED_COLUMNS = ("shipment_id", "date", "truck_id", "tonnes", "distance_km", "h2_kg")
 OPTIONAL_COLUMNS = ("sfd_km", "origin", "destination", "h2_pathway", "hub_id")
 NUMERIC_COLUMNS = ("tonnes", "distance_km", "h2_kg")
 CHUNK_ROWS = 100_000
+#: Largest plausible value of a numeric column for one row (one truck movement).
+LIMITS: dict[str, float] = {
+    "tonnes": 1_000.0,
+    "distance_km": 20_000.0,
+    "h2_kg": 10_000.0,
+    "sfd_km": 20_000.0,
+}
 
 _COUNT_COMMAS = methodcaller("count", ",")
 
@@ -85,6 +92,25 @@ class Ledger:
 
     ``*_names`` map codes to strings; optional string columns use code ``-1`` for empty.
     ``sfd_km`` is NaN where the ledger gives no shortest feasible distance.
+
+    A ledger CSV row is both a movement (``distance_km``, ``h2_kg``) and the transport
+    activity of its shipment (``tonnes`` × SFD). A ledger built from a plan
+    (:func:`h2lane.emissions.plans.plan_ledger`) separates the two: one row per
+    consignment (``shipment ≥ 0``, tonnes, origin → destination, no distance or hydrogen)
+    and one row per leg (``shipment = -1``, ``tonnes = 0``, ``loaded`` from the plan). The
+    optional columns say so:
+
+    ``loaded``
+        Whether the truck carried freight on the row (default ``tonnes > 0``); chooses the
+        diesel consumption and counts empty kilometres.
+    ``carried_km``
+        Distance the shipment was driven on the row (default ``distance_km``): the
+        shipment's reported distance and its SFD when neither ``sfd_km`` nor the road
+        network gives one.
+    ``carried_legs``
+        Legs the shipment row stands for (default 1).
+    ``movement``
+        Whether the row is a truck movement (default all rows).
     """
 
     source: str
@@ -107,9 +133,30 @@ class Ledger:
     hub: np.ndarray
     hub_names: list[str]
     warnings: list[str] = field(default_factory=list)
+    loaded: np.ndarray | None = None
+    carried_km: np.ndarray | None = None
+    carried_legs: np.ndarray | None = None
+    movement: np.ndarray | None = None
+    kind: str = "ledger"
+    tce_label: str = "r"
 
     def __len__(self) -> int:
         return int(self.tonnes.shape[0])
+
+    @property
+    def loaded_mask(self) -> np.ndarray:
+        """True where the truck carried freight."""
+        return self.tonnes > 0 if self.loaded is None else self.loaded
+
+    @property
+    def carried(self) -> np.ndarray:
+        """Distance each row's shipment was carried (km)."""
+        return self.distance_km if self.carried_km is None else self.carried_km
+
+    @property
+    def movement_mask(self) -> np.ndarray:
+        """True where the row is a truck movement (every row of a ledger CSV)."""
+        return np.ones(len(self), dtype=bool) if self.movement is None else self.movement
 
     @property
     def month(self) -> np.ndarray:
@@ -166,7 +213,9 @@ _TEXT = {
 _ORDER = {c: i for i, c in enumerate((*REQUIRED_COLUMNS[:3], *NUMERIC_COLUMNS, *OPTIONAL_COLUMNS))}
 
 
-def _float_column(values: Sequence[Any], optional: bool) -> tuple[np.ndarray, int | None, str]:
+def _float_column(
+    values: Sequence[Any], optional: bool, limit: float = float("inf")
+) -> tuple[np.ndarray, int | None, str]:
     """Parse and check a numeric column; return (array, first bad index or None, problem)."""
     n = len(values)
     if optional:
@@ -184,6 +233,7 @@ def _float_column(values: Sequence[Any], optional: bool) -> tuple[np.ndarray, in
                 except ValueError:
                     return out, i, f"must be a number or empty (got '{raw[i]}')"
         bad = (~np.isfinite(out) & present) | (out < 0)
+        too_big = present & np.isfinite(out) & (out > limit)
     else:
         try:
             out = np.array(values, dtype=np.float64)
@@ -198,11 +248,18 @@ def _float_column(values: Sequence[Any], optional: bool) -> tuple[np.ndarray, in
         if out.shape != (n,):
             return out, 0, "must be a number"
         bad = ~np.isfinite(out) | (out < 0)
-    idx = np.flatnonzero(bad)
+        too_big = np.isfinite(out) & (out > limit)
+    idx = np.flatnonzero(bad | too_big)
     if idx.size:
         i = int(idx[0])
-        return out, i, f"must be a finite number ≥ 0 (got '{values[i]}')"
+        if bad[i]:
+            return out, i, f"must be a finite number ≥ 0 (got '{values[i]}')"
+        return out, i, _too_big(limit, values[i])
     return out, None, ""
+
+
+def _too_big(limit: float, value: object) -> str:
+    return f"must be at most {limit:,.0f} for one truck movement (got '{value}')"
 
 
 Problem = tuple[int, str, str]  # (row number, field, problem)
@@ -252,12 +309,12 @@ def _check_chunk(
                     )
                 )
     for name in NUMERIC_COLUMNS:
-        arr, bad, problem = _float_column(cols[name], optional=False)
+        arr, bad, problem = _float_column(cols[name], optional=False, limit=LIMITS[name])
         out[name] = arr
         if bad is not None:
             errors.append((bad, _ORDER[name], name, problem))
     if "sfd_km" in cols:
-        arr, bad, problem = _float_column(cols["sfd_km"], optional=True)
+        arr, bad, problem = _float_column(cols["sfd_km"], optional=True, limit=LIMITS["sfd_km"])
         out["sfd_km"] = arr
         if bad is not None:
             errors.append((bad, _ORDER["sfd_km"], "sfd_km", problem))
@@ -492,12 +549,15 @@ def _fast_chunk(piece: str, first_row: int, names: list[str]) -> dict[str, np.nd
     for name in NUMERIC_COLUMNS:
         col = np.ascontiguousarray(data[name])
         out[name] = col
-        bad = np.flatnonzero(~np.isfinite(col) | (col < 0))
+        bad = np.flatnonzero(~np.isfinite(col) | (col < 0) | (col > LIMITS[name]))
         if bad.size:
             i = int(bad[0])
-            errors.append(
-                (i, _ORDER[name], name, f"must be a finite number ≥ 0 (got '{col[i]:g}')")
+            problem = (
+                _too_big(LIMITS[name], f"{col[i]:g}")
+                if col[i] > LIMITS[name] and np.isfinite(col[i])
+                else f"must be a finite number ≥ 0 (got '{col[i]:g}')"
             )
+            errors.append((i, _ORDER[name], name, problem))
     if "sfd_km" in names:
         raw = np.strings.strip(data["sfd_km"])
         present = np.strings.str_len(raw) > 0
@@ -507,17 +567,16 @@ def _fast_chunk(piece: str, first_row: int, names: list[str]) -> dict[str, np.nd
                 sfd[present] = raw[present].astype(np.float64)
             except ValueError:
                 raise _SlowPath from None
-            bad = np.flatnonzero((~np.isfinite(sfd) & present) | (sfd < 0))
+            limit = LIMITS["sfd_km"]
+            bad = np.flatnonzero((~np.isfinite(sfd) & present) | (sfd < 0) | (sfd > limit))
             if bad.size:
                 i = int(bad[0])
-                errors.append(
-                    (
-                        i,
-                        _ORDER["sfd_km"],
-                        "sfd_km",
-                        f"must be a finite number ≥ 0 (got '{sfd[i]:g}')",
-                    )
+                problem = (
+                    _too_big(limit, f"{sfd[i]:g}")
+                    if np.isfinite(sfd[i]) and sfd[i] > limit
+                    else f"must be a finite number ≥ 0 (got '{sfd[i]:g}')"
                 )
+                errors.append((i, _ORDER["sfd_km"], "sfd_km", problem))
         out["sfd_km"] = sfd
     for name, check, problem in (
         ("date", lambda v: _parse_date(v) is not None, "must be a date YYYY-MM-DD (got '{}')"),
@@ -702,121 +761,3 @@ def ledger_from_records(
     if records:
         builder.add(cols, rows)
     return builder.build()
-
-
-# ---------------------------------------------------------------------------
-# Plans written by ``h2lane trip --json`` / ``h2lane dispatch --json``
-# ---------------------------------------------------------------------------
-
-
-def _plan_legs(
-    plan: Mapping[str, Any], display: str, section: str, default_id: str
-) -> list[dict[str, Any]]:
-    truck = plan.get("truck") or {}
-    if not isinstance(truck, Mapping):
-        raise PlanError(display, "must be an object", section=section, field="truck")
-    truck_id = plan.get("truck_id") or truck.get("truck_id") or truck.get("type") or default_id
-    depart = plan.get("depart")
-    if not isinstance(depart, str) or _parse_date(depart) is None:
-        raise PlanError(
-            display,
-            f"must be an ISO date-time (got {depart!r})",
-            section=section,
-            field="depart",
-        )
-    legs = plan.get("legs")
-    if not isinstance(legs, list) or not legs:
-        raise PlanError(display, "must be a non-empty list of legs", section=section, field="legs")
-    prefix = plan.get("truck_id") or truck.get("truck_id") or default_id
-    out = []
-    for pos, leg in enumerate(legs, start=1):
-        where = f"{section}.legs" if section else "legs"
-        if not isinstance(leg, Mapping):
-            raise PlanError(display, "must be an object", section=where, row=pos)
-        for key in ("distance_km", "h2_kg"):
-            if key not in leg:
-                raise PlanError(display, "is missing", section=where, row=pos, field=key)
-        loaded = bool(leg.get("loaded", True))
-        tonnes = leg.get("tonnes")
-        if tonnes is None:
-            if loaded:
-                raise PlanError(
-                    display, "is missing on a loaded leg", section=where, row=pos, field="tonnes"
-                )
-            tonnes = 0.0
-        if not loaded:
-            tonnes = 0.0
-        index = leg.get("index", pos - 1)
-        out.append(
-            {
-                "shipment_id": str(leg.get("shipment_id") or f"{prefix}-leg{index}"),
-                "date": str(leg.get("depart") or depart),
-                "truck_id": str(truck_id),
-                "tonnes": tonnes,
-                "distance_km": leg["distance_km"],
-                "h2_kg": leg["h2_kg"],
-                "sfd_km": leg.get("sfd_km"),
-                "origin": leg.get("from"),
-                "destination": leg.get("to"),
-                "h2_pathway": leg.get("h2_pathway"),
-                "hub_id": leg.get("hub_id"),
-                "_where": where,
-                "_pos": pos,
-            }
-        )
-    return out
-
-
-def read_plan(path: str | Path) -> Ledger:
-    """Turn a trip plan or dispatch plan JSON into ledger rows (one per leg).
-
-    A trip plan's legs become ``<truck_id or 'trip'>-leg<index>``; dispatch routes become
-    ``<truck_id>-r<route>-leg<index>`` so that two routes of one truck never merge. A leg's
-    own ``shipment_id`` wins when present. Dates come from ``depart``.
-    """
-    display = str(path)
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanError(display, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(display, f"cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise PlanError(display, f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(doc, Mapping):
-        raise PlanError(display, "must be a JSON object (a trip or dispatch plan)")
-    kind = doc.get("kind")
-    records: list[dict[str, Any]] = []
-    if kind == "h2lane.trip-plan":
-        truck = doc.get("truck") or {}
-        default = (truck.get("truck_id") if isinstance(truck, Mapping) else None) or "trip"
-        records = _plan_legs(doc, display, "", default)
-    elif kind == "h2lane.dispatch-plan":
-        routes = doc.get("routes")
-        if not isinstance(routes, list) or not routes:
-            raise PlanError(display, "must be a non-empty list", field="routes")
-        for k, route in enumerate(routes):
-            if not isinstance(route, Mapping):
-                raise PlanError(display, "must be an object", section=f"routes[{k}]")
-            truck_id = route.get("truck_id") or f"route{k}"
-            legs = _plan_legs(
-                {**route, "truck_id": truck_id}, display, f"routes[{k}]", str(truck_id)
-            )
-            for leg in legs:
-                if not route["legs"][leg["_pos"] - 1].get("shipment_id"):
-                    index = route["legs"][leg["_pos"] - 1].get("index", leg["_pos"] - 1)
-                    leg["shipment_id"] = f"{truck_id}-r{k}-leg{index}"
-            records.extend(legs)
-    else:
-        raise PlanError(
-            display,
-            f"has kind {kind!r}; expected 'h2lane.trip-plan' or 'h2lane.dispatch-plan'",
-        )
-    # validate through the ledger path; map a bad row back to its plan section and leg
-    try:
-        return ledger_from_records(records, source=display)
-    except LedgerError as err:
-        rec = records[(err.row or 1) - 1]
-        raise PlanError(
-            display, err.problem, section=rec["_where"], row=rec["_pos"], field=err.field
-        ) from None

@@ -270,11 +270,16 @@ def render_html(
     tot = acc.totals()
     n = len(led)
     generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    what = (
+        f"{n:,} ledger rows"
+        if led.kind == "ledger"
+        else f"{led.kind} plan: {tot['shipments']:,} shipments, {tot['legs']:,} legs"
+    )
     h: list[str] = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
-        f'<p class="note">Source: {_e(led.source)} · {n:,} ledger rows · generated {_e(generated)}'
+        f'<p class="note">Source: {_e(led.source)} · {_e(what)} · generated {_e(generated)}'
         f" · method {_e(METHOD['standard'])}, TOCs by {_e(acc.toc_by)}</p>",
     ]
     share = tot["avoided_share"]
@@ -310,7 +315,9 @@ def render_html(
     # method
     h.append("<h2>Method</h2><ul>")
     h += [f"<li><b>{_e(k.replace('_', ' '))}</b>: {_e(v)}</li>" for k, v in METHOD.items()]
-    src_counts = np.bincount(acc.sfd_source.astype(np.int64), minlength=3).tolist()
+    src_counts = np.bincount(
+        acc.sfd_source[acc.ledger.shipment >= 0].astype(np.int64), minlength=3
+    ).tolist()
     h.append(
         "<li><b>shortest feasible distance</b> (rows): "
         f"{src_counts[0]:,} from sfd_km, {src_counts[1]:,} from the road network, "
@@ -534,3 +541,7 @@ def write_html(acc: Accounting, path: str | Path, *, outputs: dict[str, str] | N
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ExportError(f"cannot write the HTML report {path}: {exc.strerror or exc}.") from None
+    except UnicodeEncodeError:
+        raise ExportError(
+            f"cannot write the HTML report {path}: a name is not valid Unicode text."
+        ) from None

@@ -102,7 +102,9 @@ def to_json(acc: Accounting, *, shipments_limit: int | None = None) -> dict[str,
     """Everything an auditor needs to re-derive the numbers, as plain JSON types."""
     led = acc.ledger
     n = len(led)
-    src_counts = np.bincount(acc.sfd_source.astype(np.int64), minlength=3).tolist()
+    src_counts = np.bincount(
+        acc.sfd_source[acc.ledger.shipment >= 0].astype(np.int64), minlength=3
+    ).tolist()
     rows_per_factor = np.bincount(acc.row_factor, minlength=len(acc.factors)).tolist()
     h2_per_factor = np.bincount(
         acc.row_factor, weights=led.h2_kg, minlength=len(acc.factors)

@@ -157,7 +157,9 @@ def test_csv_quotes_awkward_ids(tmp_path):
 
 
 def test_html_is_self_contained(tmp_path):
-    acc = account(read_ledger(DATA_DIR / "ledger_hubs_pathways.csv"), hubs=read_hubs(DATA_DIR / "hubs.csv"))
+    acc = account(
+        read_ledger(DATA_DIR / "ledger_hubs_pathways.csv"), hubs=read_hubs(DATA_DIR / "hubs.csv")
+    )
     write_html(acc, tmp_path / "r.html", outputs={"csv": "s.csv"})
     text = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")

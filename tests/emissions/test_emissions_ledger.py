@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from paths import DATA
 
-from h2lane.emissions import read_ledger, read_plan
-from h2lane.emissions.errors import LedgerError, PlanError
+from h2lane.emissions import read_ledger
+from h2lane.emissions.errors import LedgerError
 from h2lane.emissions.ledger import factorize
 
 DATA_DIR = DATA / "emissions"
@@ -152,36 +152,67 @@ def test_factorize_first_appearance_and_unicode():
     assert factorize(long)[0].tolist() == [0, 1, 0]
 
 
-def test_trip_plan_becomes_legs():
-    led = read_plan(DATA_DIR / "trip_plan.json")
-    assert led.shipment_names == ["trip-leg0", "trip-leg1"]
-    assert led.truck_names == ["pengfei-49t-70mpa"]
-    assert led.date_names == ["2026-11-29"]
-    assert led.tonnes.tolist() == [31.0, 0.0]
-    assert led.h2_kg.tolist() == [56.9, 34.8]
-    assert led.place_names == ["Xiaoyi", "Tianjin Port"]
+@pytest.mark.parametrize("workers", [None, 1])
+@pytest.mark.parametrize(
+    ("bad_line", "field", "expect"),
+    [
+        ("S6,2026-01-06,T1,inf,400,36,", "tonnes", "must be a finite number ≥ 0 (got 'inf')"),
+        ("S6,2026-01-06,T1,20,-inf,36,", "distance_km", "must be a finite number ≥ 0"),
+        ("S6,2026-01-06,T1,20,400,NaN,", "h2_kg", "must be a finite number ≥ 0"),
+        ("S6,2026-01-06,T1,20,400,36,nan", "sfd_km", "must be a finite number ≥ 0"),
+        ("S6,2026-01-06,T1,20,400,36,inf", "sfd_km", "must be a finite number ≥ 0"),
+        ("S6,2026-01-06,T1,1e400,400,36,", "tonnes", "must be a finite number ≥ 0"),
+        ("S6,2026-01-06,T1,-0.5,400,36,", "tonnes", "must be a finite number ≥ 0"),
+        ("S6,2026-01-06,T1,5000,400,36,", "tonnes", "must be at most 1,000 for one truck"),
+        ("S6,2026-01-06,T1,20,90000,36,", "distance_km", "must be at most 20,000"),
+        ("S6,2026-01-06,T1,20,400,36000,", "h2_kg", "must be at most 10,000"),
+        ("S6,2026-01-06,T1,20,400,36,25000", "sfd_km", "must be at most 20,000"),
+    ],
+)
+def test_non_finite_negative_and_absurd_numbers(tmp_path, workers, bad_line, field, expect):
+    lines = [HEADER, *_rows(6), bad_line, *_rows(2)]
+    msg = _error(_write(tmp_path, lines), workers=workers)
+    assert f"row 7 (line 8), field '{field}'" in msg
+    assert expect in msg
 
 
-def test_dispatch_plan_keeps_routes_apart():
-    led = read_plan(DATA_DIR / "dispatch_plan.json")
-    assert led.shipment_names == ["T1-r0-leg0", "T1-r0-leg1", "T2-r1-leg0", "T2-r1-leg1"]
-    assert led.truck_names == ["T1", "T2"]
+def test_records_reject_absurd_numbers():
+    from h2lane.emissions import ledger_from_records
+
+    rec = {"shipment_id": "S1", "date": "2026-01-01", "truck_id": "T1", "tonnes": 20,
+           "distance_km": 100, "h2_kg": 9}  # fmt: skip
+    with pytest.raises(LedgerError, match=r"row 2 \(line 3\), field 'h2_kg': must be a finite"):
+        ledger_from_records([rec, {**rec, "h2_kg": float("nan")}])
+    with pytest.raises(LedgerError, match="field 'tonnes': must be at most 1,000"):
+        ledger_from_records([{**rec, "tonnes": 1e6}])
 
 
-def test_plan_errors(tmp_path):
-    p = tmp_path / "p.json"
-    p.write_text('{"kind": "h2lane.scenario"}', encoding="utf-8")
-    with pytest.raises(PlanError, match=r"expected 'h2lane\.trip-plan'"):
-        read_plan(p)
-    p.write_text("{not json", encoding="utf-8")
-    with pytest.raises(PlanError, match="not valid JSON"):
-        read_plan(p)
-    p.write_text(
-        '{"kind": "h2lane.trip-plan", "depart": "2026-11-29T08:00:00", "truck": {"type": "x"},'
-        ' "legs": [{"distance_km": 10, "h2_kg": 1, "loaded": true, "tonnes": 5},'
-        ' {"distance_km": 10, "h2_kg": -1, "loaded": false}]}',
-        encoding="utf-8",
-    )
-    with pytest.raises(PlanError) as exc:
-        read_plan(p)
-    assert "section 'legs', row 2, field 'h2_kg'" in str(exc.value)
+@pytest.mark.parametrize(
+    ("line", "field", "expect"),
+    [
+        ("h1,nan,0.1", "wtw_kg_per_t", "must be a finite number ≥ 0 (got 'nan')"),
+        ("h1,inf,0.1", "wtw_kg_per_t", "must be a finite number ≥ 0 (got 'inf')"),
+        ("h1,1.5,-inf", "ttw_kg_per_t", "must be a finite number ≥ 0 (got '-inf')"),
+        ("h1,-1,0", "wtw_kg_per_t", "must be a finite number ≥ 0 (got '-1')"),
+        ("h1,1.5,x", "ttw_kg_per_t", "must be a number (got 'x')"),
+        ("h1,5000,1", "wtw_kg_per_t", "must be at most 1,000 kg CO2e per tonne"),
+        ("h1,1.5,2", "ttw_kg_per_t", "must not exceed wtw_kg_per_t"),
+        (",1.5,0.2", "hoc_id", "must not be empty"),
+    ],
+)
+def test_hubs_csv_bad_numbers_name_row_and_field(tmp_path, line, field, expect):
+    from h2lane.emissions import read_hubs
+
+    p = _write(tmp_path, ["hoc_id,wtw_kg_per_t,ttw_kg_per_t", "h0,1,0.5", line], "hubs.csv")
+    with pytest.raises(LedgerError) as exc:
+        read_hubs(p)
+    msg = str(exc.value)
+    assert f"row 2 (line 3), field '{field}'" in msg and expect in msg and "\n" not in msg
+
+
+def test_hubs_csv_wrong_field_count_is_one_sentence(tmp_path):
+    from h2lane.emissions import read_hubs
+
+    p = _write(tmp_path, ["hoc_id,wtw_kg_per_t,ttw_kg_per_t", "h0,1,0.5,extra,more"], "h.csv")
+    with pytest.raises(LedgerError, match=r"row 1 \(line 2\): has 5 fields but the header has 3"):
+        read_hubs(p)
