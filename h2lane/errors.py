@@ -24,6 +24,9 @@ class H2laneError(Exception):
     http_status = 422
 
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        message = message.strip()
+        if message and message[-1] not in ".!?":
+            message += "."  # every message is one whole sentence
         super().__init__(message)
         self.details: dict[str, Any] = details or {}
 

@@ -10,15 +10,16 @@ whose ``str()`` is one sentence.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict
 
+from h2lane.app.outputs import check_output_dir, check_output_file
+from h2lane.app.requests import Request
 from h2lane.emissions.accounting import TOC_BY, Accounting, DistanceOracle, account, read_hubs
 from h2lane.emissions.errors import EmissionsConfigError
 from h2lane.emissions.factors import (
@@ -42,11 +43,15 @@ ProgressFn = Callable[[str, float, float | None], None]
 OracleProvider = Callable[[], DistanceOracle | None]
 
 
-class EmissionsRequest(BaseModel):
+class EmissionsRequest(Request):
     """What to account and what to write (the options of ``h2lane emissions``)."""
 
     model_config = ConfigDict(
-        extra="forbid", allow_inf_nan=False, frozen=True, arbitrary_types_allowed=True
+        extra="forbid",
+        allow_inf_nan=False,
+        populate_by_name=True,
+        frozen=True,
+        arbitrary_types_allowed=True,
     )
 
     ledger: Path | None = None
@@ -65,22 +70,6 @@ class EmissionsRequest(BaseModel):
     report: Path | None = None
     csv: Path | None = None
     ileap: Path | None = None
-
-    @classmethod
-    def build(cls, **values: Any) -> EmissionsRequest:
-        """Validate ``values``; the first problem is one sentence naming the option."""
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            key = str(next((p for p in first.get("loc", ()) if isinstance(p, str)), ""))
-            option = "--" + key.replace("_", "-")
-            if first.get("type") == "extra_forbidden":
-                raise EmissionsConfigError(f"unknown option {option}.") from None
-            got = first.get("input")
-            raise EmissionsConfigError(
-                f"{option} {str(first.get('msg', 'is invalid')).lower()} (got {got!r})."
-            ) from None
 
 
 @dataclass
@@ -180,47 +169,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output_file(path: Path | None, option: str) -> None:
-    """Fail now, in one sentence, if ``path`` could not be written later."""
-    if path is None:
-        return
-    if str(path).strip() == "":
-        raise OutputPathError(f"{option} needs a file name.")
-    if path.is_dir():
-        raise OutputPathError(f"{option} {path} is a directory, not a file.")
-    parent = path.parent
-    if not parent.exists():
-        raise OutputPathError(f"{option} {path}: the directory {parent} does not exist.")
-    if not parent.is_dir():
-        raise OutputPathError(f"{option} {path}: {parent} is not a directory.")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise OutputPathError(f"{option} {path}: permission denied.")
-
-
-def check_output_dir(path: Path | None, option: str) -> None:
-    """Fail now if ``path`` is not a writable directory or cannot be created in its parent."""
-    if path is None:
-        return
-    if str(path).strip() == "":
-        raise OutputPathError(f"{option} needs a directory name.")
-    if path.exists():
-        if not path.is_dir():
-            raise OutputPathError(f"{option} {path} is a file, not a directory.")
-        if not os.access(path, os.W_OK):
-            raise OutputPathError(f"{option} {path}: permission denied.")
-        return
-    parent = path.parent
-    if not parent.is_dir():
-        raise OutputPathError(f"{option} {path}: the directory {parent} does not exist.")
-    if not os.access(parent, os.W_OK):
-        raise OutputPathError(f"{option} {path}: permission denied.")
-
-
 def check_outputs(request: EmissionsRequest) -> None:
     """Every output path is writable and none is an input or another output."""
     check_output_file(request.report, "--report")
     check_output_file(request.csv, "--csv")
-    check_output_dir(request.ileap, "--ileap")
+    check_output_dir(request.ileap, "--ileap", create=False)
     inputs = [(o, p) for o, p in (("--ledger", request.ledger), ("--plan", request.plan),
                                   ("--hubs", request.hubs)) if p is not None]  # fmt: skip
     outputs = [(o, p) for o, p in (("--report", request.report), ("--csv", request.csv))

@@ -28,7 +28,8 @@ def check_output_file(path: str | Path | None, option: str) -> Path | None:
 
 
 def check_output_dir(path: str | Path | None, option: str, *, create: bool = True) -> Path | None:
-    """A directory to write into: created (with parents) if missing and ``create``."""
+    """A directory to write into: created (with parents) if missing and ``create``; else its parent
+    must exist."""
     if path is None:
         return None
     p = Path(path)
@@ -37,8 +38,13 @@ def check_output_dir(path: str | Path | None, option: str, *, create: bool = Tru
     if p.exists() and not p.is_dir():
         raise OutputPathError(f"{option} {p} is a file, not a directory")
     if not p.exists():
-        if not create:
-            raise OutputPathError(f"{option} {p}: the directory does not exist")
+        if not create:  # written (and created) later: its parent must be there
+            parent = p.parent if str(p.parent) else Path(".")
+            if not parent.is_dir():
+                raise OutputPathError(f"{option} {p}: the directory {parent} does not exist")
+            if not os.access(parent, os.W_OK):
+                raise OutputPathError(f"{option} {p}: permission denied")
+            return p
         try:
             p.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -45,13 +45,8 @@ def _register() -> None:
     app.add_typer(roads.app, name="roads")
     app.add_typer(vrp.app, name="vrp")
     app.add_typer(plan.app, name="plan")
-    try:
-        from h2lane.cli.emissions import emissions
-    except ImportError:  # until the emissions command moves into this package
-        from h2lane.app.oracles import road_distance_oracle
-        from h2lane.emissions.cli import emissions, register_distance_oracle  # type: ignore[no-redef]
+    from h2lane.cli.emissions import emissions
 
-        register_distance_oracle(road_distance_oracle)  # type: ignore[arg-type]
     app.command("emissions")(emissions)
 
 

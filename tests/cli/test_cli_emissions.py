@@ -1,12 +1,11 @@
 """``h2lane emissions`` through Typer's test runner on a local app.
 
-The command is ``h2lane/cli/emissions.py``. While ``h2lane/cli.py`` is still a module (before
-the CLI package lands) it is reached through the re-export ``h2lane.emissions.cli``.
+The command is ``h2lane/cli/emissions.py``; the real ``h2lane`` app is exercised by
+``tests/cli/test_cli_plan_documents.py``.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
@@ -14,10 +13,7 @@ import typer
 from paths import DATA
 from typer.testing import CliRunner
 
-try:
-    ecli = importlib.import_module("h2lane.cli.emissions")
-except ImportError:  # h2lane.cli is the old single module
-    ecli = importlib.import_module("h2lane.emissions.cli")
+from h2lane.cli import emissions as ecli
 
 DATA_DIR = DATA / "emissions"
 runner = CliRunner()

@@ -34,7 +34,7 @@ def test_request_fields_are_the_long_options():
     } <= fields
     with pytest.raises(OptionError, match=r"^unknown option --toc\.$"):
         EmissionsRequest.build(toc="truck")
-    with pytest.raises(OptionError, match=r"^--h2-wtt-kg-per-kg .*finite number.*\(got nan\)\.$"):
+    with pytest.raises(OptionError, match=r"^--h2-wtt-kg-per-kg: .*finite number.*\(got nan\)\.$"):
         EmissionsRequest.build(ledger=LEDGER, h2_wtt_kg_per_kg=float("nan"))
 
 
