@@ -323,14 +323,105 @@ def _put_station(new, nn, d, e, t, r, wp, dp):
     new[nn, _DP] = dp
 
 
+EVALUATE_FIELDS = (
+    "depot",
+    "dist",
+    "ttime",
+    "energy",
+    "ready",
+    "due",
+    "service",
+    "tank",
+    "start_energy",
+    "max_duration",
+    "refuel_rate",
+    "full",
+    "w_dist",
+    "w_time",
+    "rest",
+    "o_s1",
+    "o_s2",
+    "o_dist",
+    "o_eout",
+    "o_eleft",
+    "o_time",
+    "o_inner",
+    "o_tbase",
+    "o_count",
+)
+"""The :class:`RouteModel` fields :func:`evaluate_unpacked` takes, in order."""
+
+
+def evaluate_args(m_: RouteModel) -> tuple:
+    """``m_``'s fields for :func:`evaluate_unpacked` (called from Python many times: numba
+    dispatches a call with plain arrays faster than one with a named tuple)."""
+    return tuple(getattr(m_, f) for f in EVALUATE_FIELDS)
+
+
 @njit(cache=True)
 def evaluate(seq, m_, choices, out):
-    """See :func:`_evaluate`; takes the vehicle type's :class:`RouteModel`."""
-    return _evaluate(seq, m_.depot, m_.dist, m_.ttime, m_.energy, m_.ready, m_.due, m_.service, m_.tank, m_.start_energy, m_.max_duration, m_.refuel_rate, m_.full, m_.w_dist, m_.w_time, m_.rest, m_.o_s1, m_.o_s2, m_.o_dist, m_.o_eout, m_.o_eleft, m_.o_time, m_.o_inner, m_.o_tbase, m_.o_count, choices, out)
+    """See :func:`evaluate_unpacked`; takes the vehicle type's :class:`RouteModel`."""
+    return evaluate_unpacked(
+        seq,
+        m_.depot,
+        m_.dist,
+        m_.ttime,
+        m_.energy,
+        m_.ready,
+        m_.due,
+        m_.service,
+        m_.tank,
+        m_.start_energy,
+        m_.max_duration,
+        m_.refuel_rate,
+        m_.full,
+        m_.w_dist,
+        m_.w_time,
+        m_.rest,
+        m_.o_s1,
+        m_.o_s2,
+        m_.o_dist,
+        m_.o_eout,
+        m_.o_eleft,
+        m_.o_time,
+        m_.o_inner,
+        m_.o_tbase,
+        m_.o_count,
+        choices,
+        out,
+    )
 
 
 @njit(cache=True)
-def _evaluate(seq, depot, dist, ttime, energy, ready, due, service, tank, start_energy, max_duration, refuel_rate, full, w_dist, w_time, rest, o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count, choices, out):
+def evaluate_unpacked(
+    seq,
+    depot,
+    dist,
+    ttime,
+    energy,
+    ready,
+    due,
+    service,
+    tank,
+    start_energy,
+    max_duration,
+    refuel_rate,
+    full,
+    w_dist,
+    w_time,
+    rest,
+    o_s1,
+    o_s2,
+    o_dist,
+    o_eout,
+    o_eleft,
+    o_time,
+    o_inner,
+    o_tbase,
+    o_count,
+    choices,
+    out,
+):
     """Cheapest ``w_dist * distance + w_time * duration`` of depot → seq → depot; ``inf`` if infeasible.
 
     ``m_`` is the vehicle type's :class:`RouteModel`. ``choices`` (len(seq)+1) receives the
@@ -532,7 +623,9 @@ def _evaluate(seq, depot, dist, ttime, energy, ready, due, service, tank, start_
                     if new[q, f] != new[p, f]:
                         strictly = True
                         break
-                if rest is not None and (newr[q, _B] != newr[p, _B] or newr[q, _DR] != newr[p, _DR]):
+                if rest is not None and (
+                    newr[q, _B] != newr[p, _B] or newr[q, _DR] != newr[p, _DR]
+                ):
                     strictly = True
                 if strictly or q < p:
                     keep[p] = False
@@ -587,12 +680,74 @@ def _evaluate(seq, depot, dist, ttime, energy, ready, due, service, tank, start_
 def best_insertion(route, u, cost_old, bound, m_):
     """See :func:`_best_insertion`; takes the vehicle type's :class:`RouteModel`."""
     return _best_insertion(
-        route, u, cost_old, bound, m_.demand, m_.load_capacity, m_.dur_screen, m_.depot, m_.dist, m_.ttime, m_.energy, m_.ready, m_.due, m_.service, m_.tank, m_.start_energy, m_.max_duration, m_.refuel_rate, m_.full, m_.w_dist, m_.w_time, m_.rest, m_.o_s1, m_.o_s2, m_.o_dist, m_.o_eout, m_.o_eleft, m_.o_time, m_.o_inner, m_.o_tbase, m_.o_count
+        route,
+        u,
+        cost_old,
+        bound,
+        m_.demand,
+        m_.load_capacity,
+        m_.dur_screen,
+        m_.depot,
+        m_.dist,
+        m_.ttime,
+        m_.energy,
+        m_.ready,
+        m_.due,
+        m_.service,
+        m_.tank,
+        m_.start_energy,
+        m_.max_duration,
+        m_.refuel_rate,
+        m_.full,
+        m_.w_dist,
+        m_.w_time,
+        m_.rest,
+        m_.o_s1,
+        m_.o_s2,
+        m_.o_dist,
+        m_.o_eout,
+        m_.o_eleft,
+        m_.o_time,
+        m_.o_inner,
+        m_.o_tbase,
+        m_.o_count,
     )
 
 
 @njit(cache=True)
-def _best_insertion(route, u, cost_old, bound, demand, load_capacity, dur_screen, depot, dist, ttime, energy, ready, due, service, tank, start_energy, max_duration, refuel_rate, full, w_dist, w_time, rest, o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count):
+def _best_insertion(
+    route,
+    u,
+    cost_old,
+    bound,
+    demand,
+    load_capacity,
+    dur_screen,
+    depot,
+    dist,
+    ttime,
+    energy,
+    ready,
+    due,
+    service,
+    tank,
+    start_energy,
+    max_duration,
+    refuel_rate,
+    full,
+    w_dist,
+    w_time,
+    rest,
+    o_s1,
+    o_s2,
+    o_dist,
+    o_eout,
+    o_eleft,
+    o_time,
+    o_inner,
+    o_tbase,
+    o_count,
+):
     """Cheapest insertion of customer ``u`` into ``route`` with increase below ``bound``.
 
     Positions are tried in order of their station-free cost delta; a position is skipped
@@ -668,7 +823,35 @@ def _best_insertion(route, u, cost_old, bound, demand, load_capacity, dur_screen
         seq[pos] = u
         for q in range(pos, m):
             seq[q + 1] = route[q]
-        c = _evaluate(seq, depot, dist, ttime, energy, ready, due, service, tank, start_energy, max_duration, refuel_rate, full, w_dist, w_time, rest, o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count, choices, out)
+        c = evaluate_unpacked(
+            seq,
+            depot,
+            dist,
+            ttime,
+            energy,
+            ready,
+            due,
+            service,
+            tank,
+            start_energy,
+            max_duration,
+            refuel_rate,
+            full,
+            w_dist,
+            w_time,
+            rest,
+            o_s1,
+            o_s2,
+            o_dist,
+            o_eout,
+            o_eleft,
+            o_time,
+            o_inner,
+            o_tbase,
+            o_count,
+            choices,
+            out,
+        )
         inc = c - cost_old
         if inc < best_inc - 1e-12:
             best_inc = inc
@@ -686,7 +869,57 @@ def best_insertion_many(flat, offsets, costs, u, bound, m_):
     """
     best_k, best_pos, best_inc = -1, -1, bound
     demand, load_capacity, dur_screen = m_.demand, m_.load_capacity, m_.dur_screen
-    depot, dist, ttime, energy, ready, due, service, tank, start_energy, max_duration, refuel_rate, full, w_dist, w_time, rest, o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count = m_.depot, m_.dist, m_.ttime, m_.energy, m_.ready, m_.due, m_.service, m_.tank, m_.start_energy, m_.max_duration, m_.refuel_rate, m_.full, m_.w_dist, m_.w_time, m_.rest, m_.o_s1, m_.o_s2, m_.o_dist, m_.o_eout, m_.o_eleft, m_.o_time, m_.o_inner, m_.o_tbase, m_.o_count
+    (
+        depot,
+        dist,
+        ttime,
+        energy,
+        ready,
+        due,
+        service,
+        tank,
+        start_energy,
+        max_duration,
+        refuel_rate,
+        full,
+        w_dist,
+        w_time,
+        rest,
+        o_s1,
+        o_s2,
+        o_dist,
+        o_eout,
+        o_eleft,
+        o_time,
+        o_inner,
+        o_tbase,
+        o_count,
+    ) = (
+        m_.depot,
+        m_.dist,
+        m_.ttime,
+        m_.energy,
+        m_.ready,
+        m_.due,
+        m_.service,
+        m_.tank,
+        m_.start_energy,
+        m_.max_duration,
+        m_.refuel_rate,
+        m_.full,
+        m_.w_dist,
+        m_.w_time,
+        m_.rest,
+        m_.o_s1,
+        m_.o_s2,
+        m_.o_dist,
+        m_.o_eout,
+        m_.o_eleft,
+        m_.o_time,
+        m_.o_inner,
+        m_.o_tbase,
+        m_.o_count,
+    )
     for k in range(len(offsets) - 1):
         pos, inc = _best_insertion(
             flat[offsets[k] : offsets[k + 1]],
@@ -696,7 +929,30 @@ def best_insertion_many(flat, offsets, costs, u, bound, m_):
             demand,
             load_capacity,
             dur_screen,
-            depot, dist, ttime, energy, ready, due, service, tank, start_energy, max_duration, refuel_rate, full, w_dist, w_time, rest, o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count,
+            depot,
+            dist,
+            ttime,
+            energy,
+            ready,
+            due,
+            service,
+            tank,
+            start_energy,
+            max_duration,
+            refuel_rate,
+            full,
+            w_dist,
+            w_time,
+            rest,
+            o_s1,
+            o_s2,
+            o_dist,
+            o_eout,
+            o_eleft,
+            o_time,
+            o_inner,
+            o_tbase,
+            o_count,
         )
         if pos >= 0 and inc < best_inc:
             best_k, best_pos, best_inc = k, pos, inc
@@ -736,11 +992,95 @@ def recreate_one_type(s, m_):
     new_penalty`` while fewer than ``max_routes`` routes are used. Returns the new route
     count, the number of draws used and the customers that fit nowhere.
     """
-    R, lens, costs, removed, neigh = s.R, s.lens, s.costs, s.removed, s.neigh
-    rands, blink, alone = s.rands, s.blink, s.alone
-    demand, load_capacity, dur_screen = m_.demand, m_.load_capacity, m_.dur_screen
-    depot, dist, ttime, energy, ready, due, service, tank, start_energy, max_duration, refuel_rate, full, w_dist, w_time, rest, o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count = m_.depot, m_.dist, m_.ttime, m_.energy, m_.ready, m_.due, m_.service, m_.tank, m_.start_energy, m_.max_duration, m_.refuel_rate, m_.full, m_.w_dist, m_.w_time, m_.rest, m_.o_s1, m_.o_s2, m_.o_dist, m_.o_eout, m_.o_eleft, m_.o_time, m_.o_inner, m_.o_tbase, m_.o_count
-    n_routes = s.n_routes
+    return recreate_unpacked(
+        s.R,
+        s.lens,
+        s.costs,
+        s.n_routes,
+        s.removed,
+        s.neigh,
+        s.n_neigh,
+        s.rands,
+        s.blink,
+        s.new_penalty,
+        s.max_routes,
+        s.alone,
+        s.fixed,
+        m_.demand,
+        m_.load_capacity,
+        m_.dur_screen,
+        m_.depot,
+        m_.dist,
+        m_.ttime,
+        m_.energy,
+        m_.ready,
+        m_.due,
+        m_.service,
+        m_.tank,
+        m_.start_energy,
+        m_.max_duration,
+        m_.refuel_rate,
+        m_.full,
+        m_.w_dist,
+        m_.w_time,
+        m_.rest,
+        m_.o_s1,
+        m_.o_s2,
+        m_.o_dist,
+        m_.o_eout,
+        m_.o_eleft,
+        m_.o_time,
+        m_.o_inner,
+        m_.o_tbase,
+        m_.o_count,
+    )
+
+
+@njit(cache=True)
+def recreate_unpacked(
+    R,
+    lens,
+    costs,
+    n_routes,
+    removed,
+    neigh,
+    n_neigh,
+    rands,
+    blink,
+    new_penalty,
+    max_routes,
+    alone,
+    fixed,
+    demand,
+    load_capacity,
+    dur_screen,
+    depot,
+    dist,
+    ttime,
+    energy,
+    ready,
+    due,
+    service,
+    tank,
+    start_energy,
+    max_duration,
+    refuel_rate,
+    full,
+    w_dist,
+    w_time,
+    rest,
+    o_s1,
+    o_s2,
+    o_dist,
+    o_eout,
+    o_eleft,
+    o_time,
+    o_inner,
+    o_tbase,
+    o_count,
+):
+    """:func:`recreate_one_type` with the fields spelled out (the solver's call: see
+    :func:`evaluate_args`)."""
     n_nodes = dist.shape[0]
     route_of = np.full(n_nodes, -1, dtype=np.int64)
     live = 0
@@ -757,7 +1097,7 @@ def recreate_one_type(s, m_):
     for ci in range(len(removed)):
         c = removed[ci]
         nc = 0
-        for j in range(s.n_neigh):
+        for j in range(n_neigh):
             nb = neigh[c, j]
             if nb < 0:
                 break
@@ -791,12 +1131,35 @@ def recreate_one_type(s, m_):
                 demand,
                 load_capacity,
                 dur_screen,
-                depot, dist, ttime, energy, ready, due, service, tank, start_energy, max_duration, refuel_rate, full, w_dist, w_time, rest, o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count,
+                depot,
+                dist,
+                ttime,
+                energy,
+                ready,
+                due,
+                service,
+                tank,
+                start_energy,
+                max_duration,
+                refuel_rate,
+                full,
+                w_dist,
+                w_time,
+                rest,
+                o_s1,
+                o_s2,
+                o_dist,
+                o_eout,
+                o_eleft,
+                o_time,
+                o_inner,
+                o_tbase,
+                o_count,
             )
             if pos >= 0 and inc < best_inc:
                 best_r, best_pos, best_inc = r, pos, inc
-        can_open = live < s.max_routes and alone[c] < INF and demand[c] <= load_capacity + 1e-9
-        if can_open and (best_r < 0 or alone[c] + s.fixed + s.new_penalty < best_inc - 1e-12):
+        can_open = live < max_routes and alone[c] < INF and demand[c] <= load_capacity + 1e-9
+        if can_open and (best_r < 0 or alone[c] + fixed + new_penalty < best_inc - 1e-12):
             R[n_routes, 0] = c
             lens[n_routes] = 1
             costs[n_routes] = alone[c]

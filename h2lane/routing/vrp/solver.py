@@ -155,6 +155,7 @@ class _Type:
                 inner_time=float(profile.inner_time),
             )
         self.n_options = int(o[2].shape[2])
+        self._eval_args: tuple | None = None
         self.model = K.RouteModel(
             depot=self.depot,
             dist=profile.dist,
@@ -186,11 +187,24 @@ class _Type:
             o_count=o[8],
         )
 
+    @property
+    def insert_args(self) -> tuple:
+        """The model's fields as :func:`~h2lane.routing.vrp.kernels.recreate_unpacked` takes them."""
+        m = self.model
+        return (m.demand, m.load_capacity, m.dur_screen, *self.eval_args)
+
+    @property
+    def eval_args(self) -> tuple:
+        if self._eval_args is None:
+            self._eval_args = K.evaluate_args(self.model)
+        return self._eval_args
+
     def evaluate(self, route: list[int]) -> tuple[float, np.ndarray, np.ndarray]:
         """Route key (objective without the fixed cost), arc choices and (dist, dur, shift)."""
         choices = np.empty(len(route) + 1, dtype=np.int64)
         out = np.zeros(3)
-        key = K.evaluate(np.asarray(route, dtype=np.int64), self.model, choices, out)
+        seq = np.asarray(route, dtype=np.int64)
+        key = K.evaluate_unpacked(seq, *self.eval_args, choices, out)
         return key, choices, out
 
     def cost(self, route: list[int]) -> float:
@@ -476,7 +490,7 @@ class _Search:
             width = min(len(cust), 100)
             for i, c in enumerate(cust):
                 self.neigh[int(c)] = [int(cust[j]) for j in order[i, : width + 1] if cust[j] != c]
-        self._expand_cache: dict[tuple[int, tuple[int, ...]], tuple] = {}
+        self._expand_cache: dict[tuple[int, tuple[int, ...]], Expanded] = {}
         self._alone: dict[tuple[int, int], float] = {}
         # one vehicle type: the whole reinsertion runs in numba
         self.fast = len(data.types) == 1
@@ -669,7 +683,7 @@ class _Search:
             alone=self.alone0,
             fixed=float(t.fixed),
         )
-        n_new, _used, unassigned = K.recreate_one_type(job, t.model)
+        n_new, _used, unassigned = K.recreate_unpacked(*job, *t.insert_args)
         keep = [i for i in range(n_new) if lens[i] > 0]
         state.routes = [R[i, : lens[i]].tolist() for i in keep]
         state.costs = [float(costs[i]) + t.fixed for i in keep]

@@ -75,12 +75,13 @@ class MaxIterations:
     deterministic = True
 
     def __post_init__(self) -> None:
-        n = self.iterations
+        n: object = self.iterations
         ok = isinstance(n, numbers.Integral) and not isinstance(n, bool)
         if isinstance(n, float) and math.isfinite(n) and n.is_integer():
             ok = True
-        if not ok or not n > 0:
+        if not ok or not float(n) > 0:  # type: ignore[arg-type]
             raise _bad("--max-iterations", "whole number above 0", n)
+        object.__setattr__(self, "iterations", int(n))  # type: ignore[call-overload]
 
     def fraction(self, iterations: int, seconds: float) -> float:
         return iterations / float(self.iterations)
