@@ -240,14 +240,14 @@ class VRPInstance:
 class UnservedCustomer:
     """A customer a plan leaves out, and why (see :func:`h2lane.routing.vrp.unserved_customers`).
 
-    ``reason`` is one of ``payload``, ``range``, ``time_window``, ``duration`` (no route of
-    its own can serve it) or ``fleet`` (the fleet is too small for everyone); ``message``
+    ``reason`` is one of ``payload``, ``range``, ``time_window``, ``duration``, ``rest`` (no
+    route of its own can serve it) or ``fleet`` (the fleet is too small for everyone); ``message``
     is one sentence naming the customer.
     """
 
     node: int
     label: str
-    reason: Literal["payload", "range", "time_window", "duration", "fleet"]
+    reason: Literal["payload", "range", "time_window", "duration", "rest", "fleet"]
     message: str
 
 

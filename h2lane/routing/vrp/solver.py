@@ -358,7 +358,8 @@ def solve_vrp(
     data = _Data(inst)
     unserv = {int(c) for c in inst.unservable}
     customers = [int(c) for c in inst.customers if int(c) not in unserv]
-    alone_total = _check_alone(data, customers)
+    alone_total, lonely = _check_alone(data, customers, allow_unserved)
+    customers = [c for c in customers if c not in lonely]
     fleet_first = inst.objective == "vehicles-distance"
     n = len(customers)
     # a penalty above the cost of any sensible plan (every customer on a route of its own)
@@ -429,20 +430,24 @@ def solve_vrp(
                 improved()
         it += 1
     sol = search.solution(
-        best, sorted(unserv), time.perf_counter() - t_begin, it, history, allow_unserved
+        best, sorted(unserv), time.perf_counter() - t_begin, it, history, allow_unserved, lonely
     )
     if on_progress is not None:
         on_progress(1.0, best.cost)
     return sol
 
 
-def _check_alone(data: _Data, customers: list[int]) -> float:
+def _check_alone(
+    data: _Data, customers: list[int], allow_unserved: bool = False
+) -> tuple[float, list[int]]:
     """Every customer must fit in a route of its own for some vehicle type.
 
-    Returns the total of each customer's cheapest route of its own.
+    Returns the total of each customer's cheapest route of its own, and the customers that
+    fit in none (only with ``allow_unserved``; otherwise the first one raises).
     """
     inst = data.inst
     total = 0.0
+    lonely: list[int] = []
     for c in customers:
         costs = [
             t.cost([c])
@@ -453,14 +458,21 @@ def _check_alone(data: _Data, customers: list[int]) -> float:
         if finite:
             total += min(finite)
         else:
+            if allow_unserved:
+                lonely.append(c)
+                continue
             what = "range, time window or duration even with station stops"
+            if inst.rest.enabled:
+                what = (
+                    "range, time window, duration or the driver rest rules even with station stops"
+                )
             if all(inst.demand[c] > t.load_capacity + 1e-9 for t in data.types):
                 what = f"payload: its demand {inst.demand[c]:g} exceeds every vehicle's capacity"
             raise InfeasiblePlanError(
                 f"customer {inst.labels[c]} (node {c}) fits in no route of its own: it is out of "
                 f"{what}"
             )
-    return total
+    return total, lonely
 
 
 class _Search:
@@ -795,6 +807,7 @@ class _Search:
         iterations: int,
         history: list[tuple[float, float]],
         allow_unserved: bool = False,
+        lonely: list[int] | None = None,
     ) -> VRPSolution:
         inst = self.inst
         fleet_short = sorted(best.unassigned)
@@ -824,7 +837,7 @@ class _Search:
             cost += ty.fixed + ty.w_dist * e.distance + ty.w_time * dur
         from h2lane.routing.vrp.unserved import unserved_customers
 
-        unserved = unserved_customers(inst, unservable, fleet_short)
+        unserved = unserved_customers(inst, [*unservable, *(lonely or [])], fleet_short)
         return VRPSolution(
             routes=rp.routes,
             distance=distance,

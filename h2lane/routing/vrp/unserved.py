@@ -1,7 +1,7 @@
 """Why a customer is left out of a plan: one sentence per unserved customer.
 
 :func:`unserved_customers` explains the customers of ``inst.unservable`` (no route of its
-own can serve them: payload, range, time window or duration) and those a solver could not
+own can serve them: payload, range, time window, duration or the driver rest rules) and those a solver could not
 fit into the fleet. The CLI names them and exits with the infeasible-plan code unless told
 to accept a partial plan.
 """
@@ -73,6 +73,16 @@ def explain_unservable(inst: VRPInstance, c: int) -> UnservedCustomer:
             "time_window",
             f"{who} cannot be reached by its due time {inst.due[c]:.4g} and the vehicle back "
             f"at the depot by {inst.due[0]:.4g}, even with station stops.",
+        )
+    rest = inst.rest
+    if rest.enabled:
+        return UnservedCustomer(
+            c,
+            inst.labels[c],
+            "rest",
+            f"{who} fits in no route of its own within the driver rest rules (a "
+            f"{rest.break_min:g} min break after {rest.max_drive_h:g} h of driving, at most "
+            f"{rest.max_daily_drive_h:g} h of driving a day).",
         )
     return UnservedCustomer(
         c,
