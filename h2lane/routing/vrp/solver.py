@@ -11,7 +11,17 @@ request (``SearchParams.recombine_at``) the routes met are pooled and recombined
 set-partitioning model solved with HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few
 dispensers are handled at the solution level: all routes are replayed together, vehicles queue first-come first-served
 (:mod:`h2lane.routing.vrp.queues`) and plans whose queues make a vehicle late are penalised.
-Deterministic for a seed and an iteration cap; anytime (best solution kept), time-limited.
+Driver rest rules (``inst.rest``, off unless the instance turns them on) enter the same
+programme: a break after ``max_drive_h`` of driving, on the road or at a station stop extended
+to the break, and at most ``max_daily_drive_h`` of driving per route (routes are one driving
+day; no daily rest is inserted). The evaluation is conservative where it simplifies (only the
+first or last station of a station path can hold the break, and only its fixed stop time
+counts towards it); the checker replays the rule exactly. Reported routes never repeat a
+node and never keep a stop that buys nothing (when dropping it keeps the route feasible).
+
+The search runs until its stopping criterion (:mod:`h2lane.routing.vrp.stop`) is met and is
+deterministic for a seed and an iteration cap; anytime (best solution kept). Progress and
+new best solutions go to callbacks; the solver never prints.
 """
 
 from __future__ import annotations
@@ -156,6 +166,7 @@ class _Type:
             )
         self.n_options = int(o[2].shape[2])
         self._eval_args: tuple | None = None
+        self._insert_args: tuple | None = None
         self.model = K.RouteModel(
             depot=self.depot,
             dist=profile.dist,
@@ -190,8 +201,10 @@ class _Type:
     @property
     def insert_args(self) -> tuple:
         """The model's fields as :func:`~h2lane.routing.vrp.kernels.recreate_unpacked` takes them."""
-        m = self.model
-        return (m.demand, m.load_capacity, m.dur_screen, *self.eval_args)
+        if self._insert_args is None:
+            m = self.model
+            self._insert_args = (m.demand, m.load_capacity, m.dur_screen, *self.eval_args)
+        return self._insert_args
 
     @property
     def eval_args(self) -> tuple:

@@ -97,14 +97,20 @@ class MultipleCriteria:
                 "the search needs a stopping criterion (--time-limit or --max-iterations)"
             )
         self.deterministic = any(c.deterministic for c in self.criteria)
+        self._schedule = tuple(c for c in self.criteria if c.deterministic) or self.criteria
 
     def fraction(self, iterations: int, seconds: float) -> float:
-        return max(c.fraction(iterations, seconds) for c in self.criteria)
+        best = 0.0
+        for c in self.criteria:
+            best = max(best, c.fraction(iterations, seconds))
+        return best
 
     def schedule_fraction(self, iterations: int, seconds: float) -> float:
         """Progress of the deterministic criteria only (all of them when none is)."""
-        chosen = [c for c in self.criteria if c.deterministic] or list(self.criteria)
-        return max(c.fraction(iterations, seconds) for c in chosen)
+        best = 0.0
+        for c in self._schedule:
+            best = max(best, c.fraction(iterations, seconds))
+        return best
 
     @property
     def runtime(self) -> float | None:
