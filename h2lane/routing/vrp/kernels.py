@@ -233,6 +233,9 @@ class RestModel(NamedTuple):
     """Time a station stop is extended by to make the break (break minus its fixed time)."""
     inner_time: float
     """Driving time per unit of energy used between the first and last station of a path."""
+    o_s1: np.ndarray
+    """First and last station of each station-path option (as in :class:`RouteModel`)."""
+    o_s2: np.ndarray
 
 
 class RouteModel(NamedTuple):
@@ -264,8 +267,6 @@ class RouteModel(NamedTuple):
     w_time: float
     rest: RestModel | None
     """Driver rest rules, ``None`` without (the kernels then compile without them)."""
-    o_s1: np.ndarray
-    o_s2: np.ndarray
     o_dist: np.ndarray
     o_eout: np.ndarray
     o_eleft: np.ndarray
@@ -339,8 +340,6 @@ EVALUATE_FIELDS = (
     "w_dist",
     "w_time",
     "rest",
-    "o_s1",
-    "o_s2",
     "o_dist",
     "o_eout",
     "o_eleft",
@@ -378,8 +377,6 @@ def evaluate(seq, m_, choices, out):
         m_.w_dist,
         m_.w_time,
         m_.rest,
-        m_.o_s1,
-        m_.o_s2,
         m_.o_dist,
         m_.o_eout,
         m_.o_eleft,
@@ -410,8 +407,6 @@ def evaluate_unpacked(
     w_dist,
     w_time,
     rest,
-    o_s1,
-    o_s2,
     o_dist,
     o_eout,
     o_eleft,
@@ -547,7 +542,7 @@ def evaluate_unpacked(
                     new_o[nn] = c
                     nn += 1
                     continue
-                s1, s2 = o_s1[prev, cur, c], o_s2[prev, cur, c]
+                s1, s2 = rest.o_s1[prev, cur, c], rest.o_s2[prev, cur, c]
                 first = ttime[prev, s1]
                 inner_t = o_inner[prev, cur, c] * rest.inner_time
                 after = ttime[s2, cur]
@@ -702,8 +697,6 @@ def best_insertion(route, u, cost_old, bound, m_):
         m_.w_dist,
         m_.w_time,
         m_.rest,
-        m_.o_s1,
-        m_.o_s2,
         m_.o_dist,
         m_.o_eout,
         m_.o_eleft,
@@ -738,8 +731,6 @@ def _best_insertion(
     w_dist,
     w_time,
     rest,
-    o_s1,
-    o_s2,
     o_dist,
     o_eout,
     o_eleft,
@@ -840,8 +831,6 @@ def _best_insertion(
             w_dist,
             w_time,
             rest,
-            o_s1,
-            o_s2,
             o_dist,
             o_eout,
             o_eleft,
@@ -885,8 +874,6 @@ def best_insertion_many(flat, offsets, costs, u, bound, m_):
         w_dist,
         w_time,
         rest,
-        o_s1,
-        o_s2,
         o_dist,
         o_eout,
         o_eleft,
@@ -910,8 +897,6 @@ def best_insertion_many(flat, offsets, costs, u, bound, m_):
         m_.w_dist,
         m_.w_time,
         m_.rest,
-        m_.o_s1,
-        m_.o_s2,
         m_.o_dist,
         m_.o_eout,
         m_.o_eleft,
@@ -944,8 +929,6 @@ def best_insertion_many(flat, offsets, costs, u, bound, m_):
             w_dist,
             w_time,
             rest,
-            o_s1,
-            o_s2,
             o_dist,
             o_eout,
             o_eleft,
@@ -1024,8 +1007,6 @@ def recreate_one_type(s, m_):
         m_.w_dist,
         m_.w_time,
         m_.rest,
-        m_.o_s1,
-        m_.o_s2,
         m_.o_dist,
         m_.o_eout,
         m_.o_eleft,
@@ -1069,8 +1050,6 @@ def recreate_unpacked(
     w_dist,
     w_time,
     rest,
-    o_s1,
-    o_s2,
     o_dist,
     o_eout,
     o_eleft,
@@ -1146,8 +1125,6 @@ def recreate_unpacked(
                 w_dist,
                 w_time,
                 rest,
-                o_s1,
-                o_s2,
                 o_dist,
                 o_eout,
                 o_eleft,

@@ -163,6 +163,8 @@ class _Type:
                 max_daily=float(rest.max_daily_drive_h * hours),
                 extension=float(max(rest.break_h * hours - inst.refuel_fixed, 0.0)),
                 inner_time=float(profile.inner_time),
+                o_s1=o[0],
+                o_s2=o[1],
             )
         self.n_options = int(o[2].shape[2])
         self._eval_args: tuple | None = None
@@ -187,8 +189,6 @@ class _Type:
             w_dist=float(self.w_dist),
             w_time=float(self.w_time),
             rest=rest_model,
-            o_s1=o[0],
-            o_s2=o[1],
             o_dist=o[2],
             o_eout=o[3],
             o_eleft=o[4],
