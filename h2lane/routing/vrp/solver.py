@@ -217,7 +217,7 @@ class _Type:
         choices = np.empty(len(route) + 1, dtype=np.int64)
         out = np.zeros(3)
         seq = np.asarray(route, dtype=np.int64)
-        key = K.evaluate_unpacked(seq, *self.eval_args, choices, out)
+        key = K.evaluate_unpacked(*(seq, *self.eval_args, choices, out))
         return key, choices, out
 
     def cost(self, route: list[int]) -> float:
