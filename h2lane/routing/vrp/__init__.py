@@ -15,11 +15,22 @@ from h2lane.routing.vrp.model import (
     DEPOT,
     OBJECTIVES,
     STATION,
+    UnservedCustomer,
     VehicleType,
     VRPInstance,
     VRPSolution,
 )
 from h2lane.routing.vrp.native import example_path, read_native, write_native
+from h2lane.routing.vrp.solver import SearchParams, solve_vrp
+from h2lane.routing.vrp.stop import (
+    Improvement,
+    MaxIterations,
+    MaxRuntime,
+    MultipleCriteria,
+    SolveCallbacks,
+    StoppingCriterion,
+)
+from h2lane.routing.vrp.unserved import explain_unservable, unserved_customers
 
 __all__ = [
     "CUSTOMER",
@@ -27,13 +38,22 @@ __all__ = [
     "OBJECTIVES",
     "STATION",
     "CheckReport",
+    "Improvement",
     "InstanceFormatError",
+    "MaxIterations",
+    "MaxRuntime",
+    "MultipleCriteria",
+    "SearchParams",
+    "SolveCallbacks",
+    "StoppingCriterion",
+    "UnservedCustomer",
     "VRPInstance",
     "VRPSolution",
     "VehicleType",
     "Violation",
     "check_solution",
     "example_path",
+    "explain_unservable",
     "find_unservable",
     "load_bks",
     "read_cec",
@@ -41,5 +61,7 @@ __all__ = [
     "read_evrptw",
     "read_instance",
     "read_native",
+    "solve_vrp",
+    "unserved_customers",
     "write_native",
 ]

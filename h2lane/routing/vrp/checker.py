@@ -12,7 +12,7 @@ Route and position numbers in violations and messages are 0-based indices into t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,6 +43,8 @@ ViolationKind = Literal[
     "served_unservable",
     "fleet_size",
     "station_capacity",
+    "rest",
+    "redundant_stop",
 ]
 
 
@@ -137,6 +139,7 @@ def check_solution(
     refuel_amounts: Mapping[tuple[int, int], float] | None = None,
     departures: Sequence[float] | None = None,
     waits: Mapping[tuple[int, int], float] | None = None,
+    rest_stops: Collection[tuple[int, int]] | None = None,
 ) -> CheckReport:
     """Check routes against every rule of the instance.
 
@@ -160,6 +163,9 @@ def check_solution(
     waits
         Queue wait for a free dispenser at ``(route, position)`` of a charging stop, spent
         after the service and before the refuel starts; default 0.
+    rest_stops
+        With ``inst.rest`` enabled: ``(route, position)`` of the charging stops the driver
+        extends to a break; ignored otherwise.
 
     Returns
     -------
@@ -176,6 +182,18 @@ def check_solution(
     refuel occupies a dispenser on ``[refuel_start, end)``, and no more than
     ``station_capacity`` such intervals may overlap at a station. A mid-route depot visit
     refuels but does not unload. Routes of a type must not outnumber its ``count``.
+
+    Output hygiene (kind ``redundant_stop``): a node visited twice in a row, or a reported
+    refuel amount of 0 (the station should not be in the route).
+
+    Rest rules (``inst.rest.enabled``, kind ``rest``; limits in hours, converted with
+    :attr:`VRPInstance.hours`): the driver breaks for ``break_min`` whenever
+    ``max_drive_h`` of driving have passed since the last break. A stop at a charging node
+    lasting at least ``break_min`` from the start of its service (service, queue wait,
+    refuel) is that break; a stop listed in ``rest_stops`` is extended to ``break_min``
+    after its refuel (off the dispenser). Otherwise the break is taken on the road, as late
+    as the limit allows, and delays everything after it. A route may drive at most
+    ``max_daily_drive_h`` in total (routes are one driving day).
     """
     if inst.objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {inst.objective!r}; expected one of {OBJECTIVES}")
@@ -191,6 +209,9 @@ def check_solution(
     types = list(route_types) if route_types is not None and len(route_types) else None
     starts = list(departures) if departures is not None and len(departures) else None
     used = [0] * len(fleet)
+    rest_at: dict[int, set[int]] = {}
+    for rr, pp in rest_stops or ():
+        rest_at.setdefault(int(rr), set()).add(int(pp))
 
     def name(i: int) -> str:
         return f"{inst.labels[i]} (node {i})"
@@ -254,9 +275,31 @@ def check_solution(
             _append(rep, stats)
             continue
         nodes = [int(v) for v in route]
+        for p in range(1, len(nodes) if len(nodes) > 2 else 0):  # [d, d] is an unused vehicle
+            if nodes[p] == nodes[p - 1]:
+                add(
+                    Violation(
+                        "redundant_stop",
+                        r,
+                        p,
+                        f"Route {r}, position {p}: {name(nodes[p])} is visited twice in a row; "
+                        "drop the repeated visit.",
+                    )
+                )
         start = None if starts is None or r >= len(starts) else float(starts[r])
         stats = _replay(
-            inst, vt, r, nodes, amounts, use_amounts, start, queue, intervals, add, name
+            inst,
+            vt,
+            r,
+            nodes,
+            amounts,
+            use_amounts,
+            start,
+            queue,
+            intervals,
+            add,
+            name,
+            rest_at.get(r, set()),
         )
         length, duration = stats[0], stats[1]
         if inst.objective == "time":
@@ -306,9 +349,24 @@ def check_solution(
             )
         )
 
-    for (r, p), _amount in amounts.items() if use_amounts else ():
+    for (r, p), amount in amounts.items() if use_amounts else ():
         if not charging_stop(r, p):
             not_a_stop("refuel amount", r, p)
+        elif 0.0 <= float(amount) <= EPS:
+            add(
+                Violation(
+                    "redundant_stop",
+                    r,
+                    p,
+                    f"Route {r}, position {p}: the refuel amount at {name(int(routes[r][p]))} "
+                    "is 0; leave the station out of the route or report no amount.",
+                )
+            )
+
+    for r, ps in sorted(rest_at.items()) if inst.rest.enabled else ():
+        for p in sorted(ps):
+            if not charging_stop(r, p):
+                not_a_stop("rest stop", r, p)
 
     for (r, p), w in queue.items():
         if not charging_stop(r, p):
@@ -386,6 +444,7 @@ def check_result(inst: VRPInstance, sol: VRPSolution) -> CheckReport:
         refuel_amounts=sol.refuel_amounts or None,
         departures=sol.departures or None,
         waits=sol.waits or None,
+        rest_stops=sol.rest_stops or None,
     )
 
 
@@ -414,6 +473,7 @@ def _replay(
     intervals: dict[int, list[tuple[float, float, int, int]]],
     add: Callable[[Violation], None],
     name: Callable[[int], str],
+    rest_at: set[int],
 ) -> list[float]:
     """Simulate one well-formed route of type ``vt``.
 
@@ -444,11 +504,25 @@ def _replay(
     overloaded = False
     waited = 0.0  # cumulative time-window waiting so far (queue waits are not shifted away)
     shift = math.inf  # how far the departure could be delayed without breaking a due time
+    rules = inst.rest
+    hours = inst.hours if rules.enabled else 1.0
+    max_drive = rules.max_drive_h * hours
+    brk = rules.break_h * hours
+    since_break = 0.0
+    driven = 0.0
     for p in range(1, last + 1):
         a, b = nodes[p - 1], nodes[p]
         d = float(inst.dist[a, b])
         dist += d
         t += d / vt.speed
+        if rules.enabled:
+            left = d / vt.speed
+            driven += left
+            while since_break + left > max_drive + EPS:  # break on the road, as late as allowed
+                left -= max_drive - since_break
+                since_break = 0.0
+                t += brk
+            since_break += left
         e -= vt.consumption * d
         e_min = min(e_min, e)
         if e < -EPS and not in_deficit:
@@ -487,6 +561,7 @@ def _replay(
                 )
             )
         begin = max(t, float(inst.ready[b]))
+        stop_start = begin
         waited += begin - t
         t = begin + float(inst.service[b])
         if inst.kinds[b] == CUSTOMER:
@@ -534,9 +609,24 @@ def _replay(
             in_deficit = False
             if t > refuel_start:
                 intervals.setdefault(b, []).append((refuel_start, t, r, p))
+            if rules.enabled:
+                if p in rest_at:
+                    t = max(t, stop_start + brk)
+                if t - stop_start >= brk - EPS:
+                    since_break = 0.0
     duration = t - start_t
     if departure is None and waited > 0:
         duration -= min(max(shift, 0.0), waited)
+    if rules.enabled and driven > rules.max_daily_drive_h * hours + EPS:
+        add(
+            Violation(
+                "rest",
+                r,
+                None,
+                f"Route {r} drives {_fmt(driven / hours)} h, more than the daily limit of "
+                f"{_fmt(rules.max_daily_drive_h)} h (a route is one driving day).",
+            )
+        )
     if duration > vt.max_duration + EPS:
         add(
             Violation(

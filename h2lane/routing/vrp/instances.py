@@ -502,17 +502,18 @@ def read_cec(path: str | Path) -> VRPInstance:
     capacity = float(hnum("CAPACITY", _number))
     tank = float(hnum("ENERGY_CAPACITY", _number))
     consumption = float(hnum("ENERGY_CONSUMPTION", _number))
-    for key, value, zero in (
+    checks: tuple[tuple[str, float, bool], ...] = (
         ("DIMENSION", dimension, False),
         ("STATIONS", n_stations, True),
         ("CAPACITY", capacity, False),
         ("ENERGY_CAPACITY", tank, False),
         ("ENERGY_CONSUMPTION", consumption, True),
-    ):
-        if value < 0 or (value == 0 and not zero):
+    )
+    for key, amount, zero in checks:
+        if amount < 0 or (amount == 0 and not zero):
             raise InstanceFormatError(
                 path,
-                f"{key} must be {'non-negative' if zero else 'positive'}, not {value:g}",
+                f"{key} must be {'non-negative' if zero else 'positive'}, not {amount:g}",
                 line=header[key][1],
             )
     for sec in _CEC_SECTIONS:

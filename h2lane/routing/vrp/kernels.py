@@ -18,6 +18,8 @@ let the departure be delayed, so that route durations are minimal.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -146,11 +148,15 @@ def build_options(
             m = 0
             for xr in range(near):
                 x = first[i, xr]
+                if stations[x] == i:
+                    continue  # a stop at the point itself: a depot visited twice in a row
                 e1 = energy[i, stations[x]]
                 if e1 > tank + EPS:
                     continue
                 for yr in range(near):
                     y = last[j, yr]
+                    if stations[y] == j:
+                        continue
                     e2 = energy[stations[y], j]
                     if e2 > tank + EPS:
                         continue
@@ -215,11 +221,68 @@ def build_options(
     return o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count
 
 
+class RestModel(NamedTuple):
+    """Driver rest rules in the instance's time unit (see :func:`evaluate`)."""
+
+    max_drive: float
+    """Longest continuous driving before a break."""
+    break_time: float
+    max_daily: float
+    """Longest total driving of a route (one driving day)."""
+    extension: float
+    """Time a station stop is extended by to make the break (break minus its fixed time)."""
+    inner_time: float
+    """Driving time per unit of energy used between the first and last station of a path."""
+    o_s1: np.ndarray
+    """First and last station of each station-path option (as in :class:`RouteModel`)."""
+    o_s2: np.ndarray
+
+
+class RouteModel(NamedTuple):
+    """Everything the route kernels need about one vehicle type, in one argument.
+
+    Numba accepts a named tuple of arrays and scalars as one argument; each vehicle type
+    builds one (:class:`h2lane.routing.vrp.solver._Type`). Times are in the instance's time
+    unit, the rest limits included (converted by the caller).
+    """
+
+    depot: int
+    dist: np.ndarray
+    ttime: np.ndarray
+    energy: np.ndarray
+    ready: np.ndarray
+    due: np.ndarray
+    service: np.ndarray
+    demand: np.ndarray
+    tank: float
+    start_energy: float
+    max_duration: float
+    load_capacity: float
+    dur_screen: float
+    """Duration limit usable in the insertion screen (``inf`` when waiting can be removed)."""
+    refuel_rate: float
+    refuel_fixed: float
+    full: bool
+    w_dist: float
+    w_time: float
+    rest: RestModel | None
+    """Driver rest rules, ``None`` without (the kernels then compile without them)."""
+    o_dist: np.ndarray
+    o_eout: np.ndarray
+    o_eleft: np.ndarray
+    o_time: np.ndarray
+    o_inner: np.ndarray
+    o_tbase: np.ndarray
+    o_count: np.ndarray
+
+
 # label fields
 _D, _E, _T, _R, _WS, _DS, _WP, _DP = 0, 1, 2, 3, 4, 5, 6, 7
 NFIELDS = 8
 """distance, energy, time, room at the last station, waiting since it, retroactive slack since
 it, waiting before it, departure slack before it."""
+_B, _DR = 0, 1
+"""Rest fields, kept apart (only with rest rules): driving since the last break, in total."""
 
 
 @njit(cache=True, inline="always")
@@ -234,8 +297,100 @@ def _retro(x, t, r, ws, ds, refuel_rate):
     return True, t + (delta - used), r - x, ws - used, ds - delta
 
 
+@njit(cache=True, inline="always")
+def _drive(b, tau, max_drive, break_time):
+    """Drive ``tau`` with ``b`` driven since the last break, breaking on the road when due.
+
+    Breaks are taken as late as the limit allows. Returns (driving since the last break
+    afterwards, break time added).
+    """
+    total = b + tau
+    if total <= max_drive + EPS:
+        return total, 0.0
+    k = np.ceil((total - EPS) / max_drive) - 1.0
+    return total - k * max_drive, k * break_time
+
+
+@njit(cache=True, inline="always")
+def _put_station(new, nn, d, e, t, r, wp, dp):
+    """Write the label that leaves a station path (waiting and slack restart there)."""
+    new[nn, _D] = d
+    new[nn, _E] = e
+    new[nn, _T] = t
+    new[nn, _R] = r
+    new[nn, _WS] = 0.0
+    new[nn, _DS] = INF
+    new[nn, _WP] = wp
+    new[nn, _DP] = dp
+
+
+EVALUATE_FIELDS = (
+    "depot",
+    "dist",
+    "ttime",
+    "energy",
+    "ready",
+    "due",
+    "service",
+    "tank",
+    "start_energy",
+    "max_duration",
+    "refuel_rate",
+    "full",
+    "w_dist",
+    "w_time",
+    "rest",
+    "o_dist",
+    "o_eout",
+    "o_eleft",
+    "o_time",
+    "o_inner",
+    "o_tbase",
+    "o_count",
+)
+"""The :class:`RouteModel` fields :func:`evaluate_unpacked` takes, in order."""
+
+
+def evaluate_args(m_: RouteModel) -> tuple:
+    """``m_``'s fields for :func:`evaluate_unpacked` (called from Python many times: numba
+    dispatches a call with plain arrays faster than one with a named tuple)."""
+    return tuple(getattr(m_, f) for f in EVALUATE_FIELDS)
+
+
 @njit(cache=True)
-def evaluate(
+def evaluate(seq, m_, choices, out):
+    """See :func:`evaluate_unpacked`; takes the vehicle type's :class:`RouteModel`."""
+    return evaluate_unpacked(
+        seq,
+        m_.depot,
+        m_.dist,
+        m_.ttime,
+        m_.energy,
+        m_.ready,
+        m_.due,
+        m_.service,
+        m_.tank,
+        m_.start_energy,
+        m_.max_duration,
+        m_.refuel_rate,
+        m_.full,
+        m_.w_dist,
+        m_.w_time,
+        m_.rest,
+        m_.o_dist,
+        m_.o_eout,
+        m_.o_eleft,
+        m_.o_time,
+        m_.o_inner,
+        m_.o_tbase,
+        m_.o_count,
+        choices,
+        out,
+    )
+
+
+@njit(cache=True)
+def evaluate_unpacked(
     seq,
     depot,
     dist,
@@ -251,6 +406,7 @@ def evaluate(
     full,
     w_dist,
     w_time,
+    rest,
     o_dist,
     o_eout,
     o_eleft,
@@ -263,11 +419,24 @@ def evaluate(
 ):
     """Cheapest ``w_dist * distance + w_time * duration`` of depot → seq → depot; ``inf`` if infeasible.
 
-    ``choices`` (len(seq)+1) receives the option used on each arc (-1 direct), and ``out``
-    (3) the distance, the duration and the departure delay of the chosen labels.
+    ``m_`` is the vehicle type's :class:`RouteModel`. ``choices`` (len(seq)+1) receives the
+    option used on each arc (-1 direct; ``c + n_options`` for option ``c`` with the driver's
+    break taken at its last station, ``c + 2 * n_options`` at its first station), and
+    ``out`` (3) the distance, the duration and the departure delay of the chosen labels.
+
+    Rest rules (``m_.rest`` not ``None``): driving since the last break is tracked per label; a break
+    of ``break_time`` is taken on the road when the limit is reached, or at the first
+    or the last station of a station path (the stop extended to ``break_time``; only its
+    fixed part is counted towards it, and stations inside a path never reset the count: the
+    evaluation is conservative). A label whose total driving exceeds ``max_daily`` is
+    dropped (one-day routes).
     """
+    n_opt = o_dist.shape[2]
     m = len(seq)
     lab = np.empty((MAX_LABELS, NFIELDS))
+    if rest is not None:  # pruned at compile time without rest rules
+        max_drive, brk, max_daily = rest.max_drive, rest.break_time, rest.max_daily
+        labr = np.zeros((MAX_LABELS, 2))
     nl = 1
     t0 = ready[depot]
     lab[0, _D] = 0.0
@@ -278,10 +447,15 @@ def evaluate(
     lab[0, _DS] = INF
     lab[0, _WP] = 0.0
     lab[0, _DP] = INF
+
     par = np.full((m + 1, MAX_LABELS), -1, dtype=np.int64)
     opt = np.full((m + 1, MAX_LABELS), -1, dtype=np.int64)
-    width = MAX_LABELS * (o_dist.shape[2] + 1)
+    width = MAX_LABELS * (n_opt + 1)
+    if rest is not None:
+        width = MAX_LABELS * (3 * n_opt + 1)
     new = np.empty((width, NFIELDS))
+    if rest is not None:
+        newr = np.zeros((width, 2))
     new_p = np.empty(width, dtype=np.int64)
     new_o = np.empty(width, dtype=np.int64)
     keep = np.empty(width, dtype=np.bool_)
@@ -301,6 +475,9 @@ def evaluate(
             ds = lab[li, _DS]
             wp = lab[li, _WP]
             dp = lab[li, _DP]
+            b0, dr0 = 0.0, 0.0
+            if rest is not None:
+                b0, dr0 = labr[li, _B], labr[li, _DR]
             # direct arc
             ok = True
             e1, t1, r1, ws1, ds1 = e0 - e_arc, t, r, ws, ds
@@ -310,15 +487,23 @@ def evaluate(
                 else:
                     ok, t1, r1, ws1, ds1 = _retro(-e1, t, r, ws, ds, refuel_rate)
                     e1 = 0.0
+            b1, dr1, extra = 0.0, 0.0, 0.0
+            if rest is not None and ok:
+                dr1 = dr0 + ttime[prev, cur]
+                ok = dr1 <= max_daily + EPS
+                b1, extra = _drive(b0, ttime[prev, cur], max_drive, brk)
             if ok:
                 new[nn, _D] = d0 + dist[prev, cur]
                 new[nn, _E] = max(e1, 0.0)
-                new[nn, _T] = t1 + ttime[prev, cur]
+                new[nn, _T] = t1 + ttime[prev, cur] + extra
                 new[nn, _R] = r1
                 new[nn, _WS] = ws1
                 new[nn, _DS] = ds1
                 new[nn, _WP] = wp
                 new[nn, _DP] = dp
+                if rest is not None:
+                    newr[nn, _B] = b1
+                    newr[nn, _DR] = dr1
                 new_p[nn] = li
                 new_o[nn] = -1
                 nn += 1
@@ -348,17 +533,39 @@ def evaluate(
                         level = e2
                     e_new = level - e2
                     r_new = tank - level
-                new[nn, _D] = d0 + o_dist[prev, cur, c]
-                new[nn, _E] = e_new
-                new[nn, _T] = t_new
-                new[nn, _R] = r_new
-                new[nn, _WS] = 0.0
-                new[nn, _DS] = INF
-                new[nn, _WP] = wp + ws_s
-                new[nn, _DP] = min(dp, ds_s + wp)
-                new_p[nn] = li
-                new_o[nn] = c
-                nn += 1
+                d_new = d0 + o_dist[prev, cur, c]
+                wp_new = wp + ws_s
+                dp_new = min(dp, ds_s + wp)
+                if rest is None:
+                    _put_station(new, nn, d_new, e_new, t_new, r_new, wp_new, dp_new)
+                    new_p[nn] = li
+                    new_o[nn] = c
+                    nn += 1
+                    continue
+                s1, s2 = rest.o_s1[prev, cur, c], rest.o_s2[prev, cur, c]
+                first = ttime[prev, s1]
+                inner_t = o_inner[prev, cur, c] * rest.inner_time
+                after = ttime[s2, cur]
+                dr_new = dr0 + first + inner_t + after
+                if dr_new > max_daily + EPS:
+                    continue
+                for var in range(3 if s1 != s2 else 2):
+                    if var == 0:  # no break at the stations: driving counts on
+                        b_new, extra = _drive(b0, first + inner_t + after, max_drive, brk)
+                    elif var == 1:  # the break at the last station, then the last leg
+                        _b, x1 = _drive(b0, first + inner_t, max_drive, brk)
+                        b_new, x2 = _drive(0.0, after, max_drive, brk)
+                        extra = x1 + rest.extension + x2
+                    else:  # the break at the first station
+                        _b, x1 = _drive(b0, first, max_drive, brk)
+                        b_new, x2 = _drive(0.0, inner_t + after, max_drive, brk)
+                        extra = x1 + rest.extension + x2
+                    _put_station(new, nn, d_new, e_new, t_new + extra, r_new, wp_new, dp_new)
+                    newr[nn, _B] = b_new
+                    newr[nn, _DR] = dr_new
+                    new_p[nn] = li
+                    new_o[nn] = c + var * n_opt
+                    nn += 1
         # time windows, waiting and slack at cur
         for q in range(nn):
             t = new[q, _T]
@@ -402,11 +609,19 @@ def evaluate(
                     and min(new[q, _DP], new[q, _DS] + new[q, _WP]) >= dpp - 1e-12
                 ):
                     continue
+                if rest is not None and not (
+                    newr[q, _B] <= newr[p, _B] + 1e-12 and newr[q, _DR] <= newr[p, _DR] + 1e-12
+                ):
+                    continue
                 strictly = key[q] < key[p] - 1e-12
                 for f in range(NFIELDS):
                     if new[q, f] != new[p, f]:
                         strictly = True
                         break
+                if rest is not None and (
+                    newr[q, _B] != newr[p, _B] or newr[q, _DR] != newr[p, _DR]
+                ):
+                    strictly = True
                 if strictly or q < p:
                     keep[p] = False
                     break
@@ -435,6 +650,9 @@ def evaluate(
             keep[best] = False
             for f in range(NFIELDS):
                 lab[nl, f] = new[best, f]
+            if rest is not None:
+                labr[nl, _B] = newr[best, _B]
+                labr[nl, _DR] = newr[best, _DR]
             if step == m and nl == 0:
                 best_key = key[best]
                 out[0] = new[best, _D]
@@ -454,15 +672,51 @@ def evaluate(
 
 
 @njit(cache=True)
-def best_insertion(
+def best_insertion(route, u, cost_old, bound, m_):
+    """See :func:`_best_insertion`; takes the vehicle type's :class:`RouteModel`."""
+    return _best_insertion(
+        route,
+        u,
+        cost_old,
+        bound,
+        m_.demand,
+        m_.load_capacity,
+        m_.dur_screen,
+        m_.depot,
+        m_.dist,
+        m_.ttime,
+        m_.energy,
+        m_.ready,
+        m_.due,
+        m_.service,
+        m_.tank,
+        m_.start_energy,
+        m_.max_duration,
+        m_.refuel_rate,
+        m_.full,
+        m_.w_dist,
+        m_.w_time,
+        m_.rest,
+        m_.o_dist,
+        m_.o_eout,
+        m_.o_eleft,
+        m_.o_time,
+        m_.o_inner,
+        m_.o_tbase,
+        m_.o_count,
+    )
+
+
+@njit(cache=True)
+def _best_insertion(
     route,
     u,
     cost_old,
     bound,
-    depot,
     demand,
     load_capacity,
     dur_screen,
+    depot,
     dist,
     ttime,
     energy,
@@ -476,6 +730,7 @@ def best_insertion(
     full,
     w_dist,
     w_time,
+    rest,
     o_dist,
     o_eout,
     o_eleft,
@@ -488,10 +743,11 @@ def best_insertion(
 
     Positions are tried in order of their station-free cost delta; a position is skipped
     when even a station-free, wait-free route could not beat the best increase found so far,
-    or when the station-free schedule already misses a time window (stations only add time).
-    ``dur_screen`` is the duration limit usable in that screen (``inf`` when waiting can be
-    removed by a later departure). Returns (position, increase) or (-1, inf).
+    or when the station-free schedule already misses a time window (stations and breaks
+    only add time). ``m_.dur_screen`` is the duration limit usable in that screen. Returns
+    (position, increase) or (-1, inf).
     """
+
     m = len(route)
     load = demand[u]
     direct_old = 0.0
@@ -558,7 +814,7 @@ def best_insertion(
         seq[pos] = u
         for q in range(pos, m):
             seq[q + 1] = route[q]
-        c = evaluate(
+        c = evaluate_unpacked(
             seq,
             depot,
             dist,
@@ -574,6 +830,7 @@ def best_insertion(
             full,
             w_dist,
             w_time,
+            rest,
             o_dist,
             o_eout,
             o_eleft,
@@ -592,37 +849,7 @@ def best_insertion(
 
 
 @njit(cache=True)
-def best_insertion_many(
-    flat,
-    offsets,
-    costs,
-    u,
-    bound,
-    depot,
-    demand,
-    load_capacity,
-    dur_screen,
-    dist,
-    ttime,
-    energy,
-    ready,
-    due,
-    service,
-    tank,
-    start_energy,
-    max_duration,
-    refuel_rate,
-    full,
-    w_dist,
-    w_time,
-    o_dist,
-    o_eout,
-    o_eleft,
-    o_time,
-    o_inner,
-    o_tbase,
-    o_count,
-):
+def best_insertion_many(flat, offsets, costs, u, bound, m_):
     """:func:`best_insertion` over several routes of one vehicle type in one call.
 
     Route ``k`` is ``flat[offsets[k]:offsets[k + 1]]`` with cost ``costs[k]``. Returns
@@ -630,16 +857,64 @@ def best_insertion_many(
     (-1, -1, inf).
     """
     best_k, best_pos, best_inc = -1, -1, bound
+    demand, load_capacity, dur_screen = m_.demand, m_.load_capacity, m_.dur_screen
+    (
+        depot,
+        dist,
+        ttime,
+        energy,
+        ready,
+        due,
+        service,
+        tank,
+        start_energy,
+        max_duration,
+        refuel_rate,
+        full,
+        w_dist,
+        w_time,
+        rest,
+        o_dist,
+        o_eout,
+        o_eleft,
+        o_time,
+        o_inner,
+        o_tbase,
+        o_count,
+    ) = (
+        m_.depot,
+        m_.dist,
+        m_.ttime,
+        m_.energy,
+        m_.ready,
+        m_.due,
+        m_.service,
+        m_.tank,
+        m_.start_energy,
+        m_.max_duration,
+        m_.refuel_rate,
+        m_.full,
+        m_.w_dist,
+        m_.w_time,
+        m_.rest,
+        m_.o_dist,
+        m_.o_eout,
+        m_.o_eleft,
+        m_.o_time,
+        m_.o_inner,
+        m_.o_tbase,
+        m_.o_count,
+    )
     for k in range(len(offsets) - 1):
-        pos, inc = best_insertion(
+        pos, inc = _best_insertion(
             flat[offsets[k] : offsets[k + 1]],
             u,
             costs[k],
             best_inc,
-            depot,
             demand,
             load_capacity,
             dur_screen,
+            depot,
             dist,
             ttime,
             energy,
@@ -653,6 +928,7 @@ def best_insertion_many(
             full,
             w_dist,
             w_time,
+            rest,
             o_dist,
             o_eout,
             o_eleft,
@@ -668,8 +944,81 @@ def best_insertion_many(
     return best_k, best_pos, best_inc
 
 
+class Reinsertion(NamedTuple):
+    """The search state and settings of one :func:`recreate_one_type` call."""
+
+    R: np.ndarray
+    """Routes as rows (customers), ``lens`` of them used; rows ``n_routes`` and up free."""
+    lens: np.ndarray
+    costs: np.ndarray
+    """Route costs without the fixed cost."""
+    n_routes: int
+    removed: np.ndarray
+    neigh: np.ndarray
+    n_neigh: int
+    rands: np.ndarray
+    blink: float
+    new_penalty: float
+    max_routes: int
+    alone: np.ndarray
+    fixed: float
+
+
 @njit(cache=True)
-def recreate_one_type(
+def recreate_one_type(s, m_):
+    """Greedy reinsertion of ``s.removed`` (in order) for a fleet of one vehicle type.
+
+    Routes are the rows of ``s.R`` (``s.lens`` customers each, ``s.costs`` without fixed
+    cost), updated in place. Each customer is tried in the routes of its first ``n_neigh``
+    neighbours (all routes if none is routed), skipping a route with probability ``blink``
+    (``rands`` supplies the draws), and in a new route of cost ``alone[c] + fixed +
+    new_penalty`` while fewer than ``max_routes`` routes are used. Returns the new route
+    count, the number of draws used and the customers that fit nowhere.
+    """
+    return recreate_unpacked(
+        s.R,
+        s.lens,
+        s.costs,
+        s.n_routes,
+        s.removed,
+        s.neigh,
+        s.n_neigh,
+        s.rands,
+        s.blink,
+        s.new_penalty,
+        s.max_routes,
+        s.alone,
+        s.fixed,
+        m_.demand,
+        m_.load_capacity,
+        m_.dur_screen,
+        m_.depot,
+        m_.dist,
+        m_.ttime,
+        m_.energy,
+        m_.ready,
+        m_.due,
+        m_.service,
+        m_.tank,
+        m_.start_energy,
+        m_.max_duration,
+        m_.refuel_rate,
+        m_.full,
+        m_.w_dist,
+        m_.w_time,
+        m_.rest,
+        m_.o_dist,
+        m_.o_eout,
+        m_.o_eleft,
+        m_.o_time,
+        m_.o_inner,
+        m_.o_tbase,
+        m_.o_count,
+    )
+
+
+@njit(cache=True)
+def recreate_unpacked(
     R,
     lens,
     costs,
@@ -683,10 +1032,10 @@ def recreate_one_type(
     max_routes,
     alone,
     fixed,
-    depot,
     demand,
     load_capacity,
     dur_screen,
+    depot,
     dist,
     ttime,
     energy,
@@ -700,6 +1049,7 @@ def recreate_one_type(
     full,
     w_dist,
     w_time,
+    rest,
     o_dist,
     o_eout,
     o_eleft,
@@ -708,15 +1058,8 @@ def recreate_one_type(
     o_tbase,
     o_count,
 ):
-    """Greedy reinsertion of ``removed`` (in order) for a fleet of one vehicle type.
-
-    Routes are the rows of ``R`` (``lens`` customers each, ``costs`` without fixed cost);
-    rows ``n_routes`` and up are free for new routes. Each customer is tried in the routes
-    of its first ``n_neigh`` neighbours (all routes if none is routed), skipping a route
-    with probability ``blink`` (``rands`` supplies the draws), and in a new route of cost
-    ``alone[c] + fixed + new_penalty`` while fewer than ``max_routes`` routes are used. Returns the
-    new route count, the number of draws used and the customers that fit nowhere.
-    """
+    """:func:`recreate_one_type` with the fields spelled out (the solver's call: see
+    :func:`evaluate_args`)."""
     n_nodes = dist.shape[0]
     route_of = np.full(n_nodes, -1, dtype=np.int64)
     live = 0
@@ -759,15 +1102,15 @@ def recreate_one_type(
                 draw += 1
                 if x < blink:
                     continue
-            pos, inc = best_insertion(
+            pos, inc = _best_insertion(
                 R[r, : lens[r]],
                 c,
                 costs[r],
                 best_inc,
-                depot,
                 demand,
                 load_capacity,
                 dur_screen,
+                depot,
                 dist,
                 ttime,
                 energy,
@@ -781,6 +1124,7 @@ def recreate_one_type(
                 full,
                 w_dist,
                 w_time,
+                rest,
                 o_dist,
                 o_eout,
                 o_eleft,

@@ -21,7 +21,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from h2lane.errors import OptionError
+from h2lane.routing.rest import RestRules
+
 DEPOT, CUSTOMER, STATION = 0, 1, 2
+_PER_HOUR = {"": 1.0, "h": 1.0, "hour": 1.0, "hours": 1.0, "min": 60.0, "s": 3600.0}
 Objective = Literal["distance", "vehicles-distance", "time", "cost"]
 OBJECTIVES: tuple[str, ...] = ("distance", "vehicles-distance", "time", "cost")
 """``distance``: total length. ``vehicles-distance``: fewest routes, then length.
@@ -126,6 +130,10 @@ class VRPInstance:
         The fleet; ``None`` = one type from the instance-wide fields (see :attr:`fleet`).
     unservable
         Customers that no feasible route can serve (filled by :func:`find_unservable`).
+    rest
+        Driver rest rules of the time model (:class:`~h2lane.routing.rest.RestRules`, limits
+        in hours, converted with :attr:`time_unit`). Off by default: the benchmark families
+        keep their published conventions; the h2lane format turns them on.
     """
 
     name: str
@@ -156,6 +164,7 @@ class VRPInstance:
     time_unit: str = ""
     unservable: list[int] = field(default_factory=list)
     vehicle_types: list[VehicleType] | None = None
+    rest: RestRules = field(default_factory=RestRules.off)
 
     def __post_init__(self) -> None:
         n = len(self.kinds)
@@ -190,6 +199,17 @@ class VRPInstance:
         return self.tank if self.start_energy is None else self.start_energy
 
     @property
+    def hours(self) -> float:
+        """Instance time units per hour (``time_unit`` "h", "min" or "s"; empty = hours)."""
+        per_hour = _PER_HOUR.get(self.time_unit.strip().lower())
+        if per_hour is None:
+            raise OptionError(
+                f"instance {self.name} has time unit {self.time_unit!r}, which the rest rules "
+                f"cannot convert; use one of {', '.join(sorted(k for k in _PER_HOUR if k))}"
+            )
+        return per_hour
+
+    @property
     def depots(self) -> NDArray[np.int64]:
         return np.flatnonzero(self.kinds == DEPOT)
 
@@ -216,6 +236,21 @@ class VRPInstance:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class UnservedCustomer:
+    """A customer a plan leaves out, and why (see :func:`h2lane.routing.vrp.unserved_customers`).
+
+    ``reason`` is one of ``payload``, ``range``, ``time_window``, ``duration``, ``rest`` (no
+    route of its own can serve it) or ``fleet`` (the fleet is too small for everyone); ``message``
+    is one sentence naming the customer.
+    """
+
+    node: int
+    label: str
+    reason: Literal["payload", "range", "time_window", "duration", "rest", "fleet"]
+    message: str
+
+
 @dataclass(slots=True)
 class VRPSolution:
     """Routes (node indices in file order, depot at both ends) and their totals.
@@ -223,7 +258,8 @@ class VRPSolution:
     ``route_types[r]`` is the index in ``inst.fleet`` of route ``r``'s vehicle type;
     ``departures[r]`` its departure time; ``waits`` maps (route, position) of a station visit
     to the time spent queueing for a dispenser there; ``refuel_amounts`` maps (route, position)
-    of a charging stop to the energy added (partial-refuelling instances only).
+    of a charging stop to the energy added (partial-refuelling instances only);
+    ``rest_stops`` the station stops extended to a driver's break (rest rules on).
     ``cost`` is the objective value (total distance for ``distance``; see
     :data:`OBJECTIVES`).
     """
@@ -238,10 +274,17 @@ class VRPSolution:
     departures: list[float] = field(default_factory=list)
     waits: dict[tuple[int, int], float] = field(default_factory=dict)
     refuel_amounts: dict[tuple[int, int], float] = field(default_factory=dict)
+    rest_stops: list[tuple[int, int]] = field(default_factory=list)
+    """(route, position) of the station stops where the driver takes the rest-rule break
+    (the stop lasts at least ``inst.rest.break_min``); other breaks are taken on the road
+    when the driving limit is reached. Empty without rest rules."""
     seconds: float = 0.0
     iterations: int = 0
     history: list[tuple[float, float]] = field(default_factory=list)
     """(seconds, best distance) at each improvement: the anytime profile."""
+    unserved: list[UnservedCustomer] = field(default_factory=list)
+    """Customers left out (``unservable`` ones and, with ``allow_unserved``, those the fleet
+    could not take), each with its reason."""
 
 
 def route_distance(inst: VRPInstance, route: list[int]) -> float:

@@ -342,7 +342,7 @@ def recombine(
     np.cumsum(nnz_col, out=a_start[1:])
     entry_keep = np.repeat(keep, lens)
     cust_rows = row[entry_keep]
-    extra_before = np.cumsum(limited) - limited
+    extra_before: np.ndarray = np.cumsum(limited) - limited
     a_index = np.empty(int(a_start[-1]), dtype=np.int32)
     a_index[np.arange(cust_rows.size) + np.repeat(extra_before, lens_k)] = cust_rows
     a_index[a_start[1:][limited] - 1] = type_row[vt_k[limited]]

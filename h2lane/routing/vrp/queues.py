@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +98,7 @@ class _Route:
     __slots__ = (
         "amount",
         "arcs",
+        "b",
         "cap",
         "due",
         "kinds",
@@ -108,8 +109,10 @@ class _Route:
         "queued",
         "r",
         "ready",
+        "rest_at",
         "service",
         "speed",
+        "stop_start",
         "t",
         "vtype",
     )
@@ -131,6 +134,9 @@ class _Route:
         self.kinds: list[int] = []
         self.cap: list[int] = []
         self.amount: list[float | None] = []  # energy added at each charging stop, else None
+        self.b = 0.0  # driving since the last break (rest rules)
+        self.rest_at: set[int] = set()  # positions where the break is taken at the stop
+        self.stop_start = 0.0
 
 
 def schedule(
@@ -139,6 +145,8 @@ def schedule(
     route_types: Sequence[int] | None = None,
     refuel_amounts: Mapping[tuple[int, int], float] | None = None,
     departures: Sequence[float] | None = None,
+    *,
+    rest_stops: Iterable[tuple[int, int]] = (),
 ) -> Schedule:
     """Replay all routes together with first-come first-served queues at stations.
 
@@ -155,6 +163,10 @@ def schedule(
         ``(route, position)``; clipped to what fits in the tank. Elsewhere just enough.
     departures
         Departure time of each route; default ``inst.ready`` of its type's depot.
+    rest_stops
+        With ``inst.rest`` enabled: (route, position) of the charging stops extended to the
+        driver's break (see :func:`h2lane.routing.vrp.checker.check_solution`, which follows
+        the same rule). Other breaks are taken on the road when the driving limit is reached.
 
     Returns
     -------
@@ -182,6 +194,35 @@ def schedule(
     fixed = float(inst.refuel_fixed)
     rate = float(inst.refuel_rate)
     labels = inst.labels
+    rest = inst.rest
+    hours = inst.hours if rest.enabled else 1.0
+    max_drive = rest.max_drive_h * hours if rest.enabled else math.inf
+    brk = rest.break_h * hours if rest.enabled else 0.0
+    rest_by_route: dict[int, set[int]] = {}
+    for r, p in rest_stops:
+        rest_by_route.setdefault(int(r), set()).add(int(p))
+
+    def drive(st: _Route, tau: float) -> float:
+        """Driving ``tau`` with breaks on the road when due: the break time added."""
+        if not rest.enabled:
+            return 0.0
+        total = st.b + tau
+        k = 0
+        while total > max_drive + EPS:
+            total -= max_drive
+            k += 1
+        st.b = total
+        return k * brk
+
+    def leave_stop(st: _Route, p: int, end: float) -> float:
+        """End of the stop at position ``p`` after the break rule; resets the counter."""
+        if not rest.enabled:
+            return end
+        if p in st.rest_at:
+            end = max(end, st.stop_start + brk)
+        if end - st.stop_start >= brk - EPS:
+            st.b = 0.0
+        return end
 
     def name(b: int) -> str:
         return f"{_KIND_WORD.get(int(kinds_all[b]), 'node')} {labels[b]} (node {b})"
@@ -222,6 +263,7 @@ def schedule(
             else np.asarray(cap_all)[idx].astype(np.int64).tolist()
         )
         st.amount = [None] * len(nodes)
+        st.rest_at = rest_by_route.get(r, set())
         for p, a in refuel_plan(inst, nodes, vtype, given.get(r)).items():
             st.amount[p] = a
         states.append(st)
@@ -236,7 +278,8 @@ def schedule(
         t, p, speed = st.t, st.p, st.speed
         while True:
             b = nodes[p]
-            t += st.arcs[p - 1] / speed
+            tau = st.arcs[p - 1] / speed
+            t += tau + drive(st, tau)
             over = t - st.due[p]
             if over > EPS:
                 st.lateness += over
@@ -247,14 +290,15 @@ def schedule(
                 )
             if p == last:
                 break
-            t = max(t, st.ready[p]) + st.service[p]
+            st.stop_start = max(t, st.ready[p])
+            t = st.stop_start + st.service[p]
             amount = st.amount[p]
             if amount is not None:
                 if st.cap[p] > 0 and refuel_end(0.0, amount) > 0.0:
                     st.t, st.p = t, p
                     heapq.heappush(events, (t, st.r, p))
                     return
-                t = refuel_end(t, amount)  # no queue: w = 0
+                t = leave_stop(st, p, refuel_end(t, amount))  # no queue: w = 0
             p += 1
         st.t, st.p = t, last
         ends[st.r] = t
@@ -283,7 +327,7 @@ def schedule(
         if w > 0.0:
             waits[(r, p)] = w
             st.queued.append((b, w))
-        st.t, st.p = end, p + 1
+        st.t, st.p = leave_stop(st, p, end), p + 1
         advance(st)
 
     durations: list[float] = []

@@ -11,7 +11,17 @@ request (``SearchParams.recombine_at``) the routes met are pooled and recombined
 set-partitioning model solved with HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few
 dispensers are handled at the solution level: all routes are replayed together, vehicles queue first-come first-served
 (:mod:`h2lane.routing.vrp.queues`) and plans whose queues make a vehicle late are penalised.
-Deterministic for a seed and an iteration cap; anytime (best solution kept), time-limited.
+Driver rest rules (``inst.rest``, off unless the instance turns them on) enter the same
+programme: a break after ``max_drive_h`` of driving, on the road or at a station stop extended
+to the break, and at most ``max_daily_drive_h`` of driving per route (routes are one driving
+day; no daily rest is inserted). The evaluation is conservative where it simplifies (only the
+first or last station of a station path can hold the break, and only its fixed stop time
+counts towards it); the checker replays the rule exactly. Reported routes never repeat a
+node and never keep a stop that buys nothing (when dropping it keeps the route feasible).
+
+The search runs until its stopping criterion (:mod:`h2lane.routing.vrp.stop`) is met and is
+deterministic for a seed and an iteration cap; anytime (best solution kept). Progress and
+new best solutions go to callbacks; the solver never prints.
 """
 
 from __future__ import annotations
@@ -19,14 +29,24 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from h2lane.errors import InfeasiblePlanError
 from h2lane.routing.vrp import kernels as K
 from h2lane.routing.vrp.model import DEPOT, STATION, VehicleType, VRPInstance, VRPSolution
+from h2lane.routing.vrp.queues import Schedule
+from h2lane.routing.vrp.stop import (
+    Improvement,
+    MaxIterations,
+    MaxRuntime,
+    SolveCallbacks,
+    StoppingCriterion,
+    as_criterion,
+)
 
 
 @dataclass(slots=True)
@@ -92,6 +112,8 @@ class _Profile:
             bool(inst.full_refuel),
         )
         self.o_s1, self.o_s2 = self.options[0], self.options[1]
+        # driving time per unit of energy on the station-to-station part of a path
+        self.inner_time = 1.0 / (consumption * speed) if consumption > 0 and speed > 0 else 0.0
 
     def station_path(self, s1: int, s2: int) -> list[int]:
         a, b = self.station_index[s1], self.station_index[s2]
@@ -130,28 +152,72 @@ class _Type:
             np.any(ready[inst.customers] > t0 + profile.ttime[self.depot, inst.customers])
         )
         self.dur_screen = math.inf if can_wait else float(vt.max_duration)
-        self.args = (
-            profile.dist,
-            profile.ttime,
-            profile.energy,
-            ready,
-            np.asarray(inst.due, dtype=np.float64),
-            np.asarray(inst.service, dtype=np.float64),
-            profile.tank,
-            float(min(vt.initial_energy, profile.tank)),
-            float(vt.max_duration),
-            float(inst.refuel_rate),
-            self.full,
-            self.w_dist,
-            self.w_time,
-            *profile.options[2:],
+        rest = inst.rest
+        hours = inst.hours if rest.enabled else 1.0
+        o = profile.options
+        rest_model = None
+        if rest.enabled:
+            rest_model = K.RestModel(
+                max_drive=float(rest.max_drive_h * hours),
+                break_time=float(rest.break_h * hours),
+                max_daily=float(rest.max_daily_drive_h * hours),
+                extension=float(max(rest.break_h * hours - inst.refuel_fixed, 0.0)),
+                inner_time=float(profile.inner_time),
+                o_s1=o[0],
+                o_s2=o[1],
+            )
+        self.n_options = int(o[2].shape[2])
+        self._eval_args: tuple | None = None
+        self._insert_args: tuple | None = None
+        self.model = K.RouteModel(
+            depot=self.depot,
+            dist=profile.dist,
+            ttime=profile.ttime,
+            energy=profile.energy,
+            ready=ready,
+            due=np.asarray(inst.due, dtype=np.float64),
+            service=np.asarray(inst.service, dtype=np.float64),
+            demand=np.asarray(inst.demand, dtype=np.float64),
+            tank=float(profile.tank),
+            start_energy=float(min(vt.initial_energy, profile.tank)),
+            max_duration=float(vt.max_duration),
+            load_capacity=self.load_capacity,
+            dur_screen=float(self.dur_screen),
+            refuel_rate=float(inst.refuel_rate),
+            refuel_fixed=float(inst.refuel_fixed),
+            full=self.full,
+            w_dist=float(self.w_dist),
+            w_time=float(self.w_time),
+            rest=rest_model,
+            o_dist=o[2],
+            o_eout=o[3],
+            o_eleft=o[4],
+            o_time=o[5],
+            o_inner=o[6],
+            o_tbase=o[7],
+            o_count=o[8],
         )
+
+    @property
+    def insert_args(self) -> tuple:
+        """The model's fields as :func:`~h2lane.routing.vrp.kernels.recreate_unpacked` takes them."""
+        if self._insert_args is None:
+            m = self.model
+            self._insert_args = (m.demand, m.load_capacity, m.dur_screen, *self.eval_args)
+        return self._insert_args
+
+    @property
+    def eval_args(self) -> tuple:
+        if self._eval_args is None:
+            self._eval_args = K.evaluate_args(self.model)
+        return self._eval_args
 
     def evaluate(self, route: list[int]) -> tuple[float, np.ndarray, np.ndarray]:
         """Route key (objective without the fixed cost), arc choices and (dist, dur, shift)."""
         choices = np.empty(len(route) + 1, dtype=np.int64)
         out = np.zeros(3)
-        key = K.evaluate(np.asarray(route, dtype=np.int64), self.depot, *self.args, choices, out)
+        seq = np.asarray(route, dtype=np.int64)
+        key = K.evaluate_unpacked(*(seq, *self.eval_args, choices, out))
         return key, choices, out
 
     def cost(self, route: list[int]) -> float:
@@ -160,20 +226,37 @@ class _Type:
             return 0.0
         return self.evaluate(route)[0] + self.fixed
 
-    def expand(self, route: list[int]) -> tuple[list[int], float, float, float]:
-        """Nodes with station visits (depot at both ends), distance, duration, departure delay."""
+    def expand(self, route: list[int]) -> Expanded:
+        """Nodes with station visits (depot at both ends), totals and the break stops."""
         _key, choices, out = self.evaluate(route)
         nodes = [self.depot]
+        rest_at: list[int] = []
         prev = self.depot
         for step, cur in enumerate([*route, self.depot]):
             c = int(choices[step])
             if c >= 0:
+                rest_here = c >= self.n_options
+                c %= self.n_options
                 s1 = int(self.profile.o_s1[prev, cur, c])
                 s2 = int(self.profile.o_s2[prev, cur, c])
                 nodes.extend(self.profile.station_path(s1, s2))
+                if rest_here:
+                    rest_at.append(len(nodes) - 1)
             nodes.append(cur)
             prev = cur
-        return nodes, float(out[0]), float(out[1]), float(out[2])
+        return Expanded(nodes, float(out[0]), float(out[1]), float(out[2]), tuple(rest_at))
+
+
+class Expanded(NamedTuple):
+    """A route with its station visits."""
+
+    nodes: list[int]
+    distance: float
+    duration: float
+    shift: float
+    """Departure delay after the depot's ready time."""
+    rest_at: tuple[int, ...]
+    """Positions of the station stops extended to the driver's break."""
 
 
 def _max_options(n_points: int, n_stations: int, share: int = 1) -> int:
@@ -234,39 +317,83 @@ class _State:
 
 def solve_vrp(
     inst: VRPInstance,
-    time_limit: float = 10.0,
+    stop: StoppingCriterion | Iterable[StoppingCriterion] | float | None = None,
     seed: int = 0,
-    progress: bool = False,
+    callbacks: SolveCallbacks | None = None,
     params: SearchParams | None = None,
+    *,
+    allow_unserved: bool = False,
+    time_limit: float | None = None,
     max_iterations: int | None = None,
-    callback: Callable[[float, float], None] | None = None,
+    progress: object = None,
 ) -> VRPSolution:
-    """Solve ``inst`` within ``time_limit`` seconds; deterministic for a seed and iteration cap.
+    """Solve ``inst`` until ``stop`` is met; deterministic for a seed and an iteration cap.
+
+    Parameters
+    ----------
+    stop
+        :class:`MaxRuntime`, :class:`MaxIterations`, a list of them or
+        :class:`MultipleCriteria` (the first met stops), or a number of seconds; default 10 s.
+    seed
+        Seed of the random choices.
+    callbacks
+        :class:`SolveCallbacks`: ``on_best`` on each new best solution, ``on_progress``
+        with the fraction done. The solver itself never prints.
+    allow_unserved
+        Return a plan without the customers the fleet cannot take (listed with reasons in
+        :attr:`VRPSolution.unserved`) instead of raising.
+    time_limit, max_iterations, progress
+        Compatibility keywords: the first two add :class:`MaxRuntime` /
+        :class:`MaxIterations` to ``stop``; ``progress`` is ignored unless it is a callable,
+        which becomes ``on_progress`` (draw bars in the caller).
 
     Customers in ``inst.unservable`` (see :func:`h2lane.routing.vrp.instances.find_unservable`)
-    are left out and reported. Raises :class:`~h2lane.errors.InfeasiblePlanError` naming the
-    customer and the reason when a servable customer fits in no vehicle's route of its own,
-    when the fleet is too small for all customers, or when station queues make every plan
-    found late.
+    are left out and reported in :attr:`VRPSolution.unserved`. Raises
+    :class:`~h2lane.errors.InfeasiblePlanError` naming the customer and the reason when a
+    servable customer fits in no vehicle's route of its own, when the fleet is too small for
+    all customers (unless ``allow_unserved``), or when station queues make every plan found
+    late; :class:`~h2lane.errors.OptionError` on an invalid stopping criterion.
     """
+    extra: list[StoppingCriterion] = []
+    if time_limit is not None:
+        extra.append(MaxRuntime(time_limit))
+    if max_iterations is not None:
+        extra.append(MaxIterations(max_iterations))
+    if stop is None and not extra:
+        stop = MaxRuntime(10.0)
+    crit = as_criterion([*as_criterion(stop).criteria, *extra] if stop is not None else extra)
+    callbacks = callbacks or SolveCallbacks()
+    if callable(progress) and callbacks.on_progress is None:
+        callbacks = SolveCallbacks(callbacks.on_best, progress, callbacks.progress_every)  # type: ignore[arg-type]
     params = params or SearchParams()
     t_begin = time.perf_counter()
     rng = np.random.default_rng(seed)
     data = _Data(inst)
     unserv = {int(c) for c in inst.unservable}
     customers = [int(c) for c in inst.customers if int(c) not in unserv]
-    alone_total = _check_alone(data, customers)
+    alone_total, lonely = _check_alone(data, customers, allow_unserved)
+    customers = [c for c in customers if c not in lonely]
     fleet_first = inst.objective == "vehicles-distance"
     n = len(customers)
     # a penalty above the cost of any sensible plan (every customer on a route of its own)
     big = 10.0 * (alone_total + 1.0)
     search = _Search(data, rng, params, big, fleet_first)
+    on_best, on_progress = callbacks.on_best, callbacks.on_progress
 
     state = _State([], [], [])
     search.recreate(state, customers[:], order_key=2, blink=0.0)
     best = state.copy()
     best_obj = current_obj = search.objective(state)
     history = [(time.perf_counter() - t_begin, best.cost)]
+    it = 0
+
+    def improved() -> None:
+        history.append((time.perf_counter() - t_begin, best.cost))
+        if on_best is not None:
+            on_best(Improvement(it, history[-1][0], best.cost, best.vehicles))
+
+    if on_best is not None:
+        on_best(Improvement(0, history[0][0], best.cost, best.vehicles))
     scale = max(best.cost, 1e-9) / max(n, 1) if n else 1.0
     t0, t1 = params.t_start * scale / 10.0, params.t_end * scale / 10.0
     pooling = bool(params.recombine_at)
@@ -277,67 +404,63 @@ def solve_vrp(
         pool = RoutePool()
         search.pool_add(pool, state)
     marks = list(params.recombine_at)
-    it = 0
-    bar = None
-    if progress:
-        from rich.progress import Progress
-
-        bar = Progress(transient=True)
-        task = bar.add_task(f"routing {inst.name}", total=time_limit)
-        bar.start()
-    try:
-        while n:
-            elapsed = time.perf_counter() - t_begin
-            if elapsed >= time_limit or (max_iterations is not None and it >= max_iterations):
-                break
-            frac = min(1.0, elapsed / time_limit) if max_iterations is None else it / max_iterations
-            if marks and frac >= marks[0]:
-                marks.pop(0)
-                limit = min(10.0, max(0.2, params.recombine_share * time_limit))
-                if max_iterations is None:
-                    limit = min(limit, max(0.05, time_limit - elapsed))
-                else:
-                    limit = min(limit, 2.0)
-                cand = search.recombine(pool, best, customers, limit)
-                if cand is not None:
-                    obj = search.objective(cand)
-                    if obj < best_obj - 1e-9:
-                        best, best_obj = cand.copy(), obj
-                        state, current_obj = cand, obj
-                        history.append((time.perf_counter() - t_begin, best.cost))
-                        if callback is not None:
-                            callback(history[-1][0], best.cost)
-                continue
-            temp = t0 * (t1 / t0) ** frac
-            cand = state.copy()
-            removed = search.ruin(cand, customers)
-            search.recreate(cand, removed)
-            obj = search.objective(cand)
-            if obj < current_obj - temp * math.log(rng.random() + 1e-300):
-                state, current_obj = cand, obj
-                if pooling:
-                    search.pool_add(pool, cand)
+    runtime = crit.runtime
+    next_report = 0.0
+    while n:
+        elapsed = time.perf_counter() - t_begin
+        if crit.fraction(it, elapsed) >= 1.0:
+            break
+        if on_progress is not None and elapsed >= next_report:
+            on_progress(min(1.0, crit.fraction(it, elapsed)), best.cost)
+            next_report = elapsed + callbacks.progress_every
+        frac = min(1.0, crit.schedule_fraction(it, elapsed))
+        if marks and frac >= marks[0]:
+            marks.pop(0)
+            if runtime is None or crit.deterministic:
+                limit = 2.0
+            else:
+                limit = min(10.0, max(0.2, params.recombine_share * runtime))
+                limit = min(limit, max(0.05, runtime - elapsed))
+            cand = search.recombine(pool, best, customers, limit)
+            if cand is not None:
+                obj = search.objective(cand)
                 if obj < best_obj - 1e-9:
                     best, best_obj = cand.copy(), obj
-                    history.append((time.perf_counter() - t_begin, best.cost))
-                    if callback is not None:
-                        callback(history[-1][0], best.cost)
-            it += 1
-            if bar is not None and it % 50 == 0:
-                bar.update(task, completed=min(elapsed, time_limit))
-    finally:
-        if bar is not None:
-            bar.stop()
-    return search.solution(best, sorted(unserv), time.perf_counter() - t_begin, it, history)
+                    state, current_obj = cand, obj
+                    improved()
+            continue
+        temp = t0 * (t1 / t0) ** frac
+        cand = state.copy()
+        removed = search.ruin(cand, customers)
+        search.recreate(cand, removed)
+        obj = search.objective(cand)
+        if obj < current_obj - temp * math.log(rng.random() + 1e-300):
+            state, current_obj = cand, obj
+            if pooling:
+                search.pool_add(pool, cand)
+            if obj < best_obj - 1e-9:
+                best, best_obj = cand.copy(), obj
+                improved()
+        it += 1
+    sol = search.solution(
+        best, sorted(unserv), time.perf_counter() - t_begin, it, history, allow_unserved, lonely
+    )
+    if on_progress is not None:
+        on_progress(1.0, best.cost)
+    return sol
 
 
-def _check_alone(data: _Data, customers: list[int]) -> float:
+def _check_alone(
+    data: _Data, customers: list[int], allow_unserved: bool = False
+) -> tuple[float, list[int]]:
     """Every customer must fit in a route of its own for some vehicle type.
 
-    Returns the total of each customer's cheapest route of its own.
+    Returns the total of each customer's cheapest route of its own, and the customers that
+    fit in none (only with ``allow_unserved``; otherwise the first one raises).
     """
     inst = data.inst
     total = 0.0
+    lonely: list[int] = []
     for c in customers:
         costs = [
             t.cost([c])
@@ -348,14 +471,21 @@ def _check_alone(data: _Data, customers: list[int]) -> float:
         if finite:
             total += min(finite)
         else:
+            if allow_unserved:
+                lonely.append(c)
+                continue
             what = "range, time window or duration even with station stops"
+            if inst.rest.enabled:
+                what = (
+                    "range, time window, duration or the driver rest rules even with station stops"
+                )
             if all(inst.demand[c] > t.load_capacity + 1e-9 for t in data.types):
                 what = f"payload: its demand {inst.demand[c]:g} exceeds every vehicle's capacity"
             raise InfeasiblePlanError(
                 f"customer {inst.labels[c]} (node {c}) fits in no route of its own: it is out of "
                 f"{what}"
             )
-    return total
+    return total, lonely
 
 
 class _Search:
@@ -385,7 +515,7 @@ class _Search:
             width = min(len(cust), 100)
             for i, c in enumerate(cust):
                 self.neigh[int(c)] = [int(cust[j]) for j in order[i, : width + 1] if cust[j] != c]
-        self._expand_cache: dict[tuple[int, tuple[int, ...]], tuple] = {}
+        self._expand_cache: dict[tuple[int, tuple[int, ...]], Expanded] = {}
         self._alone: dict[tuple[int, int], float] = {}
         # one vehicle type: the whole reinsertion runs in numba
         self.fast = len(data.types) == 1
@@ -410,44 +540,49 @@ class _Search:
             obj += state.extra
         return obj
 
-    def _expand(self, t: int, route: list[int]) -> tuple:
+    def _expand(self, t: int, route: list[int]) -> Expanded:
         key = (t, tuple(route))
         hit = self._expand_cache.get(key)
         if hit is None:
             if len(self._expand_cache) > 50000:
                 self._expand_cache.clear()
-            hit = self.data.types[t].expand(route)
+            hit = _tidy(self.inst, t, self.data.types[t].expand(route))
             self._expand_cache[key] = hit
         return hit
 
-    def replay(self, state: _State):
+    def replay(self, state: _State) -> _Replay:
         """Expanded routes, their types, departures, amounts and the queue schedule."""
         from h2lane.routing.vrp.queues import refuel_plan, schedule
 
         idx = [i for i, r in enumerate(state.routes) if r]
         expanded = [self._expand(state.types[i], state.routes[i]) for i in idx]
-        routes = [e[0] for e in expanded]
+        routes = [e.nodes for e in expanded]
         types = [state.types[i] for i in idx]
         departures = [
-            float(self.inst.ready[self.data.types[t].depot]) + e[3]
+            float(self.inst.ready[self.data.types[t].depot]) + e.shift
             for t, e in zip(types, expanded, strict=True)
         ]
         amounts: dict[tuple[int, int], float] = {}
         if not self.inst.full_refuel:
             for r, (t, nodes) in enumerate(zip(types, routes, strict=True)):
                 for p, a in refuel_plan(self.inst, nodes, self.data.types[t].vt).items():
-                    amounts[(r, p)] = a
+                    if a > _ZERO:  # a stop that buys nothing reports no amount
+                        amounts[(r, p)] = a
+        rest_stops = [(r, p) for r, e in enumerate(expanded) for p in e.rest_at]
         sched = None
         if self.data.capacitated:
-            sched = schedule(self.inst, routes, types, amounts or None, departures)
-        return idx, expanded, routes, types, departures, amounts, sched
+            sched = schedule(
+                self.inst, routes, types, amounts or None, departures, rest_stops=rest_stops
+            )
+        return _Replay(idx, expanded, routes, types, departures, amounts, rest_stops, sched)
 
     def _queue_extra(self, state: _State) -> float:
-        _idx, expanded, _routes, types, _dep, _am, sched = self.replay(state)
+        rp = self.replay(state)
+        assert rp.sched is not None
         extra = 0.0
-        for r, (t, e) in enumerate(zip(types, expanded, strict=True)):
-            extra += self.data.types[t].w_time * max(0.0, sched.duration[r] - e[2])
-            extra += self.big * sched.lateness[r]
+        for r, (t, e) in enumerate(zip(rp.types, rp.expanded, strict=True)):
+            extra += self.data.types[t].w_time * max(0.0, rp.sched.duration[r] - e.duration)
+            extra += self.big * rp.sched.lateness[r]
         return extra
 
     # ------------------------------------------------------------------ ruin
@@ -558,26 +693,22 @@ class _Search:
         costs[:n_r] = state.costs
         costs[:n_r] -= t.fixed
         rands = self.rng.random(k * rows) if blink > 0 else np.zeros(0)
-        n_new, _used, unassigned = K.recreate_one_type(
-            R,
-            lens,
-            costs,
-            n_r,
-            np.asarray(removed, dtype=np.int64),
-            self.neigh2d,
-            self.params.neighbours,
-            rands,
-            blink,
-            self.big if self.fleet_first else 0.0,
-            t.count if t.count is not None else rows + 1,
-            self.alone0,
-            t.fixed,
-            t.depot,
-            self.data.demand,
-            t.load_capacity,
-            t.dur_screen,
-            *t.args,
+        job = K.Reinsertion(
+            R=R,
+            lens=lens,
+            costs=costs,
+            n_routes=n_r,
+            removed=np.asarray(removed, dtype=np.int64),
+            neigh=self.neigh2d,
+            n_neigh=int(self.params.neighbours),
+            rands=rands,
+            blink=float(blink),
+            new_penalty=float(self.big if self.fleet_first else 0.0),
+            max_routes=int(t.count if t.count is not None else rows + 1),
+            alone=self.alone0,
+            fixed=float(t.fixed),
         )
+        n_new, _used, unassigned = K.recreate_unpacked(*job, *t.insert_args)
         keep = [i for i in range(n_new) if lens[i] > 0]
         state.routes = [R[i, : lens[i]].tolist() for i in keep]
         state.costs = [float(costs[i]) + t.fixed for i in keep]
@@ -604,18 +735,7 @@ class _Search:
                 itertools.chain.from_iterable(routes), dtype=np.int64, count=int(offsets[-1])
             )
             costs = np.fromiter((state.costs[ri] for ri in ris), np.float64, len(ris)) - t.fixed
-            which, pos, inc = K.best_insertion_many(
-                flat,
-                offsets,
-                costs,
-                c,
-                best_inc,
-                t.depot,
-                self.data.demand,
-                t.load_capacity,
-                t.dur_screen,
-                *t.args,
-            )
+            which, pos, inc = K.best_insertion_many(flat, offsets, costs, c, best_inc, t.model)
             if which >= 0 and inc < best_inc:
                 best_ri, best_pos, best_inc = ris[which], pos, inc
         # a new route of the cheapest available type competes with the best insertion
@@ -699,10 +819,13 @@ class _Search:
         seconds: float,
         iterations: int,
         history: list[tuple[float, float]],
+        allow_unserved: bool = False,
+        lonely: list[int] | None = None,
     ) -> VRPSolution:
         inst = self.inst
-        if best.unassigned:
-            names = ", ".join(f"{inst.labels[c]} (node {c})" for c in sorted(best.unassigned))
+        fleet_short = sorted(best.unassigned)
+        if fleet_short and not allow_unserved:
+            names = ", ".join(f"{inst.labels[c]} (node {c})" for c in fleet_short)
             fleet = ", ".join(
                 f"{t.vt.name}: {t.count}" for t in self.data.types if t.count is not None
             )
@@ -710,33 +833,98 @@ class _Search:
                 f"customers {names} could not be served: every plan found needs more vehicles "
                 f"than the fleet has ({fleet})"
             )
-        _idx, expanded, routes, types, departures, amounts, sched = self.replay(best)
-        durations = [e[2] for e in expanded]
+        rp = self.replay(best)
+        durations = [e.duration for e in rp.expanded]
         waits: dict[tuple[int, int], float] = {}
-        if sched is not None:
-            if not sched.feasible:
+        if rp.sched is not None:
+            if not rp.sched.feasible:
                 raise InfeasiblePlanError(
-                    "station queues make every plan found late: " + sched.late[0]
+                    "station queues make every plan found late: " + rp.sched.late[0]
                 )
-            durations = list(sched.duration)
-            waits = dict(sched.waits)
-        distance = float(sum(e[1] for e in expanded))
+            durations = list(rp.sched.duration)
+            waits = dict(rp.sched.waits)
+        distance = float(sum(e.distance for e in rp.expanded))
         cost = 0.0
-        for t, e, dur in zip(types, expanded, durations, strict=True):
+        for t, e, dur in zip(rp.types, rp.expanded, durations, strict=True):
             ty = self.data.types[t]
-            cost += ty.fixed + ty.w_dist * e[1] + ty.w_time * dur
+            cost += ty.fixed + ty.w_dist * e.distance + ty.w_time * dur
+        from h2lane.routing.vrp.unserved import unserved_customers
+
+        unserved = unserved_customers(inst, [*unservable, *(lonely or [])], fleet_short)
         return VRPSolution(
-            routes=routes,
+            routes=rp.routes,
             distance=distance,
-            vehicles=len(routes),
+            vehicles=len(rp.routes),
             unservable=unservable,
             cost=cost,
             duration=float(sum(durations)),
-            route_types=types,
-            departures=departures,
+            route_types=rp.types,
+            departures=rp.departures,
             waits=waits,
-            refuel_amounts=amounts,
+            refuel_amounts=rp.amounts,
+            rest_stops=rp.rest_stops,
             seconds=seconds,
             iterations=iterations,
             history=history,
+            unserved=unserved,
         )
+
+
+_ZERO = 1e-9
+"""Refuel amounts at or below this are no refuel (the stop is dropped or not reported)."""
+
+
+class _Replay(NamedTuple):
+    idx: list[int]
+    expanded: list[Expanded]
+    routes: list[list[int]]
+    types: list[int]
+    departures: list[float]
+    amounts: dict[tuple[int, int], float]
+    rest_stops: list[tuple[int, int]]
+    sched: Schedule | None
+
+
+def _tidy(inst: VRPInstance, t: int, e: Expanded) -> Expanded:
+    """Drop station stops that buy nothing and repeated nodes when the route stays feasible.
+
+    The station-path options never start or end at the point itself, so a repeated depot
+    cannot arise from them; a stop can still buy nothing (the vehicle arrives with enough
+    for the next leg). Removing such a stop shortens the route (triangle inequality) and
+    its time; the independent checker decides whether the shorter route is still feasible
+    (e.g. when the stop held the driver's break, it may not be).
+    """
+    from h2lane.routing.vrp.checker import check_solution
+    from h2lane.routing.vrp.queues import refuel_plan
+
+    vt = inst.fleet[t]
+    nodes = e.nodes
+    plan = refuel_plan(inst, nodes, vt)
+    idle = {p for p, a in plan.items() if a <= _ZERO}
+    for p in range(1, len(nodes)):
+        if nodes[p] == nodes[p - 1]:  # a zero-length hop: drop the mid-route copy
+            q = p if p < len(nodes) - 1 else p - 1
+            if q >= 1:
+                idle.add(q)
+    if not idle:
+        return e
+    departure = float(inst.ready[vt.depot]) + e.shift
+    rest_at = list(e.rest_at)
+    for p in sorted(idle, reverse=True):
+        cand = nodes[:p] + nodes[p + 1 :]
+        cand_rest = [q if q < p else q - 1 for q in rest_at if q != p]
+        rep = check_solution(
+            inst,
+            [cand],
+            route_types=[t],
+            departures=[departure],
+            rest_stops=[(0, q) for q in cand_rest],
+        )
+        if any(v.route == 0 for v in rep.violations):
+            continue
+        dur = rep.duration[0]
+        if rep.route_distance[0] > e.distance + 1e-9 or dur > e.duration + 1e-9:
+            continue
+        nodes, rest_at = cand, cand_rest
+        e = Expanded(nodes, float(rep.route_distance[0]), float(dur), e.shift, tuple(rest_at))
+    return e

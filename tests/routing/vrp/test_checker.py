@@ -107,8 +107,8 @@ def test_payload() -> None:
 def test_duration() -> None:
     inst = line_instance(max_duration=23.0)
     assert check_solution(inst, GOOD).ok
-    # a second, pointless stop at the station adds 0.5
-    (v,) = only(check_solution(inst, [[0, 1, 3, 3, 4, 3, 0], [0, 2, 0]]), "duration")
+    # half an hour of queueing at the station
+    (v,) = only(check_solution(inst, GOOD, waits={(0, 2): 0.5}), "duration")
     assert v.route == 0 and v.message == "Route 0 lasts 23.5, longer than the limit 23."
 
 
@@ -116,8 +116,8 @@ def test_time_window_at_customer_and_depot() -> None:
     inst = line_instance()
     inst.due[4] = 11.6  # reached at 11.5 on the good route
     assert check_solution(inst, GOOD).ok
-    (v,) = only(check_solution(inst, [[0, 1, 3, 3, 4, 3, 0], [0, 2, 0]]), "time_window")
-    assert (v.route, v.position) == (0, 4)
+    (v,) = only(check_solution(inst, GOOD, waits={(0, 2): 0.5}), "time_window")
+    assert (v.route, v.position) == (0, 3)
     assert "service at C4 (node 4) starts at 12, after its due time 11.6" in v.message
     inst = line_instance()
     inst.due[0] = 22.9
@@ -527,3 +527,26 @@ def test_cost_objective_without_vehicle_types() -> None:
     rep = check_solution(line_instance(objective="cost", fixed_cost=10.0), GOOD)
     assert rep.route_cost == pytest.approx([30.0, 14.0])  # 10 + 20, 10 + 4
     assert rep.cost == pytest.approx(44.0)
+
+
+def test_redundant_stops_are_flagged() -> None:
+    """Output hygiene: a node twice in a row, and a reported refuel of nothing."""
+    inst = line_instance()
+    vs = only(check_solution(inst, [[0, 1, 3, 3, 4, 3, 0], [0, 2, 0]]), "redundant_stop")
+    assert [(v.route, v.position) for v in vs] == [(0, 3)]
+    assert vs[0].message == (
+        "Route 0, position 3: S (node 3) is visited twice in a row; drop the repeated visit."
+    )
+    (v,) = only(check_solution(inst, [GOOD[0], [0, 0, 2, 0]]), "redundant_stop")
+    assert (v.route, v.position) == (1, 1) and "D (node 0) is visited twice" in v.message
+    assert check_solution(inst, [*GOOD, [0, 0]]).ok  # an unused vehicle is no repeat
+    # with a tank of 30 route 0 (20 long) needs no energy at S: a reported 0 is an empty stop
+    partial = line_instance(full_refuel=False, tank=30.0)
+    (v,) = only(check_solution(partial, GOOD, refuel_amounts={(0, 4): 0.0}), "redundant_stop")
+    assert (v.route, v.position) == (0, 4)
+    assert v.message == (
+        "Route 0, position 4: the refuel amount at S (node 3) is 0; leave the station out of "
+        "the route or report no amount."
+    )
+    assert check_solution(partial, GOOD).ok  # no amount reported: not flagged
+    assert check_solution(partial, GOOD, refuel_amounts={(0, 4): 1.0}).ok

@@ -389,6 +389,7 @@ def test_works_after_highs_ran_multithreaded_in_the_same_thread():
     assert result == [[PoolRoute((1, 2), 1.5)]]
 
 
+@pytest.mark.slow
 def test_large_pool_builds_and_returns_a_valid_selection():
     rng = np.random.default_rng(11)
     m, n_routes = 1000, 20000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections import Counter
 
@@ -318,14 +317,8 @@ def test_wait_survives_float_rounding() -> None:
     w = s.waits[(1, 1)]
     assert w == pytest.approx(free - ready)
     assert ready + w >= free
-    rep = check_solution(inst, FORK, departures=[0.0, d], **_waits_kw(s.waits))
+    rep = check_solution(inst, FORK, departures=[0.0, d], waits=s.waits)
     assert "station_capacity" not in rep.kinds, str(rep)
-
-
-def _waits_kw(waits) -> dict:
-    if "waits" not in inspect.signature(check_solution).parameters:
-        pytest.skip("check_solution does not take queue waits yet")
-    return {"waits": waits}
 
 
 def test_bad_arguments() -> None:
@@ -521,7 +514,7 @@ def test_checker_accepts_the_waits(seed: int) -> None:
     """The checker (taking queue waits) accepts the scheduler's waits and agrees on lateness."""
     inst, routes, departures = random_case(seed)
     s = schedule(inst, routes, departures=departures)
-    rep = check_solution(inst, routes, departures=departures, **_waits_kw(s.waits))
+    rep = check_solution(inst, routes, departures=departures, waits=s.waits)
     assert "station_capacity" not in rep.kinds, str(rep)
     late_arrival = any(" after its due time " in m for m in s.late)
     assert ("time_window" in rep.kinds) == late_arrival, str(rep)

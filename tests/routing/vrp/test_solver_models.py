@@ -187,6 +187,7 @@ def test_start_level_below_full_matches_enumeration(seed):
     assert solve_vrp(full, time_limit=60, seed=seed, max_iterations=300).cost <= sol.cost + 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_heterogeneous_fleet_cost_objective_matches_enumeration(seed):
     types = [
@@ -218,6 +219,7 @@ def test_heterogeneous_fleet_cost_objective_matches_enumeration(seed):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_two_depots_match_enumeration(seed):
     types = [
