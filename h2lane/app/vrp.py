@@ -104,6 +104,8 @@ def solve_instance(
     """
     from h2lane.routing.vrp.checker import check_result
     from h2lane.routing.vrp.solver import solve_vrp
+    from h2lane.routing.vrp.stop import MaxIterations, MaxRuntime, SolveCallbacks
+    from h2lane.routing.vrp.unserved import unserved_customers
 
     ctx = ctx or Context()
     inst = load_instance(o)
@@ -111,19 +113,22 @@ def solve_instance(
         raise OptionError(
             f"--map needs longitude/latitude coordinates; {inst.name} has plane coordinates"
         )
+    task = f"routing {inst.name}"
 
-    def on_best(seconds: float, cost: float) -> None:
-        ctx.report(f"routing {inst.name} (best {cost:.2f})", seconds, o.time_limit)
+    def on_progress(fraction: float, best: float) -> None:
+        ctx.report(f"{task} (best {best:.2f})", fraction, 1.0)
 
-    ctx.report(f"routing {inst.name}", 0.0, o.time_limit)
+    stop: list[Any] = [MaxRuntime(o.time_limit)]
+    if o.max_iterations is not None:
+        stop.append(MaxIterations(o.max_iterations))
+    ctx.report(task, 0.0, 1.0)
     sol = solve_vrp(
         inst,
-        time_limit=o.time_limit,
+        stop=stop,
         seed=o.seed,
-        max_iterations=o.max_iterations,
-        callback=on_best,
+        callbacks=SolveCallbacks(on_progress=on_progress),
+        allow_unserved=o.allow_unserved,
     )
-    ctx.report(f"routing {inst.name}", o.time_limit, o.time_limit)
     report = check_result(inst, sol)
     violations = [v.message for v in report.violations]
     if abs(report.cost - sol.cost) > 1e-6 * max(1.0, abs(sol.cost)):
@@ -131,13 +136,19 @@ def solve_instance(
             f"The checker's objective value {report.cost:.6f} differs from the solver's "
             f"{sol.cost:.6f}."
         )
-    reasons = unserved_reasons(inst, sol)
+    unserved = unserved_customers(inst, sol)
+    reasons = {int(u.node): u.message for u in unserved}
     if reasons and not o.allow_unserved:
-        named = "; ".join(f"{inst.labels[c]}: {why}" for c, why in reasons.items())
+        named = "; ".join(reasons.values())
         raise InfeasiblePlanError(
-            f"{len(reasons)} customer(s) of {inst.name} cannot be served ({named}); "
+            f"{len(reasons)} customer(s) of {inst.name} cannot be served: {named.rstrip('.')}; "
             "give --allow-unserved to accept a plan without them",
-            {"unserved": [{"customer": inst.labels[c], "reason": r} for c, r in reasons.items()]},
+            {
+                "unserved": [
+                    {"customer": u.label, "reason": u.reason, "message": u.message}
+                    for u in unserved
+                ]
+            },
         )
     fleet = inst.fleet
     solver = {
@@ -158,6 +169,7 @@ def solve_instance(
             {"route": r, "position": p, "node": sol.routes[r][p], "wait": round(w, 6)}
             for (r, p), w in sorted(sol.waits.items())
         ],
+        "rest_stops": [{"route": r, "position": p} for r, p in sol.rest_stops],
         "checker": {
             "ok": not violations,
             "distance": round(report.distance, 6),
@@ -171,30 +183,6 @@ def solve_instance(
     base = at(today(), 0) if inst.time_unit == "h" else None
     document = vrp_document(inst, sol, report, solver, base_day=base)
     return VRPResult(document, inst, sol, report, violations)
-
-
-def unserved_reasons(inst: Any, sol: Any) -> dict[int, str]:
-    """Each customer the solution leaves out, with the reason."""
-    served = {int(v) for r in sol.routes for v in r}
-    reasons: dict[int, str] = {}
-    explain = None
-    try:
-        from h2lane.routing.vrp import solver as solver_module
-
-        explain = getattr(solver_module, "unserved_reasons", None)
-    except ImportError:  # pragma: no cover
-        explain = None
-    if explain is not None:
-        return {int(c): str(r) for c, r in explain(inst, sol).items()}
-    for c in inst.customers:
-        c = int(c)
-        if c not in served:
-            reasons[c] = (
-                "no vehicle type can reach it and return within range and route limits"
-                if c in set(map(int, sol.unservable))
-                else "the fleet is too small"
-            )
-    return reasons
 
 
 def _geographic(inst: Any) -> bool:

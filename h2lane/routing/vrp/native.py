@@ -109,6 +109,7 @@ import yaml
 from numpy.typing import NDArray
 
 from h2lane.errors import RoadNetworkError
+from h2lane.routing.rest import RestRules
 from h2lane.routing.vrp.instances import (
     InstanceFormatError,
     _euclidean,
@@ -158,11 +159,14 @@ _TOP_KEYS = (
     "matrix",
     "objective",
     "refuel",
+    "rest",
     "nodes",
     "vehicle_types",
 )
 _UNIT_KEYS = ("distance", "time", "energy", "load", "cost")
 _REFUEL_KEYS = ("full", "fixed_time", "rate", "depot_refuels")
+_REST_KEYS = ("enabled", "max_drive_h", "break_min", "max_daily_drive_h", "daily_rest_h")
+_CLOCK_UNITS = ("h", "min", "s")
 _NODE_COMMON = ("id", "kind", "lat", "lon", "x", "y", "ready", "due", "service", "name", "note")
 _NODE_KEYS = {
     DEPOT: (*_NODE_COMMON, "place"),
@@ -515,6 +519,7 @@ def read_native(path: str | Path, *, graph: RoadGraph | None = None) -> VRPInsta
     depot_refuels = refuel.flag("depot_refuels", True)
     refuel_fixed = refuel.number("fixed_time", 0.0)
     refuel_rate = refuel.number("rate", 0.0)
+    rest = _read_rest(path, top, time_unit)
 
     raw_nodes = top.raw("nodes")
     if not isinstance(raw_nodes, list) or not raw_nodes:
@@ -579,6 +584,7 @@ def read_native(path: str | Path, *, graph: RoadGraph | None = None) -> VRPInsta
     capacity = np.array([nd["dispensers"] for nd in nodes], dtype=np.int64)
     first = fleet[0]
     inst = VRPInstance(
+        rest=rest,
         name=name,
         kinds=kinds,
         labels=labels,
@@ -1125,9 +1131,39 @@ def to_native(inst: VRPInstance) -> dict[str, Any]:
         "rate": _plain(inst.refuel_rate),
         "depot_refuels": bool(inst.depot_refuels),
     }
+    r = inst.rest
+    doc["rest"] = {
+        "enabled": bool(r.enabled),
+        "max_drive_h": _plain(r.max_drive_h),
+        "break_min": _plain(r.break_min),
+        "max_daily_drive_h": _plain(r.max_daily_drive_h),
+        "daily_rest_h": _plain(r.daily_rest_h),
+    }
     doc["nodes"] = nodes
     doc["vehicle_types"] = types
     return doc
+
+
+def _read_rest(path: Path, top: _Entry, time_unit: str) -> RestRules:
+    """The ``rest`` section: driver rest rules, on by default where times are clock units."""
+    entry = _Entry(path, top.raw("rest", {}), "rest", "rest", _REST_KEYS)
+    enabled = entry.flag("enabled", time_unit in _CLOCK_UNITS)
+    if not enabled:
+        return RestRules.off()
+    if time_unit not in _CLOCK_UNITS:
+        raise entry.err(
+            f"rest rules need units time h, min or s, not {time_unit!r} (or set rest: {{enabled: false}})",
+            "enabled",
+        )
+    d = RestRules()
+    return RestRules(
+        max_drive_h=entry.number("max_drive_h", d.max_drive_h, positive=True, maximum=24.0),
+        break_min=entry.number("break_min", d.break_min, maximum=600.0),
+        max_daily_drive_h=entry.number(
+            "max_daily_drive_h", d.max_daily_drive_h, positive=True, maximum=24.0
+        ),
+        daily_rest_h=entry.number("daily_rest_h", d.daily_rest_h, maximum=48.0),
+    )
 
 
 def write_native(inst: VRPInstance, path: str | Path) -> Path:
