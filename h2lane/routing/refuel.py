@@ -509,7 +509,10 @@ class _Search:
 
     # -- the search ----------------------------------------------------------------------
     def key(self, time_h: float, money: float) -> tuple[float, float]:
-        return (time_h, money) if self.objective == "time" else (money, time_h)
+        # the objective rounded so that float noise does not beat the tie-break
+        if self.objective == "time":
+            return (round(time_h, 7), money)
+        return (round(money, 6), time_h)
 
     def run(self) -> RefuelSolution | None:
         p, hops = self.p, self.hops
