@@ -373,6 +373,9 @@ class _Search:
             np.full(L + 1, -math.inf) if p.wp_ready_h is None else np.asarray(p.wp_ready_h, float)
         )
         self.due = np.full(L + 1, math.inf) if p.wp_due_h is None else np.asarray(p.wp_due_h, float)
+        self.free_time = bool(np.all(np.isinf(self.due)))
+        self.to_go: dict[int, float] = {}
+        self.due_ahead: dict[int, list[tuple[float, float]]] = {}
         self.pieces_cache: dict[tuple[int, int], list[tuple[float, int, int | None]]] = {}
 
     # -- resting rules -------------------------------------------------------------------
@@ -508,11 +511,88 @@ class _Search:
         return out
 
     # -- the search ----------------------------------------------------------------------
-    def key(self, time_h: float, money: float) -> tuple[float, float]:
-        # the objective rounded so that float noise does not beat the tie-break
+    def dominates(self, a: _Label, b: _Label) -> bool:
+        """``a`` at the same (node, level) is at least as good as ``b`` for every future.
+
+        Later arrival, more driving since the last break and more driving today never help
+        (monotone transitions), so ``a`` must be no worse in all three; then
+
+        * ``time``: ``a`` wins; money only breaks exact ties;
+        * ``cost``: ``a`` must also be no dearer — or, without due times, strictly cheaper
+          alone suffices: future money does not depend on time or rests, and every future
+          stays feasible at any time when no due time can be missed.
+        """
+        if self.objective == "cost":
+            if self.free_time and a.money < b.money - 1e-9:
+                return True
+            if a.money > b.money + EPS:
+                return False
+        if not (a.time_h <= b.time_h + EPS and a.c <= b.c + EPS and a.d <= b.d + EPS):
+            return False
+        if self.objective == "cost":
+            return True
+        tie = a.time_h >= b.time_h - EPS and a.c >= b.c - EPS and a.d >= b.d - EPS
+        return not tie or a.money <= b.money + EPS
+
+    def key(
+        self, time_h: float, money: float, node: int, c: float, d: float
+    ) -> tuple[float, float]:
+        """Heap key: objective (rounded so that float noise does not beat the tie-break).
+
+        For ``time`` it adds a lower bound on the time still needed — the driving to the
+        destination plus the breaks and daily rests that driving forces — so the search is
+        an A* with an admissible bound and still pops the optimal destination label first.
+        """
         if self.objective == "time":
-            return (round(time_h, 7), money)
+            drive = self.to_go_h(node)
+            return (round(time_h + drive + self.rest_lb(drive, c, d), 7), money)
         return (round(money, 6), time_h)
+
+    def rest_lb(self, drive: float, c: float, d: float) -> float:
+        """Least pause time that ``drive`` more hours of driving need from counters c, d."""
+        if not self.on or drive <= 0:
+            return 0.0
+        days = max(0, math.ceil((d + drive) / self.dmax - 1e-9) - 1)
+        pauses = max(0, math.ceil((c + drive) / self.cmax - 1e-9) - 1)
+        return days * self.day_rest + max(0, pauses - days) * self.brk
+
+    def to_go_h(self, node: int) -> float:
+        h = self.to_go.get(node)
+        if h is None:
+            hops, p = self.hops, self.p
+            if node == 0:
+                km = float(hops.wp_rest_km[0])
+            elif node == hops.dest:
+                km = 0.0
+            else:
+                k, i = hops.leg_station(node)
+                km = float(p.st_to_wp[k, i] + hops.wp_rest_km[k + 1])
+            h = self.to_go[node] = km / p.speed_kmh * (1.0 - 1e-12)
+        return h
+
+    def too_late(self, node: int, time_h: float, c: float, d: float) -> bool:
+        """True when even driving straight on, resting only as forced, misses a due time."""
+        if self.free_time:
+            return False
+        ahead = self.due_ahead.get(node)
+        if ahead is None:
+            hops, p = self.hops, self.p
+            L = p.n_legs
+            if node == hops.dest:
+                ws, km = np.zeros(0, dtype=int), np.zeros(0)
+            elif node == 0:
+                ws = np.arange(1, L + 1)
+                km = hops.wp_cum_km[1:]
+            else:
+                k, i = hops.leg_station(node)
+                ws = np.arange(k + 1, L + 1)
+                km = p.st_to_wp[k, i] + hops.wp_cum_km[k + 1 :] - hops.wp_cum_km[k + 1]
+            fin = np.isfinite(self.due[ws])
+            ahead = self.due_ahead[node] = [
+                (float(self.due[w] - p.depart_h), float(x / p.speed_kmh) * (1.0 - 1e-12))
+                for w, x in zip(ws[fin], km[fin], strict=True)
+            ]
+        return any(time_h + h + self.rest_lb(h, c, d) > due + 1e-7 for due, h in ahead)
 
     def run(self) -> RefuelSolution | None:
         p, hops = self.p, self.hops
@@ -524,27 +604,18 @@ class _Search:
         front: dict[tuple[int, float], list[int]] = {}
         arcs_cache: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
 
+        dominates = self.dominates
+
         def push(lab: _Label) -> None:
             state = (lab.node, round(lab.level, 6))
             bucket = front.setdefault(state, [])
             for i in bucket:
-                o = labels[i]
-                if (
-                    o.time_h <= lab.time_h + EPS
-                    and o.money <= lab.money + EPS
-                    and o.c <= lab.c + EPS
-                    and o.d <= lab.d + EPS
-                ):
+                if dominates(labels[i], lab):
                     return
             keep = []
             for i in bucket:
                 o = labels[i]
-                if (
-                    lab.time_h <= o.time_h + EPS
-                    and lab.money <= o.money + EPS
-                    and lab.c <= o.c + EPS
-                    and lab.d <= o.d + EPS
-                ):
+                if dominates(lab, o):
                     o.dead = True
                 else:
                     keep.append(i)
@@ -555,7 +626,18 @@ class _Search:
 
         origin = WaypointVisit(0, 0.0, p.depart_h, p.depart_h)
         push(
-            _Label(self.key(0.0, 0.0), 0, p.start_kg, 0.0, 0.0, 0.0, 0.0, 0.0, -1, visits=(origin,))
+            _Label(
+                self.key(0.0, 0.0, 0, 0.0, 0.0),
+                0,
+                p.start_kg,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                -1,
+                visits=(origin,),
+            )
         )
         explored = 0
         while heap:
@@ -626,9 +708,11 @@ class _Search:
         money = lab.money + spend
         for t, c, d, ev, vis in self.drive(start, lab.km, pieces):
             time_h = t - self.p.depart_h
+            if self.too_late(b, time_h, c, d):
+                continue
             push(
                 _Label(
-                    self.key(time_h, money),
+                    self.key(time_h, money, b, c, d),
                     b,
                     level - f,
                     time_h,
