@@ -270,17 +270,20 @@ def test_five_hour_drive_gets_one_twenty_minute_break():
 
 
 def test_break_coincides_with_a_fifteen_minute_refuel_extended_to_twenty():
-    # 5 h of driving, 30 kg needed; a station at km 210 (3.5 h). Filling 21.6 kg there
-    # takes 5 + 6 = 11 min... make it 15 min: buying 36 kg at 216 kg/h is 10 min + 5 connect.
-    p = _line(300.0, [210.0], tank_kg=40.0, start_kg=22.0)
+    # 5 h of driving, 30 kg needed, 21 kg aboard; the station at km 210 (3.5 h) sells
+    # 54 kg/h: the 9 kg still needed take 5 min connect + 10 min = 15 min
+    p = _line(300.0, [210.0], tank_kg=40.0, start_kg=21.0, fill_h_per_kg=np.full(1, 1 / 54))
     sol = solve(p, "time")
     assert len(sol.stops) == 1
     stop = sol.stops[0]
-    assert stop.refuel_h * 60 < 20.0
-    assert (stop.refuel_h + stop.rest_h) * 60 == pytest.approx(20.0)
-    assert [(b.kind, b.station) for b in sol.breaks] == [("break", 0)]
-    # no separate roadside break: driving + one 20 min stop
+    assert stop.refuel_kg == pytest.approx(9.0)
+    assert stop.refuel_h * 60 == pytest.approx(15.0)
+    assert stop.rest_h * 60 == pytest.approx(5.0)  # extended to a 20 min break
+    assert [(b.kind, b.station, b.minutes) for b in sol.breaks] == [("break", 0, 20.0)]
+    # no separate roadside break: 5 h driving + one 20 min stop
     assert sol.duration_h == pytest.approx(5.0 + 1 / 3)
+    p.rest = RestRules.off()
+    assert solve(p, "time").duration_h == pytest.approx(5.0 + 0.25)
 
 
 def test_ten_hour_drive_gets_a_daily_rest():
