@@ -271,7 +271,19 @@ def test_off_road_access_is_counted(north_china):
     )
     coords = plan.to_dict()["geometry"]["features"][0]["geometry"]["coordinates"]
     assert [off.lon, off.lat] in coords
-    assert plan.solution.distance_km > on_road.solution.distance_km - 50  # sanity
+    # the same trip to the road node itself is shorter by the access in and out
+    req2 = _request(scen, rest=RestRules.off())
+    req2.waypoints = [
+        Waypoint(x.name, x.lat, x.lon),
+        Waypoint("Node", snap.lat, snap.lon),
+        Waypoint(x.name, x.lat, x.lon),
+    ]
+    at_node = plan_trip(north_china, scen.stations, req2)
+    assert [s.station for s in at_node.solution.stops] == [s.station for s in plan.solution.stops]
+    assert plan.solution.distance_km == pytest.approx(
+        at_node.solution.distance_km + 2 * snap.snap_km, abs=1e-6
+    )
+    assert on_road.solution.distance_km > 0
     assert legs[0]["h2_kg"] == pytest.approx(legs[0]["distance_km"] * 0.09, abs=1e-2)
 
 
