@@ -159,7 +159,16 @@ def brute_force_pair(
                 wait = max(0.0, ready[k] - t2)
                 for length in {wait, max(wait, rules.brk), max(wait, rules.rest)}:
                     c3, d3 = rules.pause(length, c2, d2)
-                    walk(segs, i + 1, t2 + length, level, c3, d3, money, (*trail, ("wp", k, t2, length)))
+                    walk(
+                        segs,
+                        i + 1,
+                        t2 + length,
+                        level,
+                        c3,
+                        d3,
+                        money,
+                        (*trail, ("wp", k, t2, length)),
+                    )
                 continue
             j = point[1]
             need_next = 0.0  # hydrogen to the next stop or the end

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 from brute import brute_force, brute_force_pair, random_problem, replay, small_rules
 
-from h2lane.routing.refuel import RefuelProblem, fill_start, solve, wait_hours
+from h2lane.routing.refuel import RefuelProblem, RefuelSolution, fill_start, solve, wait_hours
 from h2lane.routing.rest import RestRules
+
+
+def _solved(p, objective="time", **kw) -> RefuelSolution:
+    """A solution that must exist."""
+    sol = solve(p, objective, **kw)
+    assert sol is not None
+    return sol
 
 
 def _check_feasible(p, sol):
@@ -47,6 +54,7 @@ def test_partial_refuel_matches_brute_force_two_legs(seed, objective):
     if math.isinf(ref):
         assert sol is None
         return
+    assert sol is not None
     value = sol.duration_h if objective == "time" else sol.cost
     assert value == pytest.approx(ref, rel=1e-7, abs=1e-7)
     _check_feasible(p, sol)
@@ -63,6 +71,7 @@ def test_full_refuel_matches_brute_force(seed, objective):
     if math.isinf(ref):
         assert sol is None
         return
+    assert sol is not None
     value = sol.duration_h if objective == "time" else sol.cost
     assert value == pytest.approx(ref, rel=1e-7, abs=1e-7)
     assert all(s.arrive_kg + s.refuel_kg == pytest.approx(p.tank_kg) for s in sol.stops)
@@ -93,13 +102,13 @@ def test_price_aware_buys_where_cheap():
     p.kg_per_km = np.array([0.1])
     p.tank_kg, p.start_kg, p.reserve_kg = 20.0, 10.0, 0.0
     p.price = np.array([30.0, 60.0])
-    sol = solve(p, "cost")
+    sol = _solved(p, "cost")
     # arrive at cheap station with 0 kg, buy 20 (to reach the end), skip the dear one
     assert [s.station for s in sol.stops] == [0]
     assert sol.stops[0].refuel_kg == pytest.approx(20.0)
     assert sol.cost == pytest.approx(600.0)
     p.price = np.array([60.0, 30.0])
-    sol = solve(p, "cost")
+    sol = _solved(p, "cost")
     # buy just enough at the dear station to reach the cheap one: 10 kg × 60 + 10 kg × 30
     assert [s.station for s in sol.stops] == [0, 1]
     assert [round(s.refuel_kg, 9) for s in sol.stops] == [10.0, 10.0]
@@ -118,7 +127,7 @@ def test_opening_hours_add_waiting():
     p.kg_per_km, p.tank_kg, p.start_kg, p.reserve_kg = np.array([0.1]), 15.0, 12.0, 0.0
     p.speed_kmh, p.depart_h = 50.0, 20.0  # arrive at 22:00
     p.open_h, p.close_h = np.array([7.0]), np.array([19.0])
-    sol = solve(p, "time")
+    sol = _solved(p, "time")
     assert sol.stops[0].wait_h == pytest.approx(9.0)
     assert sol.duration_h == pytest.approx(4.0 + 9.0 + p.connect_h[0] + 8.0 * p.fill_h_per_kg[0])
 
@@ -260,20 +269,20 @@ def _line(km: float, stations_km: list[float], **kw) -> RefuelProblem:
 
 def test_five_hour_drive_gets_one_twenty_minute_break():
     p = _line(300.0, [])
-    sol = solve(p, "time")
+    sol = _solved(p, "time")
     assert [(b.kind, b.minutes, b.station) for b in sol.breaks] == [("break", 20.0, None)]
     assert sol.breaks[0].km_from_start == pytest.approx(240.0)  # after exactly 4 h
     assert sol.breaks[0].start_h == pytest.approx(10.0)
     assert sol.duration_h == pytest.approx(5.0 + 1 / 3)
     p.rest = RestRules.off()
-    assert solve(p, "time").duration_h == pytest.approx(5.0)
+    assert _solved(p, "time").duration_h == pytest.approx(5.0)
 
 
 def test_break_coincides_with_a_fifteen_minute_refuel_extended_to_twenty():
     # 5 h of driving, 30 kg needed, 21 kg aboard; the station at km 210 (3.5 h) sells
     # 54 kg/h: the 9 kg still needed take 5 min connect + 10 min = 15 min
     p = _line(300.0, [210.0], tank_kg=40.0, start_kg=21.0, fill_h_per_kg=np.full(1, 1 / 54))
-    sol = solve(p, "time")
+    sol = _solved(p, "time")
     assert len(sol.stops) == 1
     stop = sol.stops[0]
     assert stop.refuel_kg == pytest.approx(9.0)
@@ -283,13 +292,13 @@ def test_break_coincides_with_a_fifteen_minute_refuel_extended_to_twenty():
     # no separate roadside break: 5 h driving + one 20 min stop
     assert sol.duration_h == pytest.approx(5.0 + 1 / 3)
     p.rest = RestRules.off()
-    assert solve(p, "time").duration_h == pytest.approx(5.0 + 0.25)
+    assert _solved(p, "time").duration_h == pytest.approx(5.0 + 0.25)
 
 
 def test_ten_hour_drive_gets_a_daily_rest():
     p = _line(600.0, [])
     p.tank_kg = p.start_kg = 100.0
-    sol = solve(p, "time")
+    sol = _solved(p, "time")
     kinds = [b.kind for b in sol.breaks]
     assert "daily-rest" in kinds
     assert sum(b.kind == "daily-rest" for b in sol.breaks) == 1
@@ -308,7 +317,7 @@ def test_fill_that_would_end_after_closing_waits_for_the_next_opening():
     p = _line(240.0, [120.0], tank_kg=20.0, start_kg=13.0, depart_h=16.0 + 55 / 60)
     p.open_h, p.close_h = np.array([7.0]), np.array([19.0])
     p.rest = RestRules.off()
-    sol = solve(p, "time")
+    sol = _solved(p, "time")
     stop = sol.stops[0]
     assert stop.arrive_h == pytest.approx(18.0 + 55 / 60)
     assert stop.arrive_h + stop.wait_h == pytest.approx(24.0 + 7.0)  # next morning
@@ -318,7 +327,7 @@ def test_fill_that_would_end_after_closing_waits_for_the_next_opening():
     q.open_h, q.close_h = np.array([7.0, 0.0]), np.array([19.0, 24.0])
     q.price = np.array([30.0, 60.0])
     q.rest = RestRules.off()
-    sol = solve(q, "time")
+    sol = _solved(q, "time")
     assert [s.station for s in sol.stops] == [1] and sol.stops[0].wait_h == 0.0
 
 

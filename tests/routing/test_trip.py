@@ -15,8 +15,14 @@ from h2lane.scenario import load_scenario
 runner = CliRunner()
 
 
-def _request(scen, truck_id="pengfei-49t", **kw):
+def _places(scen):
     x, t = scen.place("Xiaoyi"), scen.place("Tianjin Port")
+    assert x is not None and t is not None
+    return x, t
+
+
+def _request(scen, truck_id="pengfei-49t", **kw):
+    x, t = _places(scen)
     wps = [
         Waypoint(x.name, x.lat, x.lon),
         Waypoint(t.name, t.lat, t.lon),
@@ -221,7 +227,7 @@ def test_depart_in_another_offset_is_converted_to_china_time(north_china):
 
 def test_fill_must_end_before_the_station_closes(north_china):
     scen = load_scenario("shanxi-tianjin")
-    x, t = scen.place("Xiaoyi"), scen.place("Tianjin Port")
+    x, t = _places(scen)
     # leaving Tianjin Port with 8 kg the truck must refuel at Tianjin Rongcheng (07:00-19:00)
     stations = [s for s in scen.stations if s.id in ("tianjin-rongcheng", "dingzhou-xuyang")]
 
@@ -251,7 +257,7 @@ def test_fill_must_end_before_the_station_closes(north_china):
 
 def test_off_road_access_is_counted(north_china):
     scen = load_scenario("shanxi-tianjin")
-    x, t = scen.place("Xiaoyi"), scen.place("Tianjin Port")
+    x, t = _places(scen)
     on_road = plan_trip(
         north_china,
         scen.stations,
