@@ -11,8 +11,10 @@ form a hop graph whose arcs carry the road distance and the hydrogen needed betw
 consecutive stops (through any intermediate waypoints). A label-setting search runs over
 labels ``(stop node, arrival level; elapsed time, money, driving since the last break c,
 driving today d)``. Keys are lexicographic, ``(time, money)`` for ``time`` and
-``(money, time)`` for ``cost``, and a label is dropped only when another label at the same
-``(node, level)`` is no worse in all four of time, money, c and d (Pareto dominance).
+``(money, time)`` for ``cost``; for ``time`` the key adds an admissible bound on the time
+still needed (driving plus the rests it forces), an A*. A label is dropped only when another
+at the same ``(node, level)`` is no worse in time, c and d — and for ``cost`` no dearer, or
+simply cheaper when no due time can be missed (see :meth:`_Search.dominates`).
 
 Why this is exact
 -----------------
@@ -39,6 +41,18 @@ Why this is exact
   destination optimal.
 * Waypoint ready times (earliest departure) and due times (latest arrival) used by dispatch
   keep the same monotonicity: waiting is a stop as above, a due time only removes late labels.
+
+Limits
+------
+* The ``time`` objective is exact in time; money breaks ties only between labels equal in
+  time and both rest counters. The ``cost`` objective is exact in money with ties broken
+  exactly by time.
+* Amounts are decided at each stop from what is known there. In principle the optimum of a
+  fixed stop sequence can sit where an amount bought at one stop is fixed by the timing of a
+  later one (a later stop that waits for opening and should last exactly one break); such
+  coupled amounts are not enumerated. The randomised comparison with a brute force that
+  also tries intermediate amounts (``tests/brute.py``) has found no such case, but that
+  corner is not proven exact.
 
 With ``full_refuel=True`` every stop fills the tank. ``RestRules.off()`` drops the rest
 resources and reproduces the plans without breaks.

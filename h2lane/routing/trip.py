@@ -215,7 +215,6 @@ class TripPlan:
                 }
             )
         t = req.truck
-        r = req.rest
         return {
             "kind": "h2lane.trip-plan",
             "version": 1,
@@ -248,13 +247,7 @@ class TripPlan:
             "refuel_kg": round(sum(s.refuel_kg for s in sol.stops), 3),
             "cost": round(sol.cost, 2),
             "currency": "CNY",
-            "rest_rules": {
-                "enabled": r.enabled,
-                "max_drive_h": r.max_drive_h,
-                "break_min": r.break_min,
-                "max_daily_drive_h": r.max_daily_drive_h,
-                "daily_rest_h": r.daily_rest_h,
-            },
+            "rest_rules": req.rest.to_dict(),
             "stops": stops,
             "breaks": self.break_rows(),
             "notices": list(self.notices),
