@@ -13,8 +13,8 @@ labels ``(stop node, arrival level; elapsed time, money, driving since the last 
 driving today d)``. Keys are lexicographic, ``(time, money)`` for ``time`` and
 ``(money, time)`` for ``cost``; for ``time`` the key adds an admissible bound on the time
 still needed (driving plus the rests it forces), an A*. A label is dropped only when another
-at the same ``(node, level)`` is no worse in time, c and d — and for ``cost`` no dearer, or
-simply cheaper when no due time can be missed (see :meth:`_Search.dominates`).
+at the same ``(node, level)`` is no worse in time, money, c and d — or, for ``cost`` when no
+due time can be missed, simply cheaper (see :meth:`_Search.dominates`).
 
 Why this is exact
 -----------------
@@ -44,9 +44,8 @@ Why this is exact
 
 Limits
 ------
-* The ``time`` objective is exact in time; money breaks ties only between labels equal in
-  time and both rest counters. The ``cost`` objective is exact in money with ties broken
-  exactly by time.
+* Both objectives are lexicographic: ``time`` with ties broken by money, ``cost`` with ties
+  broken by time (objective values are compared to 1e-7 h / 1e-6 yuan).
 * Amounts are decided at each stop from what is known there. In principle the optimum of a
   fixed stop sequence can sit where an amount bought at one stop is fixed by the timing of a
   later one (a later stop that waits for opening and should last exactly one break); such
@@ -531,10 +530,9 @@ class _Search:
         Later arrival, more driving since the last break and more driving today never help
         (monotone transitions), so ``a`` must be no worse in all three; then
 
-        * ``time``: ``a`` wins; money only breaks exact ties;
-        * ``cost``: ``a`` must also be no dearer — or, without due times, strictly cheaper
-          alone suffices: future money does not depend on time or rests, and every future
-          stays feasible at any time when no due time can be missed.
+        ``a`` must also be no dearer (Pareto in all four), except for ``cost`` without due
+        times, where being strictly cheaper suffices: future money does not depend on time
+        or rests, and every future stays feasible at any time when no due time can be missed.
         """
         if self.objective == "cost":
             if self.free_time and a.money < b.money - 1e-9:
@@ -545,8 +543,7 @@ class _Search:
             return False
         if self.objective == "cost":
             return True
-        tie = a.time_h >= b.time_h - EPS and a.c >= b.c - EPS and a.d >= b.d - EPS
-        return not tie or a.money <= b.money + EPS
+        return a.money <= b.money + EPS
 
     def key(
         self, time_h: float, money: float, node: int, c: float, d: float

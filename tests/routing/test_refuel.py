@@ -149,8 +149,8 @@ def _compare(p, objective, full_refuel, max_stops):
     assert sol is not None
     value = _value(sol, objective)
     assert value[0] == pytest.approx(ref[0], rel=1e-7, abs=1e-6)
-    if objective == "cost":  # cost ties are broken by time, exactly
-        assert value[1] == pytest.approx(ref[1], rel=1e-7, abs=1e-6)
+    # ties are broken exactly: cost ties by time, time ties by money
+    assert value[1] == pytest.approx(ref[1], rel=1e-7, abs=1e-6)
     duration, cost = replay(p, sol)
     assert duration == pytest.approx(sol.duration_h, abs=1e-6)
     assert cost == pytest.approx(sol.cost, abs=1e-6)
