@@ -528,11 +528,10 @@ class _Search:
         """``a`` at the same (node, level) is at least as good as ``b`` for every future.
 
         Later arrival, more driving since the last break and more driving today never help
-        (monotone transitions), so ``a`` must be no worse in all three; then
-
-        ``a`` must also be no dearer (Pareto in all four), except for ``cost`` without due
-        times, where being strictly cheaper suffices: future money does not depend on time
-        or rests, and every future stays feasible at any time when no due time can be missed.
+        (monotone transitions), so ``a`` must be no worse in those three and no dearer
+        (Pareto in all four). For ``cost`` without due times being strictly cheaper is
+        enough: future money does not depend on time or rests, and every future stays
+        feasible at any time when no due time can be missed.
         """
         if self.objective == "cost":
             if self.free_time and a.money < b.money - 1e-9:
