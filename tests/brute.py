@@ -9,6 +9,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from h2lane.routing.refuel import RefuelProblem
+from h2lane.routing.rest import RestRules
 
 
 def _leg_sequences(n: int, max_stops: int):
@@ -16,91 +17,304 @@ def _leg_sequences(n: int, max_stops: int):
         yield from itertools.permutations(range(n), k)
 
 
-def brute_force(
-    p: RefuelProblem, objective: str, full_refuel: bool = False, max_stops: int = 4
-) -> float:
-    """Best objective value over all stop sequences (all stations always open)."""
-    L, n = p.n_legs, p.n_stations
-    best = math.inf
-    per_leg = [list(_leg_sequences(n, max_stops)) for _ in range(L)]
-    for combo in itertools.product(*per_leg):
-        # walk the route: list of (km, kg) between consecutive stops, stops as (station)
-        stops: list[int] = []
-        seg_km: list[float] = []
-        seg_kg: list[float] = []
-        acc_km = acc_kg = 0.0
-        for k, seq in enumerate(combo):
-            prev = ("wp", k)
-            for j in seq:
-                d = p.wp_to_st[k, j] if prev[0] == "wp" else p.st_st[prev[1], j]
-                acc_km += d
-                acc_kg += d * p.kg_per_km[k]
-                seg_km.append(acc_km)
-                seg_kg.append(acc_kg)
-                acc_km = acc_kg = 0.0
-                stops.append(j)
-                prev = ("st", j)
-            d = p.leg_km[k] if prev[0] == "wp" else p.st_to_wp[k, prev[1]]
-            acc_km += d
-            acc_kg += d * p.kg_per_km[k]
-        seg_km.append(acc_km)
-        seg_kg.append(acc_kg)
-        total_km = sum(seg_km)
-        drive_h = total_km / p.speed_kmh
-        m = len(stops)
-        fuel_before = np.cumsum(seg_kg)  # consumption up to each stop and to the end
-        if full_refuel:
-            level, money, time_h, ok = p.start_kg, 0.0, drive_h, True
-            for i, j in enumerate(stops):
-                level -= seg_kg[i]
-                if level < p.reserve_kg - 1e-9:
-                    ok = False
-                    break
-                buy = p.tank_kg - level
-                money += buy * p.price[j]
-                time_h += p.connect_h[j] + buy * p.fill_h_per_kg[j]
-                level = p.tank_kg
-            level -= seg_kg[-1]
-            if ok and level >= p.reserve_kg - 1e-9:
-                best = min(best, time_h if objective == "time" else money)
-            continue
-        if m == 0:
-            if p.start_kg - fuel_before[-1] >= p.reserve_kg - 1e-9:
-                best = min(best, drive_h if objective == "time" else 0.0)
-            continue
-        # variables q_0..q_{m-1} >= 0
-        # arrival at stop i: start + sum_{j<i} q_j - fuel_before[i] >= reserve
-        # after buying:      start + sum_{j<=i} q_j - fuel_before[i] <= tank
-        # end:               start + sum q - fuel_before[m] >= reserve
-        a_ub, b_ub = [], []
-        for i in range(m + 1):
-            row = np.zeros(m)
-            row[:i] = -1.0
-            a_ub.append(row)
-            b_ub.append(p.start_kg - fuel_before[i] - p.reserve_kg)
-        for i in range(m):
-            row = np.zeros(m)
-            row[: i + 1] = 1.0
-            a_ub.append(row)
-            b_ub.append(p.tank_kg - p.start_kg + fuel_before[i])
-        if objective == "time":
-            c = np.array([p.fill_h_per_kg[j] for j in stops])
-            const = drive_h + sum(p.connect_h[j] for j in stops)
-        else:
-            c = np.array([p.price[j] for j in stops], dtype=float)
-            const = 0.0
-        res = linprog(
-            c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=[(0, None)] * m, method="highs"
-        )
-        if res.status == 0:
-            best = min(best, res.fun + const)
+def _route(p: RefuelProblem, combo) -> list[tuple[float, int, tuple]]:
+    """The route of one stop sequence as (km, leg, point reached) segments.
+
+    A point is ("station", j, leg), ("wp", k) or ("end",).
+    """
+    L = p.n_legs
+    segs: list[tuple[float, int, tuple]] = []
+    for k, seq in enumerate(combo):
+        prev = None
+        for j in seq:
+            d = p.wp_to_st[k, j] if prev is None else p.st_st[prev, j]
+            segs.append((float(d), k, ("station", j, k)))
+            prev = j
+        d = p.leg_km[k] if prev is None else p.st_to_wp[k, prev]
+        segs.append((float(d), k, ("wp", k + 1) if k + 1 < L else ("end",)))
+    return segs
+
+
+class _Rules:
+    """The rest rules as plain numbers (inf when switched off)."""
+
+    def __init__(self, p: RefuelProblem) -> None:
+        r = p.rest
+        self.on = r.enabled
+        self.cont = r.max_drive_h if r.enabled else math.inf
+        self.day = r.max_daily_drive_h if r.enabled else math.inf
+        self.brk = r.break_h
+        self.rest = r.daily_rest_h
+
+    def pause(self, length: float, c: float, d: float) -> tuple[float, float]:
+        """Counters after standing still for ``length`` hours."""
+        if not self.on:
+            return c, d
+        if length >= self.rest - 1e-9:
+            return 0.0, 0.0
+        if length >= self.brk - 1e-9:
+            return 0.0, d
+        return c, d
+
+    def road(self, t: float, c: float, d: float, hours: float):
+        """Every way to drive ``hours``: at each moment a limit is reached, rest or stop for the day."""
+        if hours <= 1e-12 or not self.on:
+            return [(t + hours, c + hours if self.on else 0.0, d + hours if self.on else 0.0)]
+        # time until the first limit is reached
+        until = min(self.cont - c, self.day - d)
+        if until >= hours - 1e-9:
+            return [(t + hours, c + hours, d + hours)]
+        until = max(until, 0.0)
+        t, c, d, left = t + until, c + until, d + until, hours - until
+        ways = self.road(t + self.rest, 0.0, 0.0, left)
+        if d < self.day - 1e-9:
+            ways = ways + self.road(t + self.brk, 0.0, d, left)
+        return ways
+
+
+def _earliest_fill(p: RefuelProblem, j: int, t: float, fill: float) -> float | None:
+    """First start >= t such that [start, start + fill] lies inside one opening window."""
+    o, c = float(p.open_h[j]), float(p.close_h[j])
+    if c - o >= 24.0 - 1e-9:
+        return t
+    best = None
+    for day in range(int(t // 24) - 2, int(t // 24) + 3):
+        w_open, w_close = day * 24 + o, day * 24 + c
+        s = max(t, w_open)
+        if s + fill <= w_close + 1e-9 and (best is None or s < best):
+            best = s
     return best
 
 
+def _lp_cost(p: RefuelProblem, stops: list[int], seg_kg: list[float], objective: str):
+    """Old reference: optimal amounts by LP (valid without rests and opening hours)."""
+    m = len(stops)
+    fuel_before = np.cumsum(seg_kg)
+    a_ub, b_ub = [], []
+    for i in range(m + 1):
+        row = np.zeros(m)
+        row[:i] = -1.0
+        a_ub.append(row)
+        b_ub.append(p.start_kg - fuel_before[i] - p.reserve_kg)
+    for i in range(m):
+        row = np.zeros(m)
+        row[: i + 1] = 1.0
+        a_ub.append(row)
+        b_ub.append(p.tank_kg - p.start_kg + fuel_before[i])
+    if objective == "time":
+        c = np.array([p.fill_h_per_kg[j] for j in stops])
+        const = sum(p.connect_h[j] for j in stops)
+    else:
+        c = np.array([p.price[j] for j in stops], dtype=float)
+        const = 0.0
+    res = linprog(
+        c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=[(0, None)] * m, method="highs"
+    )
+    return None if res.status != 0 else res.fun + const
+
+
+def brute_force_pair(
+    p: RefuelProblem,
+    objective: str,
+    full_refuel: bool = False,
+    max_stops: int = 4,
+    grid: int = 3,
+) -> tuple[float, float]:
+    """Best (objective, tie-break) over all stop sequences, amounts and rest choices.
+
+    Amounts at each stop: a full tank, just enough for the next stop, the amount that makes
+    the stop last a break or a daily rest, the most that ends before closing, and ``grid``
+    evenly spaced amounts in between. Rests: at each stop or waiting waypoint stand still for
+    the activity, a break or a daily rest; on the road rest or stop for the day whenever a
+    limit is reached. Written without the planner's code.
+    """
+    rules = _Rules(p)
+    L = p.n_legs
+    ready = np.full(L + 1, -math.inf) if p.wp_ready_h is None else p.wp_ready_h
+    due = np.full(L + 1, math.inf) if p.wp_due_h is None else p.wp_due_h
+    best = [(math.inf, math.inf)]
+    trail_best: list = [None]
+
+    def score(t: float, money: float) -> tuple[float, float]:
+        dur = t - p.depart_h
+        return (round(dur, 7), money) if objective == "time" else (round(money, 6), dur)
+
+    def walk(segs, i, t, level, c, d, money, trail=()):
+        if score(t, money) >= best[0]:
+            return
+        km, leg, point = segs[i]
+        level -= km * p.kg_per_km[leg]
+        if level < p.reserve_kg - 1e-9:
+            return
+        for t2, c2, d2 in rules.road(t, c, d, km / p.speed_kmh):
+            if point[0] == "end":
+                if t2 <= due[L] + 1e-9 and score(t2, money) < best[0]:
+                    best[0] = score(t2, money)
+                    trail_best[0] = (*trail, ("end", t2, c2, d2))
+                continue
+            if point[0] == "wp":
+                k = point[1]
+                if t2 > due[k] + 1e-9:
+                    continue
+                wait = max(0.0, ready[k] - t2)
+                for length in {wait, max(wait, rules.brk), max(wait, rules.rest)}:
+                    c3, d3 = rules.pause(length, c2, d2)
+                    walk(
+                        segs,
+                        i + 1,
+                        t2 + length,
+                        level,
+                        c3,
+                        d3,
+                        money,
+                        (*trail, ("wp", k, t2, length)),
+                    )
+                continue
+            j = point[1]
+            need_next = 0.0  # hydrogen to the next stop or the end
+            for km_n, leg_n, pt_n in segs[i + 1 :]:
+                need_next += km_n * p.kg_per_km[leg_n]
+                if pt_n[0] != "wp":
+                    break
+            lo = max(p.reserve_kg + need_next - level, 0.0)
+            hi = p.tank_kg - level
+            if hi < lo - 1e-9:
+                continue
+            if full_refuel:
+                amounts = {hi}
+            else:
+                amounts = {hi, lo}
+                amounts |= {lo + (hi - lo) * (g + 1) / (grid + 1) for g in range(grid)}
+                h = p.fill_h_per_kg[j]
+                for day in range(int(t2 // 24) - 1, int(t2 // 24) + 3):
+                    for s, w_close in ((max(t2, day * 24 + p.open_h[j]), day * 24 + p.close_h[j]),):
+                        for length in (w_close - s, rules.brk - (s - t2), rules.rest - (s - t2)):
+                            q = (length - p.connect_h[j]) / h
+                            if lo - 1e-9 <= q <= hi + 1e-9 and math.isfinite(q):
+                                amounts.add(q)
+            for q in amounts:
+                if q <= 1e-9:
+                    continue  # buying nothing is not a stop
+                fill = p.connect_h[j] + q * p.fill_h_per_kg[j]
+                s = _earliest_fill(p, j, t2, fill)
+                if s is None:
+                    continue
+                base = s + fill - t2
+                for length in {base, max(base, rules.brk), max(base, rules.rest)}:
+                    c3, d3 = rules.pause(length, c2, d2)
+                    walk(
+                        segs,
+                        i + 1,
+                        t2 + length,
+                        level + q,
+                        c3,
+                        d3,
+                        money + q * p.price[j],
+                        (*trail, ("st", j, t2, c2, d2, level, q, s - t2, length)),
+                    )
+
+    always_open = bool(np.all(p.close_h - p.open_h >= 24.0 - 1e-9))
+    use_lp = not rules.on and always_open and p.wp_ready_h is None and p.wp_due_h is None
+    per_leg = [list(_leg_sequences(p.n_stations, max_stops)) for _ in range(L)]
+    for combo in itertools.product(*per_leg):
+        segs = _route(p, combo)
+        if use_lp and not full_refuel:
+            stops = [pt[1] for _, _, pt in segs if pt[0] == "station"]
+            # kg between consecutive stops
+            seg_kg, acc = [], 0.0
+            for km, leg, pt in segs:
+                acc += km * p.kg_per_km[leg]
+                if pt[0] == "station":
+                    seg_kg.append(acc)
+                    acc = 0.0
+            seg_kg.append(acc)
+            drive_h = sum(km for km, _, _ in segs) / p.speed_kmh
+            if not stops:
+                if p.start_kg - seg_kg[0] >= p.reserve_kg - 1e-9:
+                    best[0] = min(
+                        best[0], (drive_h, 0.0) if objective == "time" else (0.0, drive_h)
+                    )
+                continue
+            val = _lp_cost(p, stops, seg_kg, objective)
+            if val is not None:
+                prim = val + drive_h if objective == "time" else val
+                best[0] = min(best[0], (prim, math.nan))
+            continue
+        walk(segs, 0, p.depart_h, p.start_kg, 0.0, 0.0, 0.0)
+    brute_force_pair.trail = trail_best[0]  # type: ignore[attr-defined]
+    return best[0]
+
+
+def brute_force(
+    p: RefuelProblem, objective: str, full_refuel: bool = False, max_stops: int = 4
+) -> float:
+    """Best objective value over all stop sequences, amounts and rest choices."""
+    return brute_force_pair(p, objective, full_refuel, max_stops)[0]
+
+
+def replay(p: RefuelProblem, sol) -> tuple[float, float]:
+    """Check a planner solution against the rules, independently; return (duration, cost).
+
+    Walks the plan's pauses (stops, rests on the road, waits at waypoints) in km order and
+    asserts levels stay in [reserve, tank], fills end before closing, no stretch of driving
+    exceeds the continuous limit and no driving day exceeds the daily limit.
+    """
+    rules = _Rules(p)
+    tol = 1e-6
+    pauses = []  # (km, arrive_h, length_h, what)
+    for s in sol.stops:
+        pauses.append((s.km_from_start, s.arrive_h, s.wait_h + s.refuel_h + s.rest_h, s))
+        fill = p.connect_h[s.station] + s.refuel_kg * p.fill_h_per_kg[s.station]
+        assert abs(fill - s.refuel_h) < tol
+        start = s.arrive_h + s.wait_h
+        o, c = p.open_h[s.station], p.close_h[s.station]
+        if c - o < 24 - 1e-9:
+            ok = any(
+                day * 24 + o - tol <= start and start + fill <= day * 24 + c + tol
+                for day in range(int(start // 24) - 2, int(start // 24) + 2)
+            )
+            assert ok, f"fill at station {s.station} does not fit in an opening window"
+        assert s.arrive_kg >= p.reserve_kg - tol and s.arrive_kg + s.refuel_kg <= p.tank_kg + tol
+    for b in sol.breaks:
+        if b.station is None and b.waypoint is None:
+            pauses.append((b.km_from_start, b.start_h, b.minutes / 60.0, b))
+    for v in sol.visits:
+        if v.depart_h > v.arrive_h + 1e-12:
+            pauses.append((v.km_from_start, v.arrive_h, v.depart_h - v.arrive_h, v))
+    pauses.sort(key=lambda x: (x[0], x[1]))
+    t, km, c, d = p.depart_h, 0.0, 0.0, 0.0
+    for at_km, arrive, length, _ in pauses:
+        drive = (at_km - km) / p.speed_kmh
+        c, d = c + drive, d + drive
+        if rules.on:
+            assert c <= rules.cont + tol and d <= rules.day + tol, (c, d)
+        assert abs(t + drive - arrive) < tol, (t + drive, arrive)
+        t, km = arrive + length, at_km
+        c, d = rules.pause(length, c, d)
+    drive = (sol.distance_km - km) / p.speed_kmh
+    c, d = c + drive, d + drive
+    if rules.on:
+        assert c <= rules.cont + tol and d <= rules.day + tol
+    t += drive
+    assert abs(sol.drive_h - sol.distance_km / p.speed_kmh) < tol
+    cost = sum(s.refuel_kg * p.price[s.station] for s in sol.stops)
+    return t - p.depart_h, cost
+
+
 def random_problem(
-    rng: np.random.Generator, n_stations: int, n_legs: int, tank: float | None = None
+    rng: np.random.Generator,
+    n_stations: int,
+    n_legs: int,
+    tank: float | None = None,
+    *,
+    rest: RestRules | None = None,
+    windows: bool = False,
 ) -> RefuelProblem:
-    """Waypoints and stations in the plane with Euclidean distances (a metric)."""
+    """Waypoints and stations in the plane with Euclidean distances (a metric).
+
+    ``rest`` defaults to the statutory rules; ``windows`` gives some stations daytime
+    opening hours and a random departure time.
+    """
     wp = np.cumsum(rng.uniform([60, -40], [160, 40], size=(n_legs + 1, 2)), axis=0)
     wp[0] = 0
     lo, hi = wp.min(axis=0) - 30, wp.max(axis=0) + 30
@@ -113,6 +327,12 @@ def random_problem(
     leg_km = np.array([np.linalg.norm(wp[k + 1] - wp[k]) for k in range(n_legs)])
     need = float((leg_km * rate).sum())
     tank = tank if tank is not None else float(rng.uniform(0.35, 0.8) * need + 4)
+    open_h, close_h, depart_h = np.zeros(n_stations), np.full(n_stations, 24.0), 8.0
+    if windows:
+        part = rng.random(n_stations) < 0.6
+        open_h = np.where(part, rng.choice([5.0, 7.0, 9.0], size=n_stations), 0.0)
+        close_h = np.where(part, rng.choice([10.0, 12.5, 19.0], size=n_stations), 24.0)
+        depart_h = float(rng.choice([4.0, 7.5, 9.0, 11.0, 17.5, 21.0]))
     return RefuelProblem(
         leg_km=leg_km,
         wp_to_st=d(wp[:-1], st),
@@ -123,11 +343,23 @@ def random_problem(
         start_kg=float(rng.uniform(0.5, 1.0) * tank),
         reserve_kg=float(rng.choice([0.0, 2.0])),
         price=rng.choice([30.0, 45.0, 55.0, 60.0, 75.0], size=n_stations),
-        fill_h_per_kg=1.0 / rng.choice([216.0, 324.0], size=n_stations),
+        fill_h_per_kg=1.0 / rng.choice([20.0, 40.0, 216.0], size=n_stations),
         connect_h=rng.choice([0.05, 0.1, 0.25], size=n_stations),
-        open_h=np.zeros(n_stations),
-        close_h=np.full(n_stations, 24.0),
+        open_h=open_h,
+        close_h=close_h,
         speed_kmh=60.0,
+        depart_h=depart_h,
+        rest=RestRules() if rest is None else rest,
+    )
+
+
+def small_rules(rng: np.random.Generator) -> RestRules:
+    """Scaled-down rest rules that bind on the short random trips."""
+    return RestRules(
+        max_drive_h=float(rng.choice([0.75, 1.0, 1.5])),
+        break_min=float(rng.choice([15.0, 20.0, 30.0])),
+        max_daily_drive_h=float(rng.choice([1.5, 2.0, 3.0])),
+        daily_rest_h=float(rng.choice([1.0, 2.0, 10.0])),
     )
 
 

@@ -1,14 +1,17 @@
 """Fleet dispatch of a scenario's freight orders on the road network.
 
 Orders are full-truckload moves (origin → destination, tonnes ≤ payload, optional ready/due
-times). Each truck runs a chain depot → origin₁ → destination₁ → origin₂ → … → depot; the
-refuelling stops of the whole chain are planned exactly by the trip planner (loaded legs at
-loaded consumption, empty legs at empty consumption), then the timeline adds waiting for
-each order's ready time and checks its due time.
+times, given as ISO text or aware datetimes). Each truck runs a chain depot → origin₁ →
+destination₁ → origin₂ → … → depot, planned in one piece by the exact trip planner: loaded
+legs at loaded consumption, empty legs at empty consumption, waiting at each pick-up for its
+ready time, no delivery after its due time, and the driver's rest rules carried along the
+whole chain (a wait for a ready time counts as a break or daily rest when it is long enough).
+Due-time checks therefore use arrival times that include every break.
 
 Assignment: orders sorted by ready time are inserted one by one where they add least to the
-objective (truck-hours or hydrogen cost), then improved by relocating orders between trucks
-until no move helps. Orders that cannot be served are reported with the reason.
+objective (truck-hours, or hydrogen cost with ties broken by truck-hours), then improved by
+relocating orders between trucks until no move helps. Orders that cannot be served are
+reported with the reason. Progress is reported only through the ``progress`` callback.
 """
 
 from __future__ import annotations
@@ -19,12 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from h2lane import timeutil
 from h2lane.errors import H2laneError, InfeasibleTripError
 from h2lane.roads.graph import RoadGraph
 from h2lane.routing.refuel import Objective
+from h2lane.routing.rest import RestRules
 from h2lane.routing.trip import TripPlan, TripRequest, Waypoint, plan_trip
 from h2lane.scenario.io import parse_latlon
 from h2lane.scenario.model import Order, Scenario, Station, Truck, TruckType
+
+_FAR_PAST = datetime(1900, 1, 1, tzinfo=timeutil.CHINA)
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timeutil.CHINA)
 
 
 @dataclass(slots=True)
@@ -65,6 +73,7 @@ class DispatchPlan:
             "duration_h": round(sum(r["duration_h"] for r in self.routes), 3),
             "h2_kg": round(sum(r["h2_kg"] for r in self.routes), 3),
             "cost": round(sum(r["cost"] for r in self.routes), 2),
+            "breaks": sum(len(r["breaks"]) for r in self.routes),
         }
         return {
             "kind": "h2lane.dispatch-plan",
@@ -87,8 +96,25 @@ def _waypoint(scen: Scenario, text: str) -> Waypoint:
     return Waypoint(text, *latlon)
 
 
-def _time(text: str) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+def _time(value: object) -> datetime | None:
+    """An order's ready/due time (ISO text or datetime) as an aware China time, or None."""
+    return timeutil.parse_datetime(value) if value else None
+
+
+def _better(new: tuple[float, float], old: tuple[float, float], tol: float = 1e-6) -> bool:
+    """Lexicographically smaller beyond ``tol`` (objective first, then the tie-break)."""
+    if new[0] < old[0] - tol:
+        return True
+    return abs(new[0] - old[0]) <= tol and new[1] < old[1] - tol
+
+
+def _merge(a: Waypoint, b: Waypoint) -> Waypoint:
+    """One waypoint for two consecutive visits of the same place."""
+    ready = [t for t in (a.ready, b.ready) if t is not None]
+    due = [t for t in (a.due, b.due) if t is not None]
+    return dataclasses.replace(
+        b, ready=max(ready) if ready else None, due=min(due) if due else None
+    )
 
 
 class _Dispatcher:
@@ -100,34 +126,51 @@ class _Dispatcher:
         objective: Objective,
         reserve_kg: float,
         default_depart: datetime,
+        rest: RestRules,
     ) -> None:
         self.scen, self.graph, self.stations = scen, graph, stations
         self.objective, self.reserve_kg, self.default_depart = objective, reserve_kg, default_depart
-        self.cache: dict[tuple[str, tuple[str, ...]], _Eval] = {}
+        self.rest = rest
+        self.cache: dict[tuple[str, str, tuple[str, ...]], _Eval] = {}
 
     def evaluate(self, truck: Truck, ttype: TruckType, jobs: list[_Job]) -> _Eval:
-        key = (truck.id, tuple(j.order.id for j in jobs))
+        # trucks of one type at one depot give the same plan for the same orders
+        key = (ttype.id, truck.depot, tuple(j.order.id for j in jobs))
         if key not in self.cache:
             self.cache[key] = self._evaluate(truck, ttype, jobs)
         return self.cache[key]
 
+    def _score(self, plan: TripPlan) -> tuple[float, float]:
+        sol = plan.solution
+        return (
+            (sol.duration_h, sol.cost) if self.objective == "time" else (sol.cost, sol.duration_h)
+        )
+
     def _evaluate(self, truck: Truck, ttype: TruckType, jobs: list[_Job]) -> _Eval:
         if not jobs:
             return _Eval(True, (0.0, 0.0))
+        for job in jobs:
+            if job.order.tonnes > ttype.payload_t + 1e-9:
+                return _Eval(
+                    False,
+                    (float("inf"), 0.0),
+                    reason=f"order {job.order.id} has {job.order.tonnes:g} t but truck type "
+                    f"{ttype.id} carries {ttype.payload_t:g} t",
+                )
         depot = _waypoint(self.scen, truck.depot)
         points: list[Waypoint] = [depot]
         loaded: list[bool] = []
         marks: list[tuple[int, str, int]] = []  # (waypoint index, "pickup"/"delivery", job)
         for k, job in enumerate(jobs):
             for wp, is_loaded, kind in (
-                (job.origin, False, "pickup"),
-                (job.destination, True, "delivery"),
+                (dataclasses.replace(job.origin, ready=job.ready), False, "pickup"),
+                (dataclasses.replace(job.destination, due=job.due), True, "delivery"),
             ):
                 last = points[-1]
                 if (wp.lat, wp.lon) == (last.lat, last.lon):
-                    points[-1] = dataclasses.replace(wp)
+                    points[-1] = _merge(last, wp)
                 else:
-                    points.append(dataclasses.replace(wp))
+                    points.append(wp)
                     loaded.append(is_loaded)
                 marks.append((len(points) - 1, kind, k))
         if (points[-1].lat, points[-1].lon) != (depot.lat, depot.lon):
@@ -135,73 +178,95 @@ class _Dispatcher:
             loaded.append(False)
         if len(points) < 2:
             return _Eval(False, (float("inf"), 0.0), reason="the order goes nowhere")
-        first_ready = jobs[0].ready
         try:
-            probe = plan_trip(
-                self.graph, self.stations, self._request(points, loaded, ttype, self.default_depart)
-            )
-        except InfeasibleTripError as exc:
-            return _Eval(False, (float("inf"), 0.0), reason=str(exc))
-        legs = probe.legs
-        # time to the first pickup decides when to leave the depot
-        pickup0 = next(i for i, kind, _ in marks if kind == "pickup")
-        to_first = sum(leg["duration_h"] for leg in legs[:pickup0])
-        depart = (
-            first_ready - timedelta(hours=to_first)
-            if first_ready is not None
-            else self.default_depart
-        )
-        plan = probe
-        if depart != self.default_depart:
+            depart = self._depart(points, loaded, ttype, marks, jobs)
             plan = plan_trip(
                 self.graph, self.stations, self._request(points, loaded, ttype, depart)
             )
-            legs = plan.legs
-        # timeline with waiting for ready times
-        clock = depart
-        arrive_at: dict[int, datetime] = {0: clock}
-        wait_h = 0.0
-        ready_at = {i: jobs[k].ready for i, kind, k in marks if kind == "pickup"}
-        for li, leg in enumerate(legs):
-            clock += timedelta(hours=leg["duration_h"])
-            arrive_at[li + 1] = clock
-            r = ready_at.get(li + 1)
-            if r is not None and clock < r:
-                wait_h += (r - clock).total_seconds() / 3600
-                clock = r
-        schedule = []
-        late = []
+        except InfeasibleTripError as exc:
+            return _Eval(False, (float("inf"), 0.0), reason=self._reason(exc, points, marks, jobs))
+        visits = {v.index: v for v in plan.solution.visits}
+        events: list[tuple[datetime, int, dict[str, Any]]] = []
         for i, kind, k in marks:
             job = jobs[k]
-            t = arrive_at[i]
+            t = plan.at(visits[i].arrive_h)
             if kind == "pickup" and job.ready is not None and t < job.ready:
                 t = job.ready
-            entry = {
+            entry: dict[str, Any] = {
                 "order_id": job.order.id,
                 "event": kind,
                 "place": points[i].name,
-                "time": t.isoformat(timespec="minutes"),
+                "time": timeutil.iso(t),
             }
             if kind == "delivery" and job.due is not None:
-                entry["due"] = job.due.isoformat(timespec="minutes")
+                entry["due"] = timeutil.iso(job.due)
                 entry["on_time"] = t <= job.due
-                if t > job.due:
-                    late.append(
-                        f"order {job.order.id} reaches {points[i].name} at {t:%Y-%m-%d %H:%M}, after its due time {job.due:%Y-%m-%d %H:%M}"
-                    )
-            schedule.append(entry)
-        total_h = plan.solution.duration_h + wait_h
-        score = (
-            (total_h, plan.solution.cost)
-            if self.objective == "time"
-            else (plan.solution.cost, total_h)
-        )
-        for job in jobs:
-            if job.order.tonnes > ttype.payload_t + 1e-9:
-                late.append(
-                    f"order {job.order.id} has {job.order.tonnes:g} t but truck type {ttype.id} carries {ttype.payload_t:g} t"
+            events.append((t, 0, entry))
+        for b in plan.break_rows():
+            where = b["station_id"]
+            if where is None and b["waypoint"] is not None:
+                where = points[b["waypoint"]].name
+            events.append(
+                (
+                    timeutil.parse_datetime(b["start"]) or depart,
+                    1,
+                    {
+                        "order_id": None,
+                        "event": b["kind"],
+                        "place": where or "roadside",
+                        "time": b["start"],
+                        "minutes": b["minutes"],
+                        "km_from_start": b["km_from_start"],
+                    },
                 )
-        return _Eval(not late, score, plan, schedule, depart, clock, "; ".join(late))
+            )
+        events.sort(key=lambda e: (e[0], e[1]))
+        schedule = [e for _, _, e in events]
+        return _Eval(True, self._score(plan), plan, schedule, depart, plan.arrive)
+
+    def _depart(
+        self,
+        points: list[Waypoint],
+        loaded: list[bool],
+        ttype: TruckType,
+        marks: list[tuple[int, str, int]],
+        jobs: list[_Job],
+    ) -> datetime:
+        """Leave the depot so as to reach the first pick-up at its ready time."""
+        first_ready = jobs[0].ready
+        if first_ready is None:
+            return self.default_depart
+        pickup0 = next(i for i, kind, _ in marks if kind == "pickup")
+        if pickup0 == 0:
+            return first_ready
+        prefix = [dataclasses.replace(p, ready=None, due=None) for p in points[: pickup0 + 1]]
+        probe = plan_trip(
+            self.graph,
+            self.stations,
+            self._request(prefix, loaded[:pickup0], ttype, self.default_depart),
+        )
+        return first_ready - timedelta(hours=probe.solution.duration_h)
+
+    def _reason(
+        self,
+        exc: InfeasibleTripError,
+        points: list[Waypoint],
+        marks: list[tuple[int, str, int]],
+        jobs: list[_Job],
+    ) -> str:
+        late = exc.details.get("late")
+        if not late:
+            return str(exc)
+        i = late["waypoint"]
+        arrive = timeutil.parse_datetime(late["arrive"])
+        for j, kind, k in marks:
+            due = jobs[k].due
+            if j == i and kind == "delivery" and due is not None and arrive and arrive > due:
+                return (
+                    f"order {jobs[k].order.id} reaches {points[i].name} at "
+                    f"{arrive:%Y-%m-%d %H:%M}, after its due time {due:%Y-%m-%d %H:%M}"
+                )
+        return str(exc)
 
     def _request(
         self, points: list[Waypoint], loaded: list[bool], ttype: TruckType, depart: datetime
@@ -214,6 +279,7 @@ class _Dispatcher:
             reserve_kg=self.reserve_kg,
             objective=self.objective,
             depart=depart,
+            rest=self.rest,
         )
 
 
@@ -226,15 +292,21 @@ def plan_dispatch(
     reserve_kg: float = 5.0,
     default_depart: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    rest: RestRules | None = None,
 ) -> DispatchPlan:
-    """Assign and sequence the scenario's orders on its trucks, with exact refuelling per truck."""
+    """Assign and sequence the scenario's orders on its trucks, with exact refuelling per truck.
+
+    ``rest`` defaults to the statutory rest rules; ``RestRules.off()`` plans without breaks.
+    ``default_depart`` (any offset, naive = China time) is used for orders without a ready time.
+    """
     stations = scen.stations if stations is None else stations
+    rest = RestRules() if rest is None else rest
     if not scen.trucks:
         raise InfeasibleTripError(f"scenario '{scen.name}' has no trucks to dispatch")
-    default_depart = default_depart or datetime.now().replace(
-        hour=8, minute=0, second=0, microsecond=0
-    )
-    disp = _Dispatcher(scen, graph, stations, objective, reserve_kg, default_depart)
+    if default_depart is None:
+        default_depart = timeutil.at(timeutil.today(), 8)
+    default_depart = timeutil.parse_datetime(default_depart) or default_depart
+    disp = _Dispatcher(scen, graph, stations, objective, reserve_kg, default_depart, rest)
     types = {t.id: t for t in scen.truck_types}
     jobs = [
         _Job(
@@ -246,7 +318,7 @@ def plan_dispatch(
         )
         for o in scen.orders
     ]
-    jobs.sort(key=lambda j: (j.ready or datetime.min, j.due or datetime.max, j.order.id))
+    jobs.sort(key=lambda j: (j.ready or _FAR_PAST, j.due or _FAR_FUTURE, j.order.id))
     assigned: dict[str, list[_Job]] = {t.id: [] for t in scen.trucks}
     unassigned: list[dict[str, str]] = []
     total_steps = len(jobs) * 2
@@ -265,7 +337,7 @@ def plan_dispatch(
                 reasons.append(after.reason)
                 continue
             inc = (after.score[0] - before.score[0], after.score[1] - before.score[1])
-            if best is None or inc < best[0]:
+            if best is None or _better(inc, best[0]):
                 best = (inc, truck)
         if best is None:
             unassigned.append({"order_id": job.order.id, "reason": _reason(job, reasons)})
@@ -285,9 +357,8 @@ def plan_dispatch(
         d["truck_id"] = truck.id
         d["orders"] = [j.order.id for j in assigned[truck.id]]
         d["schedule"] = ev.schedule
-        d["depart"] = ev.depart.isoformat(timespec="minutes") if ev.depart else d["depart"]
-        d["finish"] = ev.finish.isoformat(timespec="minutes") if ev.finish else d["arrive"]
-        d["duration_h"] = round(ev.score[0] if objective == "time" else ev.score[1], 4)
+        d["depart"] = timeutil.iso(ev.depart) if ev.depart else d["depart"]
+        d["finish"] = timeutil.iso(ev.finish) if ev.finish else d["arrive"]
         _label_legs(d, assigned[truck.id])
         routes.append(d)
     if progress:
@@ -339,7 +410,7 @@ def _improve(
                         continue
                     base_dst = score(dst, assigned[dst])
                     new_dst = sorted(
-                        [*assigned[dst], job], key=lambda j: (j.ready or datetime.min, j.order.id)
+                        [*assigned[dst], job], key=lambda j: (j.ready or _FAR_PAST, j.order.id)
                     )
                     ev_dst = score(dst, new_dst)
                     if not (ev_src.feasible and ev_dst.feasible):
@@ -349,7 +420,7 @@ def _improve(
                         base_src.score[1] + base_dst.score[1],
                     )
                     new = (ev_src.score[0] + ev_dst.score[0], ev_src.score[1] + ev_dst.score[1])
-                    if new < (old[0] - 1e-6, old[1]):
+                    if _better(new, old):
                         assigned[src], assigned[dst] = src_without, new_dst
                         improved = True
                         break

@@ -1,36 +1,65 @@
-"""Exact refuelling-stop planning for one truck along a sequence of waypoints.
+"""Exact refuelling-stop planning for one truck along a sequence of waypoints, with driver rests.
 
-The truck drives waypoint 0 → 1 → … → L (origin, vias, destination). Between
-consecutive waypoints it may detour to any station. The planner chooses the
-stations and how much to buy at each, minimising total time or money.
+The truck drives waypoint 0 → 1 → … → L (origin, vias, destination). Between consecutive
+waypoints it may detour to any station. The planner chooses the stations, how much to buy at
+each, and where the driver rests, minimising total time or money.
 
 Method
 ------
-A *stop node* is "station j visited during leg k"; with the origin and the
-destination they form a hop graph whose arcs carry the road distance and the
-hydrogen needed between two consecutive stops (through any intermediate
-waypoints). For a fixed sequence of stops the cheapest refuelling amounts
-follow the gas-station structure (Khuller, Malekian & Mestre 2011): at every
-stop the truck either fills the tank or buys just enough to reach the next stop
-with the reserve. A label-setting search over states ``(stop node, arrival
-level)`` with only those two departure levels therefore explores every
-candidate optimum, and with lexicographic keys ``(objective, tie-break)`` it is
-exact for both objectives:
+A *stop node* is "station j visited during leg k"; with the origin and the destination they
+form a hop graph whose arcs carry the road distance and the hydrogen needed between two
+consecutive stops (through any intermediate waypoints). A label-setting search runs over
+labels ``(stop node, arrival level; elapsed time, money, driving since the last break c,
+driving today d)``. Keys are lexicographic, ``(time, money)`` for ``time`` and
+``(money, time)`` for ``cost``; for ``time`` the key adds an admissible bound on the time
+still needed (driving plus the rests it forces), an A*. A label is dropped only when another
+at the same ``(node, level)`` is no worse in time, money, c and d — or, for ``cost`` when no
+due time can be missed, simply cheaper (see :meth:`_Search.dominates`).
 
-* ``cost``: money = Σ price × kg; tie-break total time;
-* ``time``: elapsed time = driving + waiting for opening hours + Σ (connect
-  time + kg / nozzle flow); tie-break money.
+Why this is exact
+-----------------
+* **Amounts.** For a fixed sequence of stops the cheapest amounts follow the gas-station
+  structure (Khuller, Malekian & Mestre 2011): at each stop fill the tank or buy just enough
+  for the next stop. Time windows and rest thresholds add three more vertices of the
+  amount polytope that are decided at the stop itself: the amount that makes the stop last
+  exactly one break (or one daily rest), and the most that can be dispensed before the
+  station closes. Every stop tries these departure levels.
+* **Rests on the road.** A rest taken before it is needed can be moved later — to the next
+  stop, where a short stop is *extended* to a break, or to the point where the limit is
+  reached — without arriving anywhere later and with counters no higher (exchange
+  argument). So the road is driven until a limit is hit; there the driver takes a break
+  (limit of continuous driving) or a daily rest (either limit); both branches are kept.
+* **Stops.** At a station or a waypoint that has to wait for a ready time the stop lasts
+  ``max(wait + fill, rest)`` with ``rest`` ∈ {0, break, daily rest}: a stop of at least a
+  break resets c, one of at least a daily rest resets c and d. Filling first and resting
+  afterwards is never later than resting first.
+* **Opening hours.** A fill of ``h`` hours must *end* by closing time: it starts at the
+  first moment ``s ≥ arrival`` with ``s`` inside an opening window and ``s + h`` not after
+  its close. ``s`` is non-decreasing in the arrival time, so a later arrival never leaves
+  earlier (FIFO); with the stop rule above every transition is monotone in
+  (time, c, d), which makes the Pareto dominance sound and the first label popped at the
+  destination optimal.
+* Waypoint ready times (earliest departure) and due times (latest arrival) used by dispatch
+  keep the same monotonicity: waiting is a stop as above, a due time only removes late labels.
 
-Opening hours make waiting depend on arrival time; the search stays exact for
-the arrival times it explores because waiting never lets a later arrival
-leave earlier (FIFO). With ``full_refuel=True`` every stop fills the tank, the
-classic station-graph shortest path.
+Limits
+------
+* Both objectives are lexicographic: ``time`` with ties broken by money, ``cost`` with ties
+  broken by time (objective values are compared to 1e-7 h / 1e-6 yuan).
+* Amounts are decided at each stop from what is known there. In principle the optimum of a
+  fixed stop sequence can sit where an amount bought at one stop is fixed by the timing of a
+  later one (a later stop that waits for opening and should last exactly one break); such
+  coupled amounts are not enumerated. The randomised comparison with a brute force that
+  also tries intermediate amounts (``tests/brute.py``) has found no such case, but that
+  corner is not proven exact.
+
+With ``full_refuel=True`` every stop fills the tank. ``RestRules.off()`` drops the rest
+resources and reproduces the plans without breaks.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -38,7 +67,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from h2lane.routing.rest import RestRules
+
 Objective = Literal["time", "cost"]
+RestKind = Literal["break", "daily-rest"]
 EPS = 1e-9
 
 
@@ -49,7 +81,7 @@ class RefuelProblem:
     Attributes
     ----------
     leg_km
-        ``(L,)`` road km from waypoint k to waypoint k+1.
+        ``(L,)`` km from waypoint k to waypoint k+1.
     wp_to_st, st_to_wp
         ``(L, n)`` km from waypoint k to station j, and from station j to waypoint k+1.
     st_st
@@ -69,7 +101,14 @@ class RefuelProblem:
     speed_kmh
         Average driving speed.
     depart_h
-        Departure time in hours after midnight of the first day.
+        Departure time in hours after midnight of the first day; every absolute time of the
+        solution (``arrive_h``, ``start_h``) is counted from that midnight.
+    rest
+        Driver rest rules.
+    wp_ready_h, wp_due_h
+        ``(L+1,)`` optional earliest departure from / latest arrival at each waypoint, in
+        hours after the first midnight (``-inf`` / ``inf`` for none; waypoint 0's ready time
+        and the destination's ready time are not used).
     """
 
     leg_km: NDArray
@@ -87,6 +126,9 @@ class RefuelProblem:
     close_h: NDArray
     speed_kmh: float
     depart_h: float = 8.0
+    rest: RestRules = field(default_factory=RestRules)
+    wp_ready_h: NDArray | None = None
+    wp_due_h: NDArray | None = None
 
     @property
     def n_legs(self) -> int:
@@ -99,7 +141,7 @@ class RefuelProblem:
 
 @dataclass(slots=True)
 class PlannedStop:
-    """One refuelling stop of a solution."""
+    """One refuelling stop of a solution (times in hours after the first midnight)."""
 
     leg: int
     station: int
@@ -110,11 +152,49 @@ class PlannedStop:
     arrive_kg: float
     refuel_kg: float
     cost: float
+    rest_h: float = 0.0
+
+    @property
+    def stop_h(self) -> float:
+        """Waiting + refuelling + the extension that makes the stop a break."""
+        return self.wait_h + self.refuel_h + self.rest_h
+
+    @property
+    def depart_h(self) -> float:
+        return self.arrive_h + self.stop_h
+
+
+@dataclass(slots=True)
+class RestEvent:
+    """A break or daily rest: on the road, at a station stop or while waiting at a waypoint.
+
+    ``start_h`` is in hours after the first midnight, ``driven_h`` the driving of the day
+    before it; ``station``/``waypoint`` say where it is taken (both None: on the road).
+    """
+
+    leg: int
+    km_from_start: float
+    start_h: float
+    minutes: float
+    kind: RestKind
+    station: int | None = None
+    waypoint: int | None = None
+    driven_h: float = 0.0
+
+
+@dataclass(slots=True)
+class WaypointVisit:
+    """When the truck reaches waypoint ``index`` and leaves it (hours after the first midnight)."""
+
+    index: int
+    km_from_start: float
+    arrive_h: float
+    depart_h: float
 
 
 @dataclass(slots=True)
 class RefuelSolution:
-    """Optimal stops and totals."""
+    """Optimal stops, rests and totals."""
 
     stops: list[PlannedStop]
     distance_km: float
@@ -126,17 +206,48 @@ class RefuelSolution:
     states_explored: int = 0
     objective: Objective = "time"
     extra: dict[str, float] = field(default_factory=dict)
+    breaks: list[RestEvent] = field(default_factory=list)
+    visits: list[WaypointVisit] = field(default_factory=list)
 
 
-def wait_hours(arrive_h: float, open_h: float, close_h: float) -> float:
-    """Hours to wait at a station with a daily window, arriving at ``arrive_h``."""
+def fill_start(arrive_h: float, fill_h: float, open_h: float, close_h: float) -> float | None:
+    """Earliest start ≥ ``arrive_h`` of a fill lasting ``fill_h`` that ends by closing time.
+
+    ``None`` when the fill is longer than the daily window.
+    """
     if close_h - open_h >= 24.0 - EPS:
-        return 0.0
-    t = arrive_h % 24.0
-    for shift in (-24.0, 0.0):
-        if open_h + shift - EPS <= t < close_h + shift:
-            return 0.0
-    return (open_h - t) % 24.0
+        return arrive_h
+    if fill_h > close_h - open_h + EPS:
+        return None
+    day = math.floor(arrive_h / 24.0)
+    for base in (day - 1, day, day + 1):
+        o, c = base * 24.0 + open_h, base * 24.0 + close_h
+        s = max(arrive_h, o)
+        if s + fill_h <= c + EPS:
+            return s
+    return (day + 2) * 24.0 + open_h  # unreachable: window day+1 opens after arrival
+
+
+def wait_hours(arrive_h: float, open_h: float, close_h: float, fill_h: float = 0.0) -> float:
+    """Hours to wait at a station, arriving at ``arrive_h``, for a fill of ``fill_h`` hours."""
+    s = fill_start(arrive_h, fill_h, open_h, close_h)
+    return math.inf if s is None else s - arrive_h
+
+
+def window_starts(arrive_h: float, open_h: float, close_h: float) -> list[tuple[float, float]]:
+    """``(start, close)`` of the open moment at arrival (if open) and the next two openings."""
+    if close_h - open_h >= 24.0 - EPS:
+        return [(arrive_h, math.inf)]
+    out: list[tuple[float, float]] = []
+    day = math.floor(arrive_h / 24.0)
+    for base in (day - 1, day, day + 1, day + 2):
+        o, c = base * 24.0 + open_h, base * 24.0 + close_h
+        if c <= arrive_h + EPS:
+            continue
+        out.append((max(arrive_h, o), c))
+        if len(out) == 3:
+            break
+    return out
 
 
 class StopGraph:
@@ -160,6 +271,31 @@ class StopGraph:
     def leg_station(self, node: int) -> tuple[int, int]:
         k, j = divmod(node - 1, self.n)
         return k, j
+
+    def pieces(self, a: int, b: int) -> list[tuple[float, int, int | None]]:
+        """The hop ``a → b`` as ``(km, leg, waypoint reached at its end or None)`` pieces."""
+        p, L = self.p, self.L
+        out: list[tuple[float, int, int | None]] = []
+        if a == 0:
+            k0, first = 0, None
+        else:
+            k0, i = self.leg_station(a)
+            first = i
+        if b == self.dest:
+            k1, last = L - 1, None
+        else:
+            k1, last = self.leg_station(b)
+        if last is not None and k0 == k1:
+            if first is None:  # origin to a station of the first leg
+                return [(float(p.wp_to_st[k0, last]), k0, None)]
+            return [(float(p.st_st[first, last]), k0, None)]
+        # leave towards waypoint k0+1
+        out.append((float(p.leg_km[k0] if first is None else p.st_to_wp[k0, first]), k0, k0 + 1))
+        for m in range(k0 + 1, k1 + (1 if last is None else 0)):
+            out.append((float(p.leg_km[m]), m, m + 1))
+        if last is not None:
+            out.append((float(p.wp_to_st[k1, last]), k1, None))
+        return out
 
     def out_arcs(self, node: int) -> tuple[NDArray, NDArray, NDArray]:
         """Successor nodes with their km and kg from ``node``."""
@@ -201,166 +337,443 @@ class StopGraph:
         return np.concatenate(succ), np.concatenate(km), np.concatenate(kg)
 
 
-@dataclass(slots=True, order=True)
+# (absolute time, driving since break, driving today, rests, waypoint visits)
+_Partial = tuple[float, float, float, tuple[RestEvent, ...], tuple[WaypointVisit, ...]]
+
+
+@dataclass(slots=True)
 class _Label:
     key: tuple[float, float]
-    seq: int
-    node: int = field(compare=False)
-    level: float = field(compare=False)
-    time_h: float = field(compare=False)
-    money: float = field(compare=False)
-    km: float = field(compare=False)
-    parent: int = field(compare=False)
-    # stop data at the *parent* node that led here (buy, wait, refuel time)
-    buy: float = field(compare=False, default=0.0)
-    wait: float = field(compare=False, default=0.0)
-    fill: float = field(compare=False, default=0.0)
-    arrive_parent_h: float = field(compare=False, default=0.0)
+    node: int
+    level: float
+    time_h: float  # elapsed since departure
+    money: float
+    km: float
+    c: float
+    d: float
+    parent: int
+    stop: PlannedStop | None = None  # the stop made at the parent node
+    events: tuple[RestEvent, ...] = ()  # rests of that stop and of the hop to this node
+    visits: tuple[WaypointVisit, ...] = ()  # waypoints passed on that hop
+    dead: bool = False
+
+
+def _pareto(states: list[_Partial]) -> list[_Partial]:
+    """Drop partial states no better in time, c and d than another."""
+    if len(states) < 2:
+        return states
+    states.sort(key=lambda s: (s[0], s[1], s[2]))
+    keep: list[_Partial] = []
+    for s in states:
+        if not any(k[0] <= s[0] + EPS and k[1] <= s[1] + EPS and k[2] <= s[2] + EPS for k in keep):
+            keep.append(s)
+    return keep
+
+
+class _Search:
+    """One label-setting run; see the module docstring."""
+
+    def __init__(self, p: RefuelProblem, objective: Objective, full_refuel: bool) -> None:
+        self.p, self.objective, self.full_refuel = p, objective, full_refuel
+        self.hops = StopGraph(p)
+        r = p.rest
+        self.on = r.enabled
+        self.cmax = r.max_drive_h if r.enabled else math.inf
+        self.dmax = r.max_daily_drive_h if r.enabled else math.inf
+        self.brk, self.day_rest = r.break_h, r.daily_rest_h
+        L = p.n_legs
+        self.ready = (
+            np.full(L + 1, -math.inf) if p.wp_ready_h is None else np.asarray(p.wp_ready_h, float)
+        )
+        self.due = np.full(L + 1, math.inf) if p.wp_due_h is None else np.asarray(p.wp_due_h, float)
+        self.free_time = bool(np.all(np.isinf(self.due)))
+        self.to_go: dict[int, float] = {}
+        self.due_ahead: dict[int, list[tuple[float, float]]] = {}
+        self.pieces_cache: dict[tuple[int, int], list[tuple[float, int, int | None]]] = {}
+
+    # -- resting rules -------------------------------------------------------------------
+    def _after_stop(
+        self, stop_h: float, c: float, d: float
+    ) -> tuple[float, float, RestKind | None]:
+        if not self.on:
+            return 0.0, 0.0, None
+        if stop_h >= self.day_rest - EPS:
+            return 0.0, 0.0, "daily-rest"
+        if stop_h >= self.brk - EPS:
+            return 0.0, d, "break"
+        return c, d, None
+
+    def _rest_options(self, base_h: float, c: float, d: float) -> list[float]:
+        """Stop lengths to try for a stop whose own activity lasts ``base_h``."""
+        out = [base_h]
+        if not self.on:
+            return out
+        if c > EPS and base_h < self.brk - EPS:
+            out.append(self.brk)
+        if d > EPS and base_h < self.day_rest - EPS:
+            out.append(self.day_rest)
+        return out
+
+    # -- driving a hop -------------------------------------------------------------------
+    def drive(
+        self, start: _Partial, km0: float, pieces: list[tuple[float, int, int | None]]
+    ) -> list[_Partial]:
+        states = [start]
+        km = km0
+        for piece_km, leg, wp in pieces:
+            nxt: list[_Partial] = []
+            for st in states:
+                nxt.extend(self._drive_piece(st, km, piece_km, leg))
+            km += piece_km
+            if wp is not None:
+                nxt = [s for w in nxt for s in self._at_waypoint(w, km, wp, leg)]
+            states = _pareto(nxt)
+            if not states:
+                break
+        return states
+
+    def _drive_piece(self, st: _Partial, km0: float, piece_km: float, leg: int) -> list[_Partial]:
+        speed = self.p.speed_kmh
+        hours = piece_km / speed
+        if not self.on:
+            return [(st[0] + hours, 0.0, 0.0, st[3], st[4])]
+        out: list[_Partial] = []
+        stack = [(st, hours, km0)]
+        while stack:
+            (t, c, d, ev, vis), rem, km = stack.pop()
+            room = min(self.cmax - c, self.dmax - d)
+            if rem <= room + EPS:
+                out.append((t + rem, c + rem, d + rem, ev, vis))
+                continue
+            room = max(room, 0.0)
+            t, c, d, km = t + room, c + room, d + room, km + room * speed
+            rem -= room
+            daily = RestEvent(leg, km, t, self.day_rest * 60.0, "daily-rest", driven_h=d)
+            stack.append(((t + self.day_rest, 0.0, 0.0, (*ev, daily), vis), rem, km))
+            if d < self.dmax - EPS:
+                brk = RestEvent(leg, km, t, self.brk * 60.0, "break", driven_h=d)
+                stack.append(((t + self.brk, 0.0, d, (*ev, brk), vis), rem, km))
+        return out
+
+    def _at_waypoint(self, st: _Partial, km: float, wp: int, leg: int) -> list[_Partial]:
+        t, c, d, ev, vis = st
+        if t > self.due[wp] + EPS:
+            return []
+        last = wp == self.p.n_legs
+        wait = 0.0 if last else max(0.0, float(self.ready[wp]) - t)
+        if wait <= EPS:
+            return [(t, c, d, ev, (*vis, WaypointVisit(wp, km, t, t)))]
+        out: list[_Partial] = []
+        for stop in self._rest_options(wait, c, d):
+            c2, d2, kind = self._after_stop(stop, c, d)
+            ev2 = ev
+            if kind is not None:
+                ev2 = (*ev, RestEvent(leg, km, t, stop * 60.0, kind, waypoint=wp, driven_h=d))
+            out.append((t + stop, c2, d2, ev2, (*vis, WaypointVisit(wp, km, t, t + stop))))
+        return out
+
+    # -- refuelling stops ----------------------------------------------------------------
+    def stop_levels(self, lab: _Label, j: int, now: float) -> list[float]:
+        """Departure levels tried at every successor (full tank and window/rest vertices)."""
+        p, tank = self.p, self.p.tank_kg
+        levels = [tank]
+        if self.full_refuel:
+            return levels
+        hpk, conn = float(p.fill_h_per_kg[j]), float(p.connect_h[j])
+        if hpk <= 0:
+            return levels
+        for s, close in window_starts(now, float(p.open_h[j]), float(p.close_h[j])):
+            wait = s - now
+            kgs = [close - s - conn] if math.isfinite(close) else []
+            if self.on:
+                kgs += [self.brk - wait - conn, self.day_rest - wait - conn]
+            levels += [lab.level + h / hpk for h in kgs]
+        return [x for x in levels if lab.level + EPS < x <= tank + EPS]
+
+    def departures(
+        self, lab: _Label, k: int, j: int, now: float, depart_level: float
+    ) -> list[tuple[_Partial, PlannedStop]]:
+        """Ways to leave station ``j`` with ``depart_level`` kg."""
+        p = self.p
+        buy = depart_level - lab.level
+        fill = float(p.connect_h[j] + buy * p.fill_h_per_kg[j])
+        s = fill_start(now, fill, float(p.open_h[j]), float(p.close_h[j]))
+        if s is None:
+            return []
+        wait = s - now
+        base = wait + fill
+        out: list[tuple[_Partial, PlannedStop]] = []
+        for stop in self._rest_options(base, lab.c, lab.d):
+            c2, d2, kind = self._after_stop(stop, lab.c, lab.d)
+            ev: tuple[RestEvent, ...] = ()
+            if kind is not None:
+                ev = (RestEvent(k, lab.km, now, stop * 60.0, kind, station=j, driven_h=lab.d),)
+            planned = PlannedStop(
+                leg=k,
+                station=j,
+                km_from_start=lab.km,
+                arrive_h=now,
+                wait_h=wait,
+                refuel_h=fill,
+                arrive_kg=lab.level,
+                refuel_kg=buy,
+                cost=buy * float(p.price[j]),
+                rest_h=stop - base,
+            )
+            out.append(((now + stop, c2, d2, ev, ()), planned))
+        return out
+
+    # -- the search ----------------------------------------------------------------------
+    def dominates(self, a: _Label, b: _Label) -> bool:
+        """``a`` at the same (node, level) is at least as good as ``b`` for every future.
+
+        Later arrival, more driving since the last break and more driving today never help
+        (monotone transitions), so ``a`` must be no worse in those three and no dearer
+        (Pareto in all four). For ``cost`` without due times being strictly cheaper is
+        enough: future money does not depend on time or rests, and every future stays
+        feasible at any time when no due time can be missed.
+        """
+        if self.objective == "cost":
+            if self.free_time and a.money < b.money - 1e-9:
+                return True
+            if a.money > b.money + EPS:
+                return False
+        if not (a.time_h <= b.time_h + EPS and a.c <= b.c + EPS and a.d <= b.d + EPS):
+            return False
+        if self.objective == "cost":
+            return True
+        return a.money <= b.money + EPS
+
+    def key(
+        self, time_h: float, money: float, node: int, c: float, d: float
+    ) -> tuple[float, float]:
+        """Heap key: objective (rounded so that float noise does not beat the tie-break).
+
+        For ``time`` it adds a lower bound on the time still needed — the driving to the
+        destination plus the breaks and daily rests that driving forces — so the search is
+        an A* with an admissible bound and still pops the optimal destination label first.
+        """
+        if self.objective == "time":
+            drive = self.to_go_h(node)
+            return (round(time_h + drive + self.rest_lb(drive, c, d), 7), money)
+        return (round(money, 6), time_h)
+
+    def rest_lb(self, drive: float, c: float, d: float) -> float:
+        """Least pause time that ``drive`` more hours of driving need from counters c, d."""
+        if not self.on or drive <= 0:
+            return 0.0
+        days = max(0, math.ceil((d + drive) / self.dmax - 1e-9) - 1)
+        pauses = max(0, math.ceil((c + drive) / self.cmax - 1e-9) - 1)
+        return days * self.day_rest + max(0, pauses - days) * self.brk
+
+    def to_go_h(self, node: int) -> float:
+        h = self.to_go.get(node)
+        if h is None:
+            hops, p = self.hops, self.p
+            if node == 0:
+                km = float(hops.wp_rest_km[0])
+            elif node == hops.dest:
+                km = 0.0
+            else:
+                k, i = hops.leg_station(node)
+                km = float(p.st_to_wp[k, i] + hops.wp_rest_km[k + 1])
+            h = self.to_go[node] = km / p.speed_kmh * (1.0 - 1e-12)
+        return h
+
+    def too_late(self, node: int, time_h: float, c: float, d: float) -> bool:
+        """True when even driving straight on, resting only as forced, misses a due time."""
+        if self.free_time:
+            return False
+        ahead = self.due_ahead.get(node)
+        if ahead is None:
+            hops, p = self.hops, self.p
+            L = p.n_legs
+            if node == hops.dest:
+                ws, km = np.zeros(0, dtype=int), np.zeros(0)
+            elif node == 0:
+                ws = np.arange(1, L + 1)
+                km = hops.wp_cum_km[1:]
+            else:
+                k, i = hops.leg_station(node)
+                ws = np.arange(k + 1, L + 1)
+                km = p.st_to_wp[k, i] + hops.wp_cum_km[k + 1 :] - hops.wp_cum_km[k + 1]
+            fin = np.isfinite(self.due[ws])
+            ahead = self.due_ahead[node] = [
+                (float(self.due[w] - p.depart_h), float(x / p.speed_kmh) * (1.0 - 1e-12))
+                for w, x in zip(ws[fin], km[fin], strict=True)
+            ]
+        return any(time_h + h + self.rest_lb(h, c, d) > due + 1e-7 for due, h in ahead)
+
+    def run(self) -> RefuelSolution | None:
+        p, hops = self.p, self.hops
+        tank, reserve = p.tank_kg, p.reserve_kg
+        if p.start_kg < reserve - EPS:
+            return None
+        labels: list[_Label] = []
+        heap: list[tuple[tuple[float, float], int]] = []
+        front: dict[tuple[int, float], list[int]] = {}
+        arcs_cache: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
+
+        dominates = self.dominates
+
+        def push(lab: _Label) -> None:
+            state = (lab.node, round(lab.level, 6))
+            bucket = front.setdefault(state, [])
+            for i in bucket:
+                if dominates(labels[i], lab):
+                    return
+            keep = []
+            for i in bucket:
+                o = labels[i]
+                if dominates(lab, o):
+                    o.dead = True
+                else:
+                    keep.append(i)
+            keep.append(len(labels))
+            front[state] = keep
+            labels.append(lab)
+            heapq.heappush(heap, (lab.key, len(labels) - 1))
+
+        origin = WaypointVisit(0, 0.0, p.depart_h, p.depart_h)
+        push(
+            _Label(
+                self.key(0.0, 0.0, 0, 0.0, 0.0),
+                0,
+                p.start_kg,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                -1,
+                visits=(origin,),
+            )
+        )
+        explored = 0
+        while heap:
+            _, idx = heapq.heappop(heap)
+            lab = labels[idx]
+            if lab.dead:
+                continue
+            explored += 1
+            if lab.node == hops.dest:
+                return self._reconstruct(labels, lab, explored)
+            if lab.node not in arcs_cache:
+                arcs_cache[lab.node] = hops.out_arcs(lab.node)
+            succ, km, kg = arcs_cache[lab.node]
+            now = p.depart_h + lab.time_h
+            if lab.node == 0:
+                ok = kg <= lab.level - reserve + EPS
+                start: _Partial = (now, lab.c, lab.d, (), ())
+                for b, dkm, f in zip(succ[ok], km[ok], kg[ok], strict=True):
+                    self._hop(
+                        push, lab, idx, int(b), float(dkm), float(f), lab.level, start, None, 0.0
+                    )
+                continue
+            k, j = hops.leg_station(lab.node)
+            shared = self.stop_levels(lab, j, now)
+            memo: dict[float, list[tuple[_Partial, PlannedStop]]] = {}
+            ok = kg <= tank - reserve + EPS
+            for b, dkm, f in zip(succ[ok], km[ok], kg[ok], strict=True):
+                levels = shared if self.full_refuel else [*shared, reserve + float(f)]
+                for level in levels:
+                    level = min(level, tank)
+                    if level < reserve + f - EPS or level - lab.level <= EPS:
+                        continue  # buying nothing is not a stop; the direct hop covers it
+                    r = round(level, 9)
+                    if r not in memo:
+                        memo[r] = self.departures(lab, k, j, now, level)
+                    for start, planned in memo[r]:
+                        self._hop(
+                            push,
+                            lab,
+                            idx,
+                            int(b),
+                            float(dkm),
+                            float(f),
+                            level,
+                            start,
+                            planned,
+                            planned.cost,
+                        )
+        return None
+
+    def _hop(
+        self,
+        push,
+        lab: _Label,
+        idx: int,
+        b: int,
+        dkm: float,
+        f: float,
+        level: float,
+        start: _Partial,
+        planned: PlannedStop | None,
+        spend: float,
+    ) -> None:
+        key = (lab.node, b)
+        pieces = self.pieces_cache.get(key)
+        if pieces is None:
+            pieces = self.pieces_cache[key] = self.hops.pieces(lab.node, b)
+        money = lab.money + spend
+        for t, c, d, ev, vis in self.drive(start, lab.km, pieces):
+            time_h = t - self.p.depart_h
+            if self.too_late(b, time_h, c, d):
+                continue
+            push(
+                _Label(
+                    self.key(time_h, money, b, c, d),
+                    b,
+                    level - f,
+                    time_h,
+                    money,
+                    lab.km + dkm,
+                    c,
+                    d,
+                    idx,
+                    planned,
+                    ev,
+                    vis,
+                )
+            )
+
+    def _reconstruct(self, labels: list[_Label], end: _Label, explored: int) -> RefuelSolution:
+        p = self.p
+        chain: list[_Label] = []
+        lab: _Label | None = end
+        while lab is not None:
+            chain.append(lab)
+            lab = labels[lab.parent] if lab.parent >= 0 else None
+        chain.reverse()
+        stops: list[PlannedStop] = []
+        breaks: list[RestEvent] = []
+        visits: list[WaypointVisit] = []
+        for lab in chain:
+            if lab.stop is not None:
+                stops.append(lab.stop)
+            breaks.extend(lab.events)
+            visits.extend(lab.visits)
+        bought = sum(s.refuel_kg for s in stops)
+        return RefuelSolution(
+            stops=stops,
+            distance_km=end.km,
+            duration_h=end.time_h,
+            drive_h=end.km / p.speed_kmh,
+            cost=end.money,
+            h2_used_kg=p.start_kg + bought - end.level,
+            end_kg=end.level,
+            states_explored=explored,
+            objective=self.objective,
+            breaks=breaks,
+            visits=visits,
+        )
 
 
 def solve(
     p: RefuelProblem, objective: Objective = "time", *, full_refuel: bool = False
 ) -> RefuelSolution | None:
-    """Optimal refuelling plan, or ``None`` when no plan reaches the destination."""
-    hops = StopGraph(p)
-    tank, reserve = p.tank_kg, p.reserve_kg
-    if p.start_kg < reserve - EPS:
-        return None
-
-    def key(time_h: float, money: float) -> tuple[float, float]:
-        return (time_h, money) if objective == "time" else (money, time_h)
-
-    labels: list[_Label] = []
-    heap: list[_Label] = []
-    settled: set[tuple[int, float]] = set()
-    best_seen: dict[tuple[int, float], tuple[float, float]] = {}
-    arcs_cache: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
-
-    def push(lab: _Label) -> None:
-        state = (lab.node, round(lab.level, 6))
-        if state in settled:
-            return
-        prev = best_seen.get(state)
-        if prev is not None and prev <= lab.key:
-            return
-        best_seen[state] = lab.key
-        lab.seq = len(labels)
-        labels.append(lab)
-        heapq.heappush(heap, lab)
-
-    push(_Label(key(0.0, 0.0), 0, 0, p.start_kg, 0.0, 0.0, 0.0, -1))
-    explored = 0
-    while heap:
-        lab = heapq.heappop(heap)
-        state = (lab.node, round(lab.level, 6))
-        if state in settled:
-            continue
-        settled.add(state)
-        explored += 1
-        if lab.node == hops.dest:
-            return _reconstruct(p, hops, labels, lab, objective, explored)
-        if lab.node not in arcs_cache:
-            arcs_cache[lab.node] = hops.out_arcs(lab.node)
-        succ, km, kg = arcs_cache[lab.node]
-        now = p.depart_h + lab.time_h
-        if lab.node == 0:
-            ok = kg <= lab.level - reserve + EPS
-            for b, d, f in zip(succ[ok], km[ok], kg[ok], strict=True):
-                drive = d / p.speed_kmh
-                push(
-                    _Label(
-                        key(lab.time_h + drive, lab.money),
-                        0,
-                        int(b),
-                        lab.level - f,
-                        lab.time_h + drive,
-                        lab.money,
-                        lab.km + d,
-                        lab.seq,
-                    )
-                )
-            continue
-        _, i = hops.leg_station(lab.node)
-        wait = wait_hours(now, p.open_h[i], p.close_h[i])
-        ok = kg <= tank - reserve + EPS
-        for b, d, f in zip(succ[ok], km[ok], kg[ok], strict=True):
-            targets = (tank,) if full_refuel else (tank, reserve + f)
-            for depart_level in targets:
-                if depart_level < reserve + f - EPS:
-                    continue
-                buy = depart_level - lab.level
-                if buy <= EPS:
-                    continue  # buying nothing is not a stop; the direct hop covers it
-                fill = p.connect_h[i] + buy * p.fill_h_per_kg[i]
-                money = lab.money + buy * p.price[i]
-                time_h = lab.time_h + wait + fill + d / p.speed_kmh
-                push(
-                    _Label(
-                        key(time_h, money),
-                        0,
-                        int(b),
-                        depart_level - f,
-                        time_h,
-                        money,
-                        lab.km + d,
-                        lab.seq,
-                        buy,
-                        wait,
-                        fill,
-                        now,
-                    )
-                )
-                if full_refuel:
-                    break
-    return None
-
-
-def _reconstruct(
-    p: RefuelProblem,
-    hops: StopGraph,
-    labels: list[_Label],
-    end: _Label,
-    objective: Objective,
-    explored: int,
-) -> RefuelSolution:
-    chain: list[_Label] = []
-    lab: _Label | None = end
-    while lab is not None:
-        chain.append(lab)
-        lab = labels[lab.parent] if lab.parent >= 0 else None
-    chain.reverse()
-    stops: list[PlannedStop] = []
-    bought = 0.0
-    for prev, nxt in itertools.pairwise(chain):
-        if prev.node == 0:
-            continue
-        k, j = hops.leg_station(prev.node)
-        stops.append(
-            PlannedStop(
-                leg=k,
-                station=j,
-                km_from_start=prev.km,
-                arrive_h=nxt.arrive_parent_h,
-                wait_h=nxt.wait,
-                refuel_h=nxt.fill,
-                arrive_kg=prev.level,
-                refuel_kg=nxt.buy,
-                cost=nxt.buy * float(p.price[j]),
-            )
-        )
-        bought += nxt.buy
-    drive_h = end.km / p.speed_kmh
-    return RefuelSolution(
-        stops=stops,
-        distance_km=end.km,
-        duration_h=end.time_h,
-        drive_h=drive_h,
-        cost=end.money,
-        h2_used_kg=p.start_kg + bought - end.level,
-        end_kg=end.level,
-        states_explored=explored,
-        objective=objective,
-    )
+    """Optimal refuelling and rest plan, or ``None`` when no plan reaches the destination."""
+    return _Search(p, objective, full_refuel).run()
 
 
 def max_hop_km(p: RefuelProblem, leg: int) -> float:

@@ -1,9 +1,10 @@
 """Driver rest rules shared by the trip planner, dispatch and the VRP time model.
 
 A driver may drive at most ``max_drive_h`` hours without a break of at least ``break_min``
-minutes; a stop at a station (waiting plus refuelling) of that length counts as the break.
-At most ``max_daily_drive_h`` hours of driving make one driving day, after which a rest of
-``daily_rest_h`` hours resets both counters. Defaults and sources: :mod:`h2lane.params`.
+minutes; a stop at a station (waiting plus refuelling) of that length counts as the break,
+and a shorter stop may be extended to count. At most ``max_daily_drive_h`` hours of driving
+make one driving day, after which a rest of ``daily_rest_h`` hours resets both counters (a
+stop or wait that long is that rest). Defaults and sources: :mod:`h2lane.params`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ class RestRules:
     @property
     def break_h(self) -> float:
         return self.break_min / 60.0
+
+    def to_dict(self) -> dict[str, float | bool]:
+        """The rules as written in plan documents."""
+        return {
+            "enabled": self.enabled,
+            "max_drive_h": self.max_drive_h,
+            "break_min": self.break_min,
+            "max_daily_drive_h": self.max_daily_drive_h,
+            "daily_rest_h": self.daily_rest_h,
+        }
 
     @classmethod
     def off(cls) -> RestRules:

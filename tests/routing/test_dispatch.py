@@ -1,11 +1,14 @@
 import dataclasses
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from typer.testing import CliRunner
 
+from h2lane import timeutil
 from h2lane.cli import app
 from h2lane.routing.dispatch import plan_dispatch
+from h2lane.routing.rest import RestRules
 from h2lane.scenario import load_scenario
 
 
@@ -59,3 +62,87 @@ def test_cli_dispatch_json_feeds_emissions(tmp_path):
     out = json.loads(em.output)
     assert len(out["shipments"]) >= len(plan["routes"])
     assert sum(s["avoided_kg"] for s in out["shipments"]) > 0
+
+
+def _small(n=3):
+    scen = load_scenario("shanxi-tianjin")
+    scen.orders = scen.orders[:n]
+    return scen
+
+
+def test_dispatch_plans_breaks_and_checks_due_times_with_them(north_china):
+    scen = _small()
+    calls = []
+    plan = plan_dispatch(
+        scen,
+        north_china,
+        default_depart=datetime(2026, 12, 1, 6, 0),
+        progress=lambda done, total: calls.append((done, total)),
+    ).to_dict()
+    assert calls and calls[-1][0] == calls[-1][1] and len(calls) >= len(scen.orders)
+    assert plan["totals"]["breaks"] > 0
+    for r in plan["routes"]:
+        assert r["breaks"], "a 1,265 km round trip needs breaks and daily rests"
+        rests = [e for e in r["schedule"] if e["event"] in ("break", "daily-rest")]
+        assert len(rests) == len(r["breaks"])
+        times = [datetime.fromisoformat(e["time"]) for e in r["schedule"]]
+        assert times == sorted(times)
+        for e in r["schedule"]:
+            assert e["time"].endswith("+08:00")
+            if e["event"] == "delivery":
+                # the delivery time is the planned arrival, breaks included
+                assert datetime.fromisoformat(e["time"]) <= datetime.fromisoformat(e["due"])
+        assert r["finish"] == r["arrive"]
+        # the route duration runs from departure to finish
+        span = datetime.fromisoformat(r["finish"]) - datetime.fromisoformat(r["depart"])
+        assert span.total_seconds() / 3600 == pytest.approx(r["duration_h"], abs=1 / 60)
+
+
+def test_dispatch_without_rest_rules_is_shorter(north_china):
+    scen = _small(2)
+    on = plan_dispatch(scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0)).to_dict()
+    off = plan_dispatch(
+        scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0), rest=RestRules.off()
+    ).to_dict()
+    assert off["totals"]["breaks"] == 0
+    assert all(not r["breaks"] for r in off["routes"])
+    assert on["totals"]["duration_h"] >= off["totals"]["duration_h"] + 20.0
+
+
+def test_rest_rules_can_make_an_order_late(north_china):
+    scen = _small(1)
+    # 632 km loaded: 10.5 h of driving needs a break and a daily rest with rests on
+    scen.orders = [dataclasses.replace(scen.orders[0], id="TIGHT", due="2026-12-01T18:00")]
+    off = plan_dispatch(
+        scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0), rest=RestRules.off()
+    ).to_dict()
+    assert off["unassigned"] == []
+    on = plan_dispatch(scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0)).to_dict()
+    assert [u["order_id"] for u in on["unassigned"]] == ["TIGHT"]
+    assert "after its due time 2026-12-01 18:00" in on["unassigned"][0]["reason"]
+
+
+def test_orders_with_datetime_ready_and_due(north_china):
+    scen = _small(2)
+    text = plan_dispatch(scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0)).to_dict()
+    scen.orders = [
+        dataclasses.replace(
+            o,
+            ready=datetime.fromisoformat(o.ready).replace(tzinfo=timeutil.CHINA) - timedelta(0),
+            due=datetime.fromisoformat(o.due).replace(tzinfo=timeutil.CHINA).astimezone(UTC),
+        )
+        for o in scen.orders
+    ]
+    aware = plan_dispatch(scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0)).to_dict()
+    assert aware["totals"] == text["totals"]
+    assert [r["schedule"] for r in aware["routes"]] == [r["schedule"] for r in text["routes"]]
+
+
+def test_cost_objective_dispatch(north_china):
+    scen = _small(2)
+    by_cost = plan_dispatch(
+        scen, north_china, objective="cost", default_depart=datetime(2026, 12, 1, 6, 0)
+    ).to_dict()
+    by_time = plan_dispatch(scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0)).to_dict()
+    assert by_cost["unassigned"] == [] and by_cost["objective"] == "cost"
+    assert by_cost["totals"]["cost"] <= by_time["totals"]["cost"] + 1e-6

@@ -2,9 +2,17 @@ import math
 
 import numpy as np
 import pytest
-from brute import brute_force, random_problem
+from brute import brute_force, brute_force_pair, random_problem, replay, small_rules
 
-from h2lane.routing.refuel import solve, wait_hours
+from h2lane.routing.refuel import RefuelProblem, RefuelSolution, fill_start, solve, wait_hours
+from h2lane.routing.rest import RestRules
+
+
+def _solved(p, objective="time", **kw) -> RefuelSolution:
+    """A solution that must exist."""
+    sol = solve(p, objective, **kw)
+    assert sol is not None
+    return sol
 
 
 def _check_feasible(p, sol):
@@ -23,7 +31,7 @@ CASES = [(seed, obj) for seed in range(14) for obj in ("cost", "time")]
 
 @pytest.mark.parametrize(("seed", "objective"), CASES)
 def test_partial_refuel_matches_brute_force_one_leg(seed, objective):
-    p = random_problem(np.random.default_rng(seed), n_stations=4, n_legs=1)
+    p = random_problem(np.random.default_rng(seed), n_stations=4, n_legs=1, rest=RestRules.off())
     sol = solve(p, objective)
     ref = brute_force(p, objective)
     if math.isinf(ref):
@@ -38,12 +46,15 @@ def test_partial_refuel_matches_brute_force_one_leg(seed, objective):
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("objective", ["cost", "time"])
 def test_partial_refuel_matches_brute_force_two_legs(seed, objective):
-    p = random_problem(np.random.default_rng(100 + seed), n_stations=3, n_legs=2)
+    p = random_problem(
+        np.random.default_rng(100 + seed), n_stations=3, n_legs=2, rest=RestRules.off()
+    )
     sol = solve(p, objective)
     ref = brute_force(p, objective, max_stops=3)
     if math.isinf(ref):
         assert sol is None
         return
+    assert sol is not None
     value = sol.duration_h if objective == "time" else sol.cost
     assert value == pytest.approx(ref, rel=1e-7, abs=1e-7)
     _check_feasible(p, sol)
@@ -52,12 +63,15 @@ def test_partial_refuel_matches_brute_force_two_legs(seed, objective):
 @pytest.mark.parametrize("seed", range(10))
 @pytest.mark.parametrize("objective", ["cost", "time"])
 def test_full_refuel_matches_brute_force(seed, objective):
-    p = random_problem(np.random.default_rng(200 + seed), n_stations=4, n_legs=1)
+    p = random_problem(
+        np.random.default_rng(200 + seed), n_stations=4, n_legs=1, rest=RestRules.off()
+    )
     sol = solve(p, objective, full_refuel=True)
     ref = brute_force(p, objective, full_refuel=True)
     if math.isinf(ref):
         assert sol is None
         return
+    assert sol is not None
     value = sol.duration_h if objective == "time" else sol.cost
     assert value == pytest.approx(ref, rel=1e-7, abs=1e-7)
     assert all(s.arrive_kg + s.refuel_kg == pytest.approx(p.tank_kg) for s in sol.stops)
@@ -67,7 +81,9 @@ def test_some_random_cases_need_stops_and_some_are_infeasible():
     # guards the brute-force comparison against trivial instances
     needs, infeasible = 0, 0
     for seed in range(14):
-        p = random_problem(np.random.default_rng(seed), n_stations=4, n_legs=1)
+        p = random_problem(
+            np.random.default_rng(seed), n_stations=4, n_legs=1, rest=RestRules.off()
+        )
         sol = solve(p, "cost")
         if sol is None:
             infeasible += 1
@@ -78,7 +94,7 @@ def test_some_random_cases_need_stops_and_some_are_infeasible():
 
 def test_price_aware_buys_where_cheap():
     # one leg of 300 km at 0.1 kg/km, tank 20 kg, start 10: two stations, cheap one first
-    p = random_problem(np.random.default_rng(0), n_stations=2, n_legs=1)
+    p = random_problem(np.random.default_rng(0), n_stations=2, n_legs=1, rest=RestRules.off())
     p.leg_km = np.array([300.0])
     p.wp_to_st = np.array([[100.0, 200.0]])
     p.st_to_wp = np.array([[200.0, 100.0]])
@@ -86,13 +102,13 @@ def test_price_aware_buys_where_cheap():
     p.kg_per_km = np.array([0.1])
     p.tank_kg, p.start_kg, p.reserve_kg = 20.0, 10.0, 0.0
     p.price = np.array([30.0, 60.0])
-    sol = solve(p, "cost")
+    sol = _solved(p, "cost")
     # arrive at cheap station with 0 kg, buy 20 (to reach the end), skip the dear one
     assert [s.station for s in sol.stops] == [0]
     assert sol.stops[0].refuel_kg == pytest.approx(20.0)
     assert sol.cost == pytest.approx(600.0)
     p.price = np.array([60.0, 30.0])
-    sol = solve(p, "cost")
+    sol = _solved(p, "cost")
     # buy just enough at the dear station to reach the cheap one: 10 kg × 60 + 10 kg × 30
     assert [s.station for s in sol.stops] == [0, 1]
     assert [round(s.refuel_kg, 9) for s in sol.stops] == [10.0, 10.0]
@@ -105,12 +121,219 @@ def test_opening_hours_add_waiting():
     assert wait_hours(3.0, 22.0, 30.0) == 0.0  # overnight window
     assert wait_hours(12.0, 22.0, 30.0) == pytest.approx(10.0)
     assert wait_hours(30.5, 7.0, 19.0) == pytest.approx(0.5)  # next day 06:30
-    p = random_problem(np.random.default_rng(0), n_stations=1, n_legs=1)
+    p = random_problem(np.random.default_rng(0), n_stations=1, n_legs=1, rest=RestRules.off())
     p.leg_km, p.wp_to_st, p.st_to_wp = np.array([200.0]), np.array([[100.0]]), np.array([[100.0]])
     p.st_st = np.zeros((1, 1))
     p.kg_per_km, p.tank_kg, p.start_kg, p.reserve_kg = np.array([0.1]), 15.0, 12.0, 0.0
     p.speed_kmh, p.depart_h = 50.0, 20.0  # arrive at 22:00
     p.open_h, p.close_h = np.array([7.0]), np.array([19.0])
-    sol = solve(p, "time")
+    sol = _solved(p, "time")
     assert sol.stops[0].wait_h == pytest.approx(9.0)
     assert sol.duration_h == pytest.approx(4.0 + 9.0 + p.connect_h[0] + 8.0 * p.fill_h_per_kg[0])
+
+
+# --- rest rules and closing times ------------------------------------------------------------
+
+
+def _value(sol, objective):
+    return (sol.duration_h, sol.cost) if objective == "time" else (sol.cost, sol.duration_h)
+
+
+def _compare(p, objective, full_refuel, max_stops):
+    """Planner against the independent brute force; its plan replayed against the rules."""
+    sol = solve(p, objective, full_refuel=full_refuel)
+    ref = brute_force_pair(p, objective, full_refuel, max_stops=max_stops)
+    if math.isinf(ref[0]):
+        assert sol is None
+        return None
+    assert sol is not None
+    value = _value(sol, objective)
+    assert value[0] == pytest.approx(ref[0], rel=1e-7, abs=1e-6)
+    # ties are broken exactly: cost ties by time, time ties by money
+    assert value[1] == pytest.approx(ref[1], rel=1e-7, abs=1e-6)
+    duration, cost = replay(p, sol)
+    assert duration == pytest.approx(sol.duration_h, abs=1e-6)
+    assert cost == pytest.approx(sol.cost, abs=1e-6)
+    _check_feasible(p, sol)
+    return sol
+
+
+REST_CASES = [
+    (seed, obj, full) for seed in range(12) for obj in ("time", "cost") for full in (False, True)
+]
+
+
+@pytest.mark.parametrize(("seed", "objective", "full"), REST_CASES)
+def test_rest_rules_and_opening_hours_match_brute_force(seed, objective, full):
+    rng = np.random.default_rng(500 + seed)
+    p = random_problem(rng, n_stations=3, n_legs=1, rest=small_rules(rng), windows=seed % 2 == 0)
+    _compare(p, objective, full, max_stops=3)
+
+
+def _via_windows(seed: int) -> RefuelProblem:
+    """Two legs with a ready and a due time at the via, set around an unconstrained plan."""
+    rng = np.random.default_rng(700 + seed)
+    p = random_problem(rng, n_stations=2, n_legs=2, rest=small_rules(rng), windows=True)
+    p.start_kg = p.tank_kg
+    free = solve(p, "time")
+    via = free.visits[1].arrive_h if free else p.depart_h + 5.0
+    end = p.depart_h + (free.duration_h if free else 10.0)
+    p.wp_ready_h = np.array([-np.inf, via + rng.uniform(-0.5, 1.5), -np.inf])
+    p.wp_due_h = np.array([np.inf, via + rng.uniform(-0.3, 1.0), end + rng.uniform(-0.5, 3.0)])
+    return p
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("objective", ["time", "cost"])
+def test_ready_and_due_times_at_a_via_match_brute_force(seed, objective):
+    _compare(_via_windows(seed), objective, False, max_stops=2)
+
+
+def test_via_window_cases_wait_and_miss_due_times():
+    waits = infeasible = feasible = 0
+    for seed in range(8):
+        sol = solve(_via_windows(seed), "time")
+        if sol is None:
+            infeasible += 1
+        else:
+            feasible += 1
+            waits += sol.visits[1].depart_h > sol.visits[1].arrive_h
+    assert waits >= 2 and infeasible >= 1 and feasible >= 4
+
+
+def _closing_case(seed: int) -> int:
+    rng = np.random.default_rng(800 + seed)
+    p = random_problem(rng, n_stations=3, n_legs=1, rest=RestRules.off(), windows=True)
+    waits = 0
+    for objective in ("time", "cost"):
+        sol = _compare(p, objective, False, max_stops=3)
+        assert sol is None or not sol.breaks
+        waits += sol is not None and any(s.wait_h > 0 for s in sol.stops)
+    return waits
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_closing_times_without_rests_match_brute_force(seed):
+    _closing_case(seed)
+
+
+def test_closing_time_cases_wait():
+    waits = sum(_closing_case(seed) for seed in range(6))
+    assert waits >= 2
+
+
+def test_random_rest_cases_exercise_breaks_waits_and_infeasibility():
+    # guards the brute-force comparison against trivial instances
+    breaks = daily = extended = waits = infeasible = 0
+    for seed in range(12):
+        rng = np.random.default_rng(500 + seed)
+        p = random_problem(
+            rng, n_stations=3, n_legs=1, rest=small_rules(rng), windows=seed % 2 == 0
+        )
+        for objective in ("time", "cost"):
+            sol = solve(p, objective)
+            if sol is None:
+                infeasible += 1
+                continue
+            breaks += any(b.kind == "break" for b in sol.breaks)
+            daily += any(b.kind == "daily-rest" for b in sol.breaks)
+            extended += any(s.rest_h > 0 for s in sol.stops)
+            waits += any(s.wait_h > 0 for s in sol.stops)
+    assert breaks >= 5 and daily >= 3 and extended >= 2 and infeasible >= 1
+
+
+def _line(km: float, stations_km: list[float], **kw) -> RefuelProblem:
+    """One straight leg with stations on it (zero detour), 60 km/h, 0.1 kg/km."""
+    pos = np.array(stations_km, dtype=float)
+    n = len(pos)
+    args = dict(
+        leg_km=np.array([km]),
+        wp_to_st=pos[None, :].copy(),
+        st_to_wp=(km - pos)[None, :].copy(),
+        st_st=np.abs(pos[:, None] - pos[None, :]),
+        kg_per_km=np.array([0.1]),
+        tank_kg=100.0,
+        start_kg=100.0,
+        reserve_kg=0.0,
+        price=np.full(n, 50.0),
+        fill_h_per_kg=np.full(n, 1.0 / 216.0),
+        connect_h=np.full(n, 5.0 / 60.0),
+        open_h=np.zeros(n),
+        close_h=np.full(n, 24.0),
+        speed_kmh=60.0,
+        depart_h=6.0,
+    )
+    args.update(kw)
+    return RefuelProblem(**args)
+
+
+def test_five_hour_drive_gets_one_twenty_minute_break():
+    p = _line(300.0, [])
+    sol = _solved(p, "time")
+    assert [(b.kind, b.minutes, b.station) for b in sol.breaks] == [("break", 20.0, None)]
+    assert sol.breaks[0].km_from_start == pytest.approx(240.0)  # after exactly 4 h
+    assert sol.breaks[0].start_h == pytest.approx(10.0)
+    assert sol.duration_h == pytest.approx(5.0 + 1 / 3)
+    p.rest = RestRules.off()
+    assert _solved(p, "time").duration_h == pytest.approx(5.0)
+
+
+def test_break_coincides_with_a_fifteen_minute_refuel_extended_to_twenty():
+    # 5 h of driving, 30 kg needed, 21 kg aboard; the station at km 210 (3.5 h) sells
+    # 54 kg/h: the 9 kg still needed take 5 min connect + 10 min = 15 min
+    p = _line(300.0, [210.0], tank_kg=40.0, start_kg=21.0, fill_h_per_kg=np.full(1, 1 / 54))
+    sol = _solved(p, "time")
+    assert len(sol.stops) == 1
+    stop = sol.stops[0]
+    assert stop.refuel_kg == pytest.approx(9.0)
+    assert stop.refuel_h * 60 == pytest.approx(15.0)
+    assert stop.rest_h * 60 == pytest.approx(5.0)  # extended to a 20 min break
+    assert [(b.kind, b.station, b.minutes) for b in sol.breaks] == [("break", 0, 20.0)]
+    # no separate roadside break: 5 h driving + one 20 min stop
+    assert sol.duration_h == pytest.approx(5.0 + 1 / 3)
+    p.rest = RestRules.off()
+    assert _solved(p, "time").duration_h == pytest.approx(5.0 + 0.25)
+
+
+def test_ten_hour_drive_gets_a_daily_rest():
+    p = _line(600.0, [])
+    p.tank_kg = p.start_kg = 100.0
+    sol = _solved(p, "time")
+    kinds = [b.kind for b in sol.breaks]
+    assert "daily-rest" in kinds
+    assert sum(b.kind == "daily-rest" for b in sol.breaks) == 1
+    daily = next(b for b in sol.breaks if b.kind == "daily-rest")
+    assert daily.minutes == pytest.approx(600.0)
+    assert daily.driven_h <= 8.0 + 1e-9
+    # 4 h, break, 4 h (8 h: the day is over), daily rest, 2 h
+    assert kinds == ["break", "daily-rest"]
+    assert daily.km_from_start == pytest.approx(480.0)
+    assert sol.duration_h == pytest.approx(10.0 + 10.0 + 1 / 3)
+    assert replay(p, sol)[0] == pytest.approx(sol.duration_h)
+
+
+def test_fill_that_would_end_after_closing_waits_for_the_next_opening():
+    # the only station closes at 19:00; the truck arrives at 18:55 and needs 10 min
+    p = _line(240.0, [120.0], tank_kg=20.0, start_kg=13.0, depart_h=16.0 + 55 / 60)
+    p.open_h, p.close_h = np.array([7.0]), np.array([19.0])
+    p.rest = RestRules.off()
+    sol = _solved(p, "time")
+    stop = sol.stops[0]
+    assert stop.arrive_h == pytest.approx(18.0 + 55 / 60)
+    assert stop.arrive_h + stop.wait_h == pytest.approx(24.0 + 7.0)  # next morning
+    assert stop.arrive_h + stop.wait_h + stop.refuel_h <= 24 + 19.0
+    # a second, dearer station open all night is used instead when there is one
+    q = _line(240.0, [120.0, 125.0], tank_kg=20.0, start_kg=13.0, depart_h=16.0 + 55 / 60)
+    q.open_h, q.close_h = np.array([7.0, 0.0]), np.array([19.0, 24.0])
+    q.price = np.array([30.0, 60.0])
+    q.rest = RestRules.off()
+    sol = _solved(q, "time")
+    assert [s.station for s in sol.stops] == [1] and sol.stops[0].wait_h == 0.0
+
+
+def test_fill_start_ends_before_closing():
+    assert fill_start(18.0 + 59 / 60, 10 / 60, 7.0, 19.0) == pytest.approx(31.0)
+    assert fill_start(18.5, 10 / 60, 7.0, 19.0) == pytest.approx(18.5)
+    assert fill_start(3.0, 0.5, 22.0, 30.0) == pytest.approx(3.0)  # overnight window
+    assert fill_start(5.8, 0.5, 22.0, 30.0) == pytest.approx(22.0)
+    assert fill_start(8.0, 13.0, 7.0, 19.0) is None  # longer than the window
