@@ -49,6 +49,10 @@ class VerificationError(H2laneError):
     http_status = 500
 
 
+class InternalError(VerificationError):
+    """A bug in h2lane caught at the edge: reported in one sentence, exit 4, HTTP 500."""
+
+
 class InputFileError(InputError):
     """A file the user gave is missing, unreadable or malformed.
 

@@ -134,6 +134,7 @@ class PlanLeg(_Open):
     arrive: Time | None = None
     distance_km: float = Field(ge=0)
     duration_h: float = Field(ge=0)
+    drive_h: float | None = Field(default=None, ge=0)
     h2_kg: float = Field(ge=0)
     loaded: bool
     tonnes: float = Field(ge=0)
@@ -146,11 +147,11 @@ class PlanLeg(_Open):
 
 
 class PlanEvent(_Open):
-    """A pick-up or delivery on a route's timeline."""
+    """A pick-up, delivery, break or daily rest on a route's timeline."""
 
-    order_id: str
-    event: Literal["pickup", "delivery"]
-    place: str
+    order_id: str | None = None
+    event: Literal["pickup", "delivery", "break", "daily-rest"]
+    place: str | None = None
     time: Time | None = None
     due: Time | None = None
     on_time: bool | None = None

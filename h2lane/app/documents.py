@@ -54,6 +54,7 @@ def route_from_trip(d: dict[str, Any], truck_id: str | None = None) -> PlanRoute
                 arrive=leg_arrive,
                 distance_km=leg["distance_km"],
                 duration_h=leg["duration_h"],
+                drive_h=leg.get("drive_h"),
                 h2_kg=leg["h2_kg"],
                 loaded=bool(leg["loaded"]),
                 tonnes=float(leg["tonnes"]) if leg["loaded"] else 0.0,
@@ -156,6 +157,9 @@ def dispatch_document(d: dict[str, Any]) -> PlanDocument:
         # retime the legs: a loaded leg leaves at its order's pick-up (waiting for ready times)
         clock = route.depart
         for leg in route.legs:
+            if leg.depart is not None and leg.arrive is not None:
+                clock = leg.arrive
+                continue  # timed by the planner (waits for ready times and rests included)
             start = clock
             ready = pickup[leg.order_id].time if leg.order_id in pickup else None
             if ready is not None:
@@ -185,7 +189,7 @@ def dispatch_document(d: dict[str, Any]) -> PlanDocument:
         route.arrive = _t(r.get("finish")) or route.arrive
         route.duration_h = float(r["duration_h"])
         routes.append(route)
-        notices.extend(r.get("notices", []))
+        notices.extend(f"{route.truck_id}: {n}" for n in r.get("notices", []))
     unassigned = [PlanUnassigned(**u) for u in d.get("unassigned", [])]
     first = routes[0] if routes else None
     return _document(
@@ -221,6 +225,10 @@ def _document(
     units: PlanUnits | None = None,
     solver: dict[str, Any] | None = None,
 ) -> PlanDocument:
+    rest = d.get("rest_rules")
+    if isinstance(rest, dict) and not rest.get("enabled", True):
+        rest = None  # null: planned without rest rules
+
     def total(key: str) -> float:
         return round(sum(float(getattr(r, key)) for r in routes), 4)
 
@@ -229,7 +237,7 @@ def _document(
             "kind": kind,
             "objective": d["objective"],
             "refuel_policy": d.get("refuel_policy", "partial"),
-            "rest_rules": d.get("rest_rules"),
+            "rest_rules": rest,
             "scenario": scenario if scenario is not None else d.get("scenario"),
             "road_graph": d.get("road_graph"),
             "attribution": d.get("attribution"),

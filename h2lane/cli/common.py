@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -12,7 +13,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from h2lane.app.context import DEFAULT_SCENARIO, ProgressFn
-from h2lane.errors import H2laneError, OptionError
+from h2lane.errors import H2laneError, InternalError, OptionError
 from h2lane.output import err_console, fail, print_json
 
 T = TypeVar("T")
@@ -61,6 +62,16 @@ def guarded(fn: Callable[[], T], as_json: bool) -> T:
         fail(OptionError(f"cannot read or write a file: {exc}"), as_json=as_json)
     except RecursionError:
         fail(OptionError("the input is nested too deeply to read"), as_json=as_json)
+    except Exception as exc:  # a bug: one sentence and exit 4; H2LANE_DEBUG=1 shows the traceback
+        if os.environ.get("H2LANE_DEBUG"):
+            raise
+        fail(
+            InternalError(
+                f"internal error {type(exc).__name__}: {exc} (this is a bug in h2lane; "
+                "run again with H2LANE_DEBUG=1 for the traceback and report it)"
+            ),
+            as_json=as_json,
+        )
 
 
 def emit(obj: Any) -> None:

@@ -1,12 +1,9 @@
 import dataclasses
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from typer.testing import CliRunner
 
 from h2lane import timeutil
-from h2lane.cli import app
 from h2lane.routing.dispatch import plan_dispatch
 from h2lane.routing.rest import RestRules
 from h2lane.scenario import load_scenario
@@ -47,21 +44,6 @@ def test_order_due_too_early_is_reported(north_china):
     assert [u["order_id"] for u in plan["unassigned"]] == ["RUSH"]
     assert "after its due time 2026-12-01 09:00" in plan["unassigned"][0]["reason"]
     assert plan["totals"]["orders_served"] == 2
-
-
-def test_cli_dispatch_json_feeds_emissions(tmp_path):
-    runner = CliRunner()
-    res = runner.invoke(app, ["dispatch", "--json", "--depart", "2026-12-01T06:00"])
-    assert res.exit_code == 0, res.output
-    plan = json.loads(res.output)
-    assert plan["kind"] == "h2lane.dispatch-plan"
-    path = tmp_path / "dispatch.json"
-    path.write_text(res.output)
-    em = runner.invoke(app, ["emissions", "--plan", str(path), "--json"])
-    assert em.exit_code == 0, em.output
-    out = json.loads(em.output)
-    assert len(out["shipments"]) >= len(plan["routes"])
-    assert sum(s["avoided_kg"] for s in out["shipments"]) > 0
 
 
 def _small(n=3):

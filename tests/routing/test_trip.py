@@ -1,18 +1,13 @@
-import json
 import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from typer.testing import CliRunner
 
 from h2lane import timeutil
-from h2lane.cli import app
 from h2lane.errors import InfeasibleTripError, OptionError
 from h2lane.routing.rest import RestRules
 from h2lane.routing.trip import TripRequest, Waypoint, plan_trip
 from h2lane.scenario import load_scenario
-
-runner = CliRunner()
 
 
 def _places(scen):
@@ -82,104 +77,6 @@ def test_infeasible_trip_names_the_stretch(north_china):
     assert "stretch from" in msg and "Nearest stations" in msg and "\n" not in msg
     stretch = info.value.details["stretch"]
     assert stretch["km"] > stretch["range_km"]
-
-
-def test_cli_trip_json_and_map(tmp_path):
-    out = tmp_path / "trip.html"
-    res = runner.invoke(
-        app,
-        [
-            "trip",
-            "--from",
-            "Xiaoyi",
-            "--to",
-            "Tianjin Port",
-            "--round-trip",
-            "--json",
-            "--map",
-            str(out),
-            "--depart",
-            "2026-12-01T06:00",
-        ],
-    )
-    assert res.exit_code == 0, res.output
-    plan = json.loads(res.output)
-    for key in ("distance_km", "duration_h", "h2_kg", "cost", "stops", "legs", "geometry"):
-        assert key in plan
-    html = out.read_text()
-    assert "© OpenStreetMap contributors" in html and "<svg" in html
-    assert "src=" not in html and "<link" not in html  # self-contained: works offline
-
-
-def test_cli_trip_with_stations_csv_and_latlon(data_dir):
-    res = runner.invoke(
-        app,
-        [
-            "trip",
-            "--from",
-            "37.145,111.785",
-            "--to",
-            "Baoding",
-            "--stations",
-            str(data_dir / "stations.csv"),
-            "--tank-kg",
-            "30",
-            "--kg-per-100km",
-            "9",
-            "--optimize",
-            "cost",
-            "--json",
-        ],
-    )
-    assert res.exit_code == 0, res.output
-    plan = json.loads(res.output)
-    assert {s["station_id"] for s in plan["stops"]} <= {"yq", "sjz", "bd"}
-    assert plan["truck"]["type"] == "custom"
-
-
-def test_cli_infeasible_exits_nonzero_without_traceback():
-    res = runner.invoke(
-        app,
-        [
-            "trip",
-            "--from",
-            "Xiaoyi",
-            "--to",
-            "Tianjin Port",
-            "--tank-kg",
-            "20",
-            "--kg-per-100km",
-            "9",
-        ],
-    )
-    assert res.exit_code == 3
-    assert "Traceback" not in res.output and "No refuelling plan reaches Tianjin Port" in res.output
-
-
-def test_cli_unknown_place_and_bad_options():
-    res = runner.invoke(app, ["trip", "--from", "Atlantis", "--to", "Tianjin Port"])
-    assert res.exit_code == 2 and "'Atlantis' is neither a place" in res.output
-    res = runner.invoke(
-        app, ["trip", "--from", "Xiaoyi", "--to", "Tianjin Port", "--truck", "nope"]
-    )
-    assert res.exit_code == 2 and "unknown truck type 'nope'" in res.output
-    res = runner.invoke(
-        app, ["trip", "--from", "Xiaoyi", "--to", "Tianjin Port", "--start-kg", "80"]
-    )
-    # an input error now (exit 2), named as the CLI spells the option
-    assert res.exit_code == 2 and "--start-kg 80 exceeds the usable tank" in res.output
-
-
-def test_cli_bad_stations_csv(tmp_path):
-    bad = tmp_path / "st.csv"
-    bad.write_text("id,name,lat,lon,price\na,Alpha,37.8,113.5,50\nb,Beta,137.8,113.5,50\n")
-    res = runner.invoke(
-        app, ["trip", "--from", "Xiaoyi", "--to", "Tianjin Port", "--stations", str(bad)]
-    )
-    assert res.exit_code == 2
-    assert "st.csv, row 2 (line 3), field 'lat': must be at most 90" in res.output.replace(
-        "\n", " "
-    )
 
 
 def test_round_trip_with_and_without_rest_rules(north_china):

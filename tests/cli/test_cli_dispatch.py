@@ -1,0 +1,35 @@
+"""``h2lane dispatch`` on the command line: the plan document feeds the emissions command."""
+
+import json
+
+from typer.testing import CliRunner
+
+from h2lane.cli import app
+
+runner = CliRunner()
+
+
+def test_cli_dispatch_json_feeds_emissions(tmp_path):
+    res = runner.invoke(app, ["dispatch", "--json", "--depart", "2026-12-01T06:00"])
+    assert res.exit_code == 0, res.output
+    plan = json.loads(res.output)
+    assert plan["kind"] == "dispatch" and plan["version"] == 2
+    path = tmp_path / "dispatch.json"
+    path.write_text(res.output)
+    em = runner.invoke(app, ["emissions", "--plan", str(path), "--json"])
+    assert em.exit_code == 0, em.output
+    out = json.loads(em.output)
+    # one shipment per order, with the order ids
+    assert sorted(s["shipment_id"] for s in out["shipments"]) == sorted(
+        o["order_id"] for o in plan["orders"]
+    )
+    assert sum(s["avoided_kg"] for s in out["shipments"]) > 0
+
+
+def test_cli_dispatch_tables_name_breaks_and_orders():
+    res = runner.invoke(app, ["dispatch", "--depart", "2026-12-01T06:00"])
+    assert res.exit_code == 0, res.output
+    assert "Deliveries" in res.output and "C001" in res.output
+    assert "daily rest" in res.output  # notices are in the summary, not only in JSON
+    off = runner.invoke(app, ["dispatch", "--no-rest", "--json"])
+    assert off.exit_code == 0 and json.loads(off.output)["rest_rules"] is None
