@@ -22,7 +22,8 @@ status="${PIPESTATUS[0]}"
 set -e
 # pytest's closing line (e.g. "==== 412 passed, 3 skipped in 61.20s ====") and the same counts as
 # one plain line "pytest: N passed, N failed, N skipped" (errors count as failures).
-summary="$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -n 1 || true)"
+summary="$(grep -E '^(=+ )?([0-9]+ [a-z]+|no tests ran).* in [0-9.]+s' "$log" | tail -n 1 \
+    | sed -E 's/^=+ //; s/ =+$//' || true)"
 count() { grep -oE "[0-9]+ $1" <<<"$summary" | grep -oE '^[0-9]+' || echo 0; }
 echo "${summary:-pytest printed no summary line}"
 echo "pytest: $(count passed) passed, $(( $(count failed) + $(count errors?) )) failed, $(count skipped) skipped"
