@@ -32,12 +32,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from paths import DATA
 from typer.testing import CliRunner
 
 from h2lane.cli import app
+
+pytestmark = pytest.mark.slow  # about a minute in all; `-m "not slow"` leaves it out
 
 EXAMPLES = int(os.environ.get("H2LANE_FUZZ_EXAMPLES", "0") or 0)
 LOG = os.environ.get("H2LANE_FUZZ_LOG")
@@ -231,6 +234,17 @@ def _time_box(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+def _huge_numbers(doc: Any, path: str = "") -> list[tuple[str, float]]:
+    """Numbers beyond ±1e100 in a JSON document (an overflow or an absurd input let through)."""
+    if isinstance(doc, dict):
+        return [h for k, v in doc.items() for h in _huge_numbers(v, f"{path}.{k}")]
+    if isinstance(doc, list):
+        return [h for i, v in enumerate(doc) for h in _huge_numbers(v, f"{path}[{i}]")]
+    if isinstance(doc, float | int) and not isinstance(doc, bool) and abs(doc) > 1e100:
+        return [(path or ".", doc)]
+    return []
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} in JSON output")
 
@@ -261,6 +275,9 @@ def problems(args: Sequence[str], files: Sequence[Path] = ()) -> tuple[list[str]
             doc = json.loads(res.stdout, parse_constant=_no_constants)
             if isinstance(doc, dict):
                 message = str(doc.get("message", ""))
+            huge = _huge_numbers(doc)
+            if res.exit_code == 0 and huge:
+                out.append(f"absurd value in the JSON output: {huge[0][0]} = {huge[0][1]!r}")
             if res.exit_code == 2 and not (isinstance(doc, dict) and "error" in doc):
                 out.append(
                     f"exit {res.exit_code} with --json but no 'error' key: {res.stdout[:200]!r}"
