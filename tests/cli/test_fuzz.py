@@ -6,10 +6,16 @@ the error model's terms:
 - exit code 0 (done), 2 (bad input) or 3 (infeasible), and never a traceback;
 - with ``--json``, valid JSON on stdout (no NaN/Infinity), also on errors;
 - on exit 2, a message naming the file or the option that is wrong;
-- a NaN/±inf value, or a negative one for a quantity that cannot be negative, is bad input (exit 2).
+- a NaN/±inf value, or a negative one for a quantity that cannot be negative, is bad input (exit 2);
+- no number beyond ±1e100 in the JSON output (an overflow or an absurd input let through);
+- an invocation that runs longer than ``CALL_SECONDS`` is reported as a hang.
 
-The inputs start from the fixtures in ``tests/data`` and are mangled: truncated, lines and
-columns dropped or duplicated, cells replaced by NaN, other types or odd text, bad encodings.
+Strategies: random mixes of options per command; one option at a time against an otherwise
+valid command; input files from ``tests/data`` mangled (truncated, lines and columns dropped,
+duplicated or swapped, tokens replaced by other types or odd text, NaN cells, UTF-16/Latin-1/
+invalid bytes, BOM, CRLF); and every data number of every input file replaced by NaN/inf,
+which must be refused naming the file. Hypothesis does not shrink (that can take minutes on a
+CLI): the failing example is reported as generated.
 
 Runs are derandomized so CI is reproducible. Environment:
 
@@ -653,8 +659,9 @@ VRP_FILES = {
     ],
 }
 VRP_FIXTURES = [(fmt, name) for fmt, names in VRP_FILES.items() for name in names]
-# Bounded values only: an accepted huge/infinite time limit would make this file hang.
-TIME_LIMITS = ["0.2", "0", "-1", "-inf", "", "abc", "-0"]
+# A non-finite or absurd time limit must be refused; one that is not would run until the
+# CALL_SECONDS alarm reports it as a hang.
+TIME_LIMITS = ["0.2", "0", "-1", "-inf", "", "abc", "-0", "nan", "inf", "1e308", "1e309"]
 
 
 @fuzz(30)
