@@ -303,11 +303,11 @@ def problems(args: Sequence[str], files: Sequence[Path] = ()) -> tuple[list[str]
         names += [json.dumps(repr(a))[1:-1] for a in args]  # as quoted inside a JSON message
         if not any(nm and nm in said for nm in names) and not re.search(r"--[a-z]", said):
             out.append(f"exit 2 names neither the file nor the option: {said[-300:]!r}")
-    bad = [
-        (f, v)
-        for f, v in zip(args, args[1:], strict=False)
-        if f in NON_NEGATIVE and clearly_invalid(f, v)
-    ]
+    last: dict[str, str] = {}  # a repeated option: the last value is the one that counts
+    for f, v in zip(args, args[1:], strict=False):
+        if f in NON_NEGATIVE:
+            last[f] = v
+    bad = [(f, v) for f, v in last.items() if clearly_invalid(f, v)]
     if bad and res.exit_code != 2:
         out.append(
             f"accepted {bad[0][0]} {bad[0][1]!r}: exit {res.exit_code}, {res.output[:200]!r}"
