@@ -9,7 +9,9 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared"
+# ../shared beside the repository, or H2LANE_SHARED; the instances in H2LANE_BENCHMARKS if set.
+SHARED = Path(os.environ.get("H2LANE_SHARED", HERE.parent.parent / "shared"))
+BENCH = Path(os.environ.get("H2LANE_BENCHMARKS", SHARED / "benchmarks"))
 
 
 def machine() -> str:
@@ -46,7 +48,10 @@ def timeit(fn, repeat: int = 5) -> tuple[float, object]:
 
 
 def write_section(name: str, markdown: str) -> Path:
-    """Write ``results/<name>.md`` and rebuild ``RESULTS.md`` from every section."""
+    """Write ``results/<name>.md`` and rebuild ``RESULTS.md`` from every section.
+
+    Benchmarks call this only when run with ``--write``: the files are tracked in git.
+    """
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / f"{name}.md").write_text(markdown.rstrip() + "\n", encoding="utf-8")

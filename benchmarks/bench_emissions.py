@@ -2,10 +2,11 @@
 
 Generates a synthetic ledger in a temporary directory (500 trucks, 12 months, ≈10 % empty
 running, some multi-leg shipments, a share of rows with ``sfd_km``), then times each stage:
-parse → accounting → shipments CSV → iLEAP JSON → HTML report. Prints a table and writes
-``benchmarks/results/emissions.md`` with the machine and date.
+parse → accounting → shipments CSV → iLEAP JSON → HTML report. Prints a table; with
+``--write`` it also records it in ``benchmarks/results/emissions.md`` with the machine and date
+(and rebuilds ``RESULTS.md``).
 
-Run: ``.venv/bin/python benchmarks/bench_emissions.py [--rows N] [--toc-by truck]``
+Run: ``python benchmarks/bench_emissions.py [--rows N] [--toc-by truck] [--repeat K] [--write]``
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def run(
 
 
 def main() -> None:
-    """Run the benchmark and write the results file."""
+    """Run the benchmark; write the results file only with ``--write``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--toc-by", default="truck", choices=["all", "truck", "month"])
@@ -162,7 +163,9 @@ def main() -> None:
     ap.add_argument(
         "--fork", action="store_true", help="write the CSV in a forked process even if busy"
     )
-    ap.add_argument("--no-write", action="store_true", help="do not write results/emissions.md")
+    ap.add_argument(
+        "--write", action="store_true", help="record the results in benchmarks/results/emissions.md"
+    )
     args = ap.parse_args()
     runs, notes = run(
         args.rows, args.toc_by, args.serial, True if args.fork else None, max(1, args.repeat)
@@ -184,7 +187,8 @@ def main() -> None:
     total = statistics.median(r[-2][1] for r in runs)
     verdict = "meets" if total <= TARGET_S else "MISSES"
     print(f"{verdict} the {TARGET_S:.0f} s target for {args.rows:,} rows (median wall clock)")
-    if args.no_write:
+    if not args.write:
+        print("Results not written (add --write to record them in benchmarks/results/).")
         return
     machine = (
         f"nproc {os.cpu_count()}, CPU {cpu_model()}, Python {platform.python_version()}, "

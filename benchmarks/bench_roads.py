@@ -4,11 +4,15 @@ Measures, in one run: graph load, one trip query (Xiaoyi → Tianjin Port round 
 refuelling), and a 1000 × 1000 distance matrix. Targets (issue 2, 2-core machine): load ≤ 1 s,
 trip query ≤ 20 ms after load, matrix ≤ 5 s and ≥ 20× faster than scipy.
 
-Usage: python benchmarks/bench_roads.py [--quick]
+Usage: python benchmarks/bench_roads.py [--quick] [--write]
+
+Results are printed; ``--write`` (full runs only) records them in ``benchmarks/results/roads.md``
+and rebuilds ``RESULTS.md``. ``--quick`` uses a 200 × 200 matrix.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from datetime import datetime
@@ -25,7 +29,7 @@ from h2lane.routing.trip import TripRequest, Waypoint, plan_trip
 from h2lane.scenario import load_scenario
 
 
-def main(quick: bool = False) -> None:
+def main(quick: bool = False, write: bool = False) -> None:
     console = Console()
     n_matrix = 200 if quick else 1000
     rows: list[tuple[str, str, str, str, str]] = []
@@ -149,8 +153,10 @@ def main(quick: bool = False) -> None:
         f"Trip plan found: {plan.solution.distance_km:.1f} km, {len(plan.solution.stops)} stop(s), "
         f"{plan.solution.cost:.2f} CNY; scipy-engine plan identical: {same}.",
     ]
-    if not quick:
-        write_section("roads", "\n".join(lines))
+    if write:
+        console.print(f"Wrote {write_section('roads', chr(10).join(lines))}.")
+    else:
+        console.print("Results not written (add --write to record them in benchmarks/results/).")
 
 
 def _ok(flag: bool) -> str:
@@ -158,4 +164,12 @@ def _ok(flag: bool) -> str:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="200 × 200 matrix instead of 1000 × 1000")
+    ap.add_argument(
+        "--write", action="store_true", help="record the results in benchmarks/results/roads.md"
+    )
+    args = ap.parse_args()
+    if args.write and args.quick:
+        ap.error("--write records full runs only; drop --quick")
+    main(quick=args.quick, write=args.write)

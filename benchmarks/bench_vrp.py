@@ -19,11 +19,12 @@ Usage::
 
     python benchmarks/bench_vrp.py [--family emh|evrptw-small|evrptw-100|evrptw-pr|cec|all]
         [--time-limit S] [--instances N] [--seed K] [--no-ortools] [--quick]
-        [--scaling [--sizes 200,500,1000]]
+        [--scaling [--sizes 200,500,1000]] [--write]
 
-``--quick`` runs 2 s on the first 3 instances and writes nothing. Otherwise the family's
-block of ``benchmarks/results/vrp.md`` is replaced (blocks of families not run are kept) and
-``RESULTS.md`` is rebuilt.
+``--quick`` runs 2 s on the first 3 instances. Results are printed; only with ``--write`` is
+the family's block of ``benchmarks/results/vrp.md`` replaced (blocks of families not run are
+kept) and ``RESULTS.md`` rebuilt (``--write`` is refused with ``--quick``). The data folder is
+``../shared/benchmarks`` or ``$H2LANE_BENCHMARKS``; without it the script says so and exits 0.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import importlib.util
 import json
 import re
 import sys
@@ -45,12 +47,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import HERE, SHARED, machine, today, write_section
+from _common import BENCH, HERE, machine, today, write_section
 
 from h2lane.routing.vrp.checker import CheckReport, check_result, check_solution
 from h2lane.routing.vrp.model import CUSTOMER, DEPOT, STATION, VRPInstance
 
-BENCH = SHARED / "benchmarks"
 RESULT_FILE = HERE / "results" / "vrp.md"
 BLOCK_ORDER = ("emh", "evrptw-small", "evrptw-100", "evrptw-pr", "cec", "scaling")
 TIME_TOL = 1.02  # "≤ T s each": wall time of the solve call, 2 % allowed for the stop check
@@ -1068,6 +1069,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-ortools", action="store_true")
     ap.add_argument("--quick", action="store_true", help="2 s, first 3 instances, write nothing")
+    ap.add_argument(
+        "--write",
+        action="store_true",
+        help="replace this run's blocks of benchmarks/results/vrp.md and rebuild RESULTS.md",
+    )
     ap.add_argument("--scaling", action="store_true", help="random 200/500/1000-customer study")
     ap.add_argument(
         "--sizes",
@@ -1076,10 +1082,20 @@ def main(argv: list[str] | None = None) -> int:
         help="customer counts for --scaling, e.g. 200,500 (default 200,500,1000)",
     )
     args = ap.parse_args(argv)
+    if args.write and args.quick:
+        ap.error("--write records full runs only; drop --quick")
     console = Console(width=None if sys.stdout.isatty() else 200)
     if not BENCH.is_dir():
         console.print(f"Benchmark data not found at {BENCH}: skipping the VRP benchmark.")
         return 0
+    if not args.no_ortools and importlib.util.find_spec("ortools") is None:
+        console.print(
+            'OR-Tools is not installed (pip install -c constraints.txt -e ".[bench]"): '
+            "running h2lane only, as with --no-ortools.",
+            style="yellow",
+            markup=False,
+        )
+        args.no_ortools = True
     solve, why = _load_h2lane()
     if solve is None:
         console.print(
@@ -1099,11 +1115,11 @@ def main(argv: list[str] | None = None) -> int:
                 console.print(f"{BENCH / fam.folder} not found: skipping {key}.")
                 continue
             _, _, blocks[key] = run_family(fam, args, solve, why, console)
-    if args.quick:
-        console.print("--quick: results not written.")
-    elif blocks:
+    if args.write and blocks:
         out = write_results(blocks)
         console.print(f"Wrote {RESULT_FILE} and {out}.")
+    elif blocks:
+        console.print("Results not written (add --write to record them in benchmarks/results/).")
     return 0
 
 

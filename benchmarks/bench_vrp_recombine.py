@@ -8,9 +8,11 @@ decides the solver's default.
 
 Usage::
 
-    python benchmarks/bench_vrp_recombine.py [--time-limit S] [--quick]
+    python benchmarks/bench_vrp_recombine.py [--time-limit S] [--instances N] [--quick] [--write]
 
-``--quick`` runs 3 instances at 3 s and writes nothing. Needs ``../shared/benchmarks``.
+``--quick`` runs 3 instances at 3 s. Results are printed; only ``--write`` (full runs) records
+them in ``benchmarks/results/vrp_recombine.md`` and rebuilds ``RESULTS.md``. Needs
+``../shared/benchmarks`` (or ``$H2LANE_BENCHMARKS``) and skips with a message without it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import SHARED, machine, today, write_section
+from _common import BENCH, machine, today, write_section
 
-BENCH = SHARED / "benchmarks"
 ON = (0.3, 0.6, 0.9)
 
 
@@ -56,8 +57,16 @@ def _run(path: Path, fmt: str, seconds: float, recombine: bool):
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--time-limit", type=float, default=30.0)
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--instances", type=int, default=None, help="only the first N instances")
+    ap.add_argument("--quick", action="store_true", help="3 instances at 3 s")
+    ap.add_argument(
+        "--write",
+        action="store_true",
+        help="record the results in benchmarks/results/ (full runs only)",
+    )
     args = ap.parse_args(argv)
+    if args.write and (args.quick or args.instances is not None):
+        ap.error("--write records full runs only; drop --quick / --instances")
     console = Console(width=None if sys.stdout.isatty() else 160)
     if not BENCH.is_dir():
         console.print(f"Benchmark data not found at {BENCH}: skipping the recombination ablation.")
@@ -66,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     seconds = 3.0 if args.quick else args.time_limit
     items = _instances()[:3] if args.quick else _instances()
+    if args.instances is not None:
+        items = items[: args.instances]
     bks = {**load_bks(BENCH / "cec2020_evrp"), **load_bks(BENCH / "evrptw_schneider")}
     table = Table(title=f"recombination ablation, {seconds:g} s per run")
     cols = ["instance", "BKS", "off: veh", "off: dist", "on: veh", "on: dist", "on − off %"]
@@ -108,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         f"mean distance change where vehicles are equal {mean:+.2f} %"
     )
     console.print(verdict)
-    if args.quick:
-        console.print("--quick: results not written.")
+    if not args.write:
+        console.print("Results not written (add --write to record them in benchmarks/results/).")
         return 0
     lines = [
         "## VRP: set-partitioning recombination ablation",
