@@ -12,10 +12,15 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8), "CST")
+YEARS = (1970, 2200)
+"""Years a plan may touch; times outside are refused as input (they cannot be planned)."""
 
 
 def parse_datetime(text: object) -> datetime | None:
-    """An aware China-time datetime from ISO 8601 text (date-only means 00:00), or None."""
+    """An aware China-time datetime from ISO 8601 text (date-only means 00:00), or None.
+
+    None also for times outside :data:`YEARS`.
+    """
     if isinstance(text, datetime):
         value = text
     elif isinstance(text, date):
@@ -26,6 +31,8 @@ def parse_datetime(text: object) -> datetime | None:
         except ValueError:
             return None
     else:
+        return None
+    if not YEARS[0] <= value.year <= YEARS[1]:
         return None
     if value.tzinfo is None:
         return value.replace(tzinfo=CHINA)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from h2lane.app.outputs import check_output_dir, check_output_file
 from h2lane.app.requests import Request
@@ -58,14 +58,16 @@ class EmissionsRequest(Request):
     plan: Path | None = None
     toc_by: str = "all"
     h2_pathway: str | None = None
-    h2_wtt_kg_per_kg: float | None = None
+    h2_wtt_kg_per_kg: float | None = Field(default=None, ge=0, le=100, description="kg CO2e/kg H2")
     grid: str = DEFAULT_GRID
-    cog_allocation: float | None = None
-    cog_burden: float | None = None
-    delivery_km: float | None = None
-    diesel_l_per_100km: float | None = None
-    diesel_empty_l_per_100km: float | None = None
-    diesel_wtw_kg_per_l: float | None = None
+    cog_allocation: float | None = Field(default=None, ge=0, le=1, description="share")
+    cog_burden: float | None = Field(default=None, ge=0, le=200, description="kg CO2e/kg H2")
+    delivery_km: float | None = Field(default=None, ge=0, le=5000, description="km")
+    diesel_l_per_100km: float | None = Field(default=None, gt=0, le=200, description="L/100 km")
+    diesel_empty_l_per_100km: float | None = Field(
+        default=None, gt=0, le=200, description="L/100 km"
+    )
+    diesel_wtw_kg_per_l: float | None = Field(default=None, gt=0, le=10, description="kg CO2e/L")
     hubs: Path | None = None
     report: Path | None = None
     csv: Path | None = None

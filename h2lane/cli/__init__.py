@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from h2lane import __version__
-from h2lane.output import console
+from h2lane.output import console, print_json
+
+
+class _JsonAwareGroup(TyperGroup):
+    """With ``--json`` anywhere on the line, usage errors are JSON on stdout too (exit 2)."""
+
+    def main(self, args: Sequence[str] | None = None, *pos: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--json" not in argv:
+            return super().main(argv, *pos, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(argv, *pos, **kwargs)
+        except typer.Abort:
+            print_json({"error": "Aborted", "message": "Aborted."})
+            sys.exit(1)
+        except Exception as exc:  # click's usage errors (bad choice, not a number, missing option)
+            format_message = getattr(exc, "format_message", None)
+            if format_message is None:
+                raise
+            print_json({"error": "UsageError", "message": format_message()})
+            sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
+    cls=_JsonAwareGroup,
     name="h2lane",
     help="Plan and operate zero-carbon hydrogen truck logistics. Road data © OpenStreetMap contributors.",
     no_args_is_help=True,

@@ -10,6 +10,7 @@ CSV (``u,v,length_km``) with :meth:`RoadGraph.from_csv`.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -317,8 +318,11 @@ def _read_edges(path: Path, index: dict[int, int]) -> tuple[list[int], list[int]
     return us, vs, km
 
 
-def _open(path: Path):
+def _open(path: Path) -> io.StringIO:
+    """The file's text (UTF-8, a BOM allowed) as a stream; unreadable files in one sentence."""
     try:
-        return path.open(newline="", encoding="utf-8-sig")
+        return io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")
+    except UnicodeDecodeError:
+        raise InputFileError(str(path), "cannot be read (it is not UTF-8 text)") from None
     except OSError as exc:
         raise InputFileError(str(path), f"cannot be read ({exc.strerror})") from None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import io
 import math
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -47,7 +48,7 @@ TOP_LEVEL = ("name", "description", "roads")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-class _Record(dict):  # type: ignore[type-arg]
+class _Record(dict):
     """A mapping read from YAML that remembers the line it starts on."""
 
     line: int | None = None
@@ -236,10 +237,12 @@ def read_csv_section(
     """
     shown = display or str(path)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScenarioError(shown, "cannot be read (it is not UTF-8 text)") from None
     except OSError as exc:
         raise ScenarioError(shown, f"cannot be read ({exc.strerror})") from None
-    with handle:
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:

@@ -1,5 +1,5 @@
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -106,12 +106,17 @@ def test_rest_rules_can_make_an_order_late(north_china):
 
 def test_orders_with_datetime_ready_and_due(north_china):
     scen = _small(2)
+    # the scenario parses times on load; text (naive = China time) and UTC datetimes plan alike
+    scen.orders = [
+        dataclasses.replace(o, ready=timeutil.iso(o.ready)[:16], due=timeutil.iso(o.due)[:16])
+        for o in scen.orders
+    ]
     text = plan_dispatch(scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0)).to_dict()
     scen.orders = [
         dataclasses.replace(
             o,
-            ready=datetime.fromisoformat(o.ready).replace(tzinfo=timeutil.CHINA) - timedelta(0),
-            due=datetime.fromisoformat(o.due).replace(tzinfo=timeutil.CHINA).astimezone(UTC),
+            ready=timeutil.parse_datetime(o.ready).astimezone(UTC),
+            due=timeutil.parse_datetime(o.due).astimezone(UTC),
         )
         for o in scen.orders
     ]

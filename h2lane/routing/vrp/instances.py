@@ -166,7 +166,9 @@ def _parse_table(
                         line=ln,
                     )
                 params[key] = (_number(path, m.group(2), ln, key), ln)
-            continue  # unknown parameter lines are ignored
+            else:  # other parameters are ignored by the convention, but must still be numbers
+                _number(path, m.group(2), ln, key)
+            continue
         if "/" in raw:
             raise InstanceFormatError(
                 path,
@@ -499,6 +501,9 @@ def read_cec(path: str | Path) -> VRPInstance:
 
     dimension = int(hnum("DIMENSION", _integer))
     n_stations = int(hnum("STATIONS", _integer))
+    for key in ("VEHICLES", "OPTIMAL_VALUE"):  # informative only, but must be numbers
+        if key in header:
+            hnum(key, _number)
     capacity = float(hnum("CAPACITY", _number))
     tank = float(hnum("ENERGY_CAPACITY", _number))
     consumption = float(hnum("ENERGY_CONSUMPTION", _number))

@@ -1144,7 +1144,7 @@ def to_native(inst: VRPInstance) -> dict[str, Any]:
     return doc
 
 
-def _read_rest(path: Path, top: _Entry, time_unit: str) -> RestRules:
+def _read_rest(path: str | Path, top: _Entry, time_unit: str) -> RestRules:
     """The ``rest`` section: driver rest rules, on by default where times are clock units."""
     entry = _Entry(path, top.raw("rest", {}), "rest", "rest", _REST_KEYS)
     enabled = entry.flag("enabled", time_unit in _CLOCK_UNITS)

@@ -364,7 +364,7 @@ def solve_vrp(
     crit = as_criterion([*as_criterion(stop).criteria, *extra] if stop is not None else extra)
     callbacks = callbacks or SolveCallbacks()
     if callable(progress) and callbacks.on_progress is None:
-        callbacks = SolveCallbacks(callbacks.on_best, progress, callbacks.progress_every)  # type: ignore[arg-type]
+        callbacks = SolveCallbacks(callbacks.on_best, progress, callbacks.progress_every)
     params = params or SearchParams()
     t_begin = time.perf_counter()
     rng = np.random.default_rng(seed)

@@ -159,7 +159,9 @@ def test_cli_vrp_solve_json_and_bad_file(tmp_path):
     import json
 
     out = json.loads(res.output)
-    assert out["checker"]["ok"] and out["vehicles"] == 2 and out["routes"][0][0] == 0
+    solver = out["solver"]
+    assert solver["checker"]["ok"] and solver["vehicles"] == 2 == out["trucks_used"]
+    assert out["routes"][0]["nodes"][0] == 0
     bad = tmp_path / "bad.txt"
     bad.write_text(
         "StringID Type x y demand ReadyTime DueDate ServiceTime\nD0 d 40 fifty 0 0 1236 0\n"
