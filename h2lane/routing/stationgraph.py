@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import routingkit_cch as rk
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 
 from h2lane.errors import OptionError, RoadNetworkError
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
@@ -183,8 +184,11 @@ class StationGraph:
     price, fill_h_per_kg, connect_h, open_h, close_h
         Per-station attributes (defaults: free, instant, always open).
     method
-        ``"dijkstra"`` (bounded Dijkstra per station, compiled, both cores) or ``"cch"``
-        (one CCH one-to-many per station against all pinned stations, then thresholded).
+        ``"cch"`` (default: one CCH one-to-many query per station against all pinned
+        stations, two threads, then thresholded at the range) or ``"dijkstra"`` (a
+        compiled bounded Dijkstra per station on the road graph, both cores; same
+        numbers, slower on the bundled graph: 16.6 s against 2.8 s for 1,000 stations
+        at 964 km).
 
     Attributes ``indptr``, ``idx``, ``metres`` are the CSR arcs (symmetric, row ``i``
     sorted by station index); ``setup_s`` the build time and :attr:`nbytes` the memory.
@@ -201,7 +205,7 @@ class StationGraph:
         connect_h: NDArray | None = None,
         open_h: NDArray | None = None,
         close_h: NDArray | None = None,
-        method: Literal["dijkstra", "cch"] = "dijkstra",
+        method: Literal["dijkstra", "cch"] = "cch",
         chunk: int = 256,
     ) -> None:
         t0 = time.perf_counter()
@@ -298,24 +302,55 @@ class StationGraph:
             parts.append(self._compact(first, out))
         return self._assemble(parts)
 
-    def _build_cch(self, threads: int = 2) -> tuple[NDArray, NDArray, NDArray]:
+    def _build_cch(self, threads: int = 2, blocks: int = 16) -> tuple[NDArray, NDArray, NDArray]:
+        """Upper triangle by blocks (sources of block b against stations b_start…n−1), mirrored."""
         metric = self.graph.engine._metric
-        targets = [int(x) for x in self.nodes]
-        out = np.full((self.n, self.n), -1, dtype=np.int64)
-        chunks = np.array_split(np.arange(self.n), max(1, min(threads, self.n)))
+        n = self.n
+        if n == 0:
+            return self._assemble([])
+        bounds = np.linspace(0, n, min(blocks, n) + 1).astype(int)
+        jobs = [(int(bounds[b]), int(bounds[b + 1])) for b in range(len(bounds) - 1)]
+        parts: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
 
-        def work(rows: NDArray) -> None:
-            otm = rk.CCHOneToMany(metric, targets)
-            for i in rows:
-                d = np.array(otm.distances_from(int(self.nodes[i])), dtype=float)
-                d[np.isnan(d)] = -1
-                d[d > self.range_m] = -1
-                out[i] = d.astype(np.int64)
+        def work(mine: list[tuple[int, int]]) -> None:
+            otm: rk.CCHOneToMany | None = None
+            for lo, hi in mine:
+                targets = self.nodes[lo:].tolist()
+                if otm is None:
+                    otm = rk.CCHOneToMany(metric, targets)
+                else:
+                    otm.repin_targets(targets)
+                out = np.full((hi - lo, n - lo), -1, dtype=np.int64)
+                for r in range(hi - lo):
+                    d = np.array(otm.distances_from(int(self.nodes[lo + r])), dtype=float)
+                    d[np.isnan(d) | (d > self.range_m)] = -1
+                    d[: r + 1] = -1  # keep j > i only
+                    out[r] = d.astype(np.int64)
+                rr, cc = np.nonzero(out >= 0)
+                parts[lo] = (
+                    np.bincount(rr, minlength=hi - lo).astype(np.int64),
+                    (cc + lo).astype(np.int32),
+                    out[rr, cc],
+                )
 
-        if self.n:
-            with ThreadPoolExecutor(len(chunks)) as pool:
-                list(pool.map(work, chunks))
-        return self._assemble([self._compact(0, out)] if self.n else [])
+        # big blocks first, alternating, so the threads finish together
+        shares = [jobs[t::threads] for t in range(threads)]
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, shares))
+        counts = np.concatenate([parts[lo][0] for lo, _ in jobs])
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        cols = np.concatenate([parts[lo][1] for lo, _ in jobs])
+        vals = np.concatenate([parts[lo][2] for lo, _ in jobs]) + 1  # +1: keep 0 m arcs
+        upper = csr_matrix((vals, cols, indptr), shape=(n, n))
+        full = (upper + upper.T).tocsr()
+        full.sort_indices()
+        dtype = np.int32 if self.range_m < 2**31 - 1 else np.int64
+        return (
+            full.indptr.astype(np.int64),
+            full.indices.astype(np.int32),
+            (full.data - 1).astype(dtype),
+        )
 
     @property
     def n_arcs(self) -> int:
@@ -354,9 +389,8 @@ class StationGraph:
                 cache[w] = self.distances_from(w) if self.n else np.zeros(0, dtype=np.int64)
             rows.append(cache[w])
         wp_m = np.vstack(rows) if self.n else np.zeros((len(wps), 0), dtype=np.int64)
-        legs = np.asarray(wps, dtype=np.int64)
-        km = self.graph.engine.matrix_km(legs, legs)
-        leg_km = np.array([km[k, k + 1] for k in range(len(wps) - 1)])
+        eng = self.graph.engine
+        leg_km = np.array([eng.distance_km(a, b) for a, b in zip(wps[:-1], wps[1:], strict=True)])
         leg_m = np.where(np.isfinite(leg_km), np.round(leg_km * 1000.0), -1).astype(np.int64)
         return TripDistances(wp_m, leg_m)
 
