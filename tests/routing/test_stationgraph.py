@@ -239,3 +239,58 @@ def test_trip_spec_rejects_bad_input():
         sgm.TripSpec(nodes, np.array([float("nan")]), 40.0, 40.0, 5.0, 60.0)
     with pytest.raises(OptionError, match="one consumption per leg"):
         sgm.TripSpec(nodes, np.array([0.09, 0.05]), 40.0, 40.0, 5.0, 60.0)
+
+
+# ---------------------------------------------------------------- compiled search
+def test_compiled_search_equals_planner(north_china, scen, cases):
+    from h2lane.routing.stationsearch import solve_station_graph
+
+    rng = np.random.default_rng(5)
+    checked = 0
+    for case in range(4):
+        extra = [int(x) for x in rng.choice(cases["corridor_nodes"], size=6, replace=False)]
+        stations = _stations(scen, north_china, extra, seed=case, windows=case % 2 == 0)
+        sg = sgm.StationGraph.from_stations(north_china, stations, 964.0)
+        names = ["Xiaoyi", "Tianjin Port", "Xiaoyi"] if case < 2 else ["Tianjin Port", "Xiaoyi"]
+        for objective in ("time", "cost"):
+            for full in (False, True):
+                req = _request(
+                    scen,
+                    names,
+                    [True, False][: len(names) - 1],
+                    objective=objective,
+                    full_refuel=full,
+                    start_kg=float(rng.uniform(20.0, 58.0)),
+                    depart=datetime(2026, 12, 1, int(rng.integers(0, 24)), 0),
+                )
+                spec = sgm.TripSpec.from_request(north_china, req)
+                got = solve_station_graph(
+                    sg, spec, objective, full_refuel=full, depart_h=req.depart.hour
+                )
+                try:
+                    want = plan_trip(north_china, stations, req).solution
+                except InfeasibleTripError:
+                    assert got is None
+                    continue
+                assert got is not None
+                assert got.duration_h == pytest.approx(want.duration_h, rel=1e-9)
+                assert got.cost == pytest.approx(want.cost, rel=1e-9)
+                assert got.distance_km == pytest.approx(want.distance_km, rel=1e-9)
+                assert got.end_kg == pytest.approx(want.end_kg, abs=1e-6)
+                checked += 1
+    assert checked >= 10
+
+
+def test_compiled_search_limits(north_china, scen):
+    from h2lane.errors import ResourceLimitError
+    from h2lane.routing.stationsearch import solve_station_graph
+
+    stations = _stations(scen, north_china, [], seed=0)
+    req = _request(scen, ["Xiaoyi", "Tianjin Port", "Xiaoyi"], [True, False])
+    spec = sgm.TripSpec.from_request(north_china, req)
+    short = sgm.StationGraph.from_stations(north_china, stations, 300.0)
+    with pytest.raises(OptionError, match="range_km"):
+        solve_station_graph(short, spec)
+    sg = sgm.StationGraph.from_stations(north_china, stations, 964.0)
+    with pytest.raises(ResourceLimitError, match="labels"):
+        solve_station_graph(sg, spec, max_labels=10)
