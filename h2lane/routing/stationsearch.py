@@ -19,8 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
+from numba import njit
 from numpy.typing import NDArray
 
 from h2lane.errors import OptionError, ResourceLimitError
@@ -50,6 +49,29 @@ def _less(a1, a2, a3, b1, b2, b3):  # pragma: no cover - compiled
     if a2 != b2:
         return a2 < b2
     return a3 < b3
+
+
+@njit(cache=True, inline="always")
+def _slot(tk, key):  # pragma: no cover - compiled
+    """Slot of ``key`` in an open-addressing table (or the empty slot where it would go)."""
+    mask = tk.size - 1
+    h = (key * np.int64(-7046029254386353131)) >> np.int64(17)
+    i = h & mask
+    while tk[i] != -1 and tk[i] != key:
+        i = (i + 1) & mask
+    return i
+
+
+@njit(cache=True)
+def _grow(tk, tv):  # pragma: no cover - compiled
+    nk = np.full(2 * tk.size, -1, dtype=np.int64)
+    nv = np.empty(2 * tk.size, dtype=np.int64)
+    for i in range(tk.size):
+        if tk[i] != -1:
+            j = _slot(nk, tk[i])
+            nk[j] = tk[i]
+            nv[j] = tv[i]
+    return nk, nv
 
 
 @njit(cache=True)
@@ -100,8 +122,11 @@ def _search(
     hk2 = np.empty(C)
     hsq = np.empty(C, dtype=np.int64)
     hs = 0
-    best = Dict.empty(key_type=types.int64, value_type=types.int64)
-    settled = Dict.empty(key_type=types.int64, value_type=types.int64)
+    # state (node, level in µkg) → its best label; a label is settled once popped
+    tk = np.full(1 << 12, -1, dtype=np.int64)
+    tv = np.empty(1 << 12, dtype=np.int64)
+    n_keys = 0
+    popped = np.zeros(C, dtype=np.bool_)
     # successor buffers (reused)
     sb = np.empty(n * L + 2, dtype=np.int64)
     skm = np.empty(n * L + 2)
@@ -117,7 +142,11 @@ def _search(
     hk2[0] = 0.0
     hsq[0] = 0
     hs = 1
-    best[np.int64(0) * (1 << 31) + np.int64(round(start * 1e6))] = 0
+    key0 = np.int64(round(start * 1e6))
+    q0 = _slot(tk, key0)
+    tk[q0] = key0
+    tv[q0] = 0
+    n_keys = 1
     explored = 0
     while hs > 0:
         # pop the smallest (k1, k2, seq)
@@ -143,9 +172,9 @@ def _search(
         u = li[s, 0]
         level = lf[s, _LV]
         state = u * (1 << 31) + np.int64(round(level * 1e6))
-        if state in settled:
-            continue
-        settled[state] = 1
+        if tv[_slot(tk, state)] != s:
+            continue  # a better label of this state came first
+        popped[s] = True
         explored += 1
         if u == dest:
             return 0, s, lf[:nl], li[:nl], explored
@@ -255,12 +284,13 @@ def _search(
                     time_h = t_u + wait + fl + d / speed
                 new_level = dep - f
                 st = v * (1 << 31) + np.int64(round(new_level * 1e6))
-                if st in settled:
-                    continue
+                slot = _slot(tk, st)
                 k1 = money if cost_objective else time_h
                 k2 = time_h if cost_objective else money
-                if st in best:
-                    o = best[st]
+                if tk[slot] == st:
+                    o = tv[slot]
+                    if popped[o]:
+                        continue
                     o1 = lf[o, _MO] if cost_objective else lf[o, _TM]
                     o2 = lf[o, _TM] if cost_objective else lf[o, _MO]
                     if o1 < k1 or (o1 == k1 and o2 <= k2):
@@ -274,6 +304,9 @@ def _search(
                     li2 = np.empty((2 * nl, 2), dtype=np.int64)
                     li2[:nl] = li
                     li = li2
+                    pp = np.zeros(2 * nl, dtype=np.bool_)
+                    pp[:nl] = popped
+                    popped = pp
                 lf[nl, _LV] = new_level
                 lf[nl, _TM] = time_h
                 lf[nl, _MO] = money
@@ -284,7 +317,12 @@ def _search(
                 lf[nl, _AP] = now
                 li[nl, 0] = v
                 li[nl, 1] = s
-                best[st] = nl
+                if tk[slot] != st:
+                    tk[slot] = st
+                    n_keys += 1
+                tv[slot] = nl
+                if 2 * n_keys > tk.size:
+                    tk, tv = _grow(tk, tv)
                 # heap push
                 if hs == hk1.size:
                     a1 = np.empty(2 * hs)
@@ -311,6 +349,29 @@ def _search(
                     q = p
                 nl += 1
     return 1, -1, lf[:nl], li[:nl], explored
+
+
+def _sub_csr(sg: StationGraph, keep: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """The station graph restricted to the stations ``keep`` (renumbered 0…len(keep)−1)."""
+    if len(keep) == sg.n:
+        return sg.indptr, sg.idx, sg.metres.astype(np.int64)
+    new = np.full(sg.n, -1, dtype=np.int64)
+    new[keep] = np.arange(len(keep))
+    rows_idx: list[NDArray] = []
+    rows_m: list[NDArray] = []
+    counts = np.zeros(len(keep), dtype=np.int64)
+    for r, i in enumerate(keep):
+        lo, hi = int(sg.indptr[i]), int(sg.indptr[i + 1])
+        cols = new[sg.idx[lo:hi]]
+        ok = cols >= 0
+        rows_idx.append(cols[ok].astype(np.int32))
+        rows_m.append(sg.metres[lo:hi][ok].astype(np.int64))
+        counts[r] = int(ok.sum())
+    ptr = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    if not rows_idx:
+        return ptr, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+    return ptr, np.concatenate(rows_idx), np.concatenate(rows_m)
 
 
 def solve_station_graph(
@@ -342,20 +403,26 @@ def solve_station_graph(
     dist = dist or sg.trip_distances(spec)
     if np.any(dist.leg_m < 0):
         return None
-    n, L = sg.n, spec.n_legs
-    allowed = np.ones(2 + L * n, dtype=np.bool_)
+    n_all, L = sg.n, spec.n_legs
+    keep = np.arange(n_all)
+    mask = np.ones((L, n_all), dtype=bool)
     if leg_mask is not None:
         mask = np.asarray(leg_mask, dtype=bool)
-        if mask.shape != (L, n):
-            raise OptionError(f"leg_mask must have shape ({L}, {n})")
-        allowed[1 : 1 + L * n] = mask.ravel()
-    wp_sort = np.where(dist.wp_m < 0, np.iinfo(np.int64).max, dist.wp_m)
+        if mask.shape != (L, n_all):
+            raise OptionError(f"leg_mask must have shape ({L}, {n_all})")
+        keep = np.flatnonzero(mask.any(axis=0))
+    ptr, idx, metres = _sub_csr(sg, keep)
+    n = len(keep)
+    allowed = np.ones(2 + L * n, dtype=np.bool_)
+    allowed[1 : 1 + L * n] = mask[:, keep].ravel()
+    wp_m = np.ascontiguousarray(dist.wp_m[:, keep])
+    wp_sort = np.where(wp_m < 0, np.iinfo(np.int64).max, wp_m)
     wp_order = np.argsort(wp_sort, axis=1, kind="stable").astype(np.int64)
     status, end, lf, li, explored = _search(
-        sg.indptr,
-        sg.idx,
-        sg.metres.astype(np.int64),
-        dist.wp_m,
+        ptr,
+        idx,
+        metres,
+        wp_m,
         wp_order,
         dist.leg_m.astype(np.float64),
         np.asarray(spec.kg_per_km, dtype=float),
@@ -363,11 +430,11 @@ def solve_station_graph(
         spec.start_kg,
         spec.reserve_kg,
         spec.speed_kmh,
-        sg.price,
-        sg.fill_h_per_kg,
-        sg.connect_h,
-        sg.open_h,
-        sg.close_h,
+        sg.price[keep],
+        sg.fill_h_per_kg[keep],
+        sg.connect_h[keep],
+        sg.open_h[keep],
+        sg.close_h[keep],
         float(depart_h),
         objective == "cost",
         bool(full_refuel),
@@ -391,7 +458,8 @@ def solve_station_graph(
         node = int(li[prev, 0])
         if node == 0:
             continue
-        k, j = divmod(node - 1, n)
+        k, jj = divmod(node - 1, n)
+        j = int(keep[jj])
         buy = float(lf[nxt, _BUY])
         stops.append(
             PlannedStop(

@@ -277,6 +277,28 @@ def test_compiled_search_equals_planner(north_china, scen, cases):
                 assert got.cost == pytest.approx(want.cost, rel=1e-9)
                 assert got.distance_km == pytest.approx(want.distance_km, rel=1e-9)
                 assert got.end_kg == pytest.approx(want.end_kg, abs=1e-6)
+                # the same optimum on the filtered (leg, station) pairs only
+                sgm_dist = sg.trip_distances(spec)
+                if full:  # the optimum itself is the tightest valid bound
+                    ub = want.duration_h if objective == "time" else want.cost
+                else:
+                    b = sgm.upper_bound(sg, spec, objective, sgm_dist, req.depart.hour)
+                    ub = None if b is None else b.value
+                if ub is not None:
+                    cand = sgm.candidate_stations(sg, spec, objective, ub, sgm_dist)
+                    sub = solve_station_graph(
+                        sg,
+                        spec,
+                        objective,
+                        full_refuel=full,
+                        depart_h=req.depart.hour,
+                        dist=sgm_dist,
+                        leg_mask=cand.leg_mask,
+                    )
+                    assert sub is not None
+                    assert sub.duration_h == pytest.approx(got.duration_h, rel=1e-12)
+                    assert sub.cost == pytest.approx(got.cost, rel=1e-12)
+                    assert all(cand.leg_mask[s.leg, s.station] for s in sub.stops)
                 checked += 1
     assert checked >= 10
 
