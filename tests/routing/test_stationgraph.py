@@ -279,6 +279,7 @@ def test_compiled_search_equals_planner(north_china, scen, cases):
                 assert got.end_kg == pytest.approx(want.end_kg, abs=1e-6)
                 # the same optimum on the filtered (leg, station) pairs only
                 sgm_dist = sg.trip_distances(spec)
+                ub: float | None
                 if full:  # the optimum itself is the tightest valid bound
                     ub = want.duration_h if objective == "time" else want.cost
                 else:
