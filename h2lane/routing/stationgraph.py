@@ -187,8 +187,8 @@ class StationGraph:
         ``"cch"`` (default: one CCH one-to-many query per station against all pinned
         stations, two threads, then thresholded at the range) or ``"dijkstra"`` (a
         compiled bounded Dijkstra per station on the road graph, both cores; same
-        numbers, slower on the bundled graph: 16.6 s against 2.8 s for 1,000 stations
-        at 964 km).
+        numbers, slower on the bundled graph: 16.6 s against 1.1–1.6 s for 1,000
+        stations at 964 km on the loaded 2-core test machine).
 
     Attributes ``indptr``, ``idx``, ``metres`` are the CSR arcs (symmetric, row ``i``
     sorted by station index); ``setup_s`` the build time and :attr:`nbytes` the memory.
