@@ -371,6 +371,25 @@ class StationGraph:
         q = lo + int(np.searchsorted(self.idx[lo:hi], j))
         return int(self.metres[q]) if q < hi and int(self.idx[q]) == j else -1
 
+    def dense_km(self, sub: Sequence[int] | NDArray) -> NDArray:
+        """``(len(sub), len(sub))`` km between the stations ``sub``; ``inf`` beyond the range.
+
+        The ``st_st`` of a :class:`~h2lane.routing.refuel.RefuelProblem` over a filtered
+        station list: a hop beyond ``range_km`` cannot be driven, so ``inf`` changes nothing
+        as long as ``range_km`` covers the truck's longest hop.
+        """
+        sub = np.asarray(sub, dtype=np.int64)
+        pos = np.full(self.n, -1, dtype=np.int64)
+        pos[sub] = np.arange(len(sub))
+        out = np.full((len(sub), len(sub)), np.inf)
+        np.fill_diagonal(out, 0.0)
+        for r, i in enumerate(sub):
+            lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+            cols = pos[self.idx[lo:hi]]
+            ok = cols >= 0
+            out[r, cols[ok]] = self.metres[lo:hi][ok] / 1000.0
+        return out
+
     def distances_from(self, node: int) -> NDArray:
         """Road metres from a road node to every station (−1 unreachable), one CCH query."""
         if self._one_to_many is None:

@@ -87,6 +87,10 @@ def test_station_graph_equals_thresholded_matrix(north_china, cases):
             assert sg.idx[row].tolist() == np.flatnonzero(want[i]).tolist()
             assert np.array_equal(sg.metres[row], np.round(full[i, want[i]] * 1000).astype(int))
     assert a.hop_m(3, 7) == 0 and a.hop_m(7, 3) == 0
+    sub = [3, 7, 12, 30]
+    dense = a.dense_km(sub)
+    inner = full[np.ix_(sub, sub)]
+    assert np.array_equal(dense, np.where(inner <= range_km, inner, np.inf))
     far = np.unravel_index(np.argmax(np.where(np.isfinite(full), full, -1)), full.shape)
     assert a.hop_m(int(far[0]), int(far[1])) == -1
 
