@@ -1,0 +1,323 @@
+"""Station graph, range alarm, full-refuel Dijkstra and the exact candidate filter."""
+
+import dataclasses
+import json
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from h2lane.errors import InfeasibleTripError, OptionError
+from h2lane.routing import stationgraph as sgm
+from h2lane.routing.trip import TripRequest, Waypoint, plan_trip
+from h2lane.scenario import load_scenario
+from tests.paths import DATA
+
+FIX = DATA / "stationgraph"
+
+
+@pytest.fixture(scope="module")
+def scen():
+    return load_scenario("shanxi-tianjin")
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return json.loads((FIX / "cases.json").read_text(encoding="utf-8"))
+
+
+def _stations(scen, north_china, extra_nodes, seed, windows=False):
+    """The bundled stations (24 h unless ``windows``) plus stations on the given nodes."""
+    rng = np.random.default_rng(seed)
+    out = [
+        s if windows else dataclasses.replace(s, opening_hours="00:00-24:00") for s in scen.stations
+    ]
+    for i, node in enumerate(extra_nodes):
+        out.append(
+            dataclasses.replace(
+                scen.stations[1],
+                id=f"x{i}",
+                name=f"extra {i}",
+                lat=float(north_china.lat[node]),
+                lon=float(north_china.lon[node]),
+                price=float(rng.choice([35.0, 45.0, 55.0, 60.0])),
+                nozzle_flow_g_s=float(rng.choice([30.0, 60.0, 120.0])),
+                opening_hours="07:00-19:00" if windows and rng.random() < 0.5 else "00:00-24:00",
+            )
+        )
+    return out
+
+
+def _request(scen, names, loaded, **kw):
+    wps = [Waypoint(p.name, p.lat, p.lon) for p in (scen.place(n) for n in names)]
+    truck = scen.truck_type(kw.pop("truck", "pengfei-49t"))
+    args = dict(
+        waypoints=wps,
+        truck=truck,
+        loaded=loaded,
+        start_kg=truck.tank_kg,
+        reserve_kg=5.0,
+        depart=datetime(2026, 12, 1, 6, 0),
+    )
+    args.update(kw)
+    return TripRequest(**args)
+
+
+def _value(req, stations, graph):
+    try:
+        sol = plan_trip(graph, stations, req).solution
+    except InfeasibleTripError:
+        return None
+    return sol.duration_h if req.objective == "time" else sol.cost
+
+
+# ---------------------------------------------------------------- station graph
+def test_station_graph_equals_thresholded_matrix(north_china, cases):
+    nodes = np.array(cases["graph_nodes"], dtype=np.int64)
+    nodes[7] = nodes[3]  # two stations on one node: a 0 m arc both ways
+    range_km = 250.0
+    a = sgm.StationGraph(north_china, nodes, range_km, method="cch")
+    b = sgm.StationGraph(north_china, nodes, range_km, method="dijkstra")
+    full = north_china.matrix_km(nodes, nodes)
+    want = (full <= range_km) & ~np.eye(len(nodes), dtype=bool)
+    assert a.n_arcs == int(want.sum()) > 0 and a.n_arcs < len(nodes) * (len(nodes) - 1)
+    for sg in (a, b):
+        for i in range(len(nodes)):
+            row = slice(sg.indptr[i], sg.indptr[i + 1])
+            assert sg.idx[row].tolist() == np.flatnonzero(want[i]).tolist()
+            assert np.array_equal(sg.metres[row], np.round(full[i, want[i]] * 1000).astype(int))
+    assert a.hop_m(3, 7) == 0 and a.hop_m(7, 3) == 0
+    sub = [3, 7, 12, 30]
+    dense = a.dense_km(sub)
+    inner = full[np.ix_(sub, sub)]
+    assert np.array_equal(dense, np.where(inner <= range_km, inner, np.inf))
+    far = np.unravel_index(np.argmax(np.where(np.isfinite(full), full, -1)), full.shape)
+    assert a.hop_m(int(far[0]), int(far[1])) == -1
+
+
+def test_station_graph_rejects_bad_input(north_china):
+    with pytest.raises(OptionError, match="range_km"):
+        sgm.StationGraph(north_china, [1, 2], float("nan"))
+    with pytest.raises(OptionError, match="range_km"):
+        sgm.StationGraph(north_china, [1, 2], -5)
+    with pytest.raises(OptionError, match="station nodes"):
+        sgm.StationGraph(north_china, [1, north_china.n_nodes], 100)
+    with pytest.raises(OptionError, match="one finite value"):
+        sgm.StationGraph(north_china, [1, 2], 100, price=np.array([1.0, np.inf]))
+
+
+# ---------------------------------------------------------------- range alarm
+def test_reach_equals_brute_force(north_china, cases):
+    nodes = np.array(cases["graph_nodes"], dtype=np.int64)
+    sg = sgm.StationGraph(north_china, nodes, 400.0)
+    sg.prepare_reach(3)
+    probes = np.array(cases["probe_nodes"], dtype=np.int64)
+    d = north_china.matrix_km(probes, nodes)
+    checked = 0
+    for p, row in zip(probes, d, strict=True):
+        for rng_km in (30.0, 120.0, 600.0):
+            for k in (1, 3, 6):  # k = 6 is beyond the table: bounded Dijkstra fallback
+                got = sg.reach(rng_km, node=int(p), k=k)
+                order = np.argsort(row, kind="stable")
+                want = [float(row[j]) for j in order if row[j] <= rng_km + 1e-9][:k]
+                assert got.km == pytest.approx(want, abs=1e-6)
+                assert got.reachable == bool(want)
+                assert [float(row[s]) for s in got.stations] == pytest.approx(want, abs=1e-6)
+                checked += bool(want)
+    assert checked > 10
+
+
+def test_reach_from_lat_lon_and_kg(north_china, scen):
+    sg = sgm.StationGraph.from_stations(north_china, scen.stations, 300.0)
+    tj = scen.place("Tianjin Port")
+    r = sg.reach(50.0, lat=tj.lat, lon=tj.lon)
+    assert r.reachable and scen.stations[r.stations[0]].id == "tianjin-rongcheng"
+    assert r.snap_km > 0 and r.km[0] > r.snap_km
+    # 8 kg with a 5 kg reserve at 9 kg/100 km: 33 km of range, Rongcheng is ~26 km away
+    kg = sg.reach_kg(8.0, 9.0, 5.0, lat=tj.lat, lon=tj.lon)
+    assert kg.reachable == (r.km[0] <= 3.0 / 0.09)
+    none = sg.reach_kg(5.5, 9.0, 5.0, lat=tj.lat, lon=tj.lon)
+    assert not none.reachable and none.stations == []
+    with pytest.raises(OptionError, match="range_km"):
+        sg.reach(-1.0, node=0)
+    with pytest.raises(OptionError, match="position"):
+        sg.reach(10.0)
+    with pytest.raises(OptionError, match="kg_per_100km"):
+        sg.reach_kg(10.0, 0.0, 5.0, node=0)
+
+
+# ---------------------------------------------------------------- full refuels
+@pytest.mark.parametrize("objective", ["time", "cost"])
+def test_full_refuel_dijkstra_equals_planner(north_china, scen, cases, objective):
+    stations = _stations(scen, north_china, cases["corridor_nodes"][:6], seed=3)
+    req = _request(
+        scen,
+        ["Xiaoyi", "Tianjin Port", "Xiaoyi"],
+        [True, False],
+        objective=objective,
+        full_refuel=True,
+    )
+    sg = sgm.StationGraph.from_stations(north_china, stations, 964.0)
+    spec = sgm.TripSpec.from_request(north_china, req)
+    path = sgm.full_refuel_path(sg, spec, objective)
+    sol = plan_trip(north_china, stations, req).solution
+    want = sol.duration_h if objective == "time" else sol.cost
+    assert path is not None and path.value == pytest.approx(want, rel=1e-12)
+    assert path.distance_km == pytest.approx(sol.distance_km, abs=1e-6)
+    assert len(path.stops) == len(sol.stops)
+
+
+def test_full_refuel_dijkstra_infeasible(north_china, scen):
+    only = [s for s in scen.stations if s.id == "xiaoyi-beiyao"]
+    req = _request(scen, ["Xiaoyi", "Tianjin Port"], [True], truck="legacy-35mpa")
+    sg = sgm.StationGraph.from_stations(north_china, only, 964.0)
+    assert sgm.full_refuel_path(sg, sgm.TripSpec.from_request(north_china, req)) is None
+
+
+# ---------------------------------------------------------------- exact filter
+def test_filter_keeps_the_optimum_on_random_cases(north_china, scen, cases):
+    rng = np.random.default_rng(11)
+    pool = cases["corridor_nodes"]
+    checked = 0
+    for case in range(5):
+        extra = [int(x) for x in rng.choice(pool, size=5, replace=False)]
+        stations = _stations(scen, north_china, extra, seed=case, windows=case % 2 == 1)
+        truck = scen.truck_type("pengfei-49t" if case % 3 else "legacy-35mpa")
+        start = float(rng.uniform(15.0, truck.tank_kg))
+        names = (
+            ["Xiaoyi", "Tianjin Port", "Xiaoyi"] if case % 2 == 0 else ["Xiaoyi", "Tianjin Port"]
+        )
+        loaded = [True, False][: len(names) - 1]
+        sg = sgm.StationGraph.from_stations(north_china, stations, 964.0)
+        for objective in ("time", "cost"):
+            req = _request(
+                scen,
+                names,
+                loaded,
+                objective=objective,
+                start_kg=start,
+                truck=truck.id,
+                depart=datetime(2026, 12, 1, int(rng.integers(0, 24)), 0),
+            )
+            spec = sgm.TripSpec.from_request(north_china, req)
+            ub = sgm.upper_bound(sg, spec, objective, depart_h=req.depart.hour)
+            full = _value(req, stations, north_china)
+            if ub is None:
+                continue
+            assert full is not None and full <= ub.value + 1e-9  # a true upper bound
+            cand = sgm.candidate_stations(sg, spec, objective, ub.value)
+            sub = [stations[i] for i in cand.stations]
+            assert _value(req, sub, north_china) == pytest.approx(full, rel=1e-12)
+            checked += 1
+    assert checked >= 6
+
+
+def test_filter_drops_far_and_dear_stations(north_china, scen):
+    stations = _stations(scen, north_china, [], seed=0)
+    lanzhou = north_china.snap(36.06, 103.83)
+    stations.append(
+        dataclasses.replace(stations[0], id="far", lat=lanzhou.lat, lon=lanzhou.lon, price=1.0)
+    )
+    req = _request(scen, ["Xiaoyi", "Tianjin Port", "Xiaoyi"], [True, False])
+    sg = sgm.StationGraph.from_stations(north_china, stations, 964.0)
+    spec = sgm.TripSpec.from_request(north_china, req)
+    ub = sgm.upper_bound(sg, spec, "time")
+    assert ub is not None
+    cand = sgm.candidate_stations(sg, spec, "time", ub.value)
+    assert len(stations) - 1 not in cand.stations.tolist()
+    assert 0 < len(cand.stations) < len(stations)
+    assert _value(req, [stations[i] for i in cand.stations], north_china) == pytest.approx(
+        _value(req, stations, north_china), rel=1e-12
+    )
+    # a bound below the optimum leaves nothing: the filter really filters
+    assert sgm.candidate_stations(sg, spec, "time", 1.0).stations.size == 0
+
+
+def test_trip_spec_rejects_bad_input():
+    nodes = np.array([0, 1])
+    with pytest.raises(OptionError, match="reserve_kg"):
+        sgm.TripSpec(nodes, np.array([0.09]), 40.0, 40.0, 40.0, 60.0)
+    with pytest.raises(OptionError, match="start_kg"):
+        sgm.TripSpec(nodes, np.array([0.09]), 40.0, 50.0, 5.0, 60.0)
+    with pytest.raises(OptionError, match="kg_per_km"):
+        sgm.TripSpec(nodes, np.array([float("nan")]), 40.0, 40.0, 5.0, 60.0)
+    with pytest.raises(OptionError, match="one consumption per leg"):
+        sgm.TripSpec(nodes, np.array([0.09, 0.05]), 40.0, 40.0, 5.0, 60.0)
+
+
+# ---------------------------------------------------------------- compiled search
+def test_compiled_search_equals_planner(north_china, scen, cases):
+    from h2lane.routing.stationsearch import solve_station_graph
+
+    rng = np.random.default_rng(5)
+    checked = 0
+    for case in range(4):
+        extra = [int(x) for x in rng.choice(cases["corridor_nodes"], size=6, replace=False)]
+        stations = _stations(scen, north_china, extra, seed=case, windows=case % 2 == 0)
+        sg = sgm.StationGraph.from_stations(north_china, stations, 964.0)
+        names = ["Xiaoyi", "Tianjin Port", "Xiaoyi"] if case < 2 else ["Tianjin Port", "Xiaoyi"]
+        for objective in ("time", "cost"):
+            for full in (False, True):
+                req = _request(
+                    scen,
+                    names,
+                    [True, False][: len(names) - 1],
+                    objective=objective,
+                    full_refuel=full,
+                    start_kg=float(rng.uniform(20.0, 58.0)),
+                    depart=datetime(2026, 12, 1, int(rng.integers(0, 24)), 0),
+                )
+                spec = sgm.TripSpec.from_request(north_china, req)
+                got = solve_station_graph(
+                    sg, spec, objective, full_refuel=full, depart_h=req.depart.hour
+                )
+                try:
+                    want = plan_trip(north_china, stations, req).solution
+                except InfeasibleTripError:
+                    assert got is None
+                    continue
+                assert got is not None
+                assert got.duration_h == pytest.approx(want.duration_h, rel=1e-9)
+                assert got.cost == pytest.approx(want.cost, rel=1e-9)
+                assert got.distance_km == pytest.approx(want.distance_km, rel=1e-9)
+                assert got.end_kg == pytest.approx(want.end_kg, abs=1e-6)
+                # the same optimum on the filtered (leg, station) pairs only
+                sgm_dist = sg.trip_distances(spec)
+                ub: float | None
+                if full:  # the optimum itself is the tightest valid bound
+                    ub = want.duration_h if objective == "time" else want.cost
+                else:
+                    b = sgm.upper_bound(sg, spec, objective, sgm_dist, req.depart.hour)
+                    ub = None if b is None else b.value
+                if ub is not None:
+                    cand = sgm.candidate_stations(sg, spec, objective, ub, sgm_dist)
+                    sub = solve_station_graph(
+                        sg,
+                        spec,
+                        objective,
+                        full_refuel=full,
+                        depart_h=req.depart.hour,
+                        dist=sgm_dist,
+                        leg_mask=cand.leg_mask,
+                    )
+                    assert sub is not None
+                    assert sub.duration_h == pytest.approx(got.duration_h, rel=1e-12)
+                    assert sub.cost == pytest.approx(got.cost, rel=1e-12)
+                    assert all(cand.leg_mask[s.leg, s.station] for s in sub.stops)
+                checked += 1
+    assert checked >= 10
+
+
+def test_compiled_search_limits(north_china, scen):
+    from h2lane.errors import ResourceLimitError
+    from h2lane.routing.stationsearch import solve_station_graph
+
+    stations = _stations(scen, north_china, [], seed=0)
+    req = _request(scen, ["Xiaoyi", "Tianjin Port", "Xiaoyi"], [True, False])
+    spec = sgm.TripSpec.from_request(north_china, req)
+    short = sgm.StationGraph.from_stations(north_china, stations, 300.0)
+    with pytest.raises(OptionError, match="range_km"):
+        solve_station_graph(short, spec)
+    sg = sgm.StationGraph.from_stations(north_china, stations, 964.0)
+    with pytest.raises(ResourceLimitError, match="labels"):
+        solve_station_graph(sg, spec, max_labels=10)
