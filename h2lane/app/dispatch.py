@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -55,15 +54,15 @@ def dispatch_orders(o: DispatchOptions, ctx: Context | None = None) -> DispatchR
     def tick(done: int, total: int) -> None:
         ctx.report("dispatching orders", float(done), float(total))
 
-    kwargs: dict[str, Any] = {
-        "stations": stations,
-        "objective": o.optimize,
-        "reserve_kg": o.reserve_kg,
-        "default_depart": depart,
-        "progress": tick,
-    }
-    if "rest" in inspect.signature(dispatcher.plan_dispatch).parameters:
-        kwargs["rest"] = RestRules() if o.rest else RestRules.off()
-    plan = dispatcher.plan_dispatch(scen, graph, **kwargs)
+    plan = dispatcher.plan_dispatch(
+        scen,
+        graph,
+        stations=stations,
+        objective=o.optimize,
+        reserve_kg=o.reserve_kg,
+        default_depart=depart,
+        progress=tick,
+        rest=RestRules() if o.rest else RestRules.off(),
+    )
     document = dispatch_document(plan.to_dict())
     return DispatchResult(document, graph, stations)

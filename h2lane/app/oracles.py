@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from h2lane.app.context import DEFAULT_SCENARIO, load_graph
 from h2lane.app.places import locate
+from h2lane.emissions.accounting import DistanceOracle
 from h2lane.errors import H2laneError
 from h2lane.scenario import io as scenario_io
-
-DistanceOracle = Callable[[str, str], float | None]
 
 
 def road_distance_oracle(scenario: str = DEFAULT_SCENARIO) -> DistanceOracle:

@@ -134,20 +134,18 @@ def build_request(ctx: Context, o: TripOptions) -> trip_planner.TripRequest:
             f"'{truck.id}'",
             "tonnes",
         )
-    kwargs = {
-        "waypoints": waypoints,
-        "truck": truck,
-        "loaded": loaded,
-        "start_kg": start,
-        "reserve_kg": o.reserve_kg,
-        "objective": o.optimize,
-        "depart": parse_depart(o.depart),
-        "full_refuel": o.refuel == "full",
-        "tonnes": o.tonnes,
-    }
-    if "rest" in {f.name for f in dataclasses.fields(trip_planner.TripRequest)}:
-        kwargs["rest"] = RestRules() if o.rest else RestRules.off()
-    return trip_planner.TripRequest(**kwargs)  # type: ignore[arg-type]
+    return trip_planner.TripRequest(
+        waypoints=waypoints,
+        truck=truck,
+        loaded=loaded,
+        start_kg=start,
+        reserve_kg=o.reserve_kg,
+        objective=o.optimize,
+        depart=parse_depart(o.depart),
+        full_refuel=o.refuel == "full",
+        tonnes=o.tonnes,
+        rest=RestRules() if o.rest else RestRules.off(),
+    )
 
 
 def plan_trip(o: TripOptions, ctx: Context | None = None) -> TripResult:

@@ -9,7 +9,6 @@ needs it. :func:`register_distance_oracle` replaces that provider (tests, other 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -24,10 +23,11 @@ from h2lane.app.emissions import (
     pathways_document,
     wtt_config,
 )
+from h2lane.app.oracles import road_distance_oracle
+from h2lane.cli.common import guarded, progress_bar
 from h2lane.emissions.accounting import DistanceOracle
 from h2lane.emissions.factors import DEFAULT_GRID, GRID_FACTORS
 from h2lane.emissions.render import print_pathways, print_summary
-from h2lane.errors import H2laneError
 
 OracleProvider = Callable[[], DistanceOracle | None]
 _ORACLE_PROVIDER: OracleProvider | None = None
@@ -40,16 +40,8 @@ def register_distance_oracle(provider: OracleProvider | None) -> None:
 
 
 def default_distance_oracle() -> DistanceOracle | None:
-    """The bundled scenario's road network (None if this h2lane has no oracle module)."""
-    name = "h2lane.app.oracles"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (name, "h2lane.app"):
-            raise  # the module exists but something it needs is missing: say so
-        return None
-    oracle: DistanceOracle = module.road_distance_oracle()
-    return oracle
+    """The bundled scenario's road network."""
+    return road_distance_oracle()
 
 
 def emissions(
@@ -135,7 +127,8 @@ def emissions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Zero-carbon accounting (ISO 14083 / GLEC) of a ledger or plan, with a diesel baseline."""
-    try:
+
+    def run() -> None:
         request = EmissionsRequest.build(
             ledger=ledger,
             plan=plan,
@@ -161,11 +154,12 @@ def emissions(
                 print_pathways(output.console, wtt_config(request))
             return
         oracle = LazyOracle(_ORACLE_PROVIDER or default_distance_oracle)
-        result = account_emissions(request, distance_oracle=oracle)
+        with progress_bar(not as_json) as progress:
+            result = account_emissions(request, distance_oracle=oracle, progress=progress)
         if as_json:
             output.print_json(result.document())
         else:
             doc = result.document(shipments_limit=0)
             print_summary(output.console, result.accounting, doc, result.outputs)
-    except H2laneError as err:
-        output.fail(err, as_json=as_json)
+
+    guarded(run, as_json)

@@ -707,7 +707,7 @@ def upper_bound(
     dist = dist or sg.trip_distances(spec)
     best: StopPlan | None = None
     for obj in ("time", "cost"):
-        path = full_refuel_path(sg, spec, obj, dist)  # type: ignore[arg-type]
+        path = full_refuel_path(sg, spec, obj, dist)
         if path is None:
             continue
         plan = evaluate_stops(sg, spec, path.stops, objective, dist, depart_h)
