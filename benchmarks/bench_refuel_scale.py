@@ -368,9 +368,9 @@ def main() -> None:
     text = "\n".join(md) + "\n"
     print(text)
     if args.write:
-        out = HERE / "results" / "refuel_scale.md"
-        out.write_text(text, encoding="utf-8")
-        print(f"wrote {out}")
+        from _common import write_section
+
+        print(f"wrote {write_section('refuel_scale', text)}")
 
 
 if __name__ == "__main__":
