@@ -23,18 +23,22 @@ def _coords(route: PlanRoute) -> list[list[float]]:
 
 
 def _clock(value: Any) -> str:
-    return iso(value)[11:16] if value is not None else ""
+    """``12-03 05:18`` (China time)."""
+    return iso(value)[5:16].replace("T", " ") if value is not None else ""
 
 
 def _points(route: PlanRoute, prefix: str = "") -> list[tuple[float, float, str, str]]:
     pts: list[tuple[float, float, str, str]] = []
-    seen: set[tuple[float, float]] = set()
+    times: dict[tuple[float, float], tuple[str, list[str]]] = {}
     for leg in route.legs:
         for p, t in ((leg.origin, leg.depart), (leg.destination, leg.arrive)):
-            if p.lat is None or p.lon is None or (p.lat, p.lon) in seen:
+            if p.lat is None or p.lon is None:
                 continue
-            seen.add((p.lat, p.lon))
-            pts.append((p.lat, p.lon, f"{prefix}{p.name} {_clock(t)}".strip(), "waypoint"))
+            name, seen = times.setdefault((p.lat, p.lon), (p.name, []))
+            if _clock(t) and _clock(t) not in seen:
+                seen.append(_clock(t))
+    for (lat, lon), (name, seen) in times.items():
+        pts.append((lat, lon, f"{prefix}{name} {' / '.join(seen)}".strip(), "waypoint"))
     for i, s in enumerate(route.stops, start=1):
         if s.lat is None or s.lon is None:
             continue
@@ -56,7 +60,9 @@ def trip_map(path: Path, doc: PlanDocument, graph: RoadGraph, stations: list[Sta
         ("Truck", f"{truck.type} ({truck.tank_kg:g} kg tank)" if truck else "-"),
         (
             "Depart → arrive",
-            f"{iso(doc.depart)} → {iso(doc.arrive)}" if doc.depart and doc.arrive else "-",
+            f"{_clock(doc.depart)} → {_clock(doc.arrive)} (China time, UTC+08:00)"
+            if doc.depart and doc.arrive
+            else "-",
         ),
         ("Distance", f"{doc.distance_km:.1f} km"),
         ("Duration", f"{doc.duration_h:.2f} h (driving {doc.drive_h:.2f} h)"),
@@ -95,7 +101,15 @@ def dispatch_map(path: Path, doc: PlanDocument, graph: RoadGraph, stations: list
         ("Distance", f"{doc.distance_km:.0f} km"),
         ("Hydrogen", f"{doc.h2_kg:.0f} kg, {doc.cost:.0f} CNY"),
     ]
-    summary += [("Note", n) for n in doc.notices]
+    breaks = [b for r in doc.routes for b in r.breaks]
+    if breaks:
+        daily = sum(b.kind == "daily-rest" for b in breaks)
+        summary.append(
+            (
+                "Driver rest",
+                f"{len(breaks) - daily} break(s), {daily} daily rest(s) (details in the JSON)",
+            )
+        )
     return render_html(
         path,
         f"h2lane dispatch: {doc.scenario}",
