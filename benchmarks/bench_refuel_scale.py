@@ -37,6 +37,7 @@ from h2lane.errors import InfeasibleTripError
 from h2lane.roads.geo import haversine_km
 from h2lane.roads.graph import RoadGraph
 from h2lane.routing import stationgraph as sgm
+from h2lane.routing.rest import RestRules
 from h2lane.routing.stationsearch import solve_station_graph
 from h2lane.routing.trip import TripRequest, Waypoint, plan_trip
 from h2lane.scenario import load_scenario
@@ -131,6 +132,7 @@ def make_request(names: list[str], loaded: list[bool], objective: str, full: boo
         objective=objective,  # type: ignore[arg-type]
         depart=datetime(2026, 12, 1, 6, 0),
         full_refuel=full,
+        rest=RestRules.off(),  # the station-graph search has no rest rules yet: same problem
     )
 
 

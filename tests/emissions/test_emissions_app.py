@@ -134,7 +134,9 @@ def test_option_errors():
             account_emissions(EmissionsRequest.build(**kw))
         assert isinstance(exc.value, OptionError)
     # bounds are checked when the request is built
-    with pytest.raises(OptionError, match="--delivery-km: input should be greater than or equal to 0"):
+    with pytest.raises(
+        OptionError, match="--delivery-km: input should be greater than or equal to 0"
+    ):
         EmissionsRequest.build(ledger=LEDGER, delivery_km=-1.0)
 
 

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from h2lane.errors import InfeasibleTripError, OptionError
+from h2lane.roads.graph import RoadGraph
 from h2lane.routing import stationgraph as sgm
+from h2lane.routing.rest import RestRules
 from h2lane.routing.trip import TripRequest, Waypoint, plan_trip
 from h2lane.scenario import load_scenario
 from tests.paths import DATA
@@ -30,7 +32,8 @@ def _stations(scen, north_china, extra_nodes, seed, windows=False):
     """The bundled stations (24 h unless ``windows``) plus stations on the given nodes."""
     rng = np.random.default_rng(seed)
     out = [
-        s if windows else dataclasses.replace(s, opening_hours="00:00-24:00") for s in scen.stations
+        _on_node(s if windows else dataclasses.replace(s, opening_hours="00:00-24:00"), north_china)
+        for s in scen.stations
     ]
     for i, node in enumerate(extra_nodes):
         out.append(
@@ -48,8 +51,16 @@ def _stations(scen, north_china, extra_nodes, seed, windows=False):
     return out
 
 
+def _on_node(point, graph):
+    """The point moved onto its road node: the station graph, like the planner's brute force,
+    has no off-road access (trip planning counts it; the comparison must not)."""
+    node = graph.snap(point.lat, point.lon).node
+    return dataclasses.replace(point, lat=float(graph.lat[node]), lon=float(graph.lon[node]))
+
+
 def _request(scen, names, loaded, **kw):
-    wps = [Waypoint(p.name, p.lat, p.lon) for p in (scen.place(n) for n in names)]
+    graph = RoadGraph.bundled()
+    wps = [_on_node(Waypoint(p.name, p.lat, p.lon), graph) for p in (scen.place(n) for n in names)]
     truck = scen.truck_type(kw.pop("truck", "pengfei-49t"))
     args = dict(
         waypoints=wps,
@@ -58,6 +69,7 @@ def _request(scen, names, loaded, **kw):
         start_kg=truck.tank_kg,
         reserve_kg=5.0,
         depart=datetime(2026, 12, 1, 6, 0),
+        rest=RestRules.off(),  # the station graph plans without driver rest rules
     )
     args.update(kw)
     return TripRequest(**args)
