@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,9 @@ from h2lane.plan import (
     PlanUnits,
 )
 from h2lane.timeutil import parse_datetime
+
+FAR_FROM_ROAD_KM = 5.0
+"""A waypoint farther than this from the road graph gets a notice."""
 
 
 def _t(value: Any) -> datetime | None:
@@ -98,8 +100,13 @@ def route_from_trip(d: dict[str, Any], truck_id: str | None = None) -> PlanRoute
     )
 
 
-def trip_document(d: dict[str, Any]) -> PlanDocument:
-    """A ``trip`` plan document; each run of loaded legs is one consignment (``trip-1``, …)."""
+def trip_document(d: dict[str, Any], ends_after: set[int] | None = None) -> PlanDocument:
+    """A ``trip`` plan document; each run of loaded legs is one consignment (``trip-1``, …).
+
+    A via point does not split a consignment; one ends after the legs in ``ends_after`` (the
+    destination of a round trip, whose loaded return is another consignment) or at an empty leg.
+    """
+    ends_after = ends_after or set()
     route = route_from_trip(d, d.get("truck", {}).get("truck_id"))
     prefix = route.truck_id or "trip"
     orders: list[PlanOrder] = []
@@ -132,16 +139,18 @@ def trip_document(d: dict[str, Any]) -> PlanDocument:
             close()
             if leg.loaded and leg.tonnes > 0:
                 run.append(leg)
+        if leg.index in ends_after:
+            close()
     close()
     route.orders = [o.order_id for o in orders]
-    return _document(
-        "trip",
-        d,
-        [route],
-        orders,
-        [],
-        notices=list(d.get("notices", [])),
-    )
+    notices = list(d.get("notices", []))
+    for w in d.get("waypoints", []):
+        if (w.get("snap_km") or 0.0) > FAR_FROM_ROAD_KM:
+            notices.append(
+                f"{w['name']} is {w['snap_km']:.1f} km from the nearest road of the graph; "
+                "that access is counted as a straight line"
+            )
+    return _document("trip", d, [route], orders, [], notices=list(dict.fromkeys(notices)))
 
 
 def dispatch_document(d: dict[str, Any]) -> PlanDocument:
@@ -268,154 +277,68 @@ def vrp_document(
 ) -> PlanDocument:
     """A ``vrp`` plan document: a route per vehicle, each served customer a consignment.
 
-    Legs run node to node in the instance's units (``units``); clock times are given when the
-    time unit is hours (``base_day`` midnight + hours), else left out. A leg's ``tonnes`` is
-    the load on board (deliveries from the depot); customers are the consignments.
+    The timeline is the checker's replay of the solver's answer (departures, queue waits,
+    refuel amounts, driver breaks on the road as late as the rules allow and at the stops the
+    solver stretched): legs run node to node in the instance's units (``units``), with clock
+    times when the time unit is hours (``base_day`` midnight + hours). A leg's ``tonnes`` is
+    the load on board (deliveries from the depot).
     """
-    from h2lane.routing.vrp.model import CUSTOMER, DEPOT, STATION
-
     fleet = inst.fleet
-    hours = inst.time_unit == "h"
-    geographic = _geographic(inst)
+    hours = inst.time_unit in ("h", "") and base_day is not None
+    rules = inst.rest
     units = PlanUnits(
         distance=inst.distance_unit or "unit",
         time=inst.time_unit or "unit",
         energy=getattr(inst, "energy_unit", "") or ("kg" if inst.distance_unit == "km" else "unit"),
         currency="CNY" if inst.distance_unit == "km" else "unit",
     )
-
-    def clock(t: float) -> datetime | None:
-        if not hours or base_day is None or not math.isfinite(t):
-            return None
-        return base_day + timedelta(hours=float(t))
-
-    def place(v: int) -> PlanPlace:
-        return PlanPlace(
-            name=str(inst.labels[v]),
-            lat=float(inst.y[v]) if geographic else None,
-            lon=float(inst.x[v]) if geographic else None,
-            node=int(v),
-        )
-
     routes: list[PlanRoute] = []
     orders: list[PlanOrder] = []
+    per_type: dict[str, int] = {}
     for r, nodes in enumerate(sol.routes):
         vt = fleet[sol.route_types[r]] if sol.route_types else fleet[0]
-        on_board = float(sum(inst.demand[v] for v in nodes if inst.kinds[v] == CUSTOMER))
-        served = [str(inst.labels[v]) for v in nodes if inst.kinds[v] == CUSTOMER]
-        t = float(sol.departures[r]) if sol.departures else 0.0
-        energy = float(vt.initial_energy)
-        legs: list[PlanLeg] = []
-        stops: list[dict[str, Any]] = []
-        refuel_total = 0.0
-        drive = 0.0
-        for pos, (a, b) in enumerate(itertools.pairwise(nodes)):
-            km = float(inst.dist[a, b])
-            travel = km / vt.speed
-            used = km * vt.consumption
-            leg_depart = t
-            t += travel
-            drive += travel
-            energy -= used
-            arrive_b = t
-            if inst.kinds[b] == STATION or (inst.kinds[b] == DEPOT and pos + 2 < len(nodes)):
-                wait = float(sol.waits.get((r, pos + 1), 0.0))
-                if (r, pos + 1) in sol.refuel_amounts:
-                    amount = float(sol.refuel_amounts[(r, pos + 1)])
-                elif inst.full_refuel and math.isfinite(vt.tank):
-                    amount = max(0.0, vt.tank - energy)
-                else:
-                    amount = 0.0
-                fill = inst.refuel_fixed + inst.refuel_rate * amount if amount > 0 else 0.0
-                if amount > 0:
-                    stops.append(
-                        {
-                            "station_id": str(inst.labels[b]),
-                            "name": str(inst.labels[b]),
-                            "lat": float(inst.y[b]) if geographic else None,
-                            "lon": float(inst.x[b]) if geographic else None,
-                            "leg": pos,
-                            "km_from_start": round(
-                                float(
-                                    sum(
-                                        inst.dist[x, y]
-                                        for x, y in itertools.pairwise(nodes[: pos + 2])
-                                    )
-                                ),
-                                3,
-                            ),
-                            "arrive": clock(arrive_b),
-                            "depart": clock(arrive_b + wait + fill),
-                            "arrive_kg": round(energy, 3),
-                            "refuel_kg": round(amount, 3),
-                            "depart_kg": round(energy + amount, 3),
-                            "wait_min": round(wait * 60, 2) if hours else 0.0,
-                            "refuel_min": round(fill * 60, 2) if hours else 0.0,
-                        }
-                    )
-                refuel_total += amount
-                energy += amount
-                t += wait + fill
-            elif inst.kinds[b] == CUSTOMER:
-                t = max(t, float(inst.ready[b])) + float(inst.service[b])
-            legs.append(
-                PlanLeg(
-                    index=pos,
-                    origin=place(int(a)),
-                    destination=place(int(b)),
-                    depart=clock(leg_depart),
-                    arrive=clock(arrive_b),
-                    distance_km=round(km, 6),
-                    duration_h=round(travel, 6),
-                    h2_kg=round(used, 6),
-                    loaded=on_board > 0,
-                    tonnes=round(on_board, 6),
-                    truck_id=f"{vt.name}-{r + 1}",
-                    order_id=str(inst.labels[b]) if inst.kinds[b] == CUSTOMER else None,
-                    orders=[s for s in served if on_board > 0],
-                )
-            )
-            if inst.kinds[b] == CUSTOMER:
-                orders.append(
-                    PlanOrder(
-                        order_id=str(inst.labels[b]),
-                        origin=place(int(nodes[0])),
-                        destination=place(int(b)),
-                        tonnes=float(inst.demand[b]),
-                        truck_id=f"{vt.name}-{r + 1}",
-                        pickup=clock(float(sol.departures[r]) if sol.departures else 0.0),
-                        delivery=clock(arrive_b),
-                    )
-                )
-                on_board -= float(inst.demand[b])
-                served.remove(str(inst.labels[b]))
-        distance = float(report.route_distance[r]) if r < len(report.route_distance) else 0.0
-        duration = float(report.duration[r]) if r < len(report.duration) else t
+        per_type[vt.name] = per_type.get(vt.name, 0) + 1
+        truck_id = f"{vt.name}-{per_type[vt.name]}"
+        departure = float(sol.departures[r]) if sol.departures else float(inst.ready[nodes[0]])
+        route = _VRPReplay(inst, vt, r, nodes, sol, departure, base_day if hours else None)
+        route.run(truck_id, orders)
+        money = (
+            vt.fixed_cost + vt.cost_per_distance * route.km + vt.cost_per_time * route.duration
+            if (vt.fixed_cost or vt.cost_per_distance or vt.cost_per_time)
+            else 0.0
+        )
+        truck = None
+        if units.distance == "km" and units.energy == "kg" and math.isfinite(vt.tank):
+            truck = {
+                "type": vt.name,
+                "truck_id": truck_id,
+                "tank_kg": vt.tank,
+                "kg_per_100km": round(vt.consumption * 100, 6),
+                "kg_per_100km_empty": round(vt.consumption * 100, 6),
+                "payload_t": vt.load_capacity if math.isfinite(vt.load_capacity) else 0.0,
+                "speed_kmh": vt.speed,
+            }
         routes.append(
             PlanRoute.model_validate(
                 {
-                    "truck_id": f"{vt.name}-{r + 1}",
-                    "depart": clock(float(sol.departures[r]) if sol.departures else 0.0),
-                    "arrive": clock(t),
-                    "distance_km": round(distance, 6),
-                    "duration_h": round(duration if math.isfinite(duration) else t, 6),
-                    "drive_h": round(drive, 6),
-                    "h2_kg": round(
-                        float(sum(inst.dist[a, b] for a, b in itertools.pairwise(nodes)))
-                        * vt.consumption,
-                        6,
-                    ),
-                    "refuel_kg": round(refuel_total, 6),
-                    "cost": round(float(report.route_cost[r]), 6)
-                    if inst.objective == "cost" and r < len(report.route_cost)
-                    else 0.0,
+                    "truck_id": truck_id,
+                    "truck": truck,
+                    "depart": route.clock(departure),
+                    "arrive": route.clock(route.t),
+                    "distance_km": round(route.km, 6),
+                    "duration_h": round(route.duration, 6),
+                    "drive_h": round(route.drive, 6),
+                    "h2_kg": round(route.used, 6),
+                    "refuel_kg": round(route.refuelled, 6),
+                    "cost": round(money, 2),
                     "start_kg": float(vt.initial_energy)
                     if math.isfinite(vt.initial_energy)
                     else None,
-                    "end_kg": round(energy, 6) if math.isfinite(energy) else None,
-                    "orders": [str(inst.labels[v]) for v in nodes if inst.kinds[v] == CUSTOMER],
-                    "legs": legs,
-                    "stops": stops,
+                    "end_kg": round(route.energy, 3) if math.isfinite(route.energy) else None,
+                    "orders": [str(inst.labels[v]) for v in nodes if inst.kinds[v] == 1],
+                    "legs": route.legs,
+                    "stops": route.stops,
+                    "breaks": route.breaks,
                     "nodes": [int(v) for v in nodes],
                 }
             )
@@ -429,10 +352,7 @@ def vrp_document(
         {
             "objective": inst.objective,
             "refuel_policy": "full" if inst.full_refuel else "partial",
-            "rest_rules": solver.get("rest_rules"),
-            "scenario": None,
-            "road_graph": None,
-            "attribution": None,
+            "rest_rules": rules.to_dict() if rules.enabled else None,
             "depart": min((r.depart for r in routes if r.depart), default=None),
             "arrive": max((r.arrive for r in routes if r.arrive), default=None),
         },
@@ -443,6 +363,215 @@ def vrp_document(
         units=units,
         solver=solver,
     )
+
+
+class _VRPReplay:
+    """One VRP route's timeline, by the checker's rules (h2lane.routing.vrp.checker._replay)."""
+
+    EPS = 1e-9
+
+    def __init__(
+        self,
+        inst: Any,
+        vt: Any,
+        r: int,
+        nodes: list[int],
+        sol: Any,
+        departure: float,
+        base_day: datetime | None,
+    ) -> None:
+        self.inst, self.vt, self.r, self.nodes, self.sol = inst, vt, r, nodes, sol
+        self.base_day = base_day
+        self.t = self.start = departure
+        self.energy = float(vt.initial_energy)
+        self.km = self.drive = self.used = self.refuelled = 0.0
+        self.legs: list[PlanLeg] = []
+        self.stops: list[dict[str, Any]] = []
+        self.breaks: list[dict[str, Any]] = []
+        rules = inst.rest
+        self.per_hour = inst.hours if rules.enabled else 1.0
+        self.max_drive = rules.max_drive_h * self.per_hour
+        self.brk = rules.break_h * self.per_hour
+        self.rest_at = {p for rr, p in sol.rest_stops if rr == r}
+
+    @property
+    def duration(self) -> float:
+        return self.t - self.start
+
+    def clock(self, t: float) -> datetime | None:
+        if self.base_day is None or not math.isfinite(t):
+            return None
+        return self.base_day + timedelta(hours=float(t) / self.per_hour)
+
+    def minutes(self, dt: float) -> float:
+        return round(dt / self.per_hour * 60.0, 2) if self.base_day is not None else 0.0
+
+    def place(self, v: int) -> PlanPlace:
+        inst = self.inst
+        geo = _geographic(inst)
+        return PlanPlace(
+            name=str(inst.labels[v]),
+            lat=float(inst.y[v]) if geo else None,
+            lon=float(inst.x[v]) if geo else None,
+            node=int(v),
+        )
+
+    def _amount(self, p: int) -> float:
+        inst, vt, nodes = self.inst, self.vt, self.nodes
+        room = vt.tank - max(self.energy, 0.0)
+        if (self.r, p) in self.sol.refuel_amounts:
+            return float(self.sol.refuel_amounts[(self.r, p)])
+        if inst.full_refuel:
+            return room if math.isfinite(room) else 0.0
+        need = 0.0
+        for q in range(p + 1, len(nodes)):
+            need += vt.consumption * float(inst.dist[nodes[q - 1], nodes[q]])
+            if q == len(nodes) - 1 or _charges(inst, nodes[q]):
+                break
+        return min(max(need - max(self.energy, 0.0), 0.0), room)
+
+    def run(self, truck_id: str, orders: list[PlanOrder]) -> None:
+        from h2lane.routing.vrp.model import CUSTOMER
+
+        inst, vt, nodes = self.inst, self.vt, self.nodes
+        rules = inst.rest
+        since = 0.0
+        on_board = float(sum(inst.demand[v] for v in nodes if inst.kinds[v] == CUSTOMER))
+        served = [str(inst.labels[v]) for v in nodes if inst.kinds[v] == CUSTOMER]
+        last = len(nodes) - 1
+        for p in range(1, last + 1):
+            a, b = nodes[p - 1], nodes[p]
+            d = float(inst.dist[a, b])
+            travel = d / vt.speed
+            leg_depart, km_before = self.t, self.km
+            self.t += travel
+            if rules.enabled:
+                left, done = travel, 0.0
+                while since + left > self.max_drive + self.EPS:
+                    run = self.max_drive - since
+                    done += run
+                    left -= run
+                    since = 0.0
+                    start = (
+                        leg_depart
+                        + done
+                        + self.brk
+                        * sum(
+                            1 for x in self.breaks if x["leg"] == p - 1 and x["station_id"] is None
+                        )
+                    )
+                    self.breaks.append(
+                        {
+                            "leg": p - 1,
+                            "km_from_start": round(km_before + done * vt.speed, 3),
+                            "start": self.clock(start),
+                            "minutes": rules.break_min,
+                            "kind": "break",
+                            "station_id": None,
+                        }
+                    )
+                    self.t += self.brk
+                since += left
+            self.km += d
+            self.drive += travel
+            self.used += vt.consumption * d
+            self.energy -= vt.consumption * d
+            arrive_b = self.t
+            station_ids: list[str] = []
+            if p < last:
+                begin = max(self.t, float(inst.ready[b]))
+                stop_start = begin
+                self.t = begin + float(inst.service[b])
+                if _charges(inst, b):
+                    amount = self._amount(p)
+                    wait = float(self.sol.waits.get((self.r, p), 0.0))
+                    fill_start = self.t + wait
+                    self.t = fill_start + inst.refuel_fixed + inst.refuel_rate * amount
+                    filled = self.t
+                    rest = 0.0
+                    if rules.enabled:
+                        if p in self.rest_at:
+                            self.t = max(self.t, stop_start + self.brk)
+                            rest = self.t - filled
+                        if self.t - stop_start >= self.brk - self.EPS:
+                            since = 0.0
+                            self.breaks.append(
+                                {
+                                    "leg": p - 1,
+                                    "km_from_start": round(self.km, 3),
+                                    "start": self.clock(stop_start),
+                                    "minutes": round((self.t - stop_start) / self.per_hour * 60, 2),
+                                    "kind": "break",
+                                    "station_id": str(inst.labels[b]),
+                                }
+                            )
+                    if amount > 1e-9:
+                        station_ids.append(str(inst.labels[b]))
+                        geo = _geographic(inst)
+                        self.stops.append(
+                            {
+                                "station_id": str(inst.labels[b]),
+                                "name": str(inst.labels[b]),
+                                "lat": float(inst.y[b]) if geo else None,
+                                "lon": float(inst.x[b]) if geo else None,
+                                "leg": p - 1,
+                                "km_from_start": round(self.km, 3),
+                                "arrive": self.clock(arrive_b),
+                                "depart": self.clock(self.t),
+                                "arrive_kg": round(self.energy, 3),
+                                "refuel_kg": round(amount, 3),
+                                "depart_kg": round(self.energy + amount, 3),
+                                "wait_min": self.minutes(wait + stop_start - arrive_b),
+                                "refuel_min": self.minutes(filled - fill_start),
+                                "rest_min": self.minutes(rest),
+                            }
+                        )
+                    self.refuelled += amount
+                    self.energy = max(self.energy, 0.0) + amount
+            is_customer = inst.kinds[b] == CUSTOMER
+            self.legs.append(
+                PlanLeg(
+                    index=p - 1,
+                    origin=self.place(int(a)),
+                    destination=self.place(int(b)),
+                    depart=self.clock(leg_depart),
+                    arrive=self.clock(arrive_b),
+                    distance_km=round(d, 6),
+                    duration_h=round(arrive_b - leg_depart, 6),
+                    drive_h=round(travel, 6),
+                    h2_kg=round(vt.consumption * d, 6),
+                    loaded=on_board > 0,
+                    tonnes=round(on_board, 6),
+                    truck_id=truck_id,
+                    order_id=served[0] if len(served) == 1 and on_board > 0 else None,
+                    orders=list(served) if on_board > 0 else [],
+                    stops=station_ids,
+                )
+            )
+            if is_customer:
+                due = float(inst.due[b])
+                orders.append(
+                    PlanOrder(
+                        order_id=str(inst.labels[b]),
+                        origin=self.place(int(nodes[0])),
+                        destination=self.place(int(b)),
+                        tonnes=float(inst.demand[b]),
+                        truck_id=truck_id,
+                        pickup=self.clock(self.start),
+                        delivery=self.clock(max(arrive_b, float(inst.ready[b]))),
+                        due=self.clock(due),
+                        on_time=bool(arrive_b <= due + self.EPS) if math.isfinite(due) else None,
+                    )
+                )
+                on_board -= float(inst.demand[b])
+                served.remove(str(inst.labels[b]))
+
+
+def _charges(inst: Any, i: int) -> bool:
+    """Whether a mid-route visit of node ``i`` refuels (a station, or a depot that refuels)."""
+    from h2lane.routing.vrp.model import DEPOT, STATION
+
+    return bool(inst.kinds[i] == STATION or (inst.kinds[i] == DEPOT and inst.depot_refuels))
 
 
 def _geographic(inst: Any) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from h2lane.app.context import load_graph
 from h2lane.app.outputs import check_output_dir, check_output_file, write_text
-from h2lane.errors import OptionError
+from h2lane.errors import OptionError, OutputPathError
 from h2lane.scenario import io as scenario_io
 from h2lane.scenario.checks import ValidationReport, validate_scenario
 from h2lane.scenario.model import Scenario, field_table
@@ -47,18 +47,34 @@ def export(
     if geojson is None and yaml_file is None and csv_dir is None:
         raise OptionError("nothing to export: give --geojson, --yaml or --csv-dir")
     scen = scenario_io.load_scenario(spec)
-    out_dir = check_output_dir(csv_dir, "--csv-dir")  # created first: --geojson may be inside it
-    gj = check_output_file(geojson, "--geojson")
-    ym = check_output_file(yaml_file, "--yaml")
+    out_dir = check_output_dir(csv_dir, "--csv-dir", create=False)  # created after every check
+
+    def check_file(path: str | Path | None, option: str) -> Path | None:
+        if path is None:
+            return None
+        inside = out_dir is not None and Path(path).parent.resolve() == out_dir.resolve()
+        if inside and not out_dir.exists():  # type: ignore[union-attr]
+            return Path(path)  # its directory is the --csv-dir about to be created
+        return check_output_file(path, option)
+
+    gj = check_file(geojson, "--geojson")
+    ym = check_file(yaml_file, "--yaml")
     written: list[str] = []
+    if out_dir is not None:
+        try:
+            written.append(str(scenario_io.write_csv_dir(scen, out_dir)))
+        except OSError as exc:
+            raise OutputPathError(
+                f"--csv-dir {out_dir}: cannot be written ({exc.strerror or exc})"
+            ) from None
     if gj is not None:
         text = json.dumps(scenario_io.to_geojson(scen), indent=1, ensure_ascii=False, default=str)
-        written.append(str(write_text(gj, text, "--geojson")))
-    try:
-        if ym is not None:
+        written.insert(0, str(write_text(gj, text, "--geojson")))
+    if ym is not None:
+        try:
             written.append(str(scenario_io.write_yaml(scen, ym)))
-        if out_dir is not None:
-            written.append(str(scenario_io.write_csv_dir(scen, out_dir)))
-    except OSError as exc:
-        raise OptionError(f"cannot write the export: {exc.strerror or exc}") from None
+        except OSError as exc:
+            raise OutputPathError(
+                f"--yaml {ym}: cannot be written ({exc.strerror or exc})"
+            ) from None
     return written

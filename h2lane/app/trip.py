@@ -20,7 +20,7 @@ from h2lane.roads.graph import RoadGraph
 from h2lane.routing import trip as trip_planner
 from h2lane.routing.rest import RestRules
 from h2lane.scenario.model import Scenario, Station, TruckType
-from h2lane.timeutil import at, parse_clock, today
+from h2lane.timeutil import YEARS, at, parse_clock, today
 
 
 class TripOptions(Request):
@@ -41,7 +41,7 @@ class TripOptions(Request):
     optimize: Literal["time", "cost"] = "time"
     refuel: Literal["partial", "full"] = "partial"
     depart: str | None = Field(default=None, description="HH:MM today or ISO date-time")
-    tonnes: float | None = Field(default=None, ge=0, le=200, description="t on loaded legs")
+    tonnes: float | None = Field(default=None, gt=0, le=200, description="t on loaded legs")
     rest: bool = Field(default=True, description="apply the driver rest rules")
     scenario: str = DEFAULT_SCENARIO
     stations: str | None = None
@@ -65,7 +65,8 @@ def parse_depart(text: str | None, option: str = "--depart") -> datetime:
     value = parse_clock(text)
     if value is None:
         raise OptionError(
-            f"{option} '{text}' is not a time HH:MM or an ISO date-time like 2026-12-01T06:00"
+            f"{option} '{text}' is not a time HH:MM or an ISO date-time like 2026-12-01T06:00 "
+            f"in the years {YEARS[0]}–{YEARS[1]}"
         )
     return value
 
@@ -84,7 +85,7 @@ def truck_from_options(scenario: Scenario, o: TripOptions) -> TruckType:
             kg_per_100km=o.kg_per_100km,
             kg_per_100km_empty=o.kg_per_100km_empty
             if o.kg_per_100km_empty is not None
-            else o.kg_per_100km * params.FCET_EMPTY_RATIO.value,
+            else round(o.kg_per_100km * params.FCET_EMPTY_RATIO.value, 6),
         )
     else:
         if not scenario.truck_types and o.truck is None:
@@ -111,6 +112,10 @@ def build_request(ctx: Context, o: TripOptions) -> trip_planner.TripRequest:
     names = [o.origin, *o.via, o.to]
     options = ["--from", *(["--via"] * len(o.via)), "--to"]
     waypoints = [resolve_place(n, scen, option=opt) for n, opt in zip(names, options, strict=True)]
+    if all((w.lat, w.lon) == (waypoints[0].lat, waypoints[0].lon) for w in waypoints):
+        raise RequestError(
+            f"--from and --to are both {waypoints[0].name}: there is no trip to plan", "to"
+        )
     loaded = [True] * (len(waypoints) - 1)
     if o.round_trip:
         waypoints.append(resolve_place(o.origin, scen, option="--from"))
@@ -157,6 +162,6 @@ def plan_trip(o: TripOptions, ctx: Context | None = None) -> TripResult:
     ctx.report("planning the trip", 0.0, None)
     plan = trip_planner.plan_trip(graph, stations, request)
     ctx.report("planning the trip", 1.0, 1.0)
-    document = trip_document(plan.to_dict())
+    document = trip_document(plan.to_dict(), ends_after={len(o.via)})
     document.scenario = ctx.scenario.name
     return TripResult(document, plan, graph, stations)

@@ -9,12 +9,15 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from h2lane.app.context import Context
+from h2lane.app.context import Context, load_graph
 from h2lane.app.documents import vrp_document
 from h2lane.app.requests import Request, RequestError
 from h2lane.errors import InfeasiblePlanError, OptionError
 from h2lane.plan import PlanDocument
 from h2lane.timeutil import at, today
+
+MAP_GRAPH = "north-china"
+"""Road graph VRP maps are drawn on (nodes farther than 30 km from it get straight lines)."""
 
 InstanceFormat = Literal["emh", "evrptw", "cec", "h2lane"]
 VRPObjective = Literal["distance", "vehicles-distance", "time", "cost"]
@@ -43,6 +46,8 @@ class VRPResult:
     solution: Any
     report: Any
     violations: list[str]
+    graph: Any = None
+    """The road graph for a map (set when ``map_wanted``)."""
 
     @property
     def verified(self) -> bool:
@@ -76,7 +81,9 @@ def apply_overrides(inst: Any, o: VRPOptions) -> None:
             vt.start_energy = o.start_level * vt.tank
         inst.vehicle_types = fleet
         inst.start_energy = o.start_level * inst.tank
-    if o.dispensers is not None:
+    if o.dispensers == 0:
+        inst.station_capacity = None  # unlimited: no queues
+    elif o.dispensers is not None:
         cap = np.zeros(inst.n_nodes, dtype=np.int64)
         cap[inst.stations] = o.dispensers
         inst.station_capacity = cap
@@ -182,7 +189,8 @@ def solve_instance(
     }
     base = at(today(), 0) if inst.time_unit == "h" else None
     document = vrp_document(inst, sol, report, solver, base_day=base)
-    return VRPResult(document, inst, sol, report, violations)
+    graph = load_graph(MAP_GRAPH) if map_wanted else None
+    return VRPResult(document, inst, sol, report, violations, graph)
 
 
 def _geographic(inst: Any) -> bool:

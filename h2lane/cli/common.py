@@ -7,12 +7,13 @@ import os
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from h2lane.app.context import DEFAULT_SCENARIO, ProgressFn
+from h2lane.app.context import DEFAULT_SCENARIO as DEFAULT_SCENARIO
+from h2lane.app.context import ProgressFn
 from h2lane.errors import H2laneError, InternalError, OptionError
 from h2lane.output import err_console, fail, print_json
 
@@ -49,9 +50,6 @@ class RefuelPolicy(StrEnum):
     full = "full"
 
 
-__all__ = ["DEFAULT_SCENARIO"]
-
-
 def guarded(fn: Callable[[], T], as_json: bool) -> T:
     """Run ``fn``; an h2lane error becomes one sentence (or JSON) and its exit code."""
     try:
@@ -76,10 +74,6 @@ def guarded(fn: Callable[[], T], as_json: bool) -> T:
 
 def emit(obj: Any) -> None:
     print_json(obj)
-
-
-def exit_with(code: int) -> NoReturn:
-    raise SystemExit(code)
 
 
 @contextlib.contextmanager

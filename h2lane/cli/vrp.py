@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from h2lane.app.context import Context, load_graph
+from h2lane import OSM_ATTRIBUTION
+from h2lane.app.context import Context
 from h2lane.app.outputs import check_output_file
 from h2lane.app.vrp import VRPOptions, VRPResult, solve_instance
 from h2lane.cli.common import JsonOpt, RefuelPolicy, emit, guarded, progress_bar
@@ -125,7 +126,7 @@ def solve(
         with progress_bar(not as_json) as progress:
             result = solve_instance(options, Context(progress=progress), map_wanted=out is not None)
         if out is not None:
-            vrp_map(out, result.document, result.instance, load_graph("north-china"))
+            vrp_map(out, result.document, result.instance, result.graph)
             result.document.map = str(out)
         return result
 
@@ -133,8 +134,10 @@ def solve(
     if as_json:
         emit(result.document.to_json_dict())
     else:
-        print_vrp(console, result.document, result.instance, result.report)
+        print_vrp(console, result.document, result.instance)
         if result.document.map:
-            console.print(f"map: {result.document.map}")
+            console.print(
+                f"Map written to [bold]{result.document.map}[/] (road data {OSM_ATTRIBUTION})."
+            )
     if not result.verified:
         raise SystemExit(4)

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from h2lane import OSM_ATTRIBUTION
+from h2lane.app.outputs import write_text
+from h2lane.errors import OptionError
 from h2lane.roads.graph import RoadGraph
 
 WIDTH = 1100
@@ -62,13 +64,14 @@ def render_html(
     graph: RoadGraph | None = None,
     markers: list[Marker] | None = None,
     summary: list[tuple[str, str]] | None = None,
+    option: str = "--map",
 ) -> Path:
-    """Write an offline HTML map of ``layers`` over the road graph."""
+    """Write an offline HTML map of ``layers`` over the road graph (``option`` names it in errors)."""
     markers = markers or []
     lats = [c[1] for layer in layers for c in layer.coordinates] + [m.lat for m in markers]
     lons = [c[0] for layer in layers for c in layer.coordinates] + [m.lon for m in markers]
     if not lats:
-        raise ValueError("nothing to draw")
+        raise OptionError(f"{option}: the plan has nothing to draw")
     pad_lat = max(0.15, (max(lats) - min(lats)) * 0.08)
     pad_lon = max(0.4, (max(lons) - min(lons)) * 0.22)
     box = (min(lats) - pad_lat, max(lats) + pad_lat, min(lons) - pad_lon, max(lons) + pad_lon)
@@ -117,7 +120,7 @@ def render_html(
         attribution=html.escape(OSM_ATTRIBUTION),
     )
     out = Path(path)
-    out.write_text(doc, encoding="utf-8")
+    write_text(out, doc, option)
     return out
 
 

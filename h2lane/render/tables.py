@@ -161,7 +161,9 @@ def print_dispatch(console: Console, doc: PlanDocument) -> None:
     console.print(f"[dim]Road data {OSM_ATTRIBUTION}.[/]")
 
 
-def print_vrp(console: Console, doc: PlanDocument, inst: Any, report: Any) -> None:
+def print_vrp(console: Console, doc: PlanDocument, inst: Any) -> None:
+    from h2lane.routing.vrp.model import STATION
+
     solver = doc.solver or {}
     title = (
         f"{solver.get('instance')}: {doc.trucks_used} vehicles, {doc.objective} "
@@ -169,7 +171,7 @@ def print_vrp(console: Console, doc: PlanDocument, inst: Any, report: Any) -> No
     )
     table = Table(title=title)
     several = len(set(solver.get("route_types", []))) > 1
-    table.add_column("route")
+    table.add_column("route (JSON index)")
     if several:
         table.add_column("vehicle")
     table.add_column("nodes (file order; stations marked *)")
@@ -181,11 +183,11 @@ def print_vrp(console: Console, doc: PlanDocument, inst: Any, report: Any) -> No
     if queued:
         table.add_column("queued", justify="right")
     for i, r in enumerate(doc.routes):
-        shown = " ".join(f"{n}*" if inst.kinds[n] == 2 else str(n) for n in (r.nodes or []))
-        row = [str(i + 1)]
+        shown = " ".join(f"{n}*" if inst.kinds[n] == STATION else str(n) for n in (r.nodes or []))
+        row = [str(i)]
         if several:
             row.append(solver["route_types"][i])
-        row += [shown, f"{report.route_distance[i]:.2f}", f"{report.duration[i]:.2f}"]
+        row += [shown, f"{r.distance_km:.2f}", f"{r.duration_h:.2f}"]
         if queued:
             row.append(f"{queued.get(i, 0.0):.2f}")
         table.add_row(*row)

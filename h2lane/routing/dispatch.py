@@ -264,7 +264,7 @@ class _Dispatcher:
             if j == i and kind == "delivery" and due is not None and arrive and arrive > due:
                 return (
                     f"order {jobs[k].order.id} reaches {points[i].name} at "
-                    f"{arrive:%Y-%m-%d %H:%M}, after its due time {due:%Y-%m-%d %H:%M}"
+                    f"{arrive:%Y-%m-%d %H:%M%z}, after its due time {due:%Y-%m-%d %H:%M%z}"
                 )
         return str(exc)
 

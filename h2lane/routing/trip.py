@@ -436,8 +436,8 @@ def _late_error(
             arrive = day0 + timedelta(hours=v.arrive_h)
             assert w.due is not None
             return InfeasibleTripError(
-                f"no plan reaches {w.name} by its due time {w.due:%Y-%m-%d %H:%M}: the earliest "
-                f"arrival is {arrive:%Y-%m-%d %H:%M}",
+                f"no plan reaches {w.name} by its due time {w.due:%Y-%m-%d %H:%M%z}: the earliest "
+                f"arrival is {arrive:%Y-%m-%d %H:%M%z}",
                 {
                     "late": {
                         "waypoint": v.index,

@@ -164,3 +164,70 @@ def test_unserved_customers_are_named_and_exit_3():
     doc = json.loads(res.output)
     assert [u["order_id"] for u in doc["unassigned"]] == ["C2"]
     assert doc["unassigned"][0]["reason"] and doc["orders_served"] == 1
+
+
+# ----------------------------------------------------------------- review findings
+def test_loaded_return_is_a_second_consignment(plan_schema):
+    doc = _json(
+        ["trip", "--from", "Xiaoyi", "--to", "Tianjin Port", "--round-trip", "--return-loaded"]
+    )
+    _valid(doc, plan_schema, "trip")
+    pairs = [(o["origin"]["name"], o["destination"]["name"]) for o in doc["orders"]]
+    assert pairs == [("Xiaoyi", "Tianjin Port"), ("Tianjin Port", "Xiaoyi")]
+
+
+def test_vrp_document_timeline_includes_the_breaks(plan_schema):
+    from datetime import datetime
+
+    doc = _json(["vrp", "solve", "xiaoyi-fleet", "--format", "h2lane", "--objective", "time",
+                 "--max-iterations", "200", "--seed", "2"])  # fmt: skip
+    _valid(doc, plan_schema, "vrp")
+    assert doc["rest_rules"]["enabled"] and doc["rest_rules"]["max_drive_h"] == 4
+    for r in doc["routes"]:
+        span = datetime.fromisoformat(r["arrive"]) - datetime.fromisoformat(r["depart"])
+        assert abs(span.total_seconds() / 3600 - r["duration_h"]) < 1 / 60 + 1e-9, r["truck_id"]
+        driven = 0.0
+        for leg in r["legs"]:  # never more than 4 h of driving without a break
+            driven += leg["drive_h"]
+            starts = [b for b in r["breaks"] if b["leg"] == leg["index"]]
+            if starts:
+                driven = 0.0 if starts[-1]["station_id"] else driven % 4
+            assert driven <= 4 + 1e-6
+        assert r["truck"]["tank_kg"] in (58, 40) and r["cost"] > 0
+    assert len({r["truck_id"] for r in doc["routes"]}) == len(doc["routes"])
+
+
+def test_unlimited_dispensers_are_verified():
+    res = runner.invoke(app, ["vrp", "solve", "xiaoyi-fleet", "--format", "h2lane",
+                              "--max-iterations", "50", "--dispensers", "0", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["solver"]["checker"]["ok"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--from", "Xiaoyi", "--to", "Baoding", "--tonnes", "0"], "--tonnes"),
+        (["--from", "Xiaoyi", "--to", "Xiaoyi"], "no trip to plan"),
+        (["--from", "Xiaoyi", "--to", "Baoding", "--depart", "1960-01-01T00:00"], "1970"),
+        (["--from", "Xiaoyi", "--to", "Baoding", "--map", "/proc/x.html"], "--map"),
+    ],
+)
+def test_trip_refuses_in_one_sentence(args, words):
+    res = runner.invoke(app, ["trip", *args])
+    assert res.exit_code == 2 and words in res.output, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_export_checks_every_output_before_writing(tmp_path):
+    out = tmp_path / "new"
+    res = runner.invoke(app, ["scenario", "export", "--csv-dir", str(out),
+                              "--geojson", str(tmp_path / "no" / "x.geojson")])  # fmt: skip
+    assert res.exit_code == 2 and "--geojson" in res.output and not out.exists()
+    res = runner.invoke(app, ["scenario", "export", "--csv-dir", str(tmp_path / "a" / "b")])
+    assert res.exit_code == 2 and "--csv-dir" in res.output
+
+
+def test_far_waypoint_gets_a_notice():
+    doc = _json(["trip", "--from", "Xiaoyi", "--to", "38.0,121.0"])
+    assert any("km from the nearest road" in n for n in doc["notices"])

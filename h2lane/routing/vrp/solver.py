@@ -550,8 +550,12 @@ class _Search:
             self._expand_cache[key] = hit
         return hit
 
-    def replay(self, state: _State) -> _Replay:
-        """Expanded routes, their types, departures, amounts and the queue schedule."""
+    def replay(self, state: _State, exact: bool = False) -> _Replay:
+        """Expanded routes, their types, departures, amounts and the queue schedule.
+
+        ``exact`` also replays uncapacitated plans with rest rules through the scheduler: the
+        labels count only a stop's fixed time towards a break, the replay the whole stop.
+        """
         from h2lane.routing.vrp.queues import refuel_plan, schedule
 
         idx = [i for i, r in enumerate(state.routes) if r]
@@ -570,7 +574,7 @@ class _Search:
                         amounts[(r, p)] = a
         rest_stops = [(r, p) for r, e in enumerate(expanded) for p in e.rest_at]
         sched = None
-        if self.data.capacitated:
+        if self.data.capacitated or (exact and self.inst.rest.enabled):
             sched = schedule(
                 self.inst, routes, types, amounts or None, departures, rest_stops=rest_stops
             )
@@ -833,7 +837,7 @@ class _Search:
                 f"customers {names} could not be served: every plan found needs more vehicles "
                 f"than the fleet has ({fleet})"
             )
-        rp = self.replay(best)
+        rp = self.replay(best, exact=True)
         durations = [e.duration for e in rp.expanded]
         waits: dict[tuple[int, int], float] = {}
         if rp.sched is not None:
