@@ -38,6 +38,7 @@ from h2lane.routing.refuel import (
 from h2lane.routing.rest import RestRules
 from h2lane.routing.stationgraph import (
     StationGraph,
+    TripDistances,
     TripSpec,
     candidate_stations,
     full_refuel_path,
@@ -643,6 +644,13 @@ class _Scaled:
         self.leg_km[self.dist.leg_m < 0] = np.inf
         self.wp_to_st = (road[:L] + a[:L, None]) + self.a_st[None, :]
         self.st_to_wp = (road[1:] + self.a_st[None, :]) + a[1:, None]
+        # the same distances with the off-road access, rounded down to whole metres: still
+        # lower bounds of every hop, so the candidate filter stays exact and gets sharper
+        with np.errstate(invalid="ignore"):
+            acc_m = np.floor((road + a[:, None] + self.a_st[None, :]) * 1000.0)
+        acc_m[~np.isfinite(acc_m)] = -1
+        leg_acc = np.floor(np.where(np.isfinite(self.leg_km), self.leg_km, -0.001) * 1000.0)
+        self.dist_access = TripDistances(acc_m.astype(np.int64), leg_acc.astype(np.int64))
 
     def problem(self, sub: np.ndarray, leg_mask: np.ndarray | None = None) -> RefuelProblem:
         """The request's problem over the stations ``sub`` (hops beyond the range: ``inf``)."""
@@ -677,7 +685,12 @@ class _Scaled:
             value = bound.duration_h if objective == "time" else bound.cost
             upper = value + 1e-6 * max(1.0, abs(value))  # covers the search's key rounding
         cand = candidate_stations(
-            sg, spec, objective, upper, dist, rest=req.rest if objective == "time" else None
+            sg,
+            spec,
+            objective,
+            upper,
+            self.dist_access,
+            rest=req.rest if objective == "time" else None,
         )
         keep = cand.stations.astype(np.int64)
         sol = _solve_dense(self.problem(keep, cand.leg_mask[:, keep]), req, objective, with_due)
