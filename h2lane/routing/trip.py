@@ -692,8 +692,15 @@ class _Scaled:
             self.dist_access,
             rest=req.rest if objective == "time" else None,
         )
-        keep = cand.stations.astype(np.int64)
-        sol = _solve_dense(self.problem(keep, cand.leg_mask[:, keep]), req, objective, with_due)
+        mask = cand.leg_mask
+        no_due = not with_due or all(w.due is None for w in req.waypoints)
+        if objective == "cost" and req.rest.enabled and no_due:
+            sharper = self._cost_tie_mask(mask)
+            if sharper is None:
+                return None
+            mask = sharper
+        keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
+        sol = _solve_dense(self.problem(keep, mask[:, keep]), req, objective, with_due)
         if sol is not None:
             for s in sol.stops:
                 s.station = int(keep[s.station])
@@ -701,6 +708,33 @@ class _Scaled:
                 if b.station is not None:
                     b.station = int(keep[b.station])
         return sol
+
+    def _cost_tie_mask(self, mask: np.ndarray) -> np.ndarray | None:
+        """Sharpen the cost filter with a time bound, for rest rules without due times.
+
+        Without due times, rests change neither which plans exist nor what they cost, so
+        the cheapest money ``M`` is that of the plan without rests. Solving with rests on
+        that plan's stops gives a plan costing ``M`` that takes ``T`` hours; the optimum
+        (cheapest, then quickest) costs ``M`` and takes at most ``T``, so its stops also
+        pass the time filter with bound ``T``. ``None`` when no plan exists.
+        """
+        req, sg, spec = self.req, self.sg, self.spec
+        keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
+        relaxed = self.problem(keep, mask[:, keep])
+        relaxed.rest = RestRules.off()
+        relaxed.wp_due_h = None
+        cheap = solve(relaxed, "cost", full_refuel=req.full_refuel)
+        if cheap is None:
+            return None
+        sub = np.unique([int(keep[s.station]) for s in cheap.stops]).astype(np.int64)
+        timed = _solve_dense(self.problem(sub), req, "cost", False)
+        money = cheap.cost + 1e-6 * max(1.0, abs(cheap.cost))
+        if timed is None or timed.cost > money:
+            return mask  # not expected; the cost filter alone stays exact
+        hours = timed.duration_h + 1e-6 * max(1.0, timed.duration_h)
+        by_cost = candidate_stations(sg, spec, "cost", money, self.dist_access)
+        by_time = candidate_stations(sg, spec, "time", hours, self.dist_access, rest=req.rest)
+        return mask & by_cost.leg_mask & by_time.leg_mask
 
     def full_problem(self) -> RefuelProblem:
         """The problem over every station (hops beyond the graph's range: ``inf``)."""
