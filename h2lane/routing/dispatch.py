@@ -27,7 +27,16 @@ from h2lane.errors import H2laneError, InfeasibleTripError
 from h2lane.roads.graph import RoadGraph
 from h2lane.routing.refuel import Objective
 from h2lane.routing.rest import RestRules
-from h2lane.routing.trip import TripPlan, TripRequest, Waypoint, plan_trip
+from h2lane.routing.stationgraph import StationGraph
+from h2lane.routing.trip import (
+    SCALE_MIN_STATIONS,
+    TripPlan,
+    TripRequest,
+    Waypoint,
+    plan_trip,
+    station_graph_for,
+    truck_range_km,
+)
 from h2lane.scenario.io import parse_latlon
 from h2lane.scenario.model import Order, Scenario, Station, Truck, TruckType
 
@@ -132,6 +141,15 @@ class _Dispatcher:
         self.objective, self.reserve_kg, self.default_depart = objective, reserve_kg, default_depart
         self.rest = rest
         self.cache: dict[tuple[str, str, tuple[str, ...]], _Eval] = {}
+        self.station_graph: StationGraph | None = None
+        if len(stations) > SCALE_MIN_STATIONS and scen.truck_types:
+            # one station graph for every evaluation: the range of the longest-range truck
+            reach = max(truck_range_km(t) for t in scen.truck_types)
+            self.station_graph = station_graph_for(graph, stations, reach)
+
+    def plan(self, req: TripRequest) -> TripPlan:
+        """One exact trip plan, on the shared station graph when there is one."""
+        return plan_trip(self.graph, self.stations, req, station_graph=self.station_graph)
 
     def evaluate(self, truck: Truck, ttype: TruckType, jobs: list[_Job]) -> _Eval:
         # trucks of one type at one depot give the same plan for the same orders
@@ -180,9 +198,7 @@ class _Dispatcher:
             return _Eval(False, (float("inf"), 0.0), reason="the order goes nowhere")
         try:
             depart = self._depart(points, loaded, ttype, marks, jobs)
-            plan = plan_trip(
-                self.graph, self.stations, self._request(points, loaded, ttype, depart)
-            )
+            plan = self.plan(self._request(points, loaded, ttype, depart))
         except InfeasibleTripError as exc:
             return _Eval(False, (float("inf"), 0.0), reason=self._reason(exc, points, marks, jobs))
         visits = {v.index: v for v in plan.solution.visits}
@@ -240,11 +256,7 @@ class _Dispatcher:
         if pickup0 == 0:
             return first_ready
         prefix = [dataclasses.replace(p, ready=None, due=None) for p in points[: pickup0 + 1]]
-        probe = plan_trip(
-            self.graph,
-            self.stations,
-            self._request(prefix, loaded[:pickup0], ttype, self.default_depart),
-        )
+        probe = self.plan(self._request(prefix, loaded[:pickup0], ttype, self.default_depart))
         return first_ready - timedelta(hours=probe.solution.duration_h)
 
     def _reason(

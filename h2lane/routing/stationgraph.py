@@ -42,6 +42,7 @@ from h2lane.errors import OptionError, RoadNetworkError
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
 from h2lane.routing import stationkernels as kern
 from h2lane.routing.refuel import wait_hours
+from h2lane.routing.rest import RestRules
 
 if TYPE_CHECKING:
     from h2lane.routing.trip import TripRequest
@@ -734,6 +735,7 @@ def candidate_stations(
     upper: float,
     dist: TripDistances | None = None,
     rtol: float = 1e-9,
+    rest: RestRules | None = None,
 ) -> Candidates:
     """Stations that can appear in an optimal plan whose value is at most ``upper``.
 
@@ -761,6 +763,14 @@ def candidate_stations(
     kept stations only (an optimal plan's stops are all kept) and the filter repeated
     until nothing changes; induction keeps it exact.
 
+    With ``rest`` (driver rest rules in force) the time bound becomes
+    ``D / speed + max(stops, rests)``: the time not spent driving is at least the
+    stops' connect and fill time and at least the pauses the driving forces —
+    ``⌈D/(speed·daily)⌉ − 1`` daily rests and as many more breaks as
+    ``⌈D/(speed·continuous)⌉ − 1`` exceeds that (a daily rest also resets continuous
+    driving; stops and rests may overlap, hence the maximum). This is the solver's own
+    admissible rest bound from fresh counters.
+
     ``upper`` must be the objective value of a plan that is feasible under the rules
     in force: :func:`upper_bound` is valid without driver rest rules; with rest
     rules use the planner's own value of a plan over a few stations (e.g.
@@ -785,6 +795,14 @@ def candidate_stations(
     cap = spec.tank_kg - spec.reserve_kg
     extra_stops = np.maximum(0.0, np.ceil(need / cap - 1e-9) - 1.0)
     keep = np.isfinite(via_km)
+    drive_h = via_km / spec.speed_kmh
+    rest_h = np.zeros_like(via_km)
+    if rest is not None and rest.enabled and objective == "time":
+        with np.errstate(invalid="ignore"):
+            fin = np.where(keep, drive_h * (1.0 - 1e-12), 0.0)
+            days = np.maximum(0.0, np.ceil(fin / rest.max_daily_drive_h - 1e-9) - 1.0)
+            pauses = np.maximum(0.0, np.ceil(fin / rest.max_drive_h - 1e-9) - 1.0)
+        rest_h = days * rest.daily_rest_h + np.maximum(0.0, pauses - days) * rest.break_h
     lb = np.full((L, n), np.inf)
     limit = ub + rtol * max(1.0, abs(ub))
     rounds = 0
@@ -794,12 +812,12 @@ def candidate_stations(
         if cols.size == 0:
             break
         if objective == "time":
-            lb = (
-                via_km / spec.speed_kmh
-                + sg.connect_h[None, :]
+            stops_h = (
+                sg.connect_h[None, :]
                 + extra_stops * float(sg.connect_h[cols].min())
                 + need * float(sg.fill_h_per_kg[cols].min())
             )
+            lb = drive_h + np.maximum(stops_h, rest_h)
         else:
             lb = need * float(sg.price[cols].min())
         new_keep = keep & (lb <= limit)

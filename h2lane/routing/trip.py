@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,13 @@ from h2lane.routing.refuel import (
     solve,
 )
 from h2lane.routing.rest import RestRules
+from h2lane.routing.stationgraph import (
+    StationGraph,
+    TripDistances,
+    TripSpec,
+    candidate_stations,
+    full_refuel_path,
+)
 from h2lane.scenario.model import Station, TruckType
 
 LONG_WAIT_H = 0.5
@@ -316,11 +324,84 @@ def _clock(value: datetime) -> str:
     return value.strftime("%H:%M")
 
 
+SCALE_MIN_STATIONS = 12
+"""Above this many stations :func:`plan_trip` solves over the exactly filtered stations."""
+
+_GRAPH_CACHE: list[tuple[RoadGraph, bytes, StationGraph]] = []
+_GRAPH_CACHE_SIZE = 4
+
+
+def _station_arrays(stations: list[Station]) -> dict[str, np.ndarray]:
+    windows = np.array([s.open_window_h() for s in stations], dtype=float).reshape(-1, 2)
+    return {
+        "price": np.array([s.price for s in stations], dtype=float),
+        "fill_h_per_kg": np.array([1000.0 / s.nozzle_flow_g_s / 3600.0 for s in stations]),
+        "connect_h": np.array([s.connect_min / 60.0 for s in stations], dtype=float),
+        "open_h": windows[:, 0].copy(),
+        "close_h": windows[:, 1].copy(),
+    }
+
+
+def truck_range_km(truck: TruckType) -> float:
+    """The longest hop a full tank of ``truck`` drives (thriftiest consumption, no reserve)."""
+    rate = min(truck.kg_per_100km, truck.kg_per_100km_empty) / 100.0
+    return truck.tank_kg / rate if rate > 0 else math.inf
+
+
+def station_graph_for(graph: RoadGraph, stations: list[Station], range_km: float) -> StationGraph:
+    """The station graph of ``stations`` with at least ``range_km``, built once and cached.
+
+    The cache holds the last few graphs, keyed by the road graph, the stations' road nodes
+    and attributes; any cached graph with a range at least ``range_km`` is reused.
+    """
+    nodes = _snap_stations(graph, stations)[0]
+    return _cached_graph(graph, nodes, _station_arrays(stations), range_km)
+
+
+def _graph_key(nodes: np.ndarray, attrs: dict[str, np.ndarray]) -> bytes:
+    parts = [np.asarray(nodes, dtype=np.int64).tobytes()]
+    parts += [np.asarray(attrs[k], dtype=float).tobytes() for k in sorted(attrs)]
+    return b"|".join(parts)
+
+
+def _cached_graph(
+    graph: RoadGraph, nodes: np.ndarray, attrs: dict[str, np.ndarray], range_km: float
+) -> StationGraph:
+    key = _graph_key(nodes, attrs)
+    for i, (g, k, sg) in enumerate(_GRAPH_CACHE):
+        if g is graph and k == key and sg.range_km >= range_km:
+            _GRAPH_CACHE.insert(0, _GRAPH_CACHE.pop(i))
+            return sg
+    sg = StationGraph(graph, nodes, range_km, **attrs)  # type: ignore[arg-type]
+    _GRAPH_CACHE.insert(0, (graph, key, sg))
+    del _GRAPH_CACHE[_GRAPH_CACHE_SIZE:]
+    return sg
+
+
+def _snap_stations(graph: RoadGraph, stations: list[Station]) -> tuple[np.ndarray, np.ndarray]:
+    if not stations:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    st_nodes, st_snap = graph.snap_many(
+        np.array([s.lat for s in stations]), np.array([s.lon for s in stations])
+    )
+    far = np.flatnonzero(st_snap > MAX_SNAP_KM)
+    if far.size:
+        s = stations[int(far[0])]
+        raise RoadNetworkError(
+            f"station '{s.id}' ({s.lat:.4f},{s.lon:.4f}) is {st_snap[far[0]]:.1f} km from the "
+            f"nearest road of the '{graph.name}' graph: it is outside the graph's coverage"
+        )
+    return np.asarray(st_nodes, dtype=np.int64), np.asarray(st_snap, dtype=float)
+
+
 def plan_trip(
     graph: RoadGraph,
     stations: list[Station],
     req: TripRequest,
     engine: PathEngine | None = None,
+    *,
+    station_graph: StationGraph | None = None,
+    scaled: bool | None = None,
 ) -> TripPlan:
     """Plan refuelling stops and driver rests for one truck along ``req.waypoints``.
 
@@ -333,25 +414,33 @@ def plan_trip(
         When a waypoint or station lies outside the graph's coverage.
 
     ``engine`` overrides the graph's fast engine (the benchmark passes scipy's).
+
+    With more than :data:`SCALE_MIN_STATIONS` stations (or ``scaled=True``) the planner
+    does not build the all-pairs matrix: it takes the distances from a range-bounded
+    :class:`~h2lane.routing.stationgraph.StationGraph` (``station_graph``, or one built
+    once per station list and truck range and cached), bounds the optimum by solving the
+    real problem — every rule of the request — on the stations of the full-refuel paths,
+    keeps only the stations whose lower bound does not exceed that bound
+    (:func:`~h2lane.routing.stationgraph.candidate_stations`) and solves again on those.
+    Both solves are the exact search of :func:`~h2lane.routing.refuel.solve`, so the plan
+    is the same as over all stations. ``scaled=False`` forces the all-pairs path; the
+    scaled path needs the graph's own engine (``engine=None``).
     """
     if len(req.waypoints) < 2:
         raise InfeasibleTripError("a trip needs an origin and a destination")
     for w in req.waypoints:
         snap = graph.snap(w.lat, w.lon)
         w.node, w.snap_km = snap.node, snap.snap_km
-    if stations:
-        st_nodes, st_snap = graph.snap_many(
-            np.array([s.lat for s in stations]), np.array([s.lon for s in stations])
-        )
-        far = np.flatnonzero(st_snap > MAX_SNAP_KM)
-        if far.size:
-            s = stations[int(far[0])]
-            raise RoadNetworkError(
-                f"station '{s.id}' ({s.lat:.4f},{s.lon:.4f}) is {st_snap[far[0]]:.1f} km from the "
-                f"nearest road of the '{graph.name}' graph: it is outside the graph's coverage"
-            )
-    else:
-        st_nodes, st_snap = np.zeros(0, dtype=np.int64), np.zeros(0)
+    st_nodes, st_snap = _snap_stations(graph, stations)
+    use_scaled = (len(stations) > SCALE_MIN_STATIONS) if scaled is None else scaled
+    if station_graph is not None and scaled is None:
+        use_scaled = True
+    if engine is not None:
+        if scaled:
+            raise OptionError("the scaled trip planner uses the road graph's own engine")
+        use_scaled = False
+    if use_scaled and stations:
+        return _plan_scaled(graph, stations, req, st_nodes, st_snap, station_graph)
     wp_nodes = np.array([w.node for w in req.waypoints], dtype=np.int64)
     wp_snap = np.array([w.snap_km for w in req.waypoints])
     all_nodes = np.concatenate([wp_nodes, st_nodes])
@@ -361,54 +450,118 @@ def plan_trip(
     n_wp = len(wp_nodes)
     legs = range(n_wp - 1)
     leg_km = np.array([dist[k, k + 1] for k in legs])
-    unreachable = [k for k in legs if not np.isfinite(leg_km[k])]
+    _check_legs(graph, req, leg_km)
+    problem = _problem(
+        req,
+        stations,
+        leg_km,
+        dist[: n_wp - 1, n_wp:],
+        dist[n_wp:, 1:n_wp].T.copy(),
+        dist[n_wp:, n_wp:],
+        _station_arrays(stations),
+    )
+    sol, late = _solve_or_late(req, lambda obj, due: _solve_dense(problem, req, obj, due))
+    if sol is None:
+        if late is not None:
+            raise _late_error(req, late, _due(req), _midnight(req.depart))
+        message, details = diagnose(problem, req, stations)
+        raise InfeasibleTripError(message, details)
+    return _finish(graph, req, stations, st_nodes, st_snap, sol, problem, engine)
+
+
+def _check_legs(graph: RoadGraph, req: TripRequest, leg_km: np.ndarray) -> None:
+    unreachable = [k for k in range(len(leg_km)) if not np.isfinite(leg_km[k])]
     if unreachable:
         k = unreachable[0]
         raise InfeasibleTripError(
             f"no road connects {req.waypoints[k].name} to {req.waypoints[k + 1].name} "
             f"in the '{graph.name}' graph"
         )
+    if req.start_kg < req.reserve_kg:
+        raise InfeasibleTripError(
+            f"the start level {req.start_kg:g} kg is below the reserve of {req.reserve_kg:g} kg"
+        )
+
+
+def _due(req: TripRequest) -> np.ndarray:
+    day0 = _midnight(req.depart)
+    return np.array([_hours(w.due, day0, math.inf) for w in req.waypoints])
+
+
+def _problem(
+    req: TripRequest,
+    stations: list[Station],
+    leg_km: np.ndarray,
+    wp_to_st: np.ndarray,
+    st_to_wp: np.ndarray,
+    st_st: np.ndarray,
+    attrs: dict[str, np.ndarray],
+) -> RefuelProblem:
+    """The refuelling problem of ``req`` over the stations of the given distances."""
     truck = req.truck
     rate = np.array(
-        [(truck.kg_per_100km if req.loaded[k] else truck.kg_per_100km_empty) / 100.0 for k in legs]
+        [
+            (truck.kg_per_100km if req.loaded[k] else truck.kg_per_100km_empty) / 100.0
+            for k in range(len(leg_km))
+        ]
     )
-    windows = np.array([s.open_window_h() for s in stations]).reshape(-1, 2)
     day0 = _midnight(req.depart)
     ready = np.array([_hours(w.ready, day0, -math.inf) for w in req.waypoints])
-    due = np.array([_hours(w.due, day0, math.inf) for w in req.waypoints])
-    problem = RefuelProblem(
+    due = _due(req)
+    return RefuelProblem(
         leg_km=leg_km,
-        wp_to_st=dist[: n_wp - 1, n_wp:],
-        st_to_wp=dist[n_wp:, 1:n_wp].T.copy(),
-        st_st=dist[n_wp:, n_wp:],
+        wp_to_st=wp_to_st,
+        st_to_wp=st_to_wp,
+        st_st=st_st,
         kg_per_km=rate,
         tank_kg=truck.tank_kg,
         start_kg=req.start_kg,
         reserve_kg=req.reserve_kg,
-        price=np.array([s.price for s in stations], dtype=float),
-        fill_h_per_kg=np.array([1000.0 / s.nozzle_flow_g_s / 3600.0 for s in stations]),
-        connect_h=np.array([s.connect_min / 60.0 for s in stations]),
-        open_h=windows[:, 0],
-        close_h=windows[:, 1],
+        price=attrs["price"],
+        fill_h_per_kg=attrs["fill_h_per_kg"],
+        connect_h=attrs["connect_h"],
+        open_h=attrs["open_h"],
+        close_h=attrs["close_h"],
         speed_kmh=truck.speed_kmh,
         depart_h=timeutil.hours_of_day(req.depart),
         rest=req.rest,
         wp_ready_h=ready if np.isfinite(ready).any() else None,
         wp_due_h=due if np.isfinite(due).any() else None,
     )
-    if req.start_kg < req.reserve_kg:
-        raise InfeasibleTripError(
-            f"the start level {req.start_kg:g} kg is below the reserve of {req.reserve_kg:g} kg"
-        )
-    sol = solve(problem, req.objective, full_refuel=req.full_refuel)
-    if sol is None and problem.wp_due_h is not None:
+
+
+def _solve_dense(
+    problem: RefuelProblem, req: TripRequest, objective: Objective, with_due: bool
+) -> RefuelSolution | None:
+    saved = problem.wp_due_h
+    if not with_due:
         problem.wp_due_h = None
-        late = solve(problem, "time", full_refuel=req.full_refuel)
-        if late is not None:
-            raise _late_error(req, late, due, day0)
-    if sol is None:
-        message, details = diagnose(problem, req, stations)
-        raise InfeasibleTripError(message, details)
+    try:
+        return solve(problem, objective, full_refuel=req.full_refuel)
+    finally:
+        problem.wp_due_h = saved
+
+
+def _solve_or_late(
+    req: TripRequest, run: Any
+) -> tuple[RefuelSolution | None, RefuelSolution | None]:
+    """The optimum, or (None, the best plan without due times) when only due times fail."""
+    sol = run(req.objective, True)
+    if sol is None and any(w.due is not None for w in req.waypoints):
+        return None, run("time", False)
+    return sol, None
+
+
+def _finish(
+    graph: RoadGraph,
+    req: TripRequest,
+    stations: list[Station],
+    st_nodes: np.ndarray,
+    st_snap: np.ndarray,
+    sol: RefuelSolution,
+    problem: RefuelProblem,
+    engine: PathEngine | None,
+) -> TripPlan:
     segments, leg_rows = _build_route(
         graph, req, stations, st_nodes, np.asarray(st_snap, dtype=float), sol, problem, engine
     )
@@ -424,6 +577,197 @@ def plan_trip(
     )
     plan.notices = notices(plan)
     return plan
+
+
+class _Scaled:
+    """Distances of one trip over a station graph, and exact solves on station subsets."""
+
+    def __init__(
+        self,
+        graph: RoadGraph,
+        stations: list[Station],
+        req: TripRequest,
+        st_nodes: np.ndarray,
+        st_snap: np.ndarray,
+        station_graph: StationGraph | None,
+    ) -> None:
+        self.req, self.stations = req, stations
+        self.attrs = _station_arrays(stations)
+        truck = req.truck
+        need_km = truck_range_km(truck)
+        if station_graph is None:
+            sg = _cached_graph(graph, st_nodes, self.attrs, need_km)
+        else:
+            sg = station_graph
+            if (
+                sg.graph is not graph
+                or sg.n != len(stations)
+                or not np.array_equal(sg.nodes, st_nodes)
+            ):
+                raise OptionError(
+                    "station_graph was built for other stations or another road graph than "
+                    "the ones given to plan_trip"
+                )
+            if (
+                sg.range_km
+                < (truck.tank_kg - req.reserve_kg)
+                / (min(truck.kg_per_100km, truck.kg_per_100km_empty) / 100.0)
+                - 1e-9
+            ):
+                raise OptionError(
+                    f"station_graph has a range of {sg.range_km:g} km, shorter than what truck "
+                    f"type {truck.id} drives on one tank"
+                )
+        self.sg = sg
+        self.a_wp = np.array([w.snap_km for w in req.waypoints], dtype=float)
+        self.a_st = np.asarray(st_snap, dtype=float)
+        rate = [
+            (truck.kg_per_100km if ld else truck.kg_per_100km_empty) / 100.0 for ld in req.loaded
+        ]
+        self.spec = TripSpec(
+            np.array([w.node for w in req.waypoints], dtype=np.int64),
+            np.asarray(rate, dtype=float),
+            float(truck.tank_kg),
+            max(float(req.start_kg), float(req.reserve_kg)),  # below: refused before solving
+            float(req.reserve_kg),
+            float(truck.speed_kmh),
+        )
+        self.dist = sg.trip_distances(self.spec)
+        road = self.dist.wp_km  # (L + 1, n), inf unreachable
+        self.road = road
+        L = self.spec.n_legs
+        a = self.a_wp
+        # the same sums, in the same order, as the all-pairs path
+        self.leg_km = np.array(
+            [(self.dist.leg_m[k] / 1000.0 + a[k]) + a[k + 1] for k in range(L)], dtype=float
+        )
+        self.leg_km[self.dist.leg_m < 0] = np.inf
+        self.wp_to_st = (road[:L] + a[:L, None]) + self.a_st[None, :]
+        self.st_to_wp = (road[1:] + self.a_st[None, :]) + a[1:, None]
+        # the same distances with the off-road access, rounded down to whole metres: still
+        # lower bounds of every hop, so the candidate filter stays exact and gets sharper
+        with np.errstate(invalid="ignore"):
+            acc_m = np.floor((road + a[:, None] + self.a_st[None, :]) * 1000.0)
+        acc_m[~np.isfinite(acc_m)] = -1
+        leg_acc = np.floor(np.where(np.isfinite(self.leg_km), self.leg_km, -0.001) * 1000.0)
+        self.dist_access = TripDistances(acc_m.astype(np.int64), leg_acc.astype(np.int64))
+
+    def problem(self, sub: np.ndarray, leg_mask: np.ndarray | None = None) -> RefuelProblem:
+        """The request's problem over the stations ``sub`` (hops beyond the range: ``inf``)."""
+        a = self.a_st[sub]
+        st_st = (self.sg.dense_km(sub) + a[:, None]) + a[None, :]
+        wp_to_st = self.wp_to_st[:, sub].copy()
+        st_to_wp = self.st_to_wp[:, sub].copy()
+        if leg_mask is not None:
+            wp_to_st[~leg_mask] = np.inf
+            st_to_wp[~leg_mask] = np.inf
+        attrs = {k: v[sub] for k, v in self.attrs.items()}
+        return _problem(
+            self.req,
+            [self.stations[int(j)] for j in sub],
+            self.leg_km,
+            wp_to_st,
+            st_to_wp,
+            st_st,
+            attrs,
+        )
+
+    def solve(self, objective: Objective, with_due: bool) -> RefuelSolution | None:
+        """The exact optimum over all stations, solved on the stations that can matter."""
+        req, sg, spec, dist = self.req, self.sg, self.spec, self.dist
+        paths = [full_refuel_path(sg, spec, obj, dist) for obj in ("time", "cost")]
+        if all(p is None for p in paths):
+            return None  # not even full tanks on road km alone reach the destination
+        sub = np.unique([j for p in paths if p is not None for _, j in p.stops]).astype(np.int64)
+        bound = _solve_dense(self.problem(sub), req, objective, with_due)
+        upper = math.inf
+        if bound is not None:
+            value = bound.duration_h if objective == "time" else bound.cost
+            upper = value + 1e-6 * max(1.0, abs(value))  # covers the search's key rounding
+        cand = candidate_stations(
+            sg,
+            spec,
+            objective,
+            upper,
+            self.dist_access,
+            rest=req.rest if objective == "time" else None,
+        )
+        mask = cand.leg_mask
+        no_due = not with_due or all(w.due is None for w in req.waypoints)
+        if objective == "cost" and req.rest.enabled and no_due:
+            sharper = self._cost_tie_mask(mask)
+            if sharper is None:
+                return None
+            mask = sharper
+        keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
+        sol = _solve_dense(self.problem(keep, mask[:, keep]), req, objective, with_due)
+        if sol is not None:
+            for s in sol.stops:
+                s.station = int(keep[s.station])
+            for b in sol.breaks:
+                if b.station is not None:
+                    b.station = int(keep[b.station])
+        return sol
+
+    def _cost_tie_mask(self, mask: np.ndarray) -> np.ndarray | None:
+        """Sharpen the cost filter with a time bound, for rest rules without due times.
+
+        Without due times, rests change neither which plans exist nor what they cost, so
+        the cheapest money ``M`` is that of the plan without rests. Solving with rests on
+        that plan's stops gives a plan costing ``M`` that takes ``T`` hours; the optimum
+        (cheapest, then quickest) costs ``M`` and takes at most ``T``, so its stops also
+        pass the time filter with bound ``T``. ``None`` when no plan exists.
+        """
+        req, sg, spec = self.req, self.sg, self.spec
+        keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
+        relaxed = self.problem(keep, mask[:, keep])
+        relaxed.rest = RestRules.off()
+        relaxed.wp_due_h = None
+        cheap = solve(relaxed, "cost", full_refuel=req.full_refuel)
+        if cheap is None:
+            return None
+        sub = np.unique([int(keep[s.station]) for s in cheap.stops]).astype(np.int64)
+        timed = _solve_dense(self.problem(sub), req, "cost", False)
+        money = cheap.cost + 1e-6 * max(1.0, abs(cheap.cost))
+        if timed is None or timed.cost > money:
+            return mask  # not expected; the cost filter alone stays exact
+        hours = timed.duration_h + 1e-6 * max(1.0, timed.duration_h)
+        by_cost = candidate_stations(sg, spec, "cost", money, self.dist_access)
+        by_time = candidate_stations(sg, spec, "time", hours, self.dist_access, rest=req.rest)
+        return mask & by_cost.leg_mask & by_time.leg_mask
+
+    def full_problem(self) -> RefuelProblem:
+        """The problem over every station (hops beyond the graph's range: ``inf``)."""
+        return self.problem(np.arange(self.sg.n, dtype=np.int64))
+
+    def station_row(self, i: int) -> np.ndarray:
+        """Exact km from station ``i`` to every station, as the all-pairs path has them."""
+        m = self.sg.distances_from(int(self.sg.nodes[i])).astype(float)
+        km = m / 1000.0
+        km[m < 0] = np.inf
+        return (km + self.a_st[i]) + self.a_st
+
+
+def _plan_scaled(
+    graph: RoadGraph,
+    stations: list[Station],
+    req: TripRequest,
+    st_nodes: np.ndarray,
+    st_snap: np.ndarray,
+    station_graph: StationGraph | None,
+) -> TripPlan:
+    ctx = _Scaled(graph, stations, req, st_nodes, st_snap, station_graph)
+    _check_legs(graph, req, ctx.leg_km)
+    sol, late = _solve_or_late(req, ctx.solve)
+    if sol is None:
+        if late is not None:
+            raise _late_error(req, late, _due(req), _midnight(req.depart))
+        problem = ctx.full_problem()
+        message, details = diagnose(problem, req, stations, station_row=ctx.station_row)
+        raise InfeasibleTripError(message, details)
+    return _finish(
+        graph, req, stations, st_nodes, st_snap, sol, ctx.problem(np.zeros(0, dtype=np.int64)), None
+    )
 
 
 def _late_error(
@@ -563,9 +907,18 @@ def _build_route(
 
 
 def diagnose(
-    p: RefuelProblem, req: TripRequest, stations: list[Station]
+    p: RefuelProblem,
+    req: TripRequest,
+    stations: list[Station],
+    station_row: Callable[[int], np.ndarray] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Explain why no plan exists: the first stretch beyond range and nearby stations."""
+    """Explain why no plan exists: the first stretch beyond range and nearby stations.
+
+    ``station_row(i)`` gives the exact km from station ``i`` to every station when
+    ``p.st_st`` only holds the hops within range (the scaled planner's problem): the
+    reachability needs only those, the message's stretch and nearest stations the row of
+    the last station reached.
+    """
     hops = StopGraph(p)
     n = hops.n
     dest_name = req.waypoints[-1].name
@@ -597,6 +950,10 @@ def diagnose(
                 reached.add(int(b))
                 frontier.append(int(b))
     best = min(reached, key=remaining_km)
+    if station_row is not None and best not in (0, hops.dest):
+        i_best = hops.leg_station(best)[1]
+        p.st_st = p.st_st.copy()
+        p.st_st[i_best] = station_row(i_best)
     succ, km, kg = hops.out_arcs(best)
     progress = np.array([remaining_km(int(b)) < remaining_km(best) - 1e-9 for b in succ])
     cand = np.flatnonzero(progress)
