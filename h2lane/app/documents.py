@@ -300,7 +300,8 @@ def vrp_document(
         per_type[vt.name] = per_type.get(vt.name, 0) + 1
         truck_id = f"{vt.name}-{per_type[vt.name]}"
         departure = float(sol.departures[r]) if sol.departures else float(inst.ready[nodes[0]])
-        route = _VRPReplay(inst, vt, r, nodes, sol, departure, base_day if hours else None)
+        visits = report.timeline[r] if r < len(report.timeline) else []
+        route = _VRPReplay(inst, vt, nodes, visits, departure, base_day if hours else None)
         route.run(truck_id, orders)
         money = (
             vt.fixed_cost + vt.cost_per_distance * route.km + vt.cost_per_time * route.duration
@@ -366,33 +367,27 @@ def vrp_document(
 
 
 class _VRPReplay:
-    """One VRP route's timeline, by the checker's rules (h2lane.routing.vrp.checker._replay)."""
-
-    EPS = 1e-9
+    """One VRP route as legs, stops and breaks, read from the checker's timeline of it."""
 
     def __init__(
         self,
         inst: Any,
         vt: Any,
-        r: int,
         nodes: list[int],
-        sol: Any,
+        visits: list[Any],
         departure: float,
         base_day: datetime | None,
     ) -> None:
-        self.inst, self.vt, self.r, self.nodes, self.sol = inst, vt, r, nodes, sol
+        self.inst, self.vt, self.nodes, self.visits = inst, vt, nodes, visits
         self.base_day = base_day
-        self.t = self.start = departure
-        self.energy = float(vt.initial_energy)
+        self.start = departure
+        self.t = visits[-1].arrive if visits else departure
+        self.energy = visits[-1].energy if visits else float(vt.initial_energy)
         self.km = self.drive = self.used = self.refuelled = 0.0
         self.legs: list[PlanLeg] = []
         self.stops: list[dict[str, Any]] = []
         self.breaks: list[dict[str, Any]] = []
-        rules = inst.rest
-        self.per_hour = inst.hours if rules.enabled else 1.0
-        self.max_drive = rules.max_drive_h * self.per_hour
-        self.brk = rules.break_h * self.per_hour
-        self.rest_at = {p for rr, p in sol.rest_stops if rr == r}
+        self.per_hour = inst.hours if inst.rest.enabled else 1.0
 
     @property
     def duration(self) -> float:
@@ -408,7 +403,7 @@ class _VRPReplay:
 
     def place(self, v: int) -> PlanPlace:
         inst = self.inst
-        geo = _geographic(inst)
+        geo = geographic(inst)
         return PlanPlace(
             name=str(inst.labels[v]),
             lat=float(inst.y[v]) if geo else None,
@@ -416,129 +411,76 @@ class _VRPReplay:
             node=int(v),
         )
 
-    def _amount(self, p: int) -> float:
-        inst, vt, nodes = self.inst, self.vt, self.nodes
-        room = vt.tank - max(self.energy, 0.0)
-        if (self.r, p) in self.sol.refuel_amounts:
-            return float(self.sol.refuel_amounts[(self.r, p)])
-        if inst.full_refuel:
-            return room if math.isfinite(room) else 0.0
-        need = 0.0
-        for q in range(p + 1, len(nodes)):
-            need += vt.consumption * float(inst.dist[nodes[q - 1], nodes[q]])
-            if q == len(nodes) - 1 or _charges(inst, nodes[q]):
-                break
-        return min(max(need - max(self.energy, 0.0), 0.0), room)
-
     def run(self, truck_id: str, orders: list[PlanOrder]) -> None:
         from h2lane.routing.vrp.model import CUSTOMER
 
         inst, vt, nodes = self.inst, self.vt, self.nodes
         rules = inst.rest
-        since = 0.0
         on_board = float(sum(inst.demand[v] for v in nodes if inst.kinds[v] == CUSTOMER))
         served = [str(inst.labels[v]) for v in nodes if inst.kinds[v] == CUSTOMER]
-        last = len(nodes) - 1
-        for p in range(1, last + 1):
-            a, b = nodes[p - 1], nodes[p]
+        for visit in self.visits:
+            a, b = nodes[visit.position - 1], nodes[visit.position]
             d = float(inst.dist[a, b])
-            travel = d / vt.speed
-            leg_depart, km_before = self.t, self.km
-            self.t += travel
-            if rules.enabled:
-                left, done = travel, 0.0
-                while since + left > self.max_drive + self.EPS:
-                    run = self.max_drive - since
-                    done += run
-                    left -= run
-                    since = 0.0
-                    start = (
-                        leg_depart
-                        + done
-                        + self.brk
-                        * sum(
-                            1 for x in self.breaks if x["leg"] == p - 1 and x["station_id"] is None
-                        )
-                    )
-                    self.breaks.append(
-                        {
-                            "leg": p - 1,
-                            "km_from_start": round(km_before + done * vt.speed, 3),
-                            "start": self.clock(start),
-                            "minutes": rules.break_min,
-                            "kind": "break",
-                            "station_id": None,
-                        }
-                    )
-                    self.t += self.brk
-                since += left
+            leg = visit.position - 1
+            for k, start in enumerate(visit.road_breaks):
+                driven = start - visit.leave - k * rules.break_h * self.per_hour
+                self.breaks.append(
+                    {
+                        "leg": leg,
+                        "km_from_start": round(self.km + driven * vt.speed, 3),
+                        "start": self.clock(start),
+                        "minutes": rules.break_min,
+                        "kind": "break",
+                        "station_id": None,
+                    }
+                )
             self.km += d
-            self.drive += travel
+            self.drive += d / vt.speed
             self.used += vt.consumption * d
-            self.energy -= vt.consumption * d
-            arrive_b = self.t
             station_ids: list[str] = []
-            if p < last:
-                begin = max(self.t, float(inst.ready[b]))
-                stop_start = begin
-                self.t = begin + float(inst.service[b])
-                if _charges(inst, b):
-                    amount = self._amount(p)
-                    wait = float(self.sol.waits.get((self.r, p), 0.0))
-                    fill_start = self.t + wait
-                    self.t = fill_start + inst.refuel_fixed + inst.refuel_rate * amount
-                    filled = self.t
-                    rest = 0.0
-                    if rules.enabled:
-                        if p in self.rest_at:
-                            self.t = max(self.t, stop_start + self.brk)
-                            rest = self.t - filled
-                        if self.t - stop_start >= self.brk - self.EPS:
-                            since = 0.0
-                            self.breaks.append(
-                                {
-                                    "leg": p - 1,
-                                    "km_from_start": round(self.km, 3),
-                                    "start": self.clock(stop_start),
-                                    "minutes": round((self.t - stop_start) / self.per_hour * 60, 2),
-                                    "kind": "break",
-                                    "station_id": str(inst.labels[b]),
-                                }
-                            )
-                    if amount > 1e-9:
-                        station_ids.append(str(inst.labels[b]))
-                        geo = _geographic(inst)
-                        self.stops.append(
-                            {
-                                "station_id": str(inst.labels[b]),
-                                "name": str(inst.labels[b]),
-                                "lat": float(inst.y[b]) if geo else None,
-                                "lon": float(inst.x[b]) if geo else None,
-                                "leg": p - 1,
-                                "km_from_start": round(self.km, 3),
-                                "arrive": self.clock(arrive_b),
-                                "depart": self.clock(self.t),
-                                "arrive_kg": round(self.energy, 3),
-                                "refuel_kg": round(amount, 3),
-                                "depart_kg": round(self.energy + amount, 3),
-                                "wait_min": self.minutes(wait + stop_start - arrive_b),
-                                "refuel_min": self.minutes(filled - fill_start),
-                                "rest_min": self.minutes(rest),
-                            }
-                        )
-                    self.refuelled += amount
-                    self.energy = max(self.energy, 0.0) + amount
-            is_customer = inst.kinds[b] == CUSTOMER
+            if visit.stop_break:
+                self.breaks.append(
+                    {
+                        "leg": leg,
+                        "km_from_start": round(self.km, 3),
+                        "start": self.clock(visit.begin),
+                        "minutes": round((visit.depart - visit.begin) / self.per_hour * 60, 2),
+                        "kind": "break",
+                        "station_id": str(inst.labels[b]),
+                    }
+                )
+            if visit.amount > 1e-9:
+                station_ids.append(str(inst.labels[b]))
+                geo = geographic(inst)
+                self.stops.append(
+                    {
+                        "station_id": str(inst.labels[b]),
+                        "name": str(inst.labels[b]),
+                        "lat": float(inst.y[b]) if geo else None,
+                        "lon": float(inst.x[b]) if geo else None,
+                        "leg": leg,
+                        "km_from_start": round(self.km, 3),
+                        "arrive": self.clock(visit.arrive),
+                        "depart": self.clock(visit.depart),
+                        "arrive_kg": round(visit.energy, 3),
+                        "refuel_kg": round(visit.amount, 3),
+                        "depart_kg": round(max(visit.energy, 0.0) + visit.amount, 3),
+                        "wait_min": self.minutes(visit.queue + visit.begin - visit.arrive),
+                        "refuel_min": self.minutes(visit.fill),
+                        "rest_min": self.minutes(visit.rest),
+                    }
+                )
+                self.refuelled += visit.amount
             self.legs.append(
                 PlanLeg(
-                    index=p - 1,
+                    index=leg,
                     origin=self.place(int(a)),
                     destination=self.place(int(b)),
-                    depart=self.clock(leg_depart),
-                    arrive=self.clock(arrive_b),
+                    depart=self.clock(visit.leave),
+                    arrive=self.clock(visit.arrive),
                     distance_km=round(d, 6),
-                    duration_h=round(arrive_b - leg_depart, 6),
-                    drive_h=round(travel, 6),
+                    duration_h=round(visit.arrive - visit.leave, 6),
+                    drive_h=round(d / vt.speed, 6),
                     h2_kg=round(vt.consumption * d, 6),
                     loaded=on_board > 0,
                     tonnes=round(on_board, 6),
@@ -548,7 +490,7 @@ class _VRPReplay:
                     stops=station_ids,
                 )
             )
-            if is_customer:
+            if inst.kinds[b] == CUSTOMER:
                 due = float(inst.due[b])
                 orders.append(
                     PlanOrder(
@@ -558,23 +500,16 @@ class _VRPReplay:
                         tonnes=float(inst.demand[b]),
                         truck_id=truck_id,
                         pickup=self.clock(self.start),
-                        delivery=self.clock(max(arrive_b, float(inst.ready[b]))),
+                        delivery=self.clock(visit.begin),
                         due=self.clock(due),
-                        on_time=bool(arrive_b <= due + self.EPS) if math.isfinite(due) else None,
+                        on_time=bool(visit.arrive <= due + 1e-9) if math.isfinite(due) else None,
                     )
                 )
                 on_board -= float(inst.demand[b])
                 served.remove(str(inst.labels[b]))
 
 
-def _charges(inst: Any, i: int) -> bool:
-    """Whether a mid-route visit of node ``i`` refuels (a station, or a depot that refuels)."""
-    from h2lane.routing.vrp.model import DEPOT, STATION
-
-    return bool(inst.kinds[i] == STATION or (inst.kinds[i] == DEPOT and inst.depot_refuels))
-
-
-def _geographic(inst: Any) -> bool:
+def geographic(inst: Any) -> bool:
     """Whether the instance's x/y are longitude/latitude (G-VRP files, h2lane road/haversine)."""
     x, y = np.asarray(inst.x, dtype=float), np.asarray(inst.y, dtype=float)
     return (

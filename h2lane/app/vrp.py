@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from h2lane.app.context import Context, load_graph
-from h2lane.app.documents import vrp_document
+from h2lane.app.documents import geographic, vrp_document
 from h2lane.app.requests import Request, RequestError
 from h2lane.errors import InfeasiblePlanError, OptionError
 from h2lane.plan import PlanDocument
@@ -116,7 +116,7 @@ def solve_instance(
 
     ctx = ctx or Context()
     inst = load_instance(o)
-    if map_wanted and not _geographic(inst):
+    if map_wanted and not geographic(inst):
         raise OptionError(
             f"--map needs longitude/latitude coordinates; {inst.name} has plane coordinates"
         )
@@ -191,9 +191,3 @@ def solve_instance(
     document = vrp_document(inst, sol, report, solver, base_day=base)
     graph = load_graph(MAP_GRAPH) if map_wanted else None
     return VRPResult(document, inst, sol, report, violations, graph)
-
-
-def _geographic(inst: Any) -> bool:
-    from h2lane.app.documents import _geographic as geo
-
-    return geo(inst)

@@ -69,6 +69,31 @@ class Violation:
 
 
 @dataclass(slots=True)
+class Visit:
+    """The replayed timeline at one position of a route (times in the instance's unit).
+
+    ``leave`` is when the vehicle left the previous position, ``arrive`` when it reached this
+    one (breaks on the way included, at ``road_breaks``), ``begin`` when the stop started
+    (after waiting for the time window), ``depart`` when it left. At a charging stop:
+    ``energy`` on arrival, ``amount`` added, ``queue`` wait, ``fill`` time, ``rest`` added to make
+    the stop a break, and ``stop_break`` whether the stop counted as the break.
+    """
+
+    position: int
+    leave: float
+    arrive: float
+    begin: float
+    depart: float
+    energy: float
+    amount: float = 0.0
+    queue: float = 0.0
+    fill: float = 0.0
+    rest: float = 0.0
+    stop_break: bool = False
+    road_breaks: list[float] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class CheckReport:
     """Outcome of :func:`check_solution`.
 
@@ -89,6 +114,9 @@ class CheckReport:
         (the length for the distance objectives). ``nan`` for routes that cannot be replayed.
     route_types
         Per route: index in ``inst.fleet`` of the vehicle type used, ``-1`` when invalid.
+    timeline
+        Per route: the :class:`Visit` of each position after the first (empty for routes that
+        cannot be replayed) — what plan documents show.
     """
 
     violations: list[Violation] = field(default_factory=list)
@@ -101,6 +129,7 @@ class CheckReport:
     cost: float = 0.0
     route_cost: list[float] = field(default_factory=list)
     route_types: list[int] = field(default_factory=list)
+    timeline: list[list[Visit]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -287,6 +316,7 @@ def check_solution(
                     )
                 )
         start = None if starts is None or r >= len(starts) else float(starts[r])
+        timeline: list[Visit] = []
         stats = _replay(
             inst,
             vt,
@@ -300,6 +330,7 @@ def check_solution(
             add,
             name,
             rest_at.get(r, set()),
+            timeline,
         )
         length, duration = stats[0], stats[1]
         if inst.objective == "time":
@@ -314,7 +345,7 @@ def check_solution(
             stats[4] = length
         rep.distance += length
         rep.cost += stats[4]
-        _append(rep, stats)
+        _append(rep, stats, timeline)
 
     for what, given in (("route_types", types), ("departures", starts)):
         if given is not None and len(given) != len(routes):
@@ -448,7 +479,8 @@ def check_result(inst: VRPInstance, sol: VRPSolution) -> CheckReport:
     )
 
 
-def _append(rep: CheckReport, stats: list[float]) -> None:
+def _append(rep: CheckReport, stats: list[float], visits: list[Visit] | None = None) -> None:
+    rep.timeline.append(visits or [])
     rep.route_distance.append(stats[0])
     rep.duration.append(stats[1])
     rep.energy_min.append(stats[2])
@@ -474,8 +506,9 @@ def _replay(
     add: Callable[[Violation], None],
     name: Callable[[int], str],
     rest_at: set[int],
+    timeline: list[Visit],
 ) -> list[float]:
-    """Simulate one well-formed route of type ``vt``.
+    """Simulate one well-formed route of type ``vt``, appending each position's :class:`Visit`.
 
     Returns
     -------
@@ -514,15 +547,19 @@ def _replay(
         a, b = nodes[p - 1], nodes[p]
         d = float(inst.dist[a, b])
         dist += d
+        leave = t
         t += d / vt.speed
+        road_breaks: list[float] = []
         if rules.enabled:
             left = d / vt.speed
             driven += left
             while since_break + left > max_drive + EPS:  # break on the road, as late as allowed
                 left -= max_drive - since_break
                 since_break = 0.0
+                road_breaks.append(leave + (d / vt.speed - left) + brk * len(road_breaks))
                 t += brk
             since_break += left
+        arrive = t
         e -= vt.consumption * d
         e_min = min(e_min, e)
         if e < -EPS and not in_deficit:
@@ -537,6 +574,8 @@ def _replay(
             )
             in_deficit = True
         shift = min(shift, float(inst.due[b]) - t + waited)
+        visit = Visit(p, leave, arrive, arrive, arrive, e, road_breaks=road_breaks)
+        timeline.append(visit)
         if p == last:
             if t > inst.due[b] + EPS:
                 add(
@@ -561,7 +600,7 @@ def _replay(
                 )
             )
         begin = max(t, float(inst.ready[b]))
-        stop_start = begin
+        stop_start = visit.begin = begin
         waited += begin - t
         t = begin + float(inst.service[b])
         if inst.kinds[b] == CUSTOMER:
@@ -609,11 +648,20 @@ def _replay(
             in_deficit = False
             if t > refuel_start:
                 intervals.setdefault(b, []).append((refuel_start, t, r, p))
+            visit.amount, visit.queue, visit.fill = (
+                amount,
+                refuel_start - visit.begin,
+                t - refuel_start,
+            )
+            filled = t
             if rules.enabled:
                 if p in rest_at:
                     t = max(t, stop_start + brk)
                 if t - stop_start >= brk - EPS:
                     since_break = 0.0
+                    visit.stop_break = True
+            visit.rest = t - filled
+        visit.depart = t
     duration = t - start_t
     if departure is None and waited > 0:
         duration -= min(max(shift, 0.0), waited)
