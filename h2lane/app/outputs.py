@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from h2lane.errors import OutputPathError
@@ -17,14 +19,21 @@ def check_output_file(path: str | Path | None, option: str) -> Path | None:
         raise OutputPathError(f"{option} needs a file name")
     if p.is_dir():
         raise OutputPathError(f"{option} {p} is a directory, not a file")
+    _check_parent(p, option)
+    if p.exists() and not os.access(p, os.W_OK):
+        raise OutputPathError(f"{option} {p}: permission denied")
+    return p
+
+
+def _check_parent(p: Path, option: str) -> None:
+    """The directory ``p`` goes into exists and is writable."""
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
         raise OutputPathError(f"{option} {p}: the directory {parent} does not exist")
     if not parent.is_dir():
         raise OutputPathError(f"{option} {p}: {parent} is not a directory")
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+    if not os.access(parent, os.W_OK):
         raise OutputPathError(f"{option} {p}: permission denied")
-    return p
 
 
 def check_output_dir(path: str | Path | None, option: str, *, create: bool = True) -> Path | None:
@@ -39,11 +48,7 @@ def check_output_dir(path: str | Path | None, option: str, *, create: bool = Tru
         raise OutputPathError(f"{option} {p} is a file, not a directory")
     if not p.exists():
         if not create:  # written (and created) later: its parent must be there
-            parent = p.parent if str(p.parent) else Path(".")
-            if not parent.is_dir():
-                raise OutputPathError(f"{option} {p}: the directory {parent} does not exist")
-            if not os.access(parent, os.W_OK):
-                raise OutputPathError(f"{option} {p}: permission denied")
+            _check_parent(p, option)
             return p
         try:
             p.mkdir(parents=True, exist_ok=True)
@@ -56,12 +61,19 @@ def check_output_dir(path: str | Path | None, option: str, *, create: bool = Tru
     return p
 
 
-def write_text(path: Path, text: str, option: str) -> Path:
-    """Write UTF-8 text; file-system errors become one-sentence input errors."""
+@contextmanager
+def writing(path: Path, option: str) -> Iterator[None]:
+    """File-system errors while writing ``path`` become one sentence naming ``option``."""
     try:
-        path.write_text(text, encoding="utf-8")
+        yield
     except OSError as exc:
         raise OutputPathError(
             f"{option} {path}: cannot be written ({exc.strerror or exc})"
         ) from None
+
+
+def write_text(path: Path, text: str, option: str) -> Path:
+    """Write UTF-8 text; file-system errors become one-sentence input errors."""
+    with writing(path, option):
+        path.write_text(text, encoding="utf-8")
     return path

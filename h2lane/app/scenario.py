@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from h2lane.app.context import load_graph
-from h2lane.app.outputs import check_output_dir, check_output_file, write_text
-from h2lane.errors import OptionError, OutputPathError
+from h2lane.app.outputs import check_output_dir, check_output_file, write_text, writing
+from h2lane.errors import OptionError
 from h2lane.scenario import io as scenario_io
 from h2lane.scenario.checks import ValidationReport, validate_scenario
 from h2lane.scenario.model import Scenario, field_table
@@ -61,20 +61,12 @@ def export(
     ym = check_file(yaml_file, "--yaml")
     written: list[str] = []
     if out_dir is not None:
-        try:
+        with writing(out_dir, "--csv-dir"):
             written.append(str(scenario_io.write_csv_dir(scen, out_dir)))
-        except OSError as exc:
-            raise OutputPathError(
-                f"--csv-dir {out_dir}: cannot be written ({exc.strerror or exc})"
-            ) from None
     if gj is not None:
         text = json.dumps(scenario_io.to_geojson(scen), indent=1, ensure_ascii=False, default=str)
         written.insert(0, str(write_text(gj, text, "--geojson")))
     if ym is not None:
-        try:
+        with writing(ym, "--yaml"):
             written.append(str(scenario_io.write_yaml(scen, ym)))
-        except OSError as exc:
-            raise OutputPathError(
-                f"--yaml {ym}: cannot be written ({exc.strerror or exc})"
-            ) from None
     return written
