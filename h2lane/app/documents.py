@@ -35,25 +35,18 @@ def _place(w: dict[str, Any]) -> PlanPlace:
 
 
 def route_from_trip(d: dict[str, Any], truck_id: str | None = None) -> PlanRoute:
-    """One route from a trip plan's dict (``TripPlan.to_dict``), legs timed one after another."""
+    """One route from a trip plan's dict (``TripPlan.to_dict``; the planner times every leg)."""
     waypoints = d["waypoints"]
-    depart = _t(d.get("depart"))
-    clock = depart
     legs: list[PlanLeg] = []
     for leg in d["legs"]:
         k = int(leg["index"])
-        leg_depart = _t(leg.get("depart")) or clock
-        leg_arrive = _t(leg.get("arrive")) or (
-            leg_depart + timedelta(hours=float(leg["duration_h"])) if leg_depart else None
-        )
-        clock = leg_arrive
         legs.append(
             PlanLeg(
                 index=k,
                 origin=_place(waypoints[k]),
                 destination=_place(waypoints[k + 1]),
-                depart=leg_depart,
-                arrive=leg_arrive,
+                depart=_t(leg["depart"]),
+                arrive=_t(leg["arrive"]),
                 distance_km=leg["distance_km"],
                 duration_h=leg["duration_h"],
                 drive_h=leg.get("drive_h"),
@@ -68,20 +61,11 @@ def route_from_trip(d: dict[str, Any], truck_id: str | None = None) -> PlanRoute
         )
     truck = dict(d["truck"])
     truck["truck_id"] = truck_id or truck.get("truck_id")
-    stops = [{k: v for k, v in s.items() if k not in ("leg_depart",)} for s in d.get("stops", [])]
-    for s in stops:
-        if "depart" not in s and s.get("arrive"):
-            minutes = (
-                float(s.get("wait_min", 0))
-                + float(s.get("refuel_min", 0))
-                + float(s.get("rest_min", 0))
-            )
-            s["depart"] = parse_datetime(s["arrive"]) + timedelta(minutes=minutes)  # type: ignore[operator]
     return PlanRoute.model_validate(
         {
             "truck_id": truck["truck_id"],
             "truck": truck,
-            "depart": depart,
+            "depart": _t(d.get("depart")),
             "arrive": _t(d.get("arrive")),
             "distance_km": d["distance_km"],
             "duration_h": d["duration_h"],
@@ -93,7 +77,7 @@ def route_from_trip(d: dict[str, Any], truck_id: str | None = None) -> PlanRoute
             "end_kg": d.get("end_kg"),
             "orders": [],
             "legs": legs,
-            "stops": stops,
+            "stops": d.get("stops", []),
             "breaks": d.get("breaks", []),
             "geometry": d.get("geometry"),
         }
@@ -163,19 +147,6 @@ def dispatch_document(d: dict[str, Any]) -> PlanDocument:
         schedule = [PlanEvent.model_validate(e) for e in r.get("schedule", [])]
         pickup = {e.order_id: e for e in schedule if e.event == "pickup"}
         delivery = {e.order_id: e for e in schedule if e.event == "delivery"}
-        # retime the legs: a loaded leg leaves at its order's pick-up (waiting for ready times)
-        clock = route.depart
-        for leg in route.legs:
-            if leg.depart is not None and leg.arrive is not None:
-                clock = leg.arrive
-                continue  # timed by the planner (waits for ready times and rests included)
-            start = clock
-            ready = pickup[leg.order_id].time if leg.order_id in pickup else None
-            if ready is not None:
-                start = max(start, ready) if start is not None else ready
-            leg.depart = start
-            leg.arrive = start + timedelta(hours=leg.duration_h) if start else None
-            clock = leg.arrive
         for leg in route.legs:
             if leg.order_id is None:
                 continue
