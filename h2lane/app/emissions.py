@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import ConfigDict, Field
 
+from h2lane.app.context import ProgressFn
 from h2lane.app.outputs import check_output_dir, check_output_file
 from h2lane.app.requests import Request
 from h2lane.emissions.accounting import TOC_BY, Accounting, DistanceOracle, account, read_hubs
@@ -36,9 +37,6 @@ from h2lane.emissions.ledger import Ledger, read_ledger
 from h2lane.emissions.plans import read_plan
 from h2lane.emissions.results import to_json, write_outputs
 from h2lane.errors import OutputPathError
-
-ProgressFn = Callable[[str, float, float | None], None]
-"""``progress(task, done, total)``: ``total`` None while unknown."""
 
 OracleProvider = Callable[[], DistanceOracle | None]
 

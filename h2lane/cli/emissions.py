@@ -9,7 +9,6 @@ needs it. :func:`register_distance_oracle` replaces that provider (tests, other 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from h2lane import output
 from h2lane.app.emissions import (
     EmissionsRequest,
     LazyOracle,
+    OracleProvider,
     account_emissions,
     pathways_document,
     wtt_config,
@@ -29,7 +29,6 @@ from h2lane.emissions.accounting import DistanceOracle
 from h2lane.emissions.factors import DEFAULT_GRID, GRID_FACTORS
 from h2lane.emissions.render import print_pathways, print_summary
 
-OracleProvider = Callable[[], DistanceOracle | None]
 _ORACLE_PROVIDER: OracleProvider | None = None
 
 
