@@ -562,6 +562,8 @@ class _Search:
         """Least pause time that ``drive`` more hours of driving need from counters c, d."""
         if not self.on or drive <= 0:
             return 0.0
+        if not math.isfinite(drive):
+            return math.inf  # a stop with no way on (a masked station of restrict())
         days = max(0, math.ceil((d + drive) / self.dmax - 1e-9) - 1)
         pauses = max(0, math.ceil((c + drive) / self.cmax - 1e-9) - 1)
         return days * self.day_rest + max(0, pauses - days) * self.brk
@@ -769,11 +771,73 @@ class _Search:
         )
 
 
+# Up to this many stations the Python search answers directly; above, the compiled one.
+PYTHON_UP_TO = 6
+# Label budget of the compiled search (about 90 bytes a label).
+MAX_LABELS = 20_000_000
+
+
 def solve(
-    p: RefuelProblem, objective: Objective = "time", *, full_refuel: bool = False
+    p: RefuelProblem,
+    objective: Objective = "time",
+    *,
+    full_refuel: bool = False,
+    compiled: bool | None = None,
+    max_labels: int = MAX_LABELS,
 ) -> RefuelSolution | None:
-    """Optimal refuelling and rest plan, or ``None`` when no plan reaches the destination."""
-    return _Search(p, objective, full_refuel).run()
+    """Optimal refuelling and rest plan, or ``None`` when no plan reaches the destination.
+
+    ``compiled`` (default: above :data:`PYTHON_UP_TO` stations) runs the search of
+    :mod:`h2lane.routing.refuelkernel` and then writes the plan by solving again, in
+    Python, over just the stops it chose; ``False`` runs the Python search throughout.
+    Raises :class:`~h2lane.errors.ResourceLimitError` past ``max_labels`` labels.
+    """
+    if compiled is None:
+        compiled = p.n_stations > PYTHON_UP_TO
+    if not compiled:
+        return _Search(p, objective, full_refuel).run()
+    from h2lane.routing import refuelkernel
+
+    found = refuelkernel.run(p, objective, full_refuel, max_labels)
+    if found.status == 1:
+        return None
+    if found.status != 0:  # a hop with more rest branches than the kernel holds
+        return _Search(p, objective, full_refuel).run()
+    sub = np.array(sorted({j for _, j in found.stops}), dtype=np.int64)
+    sol = _Search(restrict(p, sub, found.stops), objective, full_refuel).run()
+    if sol is None:  # cannot happen: the chain's plan is a plan of the restricted problem
+        return _Search(p, objective, full_refuel).run()
+    for stop in sol.stops:
+        stop.station = int(sub[stop.station])
+    for b in sol.breaks:
+        if b.station is not None:
+            b.station = int(sub[b.station])
+    sol.states_explored = found.explored
+    return sol
+
+
+def restrict(p: RefuelProblem, sub: NDArray, stops: list[tuple[int, int]]) -> RefuelProblem:
+    """``p`` over the stations ``sub``, each usable only in the legs ``stops`` names."""
+    import dataclasses
+
+    L = p.n_legs
+    where = {int(j): i for i, j in enumerate(sub)}
+    allowed = np.zeros((L, len(sub)), dtype=bool)
+    for k, j in stops:
+        allowed[k, where[j]] = True
+    wp_to_st = np.where(allowed, p.wp_to_st[:, sub], np.inf)
+    st_to_wp = np.where(allowed, p.st_to_wp[:, sub], np.inf)
+    return dataclasses.replace(
+        p,
+        wp_to_st=wp_to_st,
+        st_to_wp=st_to_wp,
+        st_st=p.st_st[np.ix_(sub, sub)],
+        price=p.price[sub],
+        fill_h_per_kg=p.fill_h_per_kg[sub],
+        connect_h=p.connect_h[sub],
+        open_h=p.open_h[sub],
+        close_h=p.close_h[sub],
+    )
 
 
 def max_hop_km(p: RefuelProblem, leg: int) -> float:

@@ -1,0 +1,874 @@
+"""The label-setting search of :mod:`h2lane.routing.refuel`, compiled with numba.
+
+It runs the same model on the same dense :class:`~h2lane.routing.refuel.RefuelProblem`
+arrays and with the same float operations: hop graph, departure levels (full tank, the
+gas-station "just enough", the opening-window and rest vertices), the fill-must-end-by-
+closing rule, driver rests on the road and at stops, waypoint ready and due times, the A*
+bound for ``time`` and the Pareto dominance per ``(node, level)``. It returns only the
+optimal label chain; :func:`solve_compiled` re-solves the few stops of that chain with
+the Python search to write the full plan (stops, rests, waypoint visits), which has the
+same optimum because it is the same model on a subset that contains the optimal plan.
+
+One dominance is added where it is sound: with rest rules off, a label at a node whose
+level, time and money are all no better than those of a label already expanded there is
+dropped (any plan from it can be followed from the other, buying less at every stop).
+With rests on, a shorter stop may no longer count as a break, so this rule is not used.
+
+A label budget bounds memory: past ``max_labels`` labels the search stops and
+:func:`solve_compiled` raises :class:`~h2lane.errors.ResourceLimitError`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from h2lane.errors import ResourceLimitError
+
+if TYPE_CHECKING:
+    from h2lane.routing.refuel import RefuelProblem
+
+EPS = 1e-9
+_MAXS = 256  # partial states kept per hop (rest branches after the Pareto filter)
+# float columns of a label
+_LV, _TM, _MO, _KM, _C, _D = range(6)
+_BYTES_PER_LABEL = 6 * 8 + 4 * 8 + 1
+
+
+@dataclass(slots=True)
+class KernelResult:
+    """What the compiled search found: status 0 ok, 1 no plan, 3 too many rest branches."""
+
+    status: int
+    stops: list[tuple[int, int]] = field(default_factory=list)  # (leg, station) in order
+    explored: int = 0
+    labels: int = 0
+    time_h: float = math.nan
+    money: float = math.nan
+
+
+@njit(cache=True, inline="always")
+def _less(a1, a2, a3, b1, b2, b3):  # pragma: no cover - compiled
+    if a1 != b1:
+        return a1 < b1
+    if a2 != b2:
+        return a2 < b2
+    return a3 < b3
+
+
+@njit(cache=True, inline="always")
+def _slot(tk, key):  # pragma: no cover - compiled
+    mask = tk.size - 1
+    h = (key * np.int64(-7046029254386353131)) >> np.int64(17)
+    i = h & mask
+    while tk[i] != -1 and tk[i] != key:
+        i = (i + 1) & mask
+    return i
+
+
+@njit(cache=True)
+def _grow(tk, tv):  # pragma: no cover - compiled
+    nk = np.full(2 * tk.size, -1, dtype=np.int64)
+    nv = np.empty(2 * tk.size, dtype=np.int64)
+    for i in range(tk.size):
+        if tk[i] != -1:
+            j = _slot(nk, tk[i])
+            nk[j] = tk[i]
+            nv[j] = tv[i]
+    return nk, nv
+
+
+@njit(cache=True)
+def _fill_start(arrive_h, fill_h, open_h, close_h):  # pragma: no cover - compiled
+    """As :func:`h2lane.routing.refuel.fill_start`; ``nan`` for None."""
+    if close_h - open_h >= 24.0 - EPS:
+        return arrive_h
+    if fill_h > close_h - open_h + EPS:
+        return np.nan
+    day = math.floor(arrive_h / 24.0)
+    for base in (day - 1, day, day + 1):
+        o = base * 24.0 + open_h
+        c = base * 24.0 + close_h
+        s = max(arrive_h, o)
+        if s + fill_h <= c + EPS:
+            return s
+    return (day + 2) * 24.0 + open_h
+
+
+@njit(cache=True)
+def _window_starts(arrive_h, open_h, close_h, out_s, out_c):  # pragma: no cover - compiled
+    """As :func:`h2lane.routing.refuel.window_starts`; returns the count written."""
+    if close_h - open_h >= 24.0 - EPS:
+        out_s[0] = arrive_h
+        out_c[0] = np.inf
+        return 1
+    n = 0
+    day = math.floor(arrive_h / 24.0)
+    for base in (day - 1, day, day + 1, day + 2):
+        o = base * 24.0 + open_h
+        c = base * 24.0 + close_h
+        if c <= arrive_h + EPS:
+            continue
+        out_s[n] = max(arrive_h, o)
+        out_c[n] = c
+        n += 1
+        if n == 3:
+            break
+    return n
+
+
+@njit(cache=True, inline="always")
+def _rest_lb(drive, c, d, on, cmax, dmax, brk, day_rest):  # pragma: no cover - compiled
+    if not on or drive <= 0:
+        return 0.0
+    if not np.isfinite(drive):
+        return np.inf
+    days = max(0, math.ceil((d + drive) / dmax - 1e-9) - 1)
+    pauses = max(0, math.ceil((c + drive) / cmax - 1e-9) - 1)
+    return days * day_rest + max(0, pauses - days) * brk
+
+
+@njit(cache=True, inline="always")
+def _better(
+    lv_a, t_a, m_a, c_a, d_a, lv_b, t_b, m_b, c_b, d_b, money_only, brk, day_rest
+):  # pragma: no cover - compiled
+    """Label ``a`` at a node is no worse than ``b`` there, whatever the levels.
+
+    ``money_only``: cost objective without due times, where being cheaper is enough.
+    Otherwise ``a`` needs no less hydrogen, no more money, and a time that is no later even
+    after the rest that brings its counters down to ``b``'s: none, a break (resets the
+    continuous driving), or a daily rest (resets both). Rests off: ``brk`` and
+    ``day_rest`` are infinite and the counters zero.
+    """
+    if lv_a < lv_b - EPS:
+        return False
+    if money_only and m_a < m_b - 1e-9:
+        return True
+    if m_a > m_b + EPS:
+        return False
+    if t_a <= t_b + EPS and c_a <= c_b + EPS and d_a <= d_b + EPS:
+        return True
+    if t_a + brk <= t_b + EPS and d_a <= d_b + EPS:
+        return True
+    return t_a + day_rest <= t_b + EPS
+
+
+@njit(cache=True)
+def _pareto(st, ns):  # pragma: no cover - compiled
+    """Keep the states of ``st[:ns]`` (rows t, c, d) that no other beats in all three."""
+    if ns < 2:
+        return ns
+    order = np.argsort(st[:ns, 0], kind="mergesort")
+    tmp = st[:ns].copy()
+    for a in range(ns):  # stable sort by (t, c, d): insertion on the ties
+        st[a] = tmp[order[a]]
+    for a in range(1, ns):
+        b = a
+        while b > 0 and (
+            st[b - 1, 0] == st[b, 0]
+            and (st[b - 1, 1] > st[b, 1] or (st[b - 1, 1] == st[b, 1] and st[b - 1, 2] > st[b, 2]))
+        ):
+            for q in range(3):
+                st[b - 1, q], st[b, q] = st[b, q], st[b - 1, q]
+            b -= 1
+    keep = 0
+    for a in range(ns):
+        dom = False
+        for k in range(keep):
+            if (
+                st[k, 0] <= st[a, 0] + EPS
+                and st[k, 1] <= st[a, 1] + EPS
+                and st[k, 2] <= st[a, 2] + EPS
+            ):
+                dom = True
+                break
+        if not dom:
+            for q in range(3):
+                st[keep, q] = st[a, q]
+            keep += 1
+    return keep
+
+
+@njit(cache=True)
+def _drive(
+    st, ns, pk, pl, pw, npieces, speed, on, cmax, dmax, brk, day_rest, ready, due, L
+):  # pragma: no cover
+    """Drive the hop's pieces from the states ``st[:ns]`` (t, c, d); returns the count left."""
+    nxt = np.empty((_MAXS, 3))
+    stack = np.empty((_MAXS, 4))
+    for p in range(npieces):
+        hours = pk[p] / speed
+        nn = 0
+        for a in range(ns):
+            if not on:
+                nxt[nn, 0] = st[a, 0] + hours
+                nxt[nn, 1] = 0.0
+                nxt[nn, 2] = 0.0
+                nn += 1
+                continue
+            sp = 0
+            stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = st[a, 0], st[a, 1], st[a, 2], hours
+            sp = 1
+            while sp > 0:
+                sp -= 1
+                t, c, d, rem = stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3]
+                room = min(cmax - c, dmax - d)
+                if rem <= room + EPS:
+                    if nn == _MAXS:
+                        return -1
+                    nxt[nn, 0] = t + rem
+                    nxt[nn, 1] = c + rem
+                    nxt[nn, 2] = d + rem
+                    nn += 1
+                    continue
+                room = max(room, 0.0)
+                t, c, d = t + room, c + room, d + room
+                rem -= room
+                if sp >= _MAXS - 2:
+                    return -1
+                if True:
+                    stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3] = (
+                        t + day_rest,
+                        0.0,
+                        0.0,
+                        rem,
+                    )
+                    sp += 1
+                    if d < dmax - EPS:
+                        stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3] = (
+                            t + brk,
+                            0.0,
+                            d,
+                            rem,
+                        )
+                        sp += 1
+        wp = pw[p]
+        if wp >= 0:
+            mm = 0
+            for a in range(nn):
+                t, c, d = nxt[a, 0], nxt[a, 1], nxt[a, 2]
+                if t > due[wp] + EPS:
+                    continue
+                wait = 0.0 if wp == L else max(0.0, ready[wp] - t)
+                if wait <= EPS:
+                    if mm == _MAXS:
+                        return -1
+                    st[mm, 0], st[mm, 1], st[mm, 2] = t, c, d
+                    mm += 1
+                    continue
+                # the stop lengths of _rest_options, each with its counters
+                for opt in range(3):
+                    if opt == 0:
+                        stop = wait
+                    elif opt == 1:
+                        if not (on and c > EPS and wait < brk - EPS):
+                            continue
+                        stop = brk
+                    else:
+                        if not (on and d > EPS and wait < day_rest - EPS):
+                            continue
+                        stop = day_rest
+                    c2, d2 = c, d
+                    if not on or stop >= day_rest - EPS:
+                        c2, d2 = 0.0, 0.0
+                    elif stop >= brk - EPS:
+                        c2 = 0.0
+                    if mm == _MAXS:
+                        return -1
+                    st[mm, 0], st[mm, 1], st[mm, 2] = t + stop, c2, d2
+                    mm += 1
+            nn = mm
+        else:
+            for a in range(nn):
+                st[a, 0], st[a, 1], st[a, 2] = nxt[a, 0], nxt[a, 1], nxt[a, 2]
+        ns = _pareto(st, nn)
+        if ns == 0:
+            break
+    return ns
+
+
+@njit(cache=True)
+def _pieces(a, b, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw):  # pragma: no cover
+    """The hop ``a → b`` as pieces (km, leg, waypoint reached or -1), as ``StopGraph.pieces``."""
+    dest = 1 + L * n
+    if a == 0:
+        k0, first = 0, -1
+    else:
+        k0, first = (a - 1) // n, (a - 1) % n
+    if b == dest:
+        k1, last = L - 1, -1
+    else:
+        k1, last = (b - 1) // n, (b - 1) % n
+    if last >= 0 and k0 == k1:
+        pk[0] = wp_to_st[k0, last] if first < 0 else st_st[first, last]
+        pl[0] = k0
+        pw[0] = -1
+        return 1
+    m = 0
+    pk[m] = leg_km[k0] if first < 0 else st_to_wp[k0, first]
+    pl[m] = k0
+    pw[m] = k0 + 1
+    m += 1
+    top = k1 + (1 if last < 0 else 0)
+    for q in range(k0 + 1, top):
+        pk[m] = leg_km[q]
+        pl[m] = q
+        pw[m] = q + 1
+        m += 1
+    if last >= 0:
+        pk[m] = wp_to_st[k1, last]
+        pl[m] = k1
+        pw[m] = -1
+        m += 1
+    return m
+
+
+@njit(cache=True)
+def search(
+    leg_km,
+    wp_to_st,
+    st_to_wp,
+    st_st,
+    rate,
+    tank,
+    start,
+    reserve,
+    price,
+    hpk,
+    conn,
+    open_h,
+    close_h,
+    speed,
+    depart_h,
+    on,
+    cmax,
+    dmax,
+    brk,
+    day_rest,
+    ready,
+    due,
+    cost_obj,
+    full_refuel,
+    max_labels,
+):  # pragma: no cover - compiled
+    """Returns ``(status, end, node, parent, explored, n_labels)``.
+
+    Status 0 ok, 1 no plan, 2 label budget reached, 3 too many rest branches on one hop.
+    """
+    L = leg_km.size
+    n = price.size
+    dest = 1 + L * n
+    n_nodes = 2 + L * n
+    free_time = True
+    for w in range(L + 1):
+        if np.isfinite(due[w]):
+            free_time = False
+    leg_fuel = leg_km * rate
+    rest_km = np.zeros(L + 1)
+    rest_fuel = np.zeros(L + 1)
+    cum_km = np.zeros(L + 1)
+    cum_fuel = np.zeros(L + 1)
+    for k in range(L - 1, -1, -1):  # the sums of StopGraph, in its order
+        rest_km[k] = rest_km[k + 1] + leg_km[k]
+        rest_fuel[k] = rest_fuel[k + 1] + leg_fuel[k]
+    for k in range(L):
+        cum_km[k + 1] = cum_km[k] + leg_km[k]
+        cum_fuel[k + 1] = cum_fuel[k] + leg_fuel[k]
+    togo = np.empty(n_nodes)
+    togo[0] = rest_km[0] / speed * (1.0 - 1e-12)
+    togo[dest] = 0.0
+    for k in range(L):
+        for i in range(n):
+            togo[1 + k * n + i] = (st_to_wp[k, i] + rest_km[k + 1]) / speed * (1.0 - 1e-12)
+
+    C = 4096
+    lf = np.empty((C, 6))
+    lnode = np.empty(C, dtype=np.int64)
+    lpar = np.empty(C, dtype=np.int64)
+    lnext = np.empty(C, dtype=np.int64)  # next label of the same (node, level) bucket
+    ldead = np.zeros(C, dtype=np.bool_)
+    nl = 0
+    hk1 = np.empty(C)
+    hk2 = np.empty(C)
+    hsq = np.empty(C, dtype=np.int64)
+    hs = 0
+    tk = np.full(1 << 14, -1, dtype=np.int64)
+    tv = np.empty(1 << 14, dtype=np.int64)
+    n_keys = 0
+    # expanded labels per node (rest off: the cross-level dominance)
+    pop_head = np.full(n_nodes, -1, dtype=np.int64)
+    pnext = np.empty(C, dtype=np.int64)
+    cross = True
+    brk_dom = brk if on else np.inf
+    rest_dom = day_rest if on else np.inf
+
+    st0 = np.empty((_MAXS, 3))
+    st = np.empty((_MAXS, 3))
+    pk = np.empty(L + 2)
+    pl = np.empty(L + 2, dtype=np.int64)
+    pw = np.empty(L + 2, dtype=np.int64)
+    lev = np.empty(16)
+    ws_s = np.empty(3)
+    ws_c = np.empty(3)
+    # departures of one level: (t, c, d) rows and the money spent
+    np.empty((4, 3))
+
+    if start < reserve - EPS:
+        return 1, -1, lnode[:0], lpar[:0], lf[0].copy(), 0, 0
+    # the origin label
+    lf[0, _LV] = start
+    lf[0, _TM] = 0.0
+    lf[0, _MO] = 0.0
+    lf[0, _KM] = 0.0
+    lf[0, _C] = 0.0
+    lf[0, _D] = 0.0
+    lnode[0] = 0
+    lpar[0] = -1
+    lnext[0] = -1
+    nl = 1
+    if cost_obj:
+        hk1[0], hk2[0] = 0.0, 0.0
+    else:
+        hk1[0] = round(
+            0.0 + togo[0] + _rest_lb(togo[0], 0.0, 0.0, on, cmax, dmax, brk, day_rest), 7
+        )
+        hk2[0] = 0.0
+    hsq[0] = 0
+    hs = 1
+    key0 = np.int64(round(start * 1e6))
+    q0 = _slot(tk, key0)
+    tk[q0] = key0
+    tv[q0] = 0
+    n_keys = 1
+    explored = 0
+
+    while hs > 0:
+        s = hsq[0]
+        hs -= 1
+        if hs > 0:
+            hk1[0], hk2[0], hsq[0] = hk1[hs], hk2[hs], hsq[hs]
+            i = 0
+            while True:
+                a = 2 * i + 1
+                if a >= hs:
+                    break
+                b = a + 1
+                c = a
+                if b < hs and _less(hk1[b], hk2[b], hsq[b], hk1[a], hk2[a], hsq[a]):
+                    c = b
+                if not _less(hk1[c], hk2[c], hsq[c], hk1[i], hk2[i], hsq[i]):
+                    break
+                hk1[c], hk1[i] = hk1[i], hk1[c]
+                hk2[c], hk2[i] = hk2[i], hk2[c]
+                hsq[c], hsq[i] = hsq[i], hsq[c]
+                i = c
+        if ldead[s]:
+            continue
+        u = lnode[s]
+        level = lf[s, _LV]
+        t_u = lf[s, _TM]
+        m_u = lf[s, _MO]
+        if cross and u != 0:
+            o = pop_head[u]
+            dom = False
+            while o >= 0:
+                if _better(
+                    lf[o, _LV],
+                    lf[o, _TM],
+                    lf[o, _MO],
+                    lf[o, _C],
+                    lf[o, _D],
+                    level,
+                    t_u,
+                    m_u,
+                    lf[s, _C],
+                    lf[s, _D],
+                    cost_obj and free_time,
+                    brk_dom,
+                    rest_dom,
+                ):
+                    dom = True
+                    break
+                o = pnext[o]
+            if dom:
+                continue
+            pnext[s] = pop_head[u]
+            pop_head[u] = s
+        explored += 1
+        if u == dest:
+            return 0, s, lnode[:nl].copy(), lpar[:nl].copy(), lf[s].copy(), explored, nl
+        now = depart_h + t_u
+        c_u = lf[s, _C]
+        d_u = lf[s, _D]
+        km_u = lf[s, _KM]
+        # shared departure levels (station only)
+        nlev = 0
+        if u != 0:
+            k = (u - 1) // n
+            j = (u - 1) % n
+            lev[0] = tank
+            nlev = 1
+            if not full_refuel and hpk[j] > 0:
+                nw = _window_starts(now, open_h[j], close_h[j], ws_s, ws_c)
+                for w in range(nw):
+                    wait = ws_s[w] - now
+                    if np.isfinite(ws_c[w]):
+                        lev[nlev] = level + (ws_c[w] - ws_s[w] - conn[j]) / hpk[j]
+                        nlev += 1
+                    if on:
+                        lev[nlev] = level + (brk - wait - conn[j]) / hpk[j]
+                        nlev += 1
+                        lev[nlev] = level + (day_rest - wait - conn[j]) / hpk[j]
+                        nlev += 1
+            kk = 0
+            for w in range(nlev):
+                x = lev[w]
+                if level + EPS < x <= tank + EPS:
+                    lev[kk] = x
+                    kk += 1
+            nlev = kk
+            avail = tank - reserve
+        else:
+            k = 0
+            j = -1
+            avail = level - reserve
+        # successors
+        n_succ = 1 + L * n
+        for e in range(n_succ):
+            # e < L*n: station e%n in leg e//n; e == L*n: the destination
+            if e < L * n:
+                m = e // n
+                jj = e % n
+                v = 1 + e
+                if u == 0:
+                    km = cum_km[m] + wp_to_st[m, jj]
+                    kg = cum_fuel[m] + wp_to_st[m, jj] * rate[m]
+                else:
+                    if m < k:
+                        continue
+                    if m == k:
+                        if jj == j:
+                            continue
+                        km = st_st[j, jj]
+                        kg = st_st[j, jj] * rate[k]
+                    else:
+                        out_km = st_to_wp[k, j]
+                        km = out_km + (cum_km[m] - cum_km[k + 1]) + wp_to_st[m, jj]
+                        kg = (
+                            out_km * rate[k]
+                            + (cum_fuel[m] - cum_fuel[k + 1])
+                            + wp_to_st[m, jj] * rate[m]
+                        )
+            else:
+                v = dest
+                if u == 0:
+                    km = cum_km[L]
+                    kg = cum_fuel[L]
+                else:
+                    out_km = st_to_wp[k, j]
+                    km = out_km + rest_km[k + 1]
+                    kg = out_km * rate[k] + rest_fuel[k + 1]
+            if not (kg <= avail + EPS):
+                continue
+            npieces = _pieces(u, v, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw)
+            # departure options: (level after the stop, money spent, states)
+            n_opt = 1 if u == 0 else nlev + (0 if full_refuel else 1)
+            for opt in range(n_opt):
+                if u == 0:
+                    dlev = level
+                    spend = 0.0
+                    st0[0, 0], st0[0, 1], st0[0, 2] = now, c_u, d_u
+                    nst = 1
+                else:
+                    dlev = lev[opt] if opt < nlev else reserve + kg
+                    dlev = min(dlev, tank)
+                    if dlev < reserve + kg - EPS or dlev - level <= EPS:
+                        continue
+                    buy = dlev - level
+                    fill = conn[j] + buy * hpk[j]
+                    s0 = _fill_start(now, fill, open_h[j], close_h[j])
+                    if np.isnan(s0):
+                        continue
+                    base = (s0 - now) + fill
+                    spend = buy * price[j]
+                    nst = 0
+                    for ro in range(3):
+                        if ro == 0:
+                            stop = base
+                        elif ro == 1:
+                            if not (on and c_u > EPS and base < brk - EPS):
+                                continue
+                            stop = brk
+                        else:
+                            if not (on and d_u > EPS and base < day_rest - EPS):
+                                continue
+                            stop = day_rest
+                        c2, d2 = c_u, d_u
+                        if not on or stop >= day_rest - EPS:
+                            c2, d2 = 0.0, 0.0
+                        elif stop >= brk - EPS:
+                            c2 = 0.0
+                        st0[nst, 0], st0[nst, 1], st0[nst, 2] = now + stop, c2, d2
+                        nst += 1
+                money = m_u + spend
+                for a in range(nst):
+                    st[a, 0], st[a, 1], st[a, 2] = st0[a, 0], st0[a, 1], st0[a, 2]
+                nst = _drive(
+                    st,
+                    nst,
+                    pk,
+                    pl,
+                    pw,
+                    npieces,
+                    speed,
+                    on,
+                    cmax,
+                    dmax,
+                    brk,
+                    day_rest,
+                    ready,
+                    due,
+                    L,
+                )
+                if nst < 0:
+                    return 3, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                new_level = dlev - kg
+                for a in range(nst):
+                    time_h = st[a, 0] - depart_h
+                    c2, d2 = st[a, 1], st[a, 2]
+                    # too late for a due time ahead?
+                    if not free_time and v != dest:
+                        late = False
+                        k_v = -1 if v == 0 else (v - 1) // n
+                        for w in range(k_v + 1, L + 1):
+                            if not np.isfinite(due[w]):
+                                continue
+                            if v == 0:
+                                xkm = cum_km[w]
+                            else:
+                                xkm = st_to_wp[k_v, (v - 1) % n] + cum_km[w] - cum_km[k_v + 1]
+                            h = xkm / speed * (1.0 - 1e-12)
+                            if (
+                                time_h + h + _rest_lb(h, c2, d2, on, cmax, dmax, brk, day_rest)
+                                > due[w] - depart_h + 1e-7
+                            ):
+                                late = True
+                                break
+                        if late:
+                            continue
+                    if cross and v != dest:
+                        o = pop_head[v]
+                        dom = False
+                        while o >= 0:
+                            if _better(
+                                lf[o, _LV],
+                                lf[o, _TM],
+                                lf[o, _MO],
+                                lf[o, _C],
+                                lf[o, _D],
+                                new_level,
+                                time_h,
+                                money,
+                                c2,
+                                d2,
+                                cost_obj and free_time,
+                                brk_dom,
+                                rest_dom,
+                            ):
+                                dom = True
+                                break
+                            o = pnext[o]
+                        if dom:
+                            continue
+                    # bucket dominance at (v, level)
+                    state = v * np.int64(1 << 31) + np.int64(round(new_level * 1e6))
+                    slot = _slot(tk, state)
+                    head = -1
+                    if tk[slot] == state:
+                        head = tv[slot]
+                    rejected = False
+                    o = head
+                    while o >= 0:
+                        if not ldead[o]:
+                            # dominates(o, new)
+                            dd = True
+                            if cost_obj:
+                                if free_time and lf[o, _MO] < money - 1e-9:
+                                    rejected = True
+                                    break
+                                if lf[o, _MO] > money + EPS:
+                                    dd = False
+                            if dd and not (
+                                lf[o, _TM] <= time_h + EPS
+                                and lf[o, _C] <= c2 + EPS
+                                and lf[o, _D] <= d2 + EPS
+                            ):
+                                dd = False
+                            if dd and not cost_obj and not (lf[o, _MO] <= money + EPS):
+                                dd = False
+                            if dd:
+                                rejected = True
+                                break
+                        o = lnext[o]
+                    if rejected:
+                        continue
+                    # the new label kills those it dominates
+                    o = head
+                    while o >= 0:
+                        if not ldead[o]:
+                            dd = True
+                            if cost_obj:
+                                if free_time and money < lf[o, _MO] - 1e-9:
+                                    ldead[o] = True
+                                    o = lnext[o]
+                                    continue
+                                if money > lf[o, _MO] + EPS:
+                                    dd = False
+                            if dd and not (
+                                time_h <= lf[o, _TM] + EPS
+                                and c2 <= lf[o, _C] + EPS
+                                and d2 <= lf[o, _D] + EPS
+                            ):
+                                dd = False
+                            if dd and not cost_obj and not (money <= lf[o, _MO] + EPS):
+                                dd = False
+                            if dd:
+                                ldead[o] = True
+                        o = lnext[o]
+                    if nl >= max_labels:
+                        return 2, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                    if nl == lnode.size:
+                        cap = 2 * nl
+                        lf2 = np.empty((cap, 6))
+                        lf2[:nl] = lf
+                        lf = lf2
+                        a2 = np.empty(cap, dtype=np.int64)
+                        a2[:nl] = lnode
+                        lnode = a2
+                        a3 = np.empty(cap, dtype=np.int64)
+                        a3[:nl] = lpar
+                        lpar = a3
+                        a4 = np.empty(cap, dtype=np.int64)
+                        a4[:nl] = lnext
+                        lnext = a4
+                        a5 = np.zeros(cap, dtype=np.bool_)
+                        a5[:nl] = ldead
+                        ldead = a5
+                        a6 = np.empty(cap, dtype=np.int64)
+                        a6[:nl] = pnext
+                        pnext = a6
+                    lf[nl, _LV] = new_level
+                    lf[nl, _TM] = time_h
+                    lf[nl, _MO] = money
+                    lf[nl, _KM] = km_u + km
+                    lf[nl, _C] = c2
+                    lf[nl, _D] = d2
+                    lnode[nl] = v
+                    lpar[nl] = s
+                    lnext[nl] = head
+                    if tk[slot] != state:
+                        tk[slot] = state
+                        n_keys += 1
+                    tv[slot] = nl
+                    if 2 * n_keys > tk.size:
+                        tk, tv = _grow(tk, tv)
+                    if cost_obj:
+                        k1 = round(money, 6)
+                        k2 = time_h
+                    else:
+                        k1 = round(
+                            time_h
+                            + togo[v]
+                            + _rest_lb(togo[v], c2, d2, on, cmax, dmax, brk, day_rest),
+                            7,
+                        )
+                        k2 = money
+                    if hs == hk1.size:
+                        b1 = np.empty(2 * hs)
+                        b1[:hs] = hk1
+                        hk1 = b1
+                        b2 = np.empty(2 * hs)
+                        b2[:hs] = hk2
+                        hk2 = b2
+                        b3 = np.empty(2 * hs, dtype=np.int64)
+                        b3[:hs] = hsq
+                        hsq = b3
+                    q = hs
+                    hk1[q] = k1
+                    hk2[q] = k2
+                    hsq[q] = nl
+                    hs += 1
+                    while q > 0:
+                        p = (q - 1) >> 1
+                        if not _less(hk1[q], hk2[q], hsq[q], hk1[p], hk2[p], hsq[p]):
+                            break
+                        hk1[p], hk1[q] = hk1[q], hk1[p]
+                        hk2[p], hk2[q] = hk2[q], hk2[p]
+                        hsq[p], hsq[q] = hsq[q], hsq[p]
+                        q = p
+                    nl += 1
+    return 1, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+
+
+def run(p: RefuelProblem, objective: str, full_refuel: bool, max_labels: int) -> KernelResult:
+    """The compiled search on problem ``p``."""
+    L, n = p.n_legs, p.n_stations
+    r = p.rest
+    ready = np.full(L + 1, -np.inf) if p.wp_ready_h is None else np.asarray(p.wp_ready_h, float)
+    due = np.full(L + 1, np.inf) if p.wp_due_h is None else np.asarray(p.wp_due_h, float)
+
+    def f(x: object) -> NDArray:
+        return np.ascontiguousarray(x, dtype=np.float64)
+
+    status, end, node, parent, lf_end, explored, n_labels = search(
+        f(p.leg_km),
+        f(p.wp_to_st).reshape(L, n),
+        f(p.st_to_wp).reshape(L, n),
+        f(p.st_st).reshape(n, n),
+        f(p.kg_per_km),
+        float(p.tank_kg),
+        float(p.start_kg),
+        float(p.reserve_kg),
+        f(p.price),
+        f(p.fill_h_per_kg),
+        f(p.connect_h),
+        f(p.open_h),
+        f(p.close_h),
+        float(p.speed_kmh),
+        float(p.depart_h),
+        bool(r.enabled),
+        float(r.max_drive_h) if r.enabled else np.inf,
+        float(r.max_daily_drive_h) if r.enabled else np.inf,
+        float(r.break_h),
+        float(r.daily_rest_h),
+        f(ready),
+        f(due),
+        objective == "cost",
+        bool(full_refuel),
+        int(max_labels),
+    )
+    if status == 2:
+        mb = max_labels * _BYTES_PER_LABEL / 1e6
+        raise ResourceLimitError(
+            f"the refuelling search stopped at its limit of {max_labels:,} labels (about "
+            f"{mb:.0f} MB) without an answer: give fewer stations or a shorter trip",
+            {"max_labels": max_labels, "explored": int(explored)},
+        )
+    out = KernelResult(int(status), [], int(explored), int(n_labels))
+    if status != 0:
+        return out
+    i = int(end)
+    while i >= 0:
+        v = int(node[i])
+        if v != 0 and v != 1 + L * n:
+            k, j = divmod(v - 1, n)
+            out.stops.append((k, j))
+        i = int(parent[i])
+    out.stops.reverse()
+    out.time_h, out.money = float(lf_end[_TM]), float(lf_end[_MO])
+    return out
