@@ -638,22 +638,29 @@ def _customers(
             place = ledger.place_names
             for s_idx in np.flatnonzero(first >= 0).tolist():
                 names[s_idx] = place[int(ledger.destination[first[s_idx]])]
+    # empty-running-only "shipments" carry no freight and have no customer
+    freight = shipments["loaded_legs"] > 0
+    names = [n if f else "" for n, f in zip(names, freight.tolist(), strict=True)]
     uniq: dict[str, int] = {}
-    codes = np.array([uniq.setdefault(n, len(uniq)) for n in names], dtype=np.int64)
+    codes = np.array([uniq.setdefault(n, len(uniq)) if n else -1 for n in names], dtype=np.int64)
     k = len(uniq)
+    sel = codes >= 0
+    c = codes[sel]
+
+    def col(key: str) -> np.ndarray:
+        return _bincount(c, shipments[key][sel], k)
+
     cols = {
-        "shipments": _bincount(codes, None, k),
-        "tonnes": _bincount(codes, shipments["tonnes"], k),
-        "tkm": _bincount(codes, shipments["tkm"], k),
-        "wtt_kg": _bincount(codes, shipments["wtt_kg"], k),
-        "ttw_kg": _bincount(codes, shipments["ttw_kg"], k),
-        "wtw_kg": _bincount(codes, shipments["wtw_kg"], k),
-        "diesel_baseline_wtw_kg": _bincount(codes, shipments["diesel_baseline_wtw_kg"], k),
-        "avoided_kg": _bincount(codes, shipments["avoided_kg"], k),
+        "shipments": _bincount(c, None, k),
+        "tonnes": col("tonnes"),
+        "tkm": col("tkm"),
+        "wtt_kg": col("wtt_kg"),
+        "ttw_kg": col("ttw_kg"),
+        "wtw_kg": col("wtw_kg"),
+        "diesel_baseline_wtw_kg": col("diesel_baseline_wtw_kg"),
+        "avoided_kg": col("avoided_kg"),
     }
-    cols["intensity_g_per_tkm"] = _safe_div(
-        _bincount(codes, shipments["transport_wtw_kg"], k), cols["tkm"]
-    ) * 1000.0
+    cols["intensity_g_per_tkm"] = _safe_div(col("transport_wtw_kg"), cols["tkm"]) * 1000.0
     return GroupTable(list(uniq), cols), names
 
 
