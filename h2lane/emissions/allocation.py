@@ -112,9 +112,7 @@ TAR_LHV = Parameter(37.0, "MJ/kg", "coal tar lower heating value", "2026", "K")
 TAR_PRICE = Parameter(3.5, "CNY/kg", "coal tar ≈3,000–4,000 CNY/t (background)", "2024", "K")
 BENZOL_YIELD = Parameter(13.0, "kg/t coke", "crude benzol, ≈1 % of coal charged", "2026", "K")
 BENZOL_LHV = Parameter(40.0, "MJ/kg", "crude benzol lower heating value", "2026", "K")
-BENZOL_PRICE = Parameter(
-    5.5, "CNY/kg", "crude benzol ≈5,000–6,000 CNY/t (background)", "2024", "K"
-)
+BENZOL_PRICE = Parameter(5.5, "CNY/kg", "crude benzol ≈5,000–6,000 CNY/t (background)", "2024", "K")
 COKE_REFERENCE = Parameter(1000.0, "kg/t coke", "reference output: one tonne of coke", "2026", "D")
 
 _COG_MASS = COG_YIELD.value * COG_DENSITY.value

@@ -159,13 +159,9 @@ def hbar_chart(
             f'<line class="thr" x1="{x:.1f}" y1="{band_top + 14 * len(band_rows):.0f}" '
             f'x2="{x:.1f}" y2="{y:.0f}" stroke="{THRESHOLD_COLOUR}" stroke-dasharray="4 3"/>'
         )
-    out.append(
-        f'<text x="{left}" y="{y + 14:.0f}" font-size="10" fill="#475467">{_e(unit)}</text>'
-    )
+    out.append(f'<text x="{left}" y="{y + 14:.0f}" font-size="10" fill="#475467">{_e(unit)}</text>')
     if note:
-        out.append(
-            f'<text x="0" y="{y + 28:.0f}" font-size="10" fill="#475467">{_e(note)}</text>'
-        )
+        out.append(f'<text x="0" y="{y + 28:.0f}" font-size="10" fill="#475467">{_e(note)}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -98,8 +98,12 @@ def data_quality(acc: Accounting) -> dict[str, Any]:
         w = wtt_toc[k]
         crit = {
             "primary_fuel_data": activity == "primary",
-            "shortest_feasible_distance": bool(toc_tkm[k] > 0 and sfd_ok[k] >= THRESHOLD * toc_tkm[k]),
-            "verified_factor_inputs": bool(w > 0 and by_status[k, names.index("V")] >= THRESHOLD * w),
+            "shortest_feasible_distance": bool(
+                toc_tkm[k] > 0 and sfd_ok[k] >= THRESHOLD * toc_tkm[k]
+            ),
+            "verified_factor_inputs": bool(
+                w > 0 and by_status[k, names.index("V")] >= THRESHOLD * w
+            ),
             "supply_specific_factors": bool(w > 0 and user[k] >= THRESHOLD * w),
         }
         indices.append({"toc_id": toc_id, "index": int(sum(crit.values())), "criteria": crit})

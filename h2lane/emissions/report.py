@@ -340,9 +340,11 @@ def _provenance_block(prov: dict[str, Any]) -> str:
         opts = ", ".join(f"{_e(k)} = {_e(v)}" for k, v in prov["options"].items())
         rows.append(["options", opts])
     rows.append(["generated", _e(prov["generated_at"])])
-    return '<section id="provenance" class="keep"><h2>Provenance</h2>' + _table(
-        ["item", "value"], rows, left=2
-    ) + "</section>"
+    return (
+        '<section id="provenance" class="keep"><h2>Provenance</h2>'
+        + _table(["item", "value"], rows, left=2)
+        + "</section>"
+    )
 
 
 def _quality_block(dq: dict[str, Any], acc: Accounting) -> str:
@@ -387,12 +389,13 @@ def _quality_block(dq: dict[str, Any], acc: Accounting) -> str:
         ]
         for p in parts
     ]
-    out.append(_table(["factor", "part", "status", "inputs (status)"], prow, left=2, text_cols=(2, 3)))
+    out.append(
+        _table(["factor", "part", "status", "inputs (status)"], prow, left=2, text_cols=(2, 3))
+    )
     idx = dq["glec_data_quality_index"]
     shown = idx["tocs"][:CHART_BARS]
     irow = [
-        [_e(t["toc_id"]), str(t["index"])]
-        + ["yes" if v else "no" for v in t["criteria"].values()]
+        [_e(t["toc_id"]), str(t["index"])] + ["yes" if v else "no" for v in t["criteria"].values()]
         for t in shown
     ]
     out.append(
@@ -588,9 +591,16 @@ def _loaded_empty(acc: Accounting) -> str:
         "<h3>Loaded and empty running per TOC</h3>"
         + _table(
             [
-                "TOC", "loaded km", "empty km", "empty % of km", "H2 kg loaded", "H2 kg empty",
-                "WTW t loaded", "WTW t empty", "empty % of WTW",
-            ],  # fmt: skip
+                "TOC",
+                "loaded km",
+                "empty km",
+                "empty % of km",
+                "H2 kg loaded",
+                "H2 kg empty",
+                "WTW t loaded",
+                "WTW t empty",
+                "empty % of WTW",
+            ],
             rows,
         )
         + "<p class='note'>Empty running stays in its TOC (ISO 14083): its emissions are "
@@ -626,8 +636,16 @@ def _customers(acc: Accounting) -> str:
         '<section id="customers"><h2>Per customer (consignee)</h2>'
         + note
         + _table(
-            ["customer", "orders", "t", "t·km", "WTW kg", "g CO2e/t·km", "diesel WTW kg",
-             "avoided kg"],  # fmt: skip
+            [
+                "customer",
+                "orders",
+                "t",
+                "t·km",
+                "WTW kg",
+                "g CO2e/t·km",
+                "diesel WTW kg",
+                "avoided kg",
+            ],
             rows,
         )
         + "<p class='note'>The customer of an order is its consignee: the plan's order "
@@ -679,10 +697,21 @@ def _shipment_table(
         )
     return _table(
         [
-            "order", "customer", "TOC", "legs", "t", "SFD km", "SFD from", "t·km", "WTT kg",
-            "TTW kg", "WTW kg", *[f"WTW kg {m}" for m in ALLOCATION_METHODS], "diesel WTW kg",
+            "order",
+            "customer",
+            "TOC",
+            "legs",
+            "t",
+            "SFD km",
+            "SFD from",
+            "t·km",
+            "WTT kg",
+            "TTW kg",
+            "WTW kg",
+            *[f"WTW kg {m}" for m in ALLOCATION_METHODS],
+            "diesel WTW kg",
             "avoided kg",
-        ],  # fmt: skip
+        ],
         rows,
         left=3,
         text_cols=(6,),
@@ -853,8 +882,14 @@ def render_html(
     h.append(_pathway_chart(pathways))
     h.append(
         _table(
-            ["case", "WTT kg/kg", "cradle-to-gate kg/kg", "T/CAB 0078-2020", "WTW t CO2e",
-             "g CO2e/t·km"],  # fmt: skip
+            [
+                "case",
+                "WTT kg/kg",
+                "cradle-to-gate kg/kg",
+                "T/CAB 0078-2020",
+                "WTW t CO2e",
+                "g CO2e/t·km",
+            ],
             [
                 [
                     _e(r["case"]),
