@@ -105,5 +105,5 @@ def test_bad_band_is_one_sentence(text):
 def test_overflow_is_an_error_not_inf():
     led = _rows(("S1", "2026-01-05", "T1", 20, 500, 45))
     led.h2_kg = np.array([1e308])  # past any limit the reader allows: × factor overflows
-    with pytest.raises(EmissionsConfigError, match="overflowed.*'wtt_kg'.*inf"):
+    with pytest.raises(EmissionsConfigError, match=r"overflowed.*'wtt_kg'.*inf"):
         account(led)
