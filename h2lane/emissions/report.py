@@ -147,6 +147,12 @@ def _fmt(x: Any, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _local(text: str, source: str) -> str:
+    """``text`` with the input's path replaced by its file name (no local paths in reports)."""
+    name = Path(source).name
+    return text.replace(source, name) if source and source != name else text
+
+
 def _cls(c: str | None) -> str:
     if c is None:
         return "—"
@@ -863,7 +869,7 @@ def render_html(
     h.append("</div>")
     if acc.warnings:
         h.append('<div class="warn" id="warnings"><b>Warnings and plausibility checks</b><ul>')
-        h += [f"<li>{_e(w)}</li>" for w in acc.warnings]
+        h += [f"<li>{_e(_local(w, led.source))}</li>" for w in acc.warnings]
         h.append("</ul></div>")
     else:
         h.append(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from datetime import datetime
 
 import pytest
@@ -30,7 +29,12 @@ def _svg(text: str, chart_id: str) -> str:
 
 def test_provenance_block(tmp_path):
     ledger = tmp_path / "actuals.csv"
-    shutil.copy(DATA_DIR / "ledger_small.csv", ledger)
+    # an extra column: its warning names the file, which the report gives by name only
+    lines = (DATA_DIR / "ledger_small.csv").read_text(encoding="utf-8").splitlines()
+    ledger.write_text(
+        "\n".join([lines[0] + ",driver"] + [ln + ",x" for ln in lines[1:]]) + "\n",
+        encoding="utf-8",
+    )
     sha = hashlib.sha256(ledger.read_bytes()).hexdigest()
     report = tmp_path / "out" / "report.html"
     report.parent.mkdir()
@@ -43,14 +47,16 @@ def test_provenance_block(tmp_path):
     assert f"h2lane {__version__}" in section
     table = factor_table()
     assert f"version {FACTOR_TABLE_VERSION}" in section and table["sha256"] in section
-    assert "actuals.csv" in section and sha in section and "268 bytes" in section
+    size = ledger.stat().st_size
+    assert "actuals.csv" in section and sha in section and f"{size:,} bytes" in section
+    assert "actuals.csv: ignored column(s)" in text
     assert "2026-12-02T08:00+08:00" in section
     # no absolute local path anywhere in the report (inputs and outputs by file name)
     assert str(tmp_path) not in text and "/tmp" not in text
     doc = res.document()
     prov = doc["provenance"]
     assert prov["inputs"] == [
-        {"option": "--ledger", "name": "actuals.csv", "bytes": 268, "sha256": sha}
+        {"option": "--ledger", "name": "actuals.csv", "bytes": size, "sha256": sha}
     ]
     assert prov["factor_table"] == {"version": FACTOR_TABLE_VERSION, "sha256": table["sha256"]}
     assert prov["generated_at"] == "2026-12-02T08:00+08:00"
