@@ -414,8 +414,9 @@ def account(
     loaded = ledger.loaded_mask
     movement = ledger.movement_mask
     tkm = tonnes * sfd
-    wtt = h2kg * wtt_factor[row_factor]
-    ttw = h2kg * ttw_factor[row_factor]
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: check_finite says so
+        wtt = h2kg * wtt_factor[row_factor]
+        ttw = h2kg * ttw_factor[row_factor]
     litres = dist / 100.0 * np.where(loaded, diesel.loaded.value, diesel.empty.value)
     diesel_wtw = litres * diesel.wtw.value
     diesel_ttw = litres * diesel.ttw.value
@@ -610,7 +611,8 @@ def account(
         customers=customers,
         shipment_customer=shipment_customer,
     )
-    acc.plausibility = plausibility_warnings(acc, checks or PlausibilityLimits())
+    with np.errstate(over="ignore", invalid="ignore"):
+        acc.plausibility = plausibility_warnings(acc, checks or PlausibilityLimits())
     acc.warnings.extend(acc.plausibility)
     check_finite(acc)
     return acc
