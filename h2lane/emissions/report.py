@@ -834,7 +834,8 @@ def render_html(
     what = (
         f"{n:,} ledger rows"
         if led.kind == "ledger"
-        else f"{led.kind} plan: {tot['shipments']:,} shipments, {tot['legs']:,} legs"
+        else f"{led.kind} plan: {tot['shipments']:,} shipment{'' if tot['shipments'] == 1 else 's'}"
+        f", {tot['legs']:,} leg{'' if tot['legs'] == 1 else 's'}"
     )
     h: list[str] = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
