@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -c constraints.txt -e .
 .venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --map xiaoyi-tianjin-port.html "$@"
+# the same round trip as a plan document, and its emissions report (allocation, sensitivity, provenance)
+.venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --json > xiaoyi-tianjin-port-plan.json
+.venv/bin/h2lane emissions --plan xiaoyi-tianjin-port-plan.json --report xiaoyi-tianjin-port-emissions.html

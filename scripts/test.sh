@@ -4,6 +4,8 @@
 # Environment: PYTEST_WORKERS (default 2, the machine's cores; 0 runs serially).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Headless Chromium for the report screenshot tests (root only; idempotent: skipped when present).
+[[ "$(id -u)" == "0" ]] && { command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium); }
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[test]"
 .venv/bin/ruff check h2lane tests benchmarks scripts

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from h2lane.app.context import ProgressFn
 from h2lane.app.outputs import check_output_dir, check_output_file
 from h2lane.app.requests import Request
 from h2lane.emissions.accounting import TOC_BY, Accounting, DistanceOracle, account, read_hubs
+from h2lane.emissions.allocation import check_method
 from h2lane.emissions.errors import EmissionsConfigError
 from h2lane.emissions.factors import (
     DEFAULT_GRID,
@@ -35,6 +37,8 @@ from h2lane.emissions.factors import (
 )
 from h2lane.emissions.ledger import Ledger, read_ledger
 from h2lane.emissions.plans import read_plan
+from h2lane.emissions.plausibility import PlausibilityLimits
+from h2lane.emissions.quality import input_record, provenance
 from h2lane.emissions.results import to_json, write_outputs
 from h2lane.errors import OutputPathError
 
@@ -58,6 +62,9 @@ class EmissionsRequest(Request):
     h2_pathway: str | None = None
     h2_wtt_kg_per_kg: float | None = Field(default=None, ge=0, le=100, description="kg CO2e/kg H2")
     grid: str = DEFAULT_GRID
+    allocation: str | None = Field(
+        default=None, description="cut-off, mass, energy (default) or economic"
+    )
     cog_allocation: float | None = Field(default=None, ge=0, le=1, description="share")
     cog_burden: float | None = Field(default=None, ge=0, le=200, description="kg CO2e/kg H2")
     delivery_km: float | None = Field(default=None, ge=0, le=5000, description="km")
@@ -67,6 +74,8 @@ class EmissionsRequest(Request):
     )
     diesel_wtw_kg_per_l: float | None = Field(default=None, gt=0, le=10, description="kg CO2e/L")
     hubs: Path | None = None
+    h2_band: str | None = Field(default=None, description="LOW:HIGH[,TYPE=LOW:HIGH] kg/100 km")
+    max_payload_t: float | None = Field(default=None, gt=0, le=1000, description="t")
     report: Path | None = None
     csv: Path | None = None
     ileap: Path | None = None
@@ -143,8 +152,13 @@ def wtt_config(request: EmissionsRequest) -> WttConfig:
     ):
         if value is not None and not 0.0 <= value < float("inf"):
             raise EmissionsConfigError(f"{option} must be ≥ 0, got {value:g}.")
+    if request.allocation is not None:
+        check_method(request.allocation)
+        if request.cog_allocation is not None:
+            raise EmissionsConfigError("give --allocation or --cog-allocation, not both.")
     return WttConfig(
         grid=request.grid,
+        allocation=request.allocation,
         cog_allocation=request.cog_allocation,
         cog_burden_kg_per_kg=request.cog_burden,
         delivery_one_way_km=request.delivery_km,
@@ -188,10 +202,24 @@ def check_outputs(request: EmissionsRequest) -> None:
         raise OutputPathError(f"--report and --csv are the same file {outputs[0][1]}.")
 
 
+def _options(request: EmissionsRequest) -> dict[str, Any]:
+    """The options that shape the numbers, as given (paths only by file name)."""
+    skip = {"ledger", "plan", "hubs", "report", "csv", "ileap"}
+    out: dict[str, Any] = {}
+    for name in type(request).model_fields:
+        if name in skip:
+            continue
+        value = getattr(request, name)
+        if value is not None:
+            out[name] = value
+    return out
+
+
 def account_emissions(
     request: EmissionsRequest,
     distance_oracle: DistanceOracle | None = None,
     progress: ProgressFn | None = None,
+    generated_at: datetime | None = None,
 ) -> EmissionsResult:
     """Account ``request.ledger`` or ``request.plan`` and write the requested files.
 
@@ -205,6 +233,8 @@ def account_emissions(
         :class:`LazyOracle`). Without it the SFD is the distance driven with the freight.
     progress
         ``progress(task, done, total)`` at each step.
+    generated_at
+        Time stamped in the provenance (default now).
     """
 
     def step(task: str, done: float) -> None:
@@ -230,6 +260,7 @@ def account_emissions(
         empty_l_per_100km=request.diesel_empty_l_per_100km,
         wtw_kg_per_l=request.diesel_wtw_kg_per_l,
     )
+    checks = PlausibilityLimits.parse(request.h2_band, request.max_payload_t)
     check_outputs(request)
     step("reading input", 0.0)
     if request.ledger is not None:
@@ -250,6 +281,19 @@ def account_emissions(
         diesel=diesel,
         oracle=distance_oracle,
         hubs=hub_ops,
+        checks=checks,
+    )
+    inputs = [
+        input_record(option, path)
+        for option, path in (
+            ("--ledger", request.ledger),
+            ("--plan", request.plan),
+            ("--hubs", request.hubs),
+        )
+        if path is not None
+    ]
+    acc.provenance = provenance(
+        acc, inputs, options=_options(request), generated_at=generated_at
     )
     step("writing outputs", 4.0)
     outputs, manifest = write_outputs(

@@ -76,6 +76,14 @@ def emissions(
     grid: Annotated[
         str, typer.Option("--grid", help="Grid factor for electricity: " + ", ".join(GRID_FACTORS))
     ] = DEFAULT_GRID,
+    allocation: Annotated[
+        str | None,
+        typer.Option(
+            "--allocation",
+            help="Allocation of the coking plant's burden to COG hydrogen: cut-off, mass, "
+            "energy (default) or economic.",
+        ),
+    ] = None,
     cog_allocation: Annotated[
         float | None,
         typer.Option(
@@ -110,6 +118,17 @@ def emissions(
             "--hubs", help="Hub operations CSV: hoc_id,wtw_kg_per_t,ttw_kg_per_t[,hub_type]."
         ),
     ] = None,
+    h2_band: Annotated[
+        str | None,
+        typer.Option(
+            "--h2-band",
+            help="Plausible kg H2/100 km: LOW:HIGH and/or TYPE=LOW:HIGH (default 2.75:18).",
+        ),
+    ] = None,
+    max_payload_t: Annotated[
+        float | None,
+        typer.Option("--max-payload-t", help="Largest payload of the fleet, t (default 31)."),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a self-contained HTML report.")
     ] = None,
@@ -135,6 +154,7 @@ def emissions(
             h2_pathway=h2_pathway,
             h2_wtt_kg_per_kg=h2_wtt_kg_per_kg,
             grid=grid,
+            allocation=allocation,
             cog_allocation=cog_allocation,
             cog_burden=cog_burden,
             delivery_km=delivery_km,
@@ -142,6 +162,8 @@ def emissions(
             diesel_empty_l_per_100km=diesel_empty_l_per_100km,
             diesel_wtw_kg_per_l=diesel_wtw_kg_per_l,
             hubs=hubs,
+            h2_band=h2_band,
+            max_payload_t=max_payload_t,
             report=report,
             csv=csv,
             ileap=ileap,

@@ -39,11 +39,13 @@ from h2lane.emissions.factors import (
     hydrogen_wtt,
 )
 from h2lane.emissions.ledger import Ledger
+from h2lane.emissions.plausibility import PlausibilityLimits, check_finite, plausibility_warnings
 
 TocBy = Literal["all", "truck", "month"]
 TOC_BY: tuple[str, ...] = ("all", "truck", "month")
 SFD_SOURCES = ("sfd_km", "road_network", "distance_km")
 ALL_PARTS = (*PARTS, "user")
+NO_CUSTOMER = "(no destination given)"
 #: Largest plausible hub emission factor, kg CO2e per tonne handled.
 HUB_LIMIT_KG_PER_T = 1_000.0
 HUB_TYPES = (
@@ -213,6 +215,11 @@ class Accounting:
     shipment_toc: list[str]
     shipment_sfd_source: list[str]
     warnings: list[str] = field(default_factory=list)
+    config: WttConfig = field(default_factory=WttConfig)
+    customers: GroupTable | None = None
+    shipment_customer: list[str] = field(default_factory=list)
+    plausibility: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] | None = None
 
     @property
     def wtw(self) -> np.ndarray:
@@ -335,6 +342,7 @@ def account(
     diesel: DieselFactors | None = None,
     oracle: DistanceOracle | None = None,
     hubs: Mapping[str, HubOperation] | None = None,
+    checks: PlausibilityLimits | None = None,
 ) -> Accounting:
     """Account the ledger's legs (see the module docstring for the method).
 
@@ -355,6 +363,9 @@ def account(
         Road-network distance for rows with origin/destination and no ``sfd_km``.
     hubs
         Hub operation categories referenced by the ledger's ``hub_id`` column.
+    checks
+        Plausibility limits (hydrogen per 100 km band, payload); defaults if None. What falls
+        outside is listed in ``warnings`` and ``plausibility``; a non-finite result is an error.
     """
     if toc_by not in TOC_BY:
         raise EmissionsConfigError(f"--toc-by must be one of {', '.join(TOC_BY)}, got '{toc_by}'.")
@@ -403,8 +414,9 @@ def account(
     loaded = ledger.loaded_mask
     movement = ledger.movement_mask
     tkm = tonnes * sfd
-    wtt = h2kg * wtt_factor[row_factor]
-    ttw = h2kg * ttw_factor[row_factor]
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: check_finite says so
+        wtt = h2kg * wtt_factor[row_factor]
+        ttw = h2kg * ttw_factor[row_factor]
     litres = dist / 100.0 * np.where(loaded, diesel.loaded.value, diesel.empty.value)
     diesel_wtw = litres * diesel.wtw.value
     diesel_ttw = litres * diesel.ttw.value
@@ -417,6 +429,8 @@ def account(
         dist_k = _bincount(codes, dist, k)
         empty_k = _bincount(codes, np.where(loaded, 0.0, dist), k)
         wtw_k = wtt_k + ttw_k
+        empty_h2 = _bincount(codes, np.where(loaded, 0.0, h2kg), k)
+        empty_wtw = _bincount(codes, np.where(loaded, 0.0, wtt + ttw), k)
         return {
             "rows": _bincount(codes, None, k),
             "legs": _bincount(codes[movement], None, k),
@@ -434,6 +448,12 @@ def account(
             "diesel_baseline_ttw_kg": _bincount(codes, diesel_ttw, k),
             "avoided_kg": dwtw - wtw_k,
             "empty_distance_factor": _safe_div(empty_k, dist_k),
+            "loaded_km": dist_k - empty_k,
+            "loaded_h2_kg": _bincount(codes, h2kg, k) - empty_h2,
+            "empty_h2_kg": empty_h2,
+            "loaded_wtw_kg": wtw_k - empty_wtw,
+            "empty_wtw_kg": empty_wtw,
+            "empty_wtw_share": _safe_div(empty_wtw, wtw_k),
         }
 
     toc_cols = agg(row_toc, nt)
@@ -556,7 +576,8 @@ def account(
     for cols in (truck_cols, month_cols):
         cols["unallocated_wtw_kg"] = np.zeros_like(cols["wtw_kg"])
 
-    return Accounting(
+    customers, shipment_customer = _customers(ledger, shipments, loaded, is_ship)
+    acc = Accounting(
         ledger=ledger,
         toc_by=toc_by,
         factors=factors,
@@ -586,7 +607,63 @@ def account(
         shipment_toc=shipment_toc,
         shipment_sfd_source=shipment_sfd,
         warnings=warnings,
+        config=config,
+        customers=customers,
+        shipment_customer=shipment_customer,
     )
+    with np.errstate(over="ignore", invalid="ignore"):
+        acc.plausibility = plausibility_warnings(acc, checks or PlausibilityLimits())
+    acc.warnings.extend(acc.plausibility)
+    check_finite(acc)
+    return acc
+
+
+def _customers(
+    ledger: Ledger, shipments: GroupTable, loaded: np.ndarray, is_ship: np.ndarray
+) -> tuple[GroupTable, list[str]]:
+    """Shipments grouped by customer (the consignee: the plan's order destination, else the
+    ledger's ``destination`` of the shipment's first loaded row)."""
+    ns = len(shipments)
+    if ledger.consignee_names is not None:
+        names = list(ledger.consignee_names)
+    else:
+        names = [NO_CUSTOMER] * ns
+        rows = np.flatnonzero(is_ship & loaded & (ledger.destination >= 0))
+        if rows.size and ns:
+            ship = ledger.shipment[rows]
+            first = np.full(ns, -1, dtype=np.int64)
+            # the first loaded row with a destination, in ledger order
+            order = np.argsort(ship, kind="stable")
+            ship_sorted, rows_sorted = ship[order], rows[order]
+            starts = np.flatnonzero(np.r_[True, ship_sorted[1:] != ship_sorted[:-1]])
+            first[ship_sorted[starts]] = rows_sorted[starts]
+            place = ledger.place_names
+            for s_idx in np.flatnonzero(first >= 0).tolist():
+                names[s_idx] = place[int(ledger.destination[first[s_idx]])]
+    # empty-running-only "shipments" carry no freight and have no customer
+    freight = shipments["loaded_legs"] > 0
+    names = [n if f else "" for n, f in zip(names, freight.tolist(), strict=True)]
+    uniq: dict[str, int] = {}
+    codes = np.array([uniq.setdefault(n, len(uniq)) if n else -1 for n in names], dtype=np.int64)
+    k = len(uniq)
+    sel = codes >= 0
+    c = codes[sel]
+
+    def col(key: str) -> np.ndarray:
+        return _bincount(c, shipments[key][sel], k)
+
+    cols = {
+        "shipments": _bincount(c, None, k),
+        "tonnes": col("tonnes"),
+        "tkm": col("tkm"),
+        "wtt_kg": col("wtt_kg"),
+        "ttw_kg": col("ttw_kg"),
+        "wtw_kg": col("wtw_kg"),
+        "diesel_baseline_wtw_kg": col("diesel_baseline_wtw_kg"),
+        "avoided_kg": col("avoided_kg"),
+    }
+    cols["intensity_g_per_tkm"] = _safe_div(col("transport_wtw_kg"), cols["tkm"]) * 1000.0
+    return GroupTable(list(uniq), cols), names
 
 
 def _per_shipment_label(

@@ -17,9 +17,21 @@ truck is zero (hydrogen is not a greenhouse gas).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from h2lane.emissions import allocation as _allocation
+from h2lane.emissions.allocation import (
+    ALLOCATION_LABELS,
+    COG_BURDEN_FULL,
+    DEFAULT_ALLOCATION,
+    allocation_share,
+    check_method,
+    method_rows,
+    share_formula,
+)
 from h2lane.emissions.errors import EmissionsConfigError
 from h2lane.params import TUBE_TRAILER_PAYLOAD_20MPA, Parameter
 
@@ -96,40 +108,7 @@ COG_PURIFICATION_KWH = Parameter(
     "K",
     "§4.1 engineering estimate (inputs K)",
 )
-# Coking-plant burden under full allocation to the hydrogen (only used when the allocation
-# share is > 0; the default is the by-product cut-off, share 0).
-COKE_PLANT_EMISSIONS = Parameter(
-    0.5,
-    "t CO2e/t coke",
-    "coking plant GHG per t coke (background estimate, no source retrieved)",
-    "2026",
-    "K",
-    "§10 gap 2: replace with the plant's LCA or certificate",
-)
-COG_YIELD = Parameter(430.0, "Nm3/t coke", "typical coke-oven gas yield", "2026", "K")
-COG_H2_SHARE = Parameter(0.61, "-", "midpoint of COG H2 55–67 % vol", "2022", "D", "row 45")
-COG_PSA_RECOVERY = Parameter(
-    0.75, "-", "midpoint of PSA recovery on COG 60–90 %", "2020", "D", "row 46"
-)
-H2_KG_PER_NM3 = Parameter(0.08988, "kg/Nm3", "aenert.com", "2024", "V", "row 49")
-_H2_PER_T_COKE = COG_YIELD.value * COG_H2_SHARE.value * COG_PSA_RECOVERY.value * H2_KG_PER_NM3.value
-COG_BURDEN_FULL = Parameter(
-    round(COKE_PLANT_EMISSIONS.value * 1000.0 / _H2_PER_T_COKE, 4),
-    "kg CO2e/kg H2",
-    "coking burden per kg H2 recovered at 100 % allocation: 0.5 t/t coke ÷ "
-    "(430 Nm3 × 0.61 × 0.75 × 0.08988 kg/Nm3)",
-    "2026",
-    "D",
-    "inputs mostly K; scaled by the allocation share",
-)
-COG_ALLOCATION = Parameter(
-    0.0,
-    "-",
-    "share of the coking burden allocated to the H2; 0 = by-product cut-off (h2lane default)",
-    "2026",
-    "D",
-    "§10 gap 2: allocation dominates the result; set with --cog-allocation",
-)
+# Coking-plant burden and its allocation to the hydrogen: h2lane.emissions.allocation.
 
 # ---------------------------------------------------------------------------
 # Delivery by tube trailer and station electricity (§5.4)
@@ -285,6 +264,8 @@ class HydrogenWtt:
     feedstock: str | None
     included: str
     grid: str | None = None
+    allocation: str | None = None
+    allocation_share: float | None = None
 
     @property
     def total(self) -> float:
@@ -318,6 +299,16 @@ class HydrogenWtt:
                 "low_carbon": TCAB_LOW_CARBON.value,
             },
             "parts": [p.as_dict() for p in self.parts],
+            "allocation": (
+                None
+                if self.allocation is None
+                else {
+                    "method": self.allocation,
+                    "label": ALLOCATION_LABELS[self.allocation],
+                    "share": self.allocation_share,
+                    "default": self.allocation == DEFAULT_ALLOCATION,
+                }
+            ),
         }
 
 
@@ -327,6 +318,7 @@ class WttConfig:
 
     grid: str = DEFAULT_GRID
     cog_allocation: float | None = None
+    allocation: str | None = None
     cog_burden_kg_per_kg: float | None = None
     delivery_one_way_km: float | None = None
     trailer_payload_kg: float | None = None
@@ -418,10 +410,27 @@ def hydrogen_wtt(name: str, config: WttConfig | None = None) -> HydrogenWtt:
     ef = _grid_input("grid_factor", grid)
     parts: list[WttPart] = []
     if pathway == "cog-psa":
+        if config.cog_allocation is not None and config.allocation is not None:
+            raise EmissionsConfigError("give --allocation or --cog-allocation, not both.")
+        method_inputs: list[Input] = []
         if config.cog_allocation is not None:
+            method = "share"
             share = Input.user("allocation_share", config.cog_allocation, "-", "--cog-allocation")
         else:
-            share = Input.of("allocation_share", COG_ALLOCATION)
+            method = check_method(config.allocation or DEFAULT_ALLOCATION)
+            value = allocation_share(method)
+            share = Input(
+                "allocation_share",
+                value,
+                "-",
+                f"{ALLOCATION_LABELS[method]} of the coking plant's burden; "
+                + share_formula(method),
+                "2026",
+                "D",
+                LICENCE_H2LANE,
+                "h2lane default" if method == DEFAULT_ALLOCATION else "chosen with --allocation",
+            )
+            method_inputs = [Input.of(name, row) for name, row in method_rows(method)]
         if not 0.0 <= share.value <= 1.0:
             raise EmissionsConfigError(
                 f"--cog-allocation must be between 0 and 1, got {share.value:g}."
@@ -437,8 +446,8 @@ def hydrogen_wtt(name: str, config: WttConfig | None = None) -> HydrogenWtt:
                 "production",
                 "coking-plant burden allocated to H2",
                 share.value * burden.value,
-                f"{share.value:g} × {burden.value:g} kg CO2e/kg H2",
-                (share, burden),
+                f"{share.value:.5f} ({method}) × {burden.value:g} kg CO2e/kg H2",
+                (share, burden, *method_inputs),
             )
         )
         kwh = Input.of("purification_kwh", COG_PURIFICATION_KWH)
@@ -452,11 +461,14 @@ def hydrogen_wtt(name: str, config: WttConfig | None = None) -> HydrogenWtt:
             )
         )
         feedstock, renewable = "Fossil", False
+        allocation: tuple[str | None, float | None] = (method, share.value)
         included = (
-            "by-product H2 from coke-oven gas: allocated share of the coking plant's burden "
-            "(default 0, cut-off) + PSA purification and compression on grid electricity"
+            "by-product H2 from coke-oven gas: the coking plant's burden allocated to the H2 "
+            f"({ALLOCATION_LABELS[method]}, share {share.value:.4f}) + PSA purification and "
+            "compression on grid electricity"
         )
     elif pathway == "grid-electrolysis":
+        allocation = (None, None)
         kwh = Input.of("electrolysis_kwh", ELECTROLYSIS_KWH)
         parts.append(
             WttPart(
@@ -483,6 +495,7 @@ def hydrogen_wtt(name: str, config: WttConfig | None = None) -> HydrogenWtt:
             "electrolyser manufacture and water excluded"
         )
     else:  # wind-pv-electrolysis
+        allocation = (None, None)
         kwh = Input.of("electrolysis_kwh", ELECTROLYSIS_KWH)
         re = Input.of("renewable_factor", WIND_PV_OPERATIONAL)
         parts.append(
@@ -522,6 +535,8 @@ def hydrogen_wtt(name: str, config: WttConfig | None = None) -> HydrogenWtt:
         feedstock=feedstock,
         included=included,
         grid=grid,
+        allocation=allocation[0],
+        allocation_share=allocation[1],
     )
 
 
@@ -595,3 +610,47 @@ class DieselFactors:
             "ttw_kg_per_l": self.ttw.as_dict(),
             "wtw_kg_per_l": self.wtw.as_dict(),
         }
+
+
+# ---------------------------------------------------------------------------
+# The factor table: every default row, versioned and checksummed
+# ---------------------------------------------------------------------------
+FACTOR_TABLE_VERSION = "2026.12-1"
+"""Bumped whenever a default row changes (value, unit, source, year or status)."""
+
+
+def factor_rows() -> dict[str, Parameter]:
+    """Every default data row the accounting may read, by row id."""
+    rows: dict[str, Parameter] = {f"grid.{k}": v for k, v in GRID_FACTORS.items()}
+    rows.update(
+        {
+            "grid.wind-pv-operational": WIND_PV_OPERATIONAL,
+            "electrolysis.kwh_per_kg": ELECTROLYSIS_KWH,
+            "electrolysis.compression_kwh_per_kg": ELECTROLYSIS_COMPRESSION_KWH,
+            "cog.purification_kwh_per_kg": COG_PURIFICATION_KWH,
+            "delivery.trailer_diesel": TRAILER_DIESEL,
+            "delivery.one_way_km": TRAILER_ONE_WAY_KM,
+            "delivery.trailer_payload": TUBE_TRAILER_PAYLOAD_20MPA,
+            "station.kwh_per_kg": STATION_KWH,
+            "tcab.low_carbon": TCAB_LOW_CARBON,
+            "tcab.clean": TCAB_CLEAN,
+            "diesel.loaded": DIESEL_LOADED,
+            "diesel.empty": DIESEL_EMPTY,
+            "diesel.ttw": DIESEL_TTW,
+            "diesel.wtw": DIESEL_WTW,
+        }
+    )
+    rows.update({f"allocation.{k}": v for k, v in _allocation.all_rows().items()})
+    return rows
+
+
+def factor_table() -> dict[str, Any]:
+    """The factor table as JSON: version, SHA-256 of its canonical text and every row."""
+    rows = [{"id": k, **v.as_dict()} for k, v in sorted(factor_rows().items())]
+    canonical = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return {
+        "version": FACTOR_TABLE_VERSION,
+        "sha256": hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        "checksum_of": "SHA-256 of the rows as compact JSON, keys sorted, UTF-8",
+        "rows": rows,
+    }

@@ -28,6 +28,7 @@ from jsonschema import Draft7Validator
 from h2lane.emissions.accounting import Accounting
 from h2lane.emissions.errors import ExportError, ExportSchemaError
 from h2lane.emissions.fastfmt import Num, Piece, render, text_column
+from h2lane.emissions.quality import INDEX_RULE
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 SCHEMAS = {"toc": "toc.json", "shipment-footprint": "shipment-footprint.json", "hoc": "hoc.json"}
@@ -75,6 +76,9 @@ def toc_documents(acc: Accounting) -> tuple[list[dict[str, Any]], list[str]]:
     nt = len(t)
     h2 = np.bincount(acc.row_toc * nf + acc.row_factor, weights=led.h2_kg, minlength=nt * nf)
     h2 = h2.reshape(nt, nf)
+    from h2lane.emissions.quality import data_quality
+
+    index = {r["toc_id"]: r["index"] for r in data_quality(acc)["glec_data_quality_index"]["tocs"]}
     docs, skipped = [], []
     for k, toc_id in enumerate(t.names):
         tkm = float(t["tkm"][k])
@@ -109,6 +113,7 @@ def toc_documents(acc: Accounting) -> tuple[list[dict[str, Any]], list[str]]:
             "co2eIntensityWTW": dec(float(t["wtw_kg"][k]) / tkm, 9),
             "co2eIntensityTTW": dec(float(t["ttw_kg"][k]) / tkm, 9),
             "co2eIntensityThroughput": "tkm",
+            "glecDataQualityIndex": index[toc_id],
         }
         docs.append(doc)
     return docs, skipped
@@ -351,6 +356,7 @@ def write_ileap(
                 "the same two templates and every number was checked finite"
             ),
         },
+        "glecDataQualityIndex": INDEX_RULE,
         "left_out": {
             "tocs_without_tonne_km": skipped,
             "empty_running_only_shipments": empty_only,

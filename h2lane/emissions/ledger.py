@@ -111,6 +111,11 @@ class Ledger:
         Legs the shipment row stands for (default 1).
     ``movement``
         Whether the row is a truck movement (default all rows).
+    ``consignee_names``
+        Customer (consignee) of each shipment (a plan's order destination); None: the
+        ledger's ``destination``.
+    ``truck_types``, ``truck_payload_t``
+        Type and payload of each truck code when the input says (a plan's route truck).
     """
 
     source: str
@@ -139,6 +144,9 @@ class Ledger:
     movement: np.ndarray | None = None
     kind: str = "ledger"
     tce_label: str = "r"
+    consignee_names: list[str] | None = None
+    truck_types: list[str] | None = None
+    truck_payload_t: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.tonnes.shape[0])

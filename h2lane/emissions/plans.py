@@ -357,6 +357,12 @@ def plan_ledger(doc: PlanDocument, source: str = "plan") -> Ledger:
         place_codes = np.where(place_codes == empty, -1, place_codes - (place_codes > empty))
         place_names = place_names[:empty] + place_names[empty + 1 :]
     truck, truck_names = factorize(truck_col)
+    kind_of: dict[str, tuple[str, float]] = {}
+    for k, r in enumerate(doc.routes):
+        if r.truck is not None:
+            kind_of.setdefault(trucks[k], (r.truck.type, float(r.truck.payload_t)))
+    truck_types = [kind_of.get(t, ("", math.nan))[0] for t in truck_names]
+    payloads = np.array([kind_of.get(t, ("", math.nan))[1] for t in truck_names], dtype=float)
     date, date_names = factorize(date_col)
     none = np.full(nl, -1, dtype=np.int64)
     return Ledger(
@@ -392,4 +398,7 @@ def plan_ledger(doc: PlanDocument, source: str = "plan") -> Ledger:
         movement=np.concatenate([np.zeros(ns, dtype=bool), np.ones(nl, dtype=bool)]),
         kind=doc.kind,
         tce_label="tce",
+        consignee_names=[s.destination.name for s in shipments],
+        truck_types=truck_types,
+        truck_payload_t=payloads,
     )

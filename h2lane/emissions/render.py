@@ -100,6 +100,40 @@ def print_summary(
             + ", ".join(f"{p.part} {p.value:.3f}" for p in f.parts),
             highlight=False,
         )
+    alloc = doc.get("allocation")
+    if alloc is not None:
+        at = Table(
+            title=f"Allocation of the coking plant's burden (chosen: {alloc['label']}; "
+            f"default {alloc['default']})",
+            title_justify="left",
+        )
+        for col in (
+            "method",
+            "share",
+            "cradle-to-gate kg/kg",
+            "T/CAB",
+            "WTW kg",
+            "per shipment kg",
+        ):
+            at.add_column(col, justify="left" if col in ("method", "T/CAB") else "right")
+        for r in doc["sensitivity"]["allocation"]:
+            mean = r["shipment_wtw_mean_kg"]
+            at.add_row(
+                r["method"] + (" ◀" if r["chosen"] else ""),
+                f"{(r['share'] or 0.0) * 100:.2f} %",
+                f"{r['cradle_to_gate_kg_per_kg']:.3f}",
+                r["tcab_0078_2020_class"],
+                f"{r['wtw_kg']:,.1f}",
+                "—" if mean is None else f"{mean:,.1f}",
+            )
+        con.print(at)
+        prov = doc["provenance"]
+        con.print(
+            f"provenance: {', '.join(i['name'] for i in prov['inputs'])}; h2lane "
+            f"{prov['version']}; factor table {prov['factor_table']['version']} "
+            f"({prov['factor_table']['sha256'][:12]}…); {prov['generated_at']}",
+            highlight=False,
+        )
     order = np.argsort(-acc.shipments["wtw_kg"], kind="stable")[:5].tolist()
     top = [one_shipment(acc, i) for i in order]
     if top:

@@ -69,9 +69,13 @@ def _group_rows(table: GroupTable, key: str, parts: np.ndarray | None) -> list[d
 
 def shipment_records(acc: Accounting, limit: int | None = None) -> list[dict[str, Any]]:
     """Per-shipment dicts in ledger order (the first ``limit`` if given)."""
+    from h2lane.emissions.sensitivity import allocation_vectors
+
     s = acc.shipments
     n = len(s) if limit is None else min(limit, len(s))
     cols = {k: v[:n].tolist() for k, v in s.cols.items()}
+    by_method = {m: v[:n].tolist() for m, v in allocation_vectors(acc).items()} if n else {}
+    customers = acc.shipment_customer or [""] * len(s)
     out = []
     for i in range(n):
         out.append(
@@ -93,6 +97,8 @@ def shipment_records(acc: Accounting, limit: int | None = None) -> list[dict[str
                 "diesel_baseline_ttw_kg": cols["diesel_baseline_ttw_kg"][i],
                 "avoided_kg": cols["avoided_kg"][i],
                 "empty_running": cols["loaded_legs"][i] == 0,
+                "customer": customers[i],
+                "wtw_kg_by_allocation": {m: v[i] for m, v in by_method.items()},
             }
         )
     return out
@@ -137,6 +143,7 @@ def to_json(acc: Accounting, *, shipments_limit: int | None = None) -> dict[str,
         "shipments_listed": n_ship if shipments_limit is None else min(shipments_limit, n_ship),
         "warnings": list(acc.warnings),
     }
+    doc.update(audit_sections(acc))
     toc_parts = acc.parts_by(acc.row_toc, len(acc.tocs)) if n else None
     tocs = _group_rows(acc.tocs, "toc_id", toc_parts)
     for rec in tocs:
@@ -165,6 +172,51 @@ def to_json(acc: Accounting, *, shipments_limit: int | None = None) -> dict[str,
         )
         doc["months"] = _group_rows(acc.months, "month", acc.parts_by(led.month, len(acc.months)))
     return doc
+
+
+def audit_sections(acc: Accounting) -> dict[str, Any]:
+    """Allocation, sensitivity, data quality, provenance, factor table, customers (JSON)."""
+    from h2lane.emissions.allocation import (
+        ALLOCATION_LABELS,
+        DEFAULT_ALLOCATION,
+        DEFAULT_JUSTIFICATION,
+    )
+    from h2lane.emissions.factors import factor_table
+    from h2lane.emissions.quality import data_quality, provenance
+    from h2lane.emissions.sensitivity import (
+        allocation_sensitivity,
+        grid_sensitivity,
+        pathway_comparison,
+    )
+
+    method = "share" if acc.config.cog_allocation is not None else (
+        acc.config.allocation or DEFAULT_ALLOCATION
+    )
+    cog = next((f for f in acc.factors if f.pathway == "cog-psa"), None)
+    customers = []
+    if acc.customers is not None:
+        customers = _group_rows(acc.customers, "customer", None)
+    return {
+        "allocation": {
+            "method": method,
+            "label": ALLOCATION_LABELS[method],
+            "default": DEFAULT_ALLOCATION,
+            "is_default": method == DEFAULT_ALLOCATION,
+            "justification_of_default": DEFAULT_JUSTIFICATION,
+            "share": None if cog is None else cog.allocation_share,
+            "applies_to": [f.name for f in acc.factors if f.pathway == "cog-psa"],
+        },
+        "sensitivity": {
+            "allocation": allocation_sensitivity(acc),
+            "grid": grid_sensitivity(acc),
+            "pathways": pathway_comparison(acc),
+        },
+        "data_quality": data_quality(acc),
+        "provenance": acc.provenance or provenance(acc),
+        "factor_table": factor_table(),
+        "customers": customers,
+        "plausibility": list(acc.plausibility),
+    }
 
 
 def _csv_text(value: str) -> str:

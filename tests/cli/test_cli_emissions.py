@@ -183,3 +183,47 @@ def test_vrp_plan_tables(app):
     assert res.exit_code == 0, res.output
     assert "Shipments: 2 (3 legs" in res.stdout
     assert "C1" in res.stdout and "C2" in res.stdout and "truck:V1" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("method", "tcab"),
+    [("cut-off", "clean"), ("mass", "clean"), ("energy", "clean"), ("economic", "low-carbon")],
+)
+def test_allocation_option(app, method, tcab):
+    res = _run(app, "--ledger", DATA_DIR / "ledger_small.csv", "--allocation", method, "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["allocation"]["method"] == method and doc["allocation"]["default"] == "energy"
+    (h2,) = doc["factors"]["hydrogen"]
+    assert h2["allocation"]["method"] == method and h2["tcab_0078_2020_class"] == tcab
+    rows = {r["method"]: r for r in doc["sensitivity"]["allocation"]}
+    assert rows[method]["chosen"] and rows[method]["wtw_kg"] == pytest.approx(
+        doc["totals"]["wtw_kg"]
+    )
+    # per shipment, the WTW under every method; the chosen one is the shipment's WTW
+    for s in doc["shipments"]:
+        assert s["wtw_kg_by_allocation"][method] == pytest.approx(s["wtw_kg"])
+    # the old shape is still there (the service reads it)
+    for key in ("kind", "version", "method", "factors", "totals", "tocs", "shipments", "warnings"):
+        assert key in doc
+
+
+def test_allocation_errors_are_one_sentence(app):
+    ledger = DATA_DIR / "ledger_small.csv"
+    res = _run(app, "--ledger", ledger, "--allocation", "volume", "--json")
+    assert res.exit_code == 2
+    assert "--allocation must be one of cut-off, mass, energy, economic" in res.stdout
+    res = _run(app, "--ledger", ledger, "--allocation", "mass", "--cog-allocation", "0.5", "--json")
+    assert res.exit_code == 2 and "not both" in res.stdout
+    res = _run(app, "--ledger", ledger, "--h2-band", "9:3", "--json")
+    assert res.exit_code == 2 and "--h2-band" in res.stdout
+
+
+def test_report_first_screen_from_the_command(app, tmp_path):
+    out = tmp_path / "r.html"
+    res = _run(app, "--ledger", DATA_DIR / "ledger_small.csv", "--allocation", "economic",
+               "--report", out)  # fmt: skip
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    assert "economic (value) ◀ chosen" in text and "ledger_small.csv" in text
+    assert str(tmp_path) not in text

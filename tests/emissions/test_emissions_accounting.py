@@ -10,17 +10,25 @@ from paths import DATA
 
 from h2lane.emissions import (
     DieselFactors,
-    account,
+    WttConfig,
     ledger_from_records,
     read_hubs,
     read_ledger,
     to_json,
     user_wtt,
 )
+from h2lane.emissions import account as _account
 from h2lane.emissions.errors import EmissionsConfigError, LedgerError
 
 DATA_DIR = DATA / "emissions"
 WTT = 4.456094  # cog-psa cut-off on the North China 2023 grid, see test_factors.py
+
+
+def account(*args, **kwargs):
+    """The worked examples here use the cut-off factor (arithmetic in test_factors.py, where
+    the default energy allocation and every other method are worked by hand too)."""
+    kwargs.setdefault("config", WttConfig(allocation="cut-off"))
+    return _account(*args, **kwargs)
 
 
 def _ledger(rows):

@@ -16,7 +16,7 @@ STATION = 3 * 0.6361
 
 
 def test_cog_psa_cut_off_by_hand():
-    f = F.hydrogen_wtt("cog-psa")
+    f = F.hydrogen_wtt("cog-psa", F.WttConfig(allocation="cut-off"))
     assert f.name == "cog-psa@north-china-2023"
     assert f.part_value("production") == 0.0  # allocation share 0 (by-product cut-off)
     assert f.part_value("purification_compression") == pytest.approx(3 * 0.6361)
@@ -27,20 +27,35 @@ def test_cog_psa_cut_off_by_hand():
     assert f.cradle_to_gate == pytest.approx(1.9083)
     assert f.tcab_class == "clean"  # 1.9083 ≤ 4.9 and not renewable
     assert f.feedstock == "Fossil"
+    assert f.allocation == "cut-off" and f.allocation_share == 0.0
 
 
-def test_cog_allocation_is_configurable():
+def test_cog_psa_default_is_energy_allocation():
+    f = F.hydrogen_wtt("cog-psa")
+    assert f.allocation == "energy"
+    # 500 kg CO2e/t coke × 119.96 MJ/kg H2 ÷ 38,210 MJ of co-products per t coke = 1.56975
+    assert f.part_value("production") == pytest.approx(500 * 119.96 / 38210, rel=1e-4)
+    assert f.total == pytest.approx(4.456094 + 1.56975, rel=1e-5)
+    assert f.as_dict()["allocation"]["default"] is True
+
+
+def test_cog_allocation_share_is_configurable():
     # burden at full allocation: 500 kg CO2e/t coke ÷ (430 × 0.61 × 0.75 × 0.08988 kg H2/t)
-    h2_per_t_coke = 430 * 0.61 * 0.75 * 0.08988  # = 17.6817 kg
+    h2_per_t_coke = 430 * 0.61 * 0.75 * 0.08988  # = 17.6816 kg
     burden = 500 / h2_per_t_coke  # = 28.278 kg CO2e/kg H2
     f = F.hydrogen_wtt("cog-psa", F.WttConfig(cog_allocation=0.25))
     assert f.part_value("production") == pytest.approx(0.25 * burden, rel=1e-4)
+    assert f.allocation == "share"
     # cradle-to-gate 7.07 + 1.91 = 8.98 → low-carbon (≤ 14.51)
     assert f.tcab_class == "low-carbon"
     g = F.hydrogen_wtt("cog-psa", F.WttConfig(cog_allocation=0.5, cog_burden_kg_per_kg=10.0))
     assert g.part_value("production") == pytest.approx(5.0)
     with pytest.raises(EmissionsConfigError, match="between 0 and 1"):
         F.hydrogen_wtt("cog-psa", F.WttConfig(cog_allocation=1.5))
+    with pytest.raises(EmissionsConfigError, match="not both"):
+        F.hydrogen_wtt("cog-psa", F.WttConfig(cog_allocation=0.5, allocation="mass"))
+    with pytest.raises(EmissionsConfigError, match="--allocation must be one of"):
+        F.hydrogen_wtt("cog-psa", F.WttConfig(allocation="volume"))
 
 
 def test_grid_electrolysis_north_china_by_hand():
