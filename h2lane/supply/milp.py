@@ -75,6 +75,9 @@ class SupplySettings:
     single_source: bool = True
     max_one_way_km: float = 600.0
     time_limit_s: float = 30.0
+    parked_per_station: int = 0
+    """Trailers each served station keeps on its bay (1 in the swap model): they count
+    against a site's trailers but not in its trip hours."""
 
 
 @dataclass(slots=True)
@@ -107,6 +110,9 @@ class SupplyPlan:
 
     assignments: list[Assignment]
     fleet: dict[str, int]
+    """Trailers in circulation per site (the trips need them)."""
+    parked: dict[str, int]
+    """Trailers standing on station bays per site (swap model)."""
     site_use_kg_per_day: dict[str, float]
     unserved: list[UnservedStation]
     period_days: int
@@ -212,7 +218,7 @@ def solve_supply(
     upper[y0 : y0 + n_pairs] = 1.0
     upper[u0:] = 1.0
     for i, si in enumerate(sites):
-        if si.trailers_available is not None:
+        if si.trailers_available is not None and s.parked_per_station == 0:
             upper[f0 + i] = float(si.trailers_available)
     integrality = np.zeros(n_cols, dtype=np.int32)
     if s.single_source:
@@ -246,6 +252,15 @@ def solve_supply(
         val = [float(h[i, pj[k]]) for k in ks] + [-period * s.hours_per_day]
         rows.append((idx, val, -np.inf, 0.0))
 
+    # trailers: F_i + parked · Σ_j y_ij ≤ available_i (swap model)
+    if s.parked_per_station:
+        for i, si in enumerate(sites):
+            if si.trailers_available is not None:
+                ks = by_site[i]
+                idx = [f0 + i] + [y0 + k for k in ks]
+                val = [1.0] + [float(s.parked_per_station)] * len(ks)
+                rows.append((idx, val, -np.inf, float(si.trailers_available)))
+
     x = _solve(n_cols, cost, lower, upper, integrality, rows, s.time_limit_s)
     status, gap, objective, values = x
     seconds = time.perf_counter() - t0
@@ -277,6 +292,10 @@ def solve_supply(
         )
         use[sites[i].id] += kg
     fleet = {si.id: int(fv[i]) for i, si in enumerate(sites)}
+    parked = dict.fromkeys(fleet, 0)
+    if s.parked_per_station:
+        for a in assignments:
+            parked[a.site_id] += s.parked_per_station
     unserved = [
         UnservedStation(
             stations[j].id,
@@ -292,6 +311,7 @@ def solve_supply(
     return SupplyPlan(
         assignments=sorted(assignments, key=lambda a: (a.site_id, a.station_id)),
         fleet=fleet,
+        parked=parked,
         site_use_kg_per_day=use,
         unserved=unserved,
         period_days=s.period_days,

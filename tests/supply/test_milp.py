@@ -37,9 +37,10 @@ def enumerate_best(sites, stations, km, s: SupplySettings) -> float:
         if not ok or any(u > si.capacity_kg_per_day + 1e-9 for u, si in zip(use, sites)):
             continue
         fleet = [math.ceil(hh / (s.period_days * s.hours_per_day) - 1e-9) for hh in hours]
+        parked = [s.parked_per_station * choice.count(i) for i in range(len(sites))]
         if any(
-            si.trailers_available is not None and f > si.trailers_available
-            for f, si in zip(fleet, sites)
+            si.trailers_available is not None and f + p > si.trailers_available
+            for f, p, si in zip(fleet, parked, sites)
         ):
             continue
         cost = km_day * s.cost_per_km + s.cost_per_trailer_day * sum(fleet)
@@ -58,7 +59,7 @@ def test_milp_equals_enumeration(seed: int) -> None:
     ]
     stations = [SupplyStation(f"H{j}", f"st {j}", float(rng.uniform(150, 900))) for j in range(n_j)]
     km = rng.uniform(20, 400, size=(n_i, n_j))
-    s = SupplySettings(period_days=int(rng.integers(1, 8)))
+    s = SupplySettings(period_days=int(rng.integers(1, 8)), parked_per_station=seed % 2)
     plan = solve_supply(sites, stations, km, s)
     best = enumerate_best(sites, stations, km, s)
     if math.isinf(best):
