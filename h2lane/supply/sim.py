@@ -286,11 +286,17 @@ class Station:
                 return (o, c)
         return (day0 + 2 * DAY + s.open_h * HOUR, day0 + 2 * DAY + s.close_h * HOUR)
 
-    def opened_from(self, t: float) -> float:
-        """``t``, or the next opening if the station is closed then (outages not counted)."""
+    def opened_from(self, t: float, service: float) -> float:
+        """Earliest time ≥ ``t`` the opening hours alone allow a fill of ``service`` s to start."""
         if self.spec.always_open:
             return t
-        return max(t, self._open_window(t)[0])
+        for _ in range(3):
+            o, c = self._open_window(t)
+            t = max(t, o)
+            if t + service <= c:
+                return t
+            t = c
+        return t
 
     def available_from(self, t: float) -> tuple[float, float]:
         """Earliest time ≥ ``t`` the station is open and not in an outage, and its closing."""
@@ -361,7 +367,7 @@ class Station:
                 self.fills += 1
                 self.dispensed_stat_g += kg_g
                 self.waits.append(wait)
-                self.queue_waits.append(max(0.0, now - self.opened_from(arrival)))
+                self.queue_waits.append(max(0.0, now - self.opened_from(arrival, service)))
                 self.arrive_hour.append(int(((arrival / HOUR) + self.net.settings.start_hour) % 24))
                 if wait > 1e-9:
                     self.waited += 1
