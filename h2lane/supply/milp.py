@@ -300,7 +300,7 @@ def solve_supply(
         UnservedStation(
             stations[j].id,
             float(d[j] * uv[j]),
-            explain_unserved(j, sites, stations, km, s, allowed, use, fleet),
+            explain_unserved(j, sites, stations, km, s, allowed, use, fleet, parked),
         )
         for j in range(n_j)
         if uv[j] > 1e-6
@@ -334,6 +334,7 @@ def explain_unserved(
     allowed: NDArray[np.bool_],
     use: dict[str, float],
     fleet: dict[str, int],
+    parked: dict[str, int],
 ) -> str:
     """Why station ``j`` is (partly) unserved, in one clause."""
     st = stations[j]
@@ -361,15 +362,20 @@ def explain_unserved(
     for i in np.flatnonzero(allowed[:, j]):
         si = sites[int(i)]
         left = si.capacity_kg_per_day - use[si.id]
+        busy = fleet[si.id] + parked[si.id]
         trailers = (
-            f", trailers {fleet[si.id]} of {si.trailers_available} in use"
+            f", {busy} of its {si.trailers_available} trailers in use"
+            + (f" ({parked[si.id]} on station bays)" if parked[si.id] else "")
             if si.trailers_available is not None
             else ""
         )
         parts.append(f"{si.id} has {max(left, 0.0):,.0f} kg/day left{trailers}")
+    others = len(sites) - int(allowed[:, j].sum())
+    tail = f"; {others} other site(s) out of reach or too small" if others else ""
     return (
         f"the sites that could supply its {d:,.0f} kg/day are taken by other stations ("
         + "; ".join(parts)
+        + tail
         + ")"
     )
 

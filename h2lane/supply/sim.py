@@ -413,6 +413,7 @@ class Network:
             for spec in stations
         ]
         self.start_trailer_g = 0
+        self.events = 0
         for st in self.stations:
             self._prepare(st)
         self.start_trailer_g = self.trailer_gas_g()
@@ -524,6 +525,7 @@ class Network:
             if st.hours:
                 # hours after the last sample keep the final level
                 st.store_kg[np.isnan(st.store_kg)] = st.level_g / 1000.0 if st.bounded else np.nan
+        self.events = next(self.env._eid)  # events scheduled (SimPy numbers them in order)
         now = self.horizon_s
         for site in self.sites.values():
             for t in site.trailers:
