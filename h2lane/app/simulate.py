@@ -221,19 +221,22 @@ def simulate_network(o: SimulateOptions, ctx: Context | None = None) -> Simulati
         overrides: dict[str, dict[str, float]] = {}
         extra: dict[str, int] = {}
         rounds: list[dict[str, Any]] = []
+        unsupplied: set[str] = set()
         cur = stats
         met = False
         for k in range(o.proposal_rounds):
-            changed = capacity_round(cur, net, o.target_p95_min, o.max_refused_share, overrides, extra)
+            changed = capacity_round(cur, net, o.target_p95_min, o.max_refused_share, overrides,
+                                     extra, unsupplied)
             if not changed:
-                met = True
+                met = not unsupplied
                 break
             net2, cur = run(overrides, extra, f"proposal round {k + 1}")
             rounds.append({"round": k + 1, "wait_p95_min": network_stats(net2, cur)["wait_p95_min"],
                            "refused": sum(s["refused"] for s in cur)})
             net = net2
         else:
-            met = not capacity_round(cur, net, o.target_p95_min, o.max_refused_share, {}, {})
+            met = not capacity_round(cur, net, o.target_p95_min, o.max_refused_share, {}, {},
+                                     set())
         base = {s.id: s for s in stations}
         summary["capacity_proposals"] = {
             "target_p95_min": o.target_p95_min,
@@ -257,6 +260,10 @@ def simulate_network(o: SimulateOptions, ctx: Context | None = None) -> Simulati
                 for sid, v in sorted(overrides.items())
             ],
             "trailers_added": extra,
+            "unsupplied": [
+                {"station_id": u.station_id, "reason": u.reason}
+                for u in supply.plan.unserved if u.station_id in unsupplied
+            ],
             "note": "[before, after]; each round adds a dispenser where p95 wait is over the "
             "target, and storage, compressor and a trailer where fills are refused; re-simulated "
             "with the same arrivals",

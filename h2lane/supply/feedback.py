@@ -96,20 +96,25 @@ def capacity_round(
     max_refused_share: float,
     overrides: dict[str, dict[str, float]],
     extra_trailers: dict[str, int],
+    unsupplied: set[str] | None = None,
 ) -> bool:
     """One round of proposals in place; False when every station already meets the targets.
 
     Over the p95 target: one more dispenser. Refusing more than the allowed share: storage
-    × 1.5, compressor × 1.5, and one more trailer at its supplying site.
+    × 1.5, compressor × 1.5, and one more trailer at its supplying site; a station no site
+    supplies is added to ``unsupplied`` instead (the supply plan says why).
     """
     changed = False
+    unsupplied = unsupplied if unsupplied is not None else set()
     for s, st in zip(stats, net.stations):
         sid = s["station_id"]
         o = overrides.setdefault(sid, {})
         if s["wait_p95_min"] > target_p95_min and st.spec.dispensers < 100:
             o["dispensers"] = st.spec.dispensers + 1
             changed = True
-        if s["refused_share"] > max_refused_share and st.spec.storage_kg is not None:
+        if s["refused_share"] > max_refused_share and not st.spec.site:
+            unsupplied.add(sid)  # no site supplies it: more storage would only run dry later
+        elif s["refused_share"] > max_refused_share and st.spec.storage_kg is not None:
             o["storage_kg"] = st.spec.storage_kg * 1.5
             o["compressor_kg_h"] = st.spec.compressor_kg_h * 1.5
             if st.spec.site:
