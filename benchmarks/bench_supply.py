@@ -62,37 +62,55 @@ def main() -> None:
     demand_day = a.fills_per_day * fill_kg
     total = demand_day * a.stations
     sites = [
-        SupplySite(f"P{i}", f"site {i}", total / a.sites * 1.15, 300.0, None) for i in range(a.sites)
+        SupplySite(f"P{i}", f"site {i}", total / a.sites * 1.15, 300.0, None)
+        for i in range(a.sites)
     ]
     stations = [SupplyStation(f"H{j:03d}", f"station {j}", demand_day) for j in range(a.stations)]
     settings = SupplySettings(period_days=7, parked_per_station=1, time_limit_s=60.0)
     t = time.perf_counter()
     plan = solve_supply(sites, stations, km, settings)
     milp_s = time.perf_counter() - t
-    print(f"supply MILP {a.stations} × {a.sites}: {milp_s:.2f} s, {plan.status}, gap "
-          f"{plan.mip_gap:.2e}, {sum(plan.fleet.values())} trailers in circulation, "
-          f"{plan.trailer_km_per_day:,.0f} km/day, unserved {len(plan.unserved)}")
+    print(
+        f"supply MILP {a.stations} × {a.sites}: {milp_s:.2f} s, {plan.status}, gap "
+        f"{plan.mip_gap:.2e}, {sum(plan.fleet.values())} trailers in circulation, "
+        f"{plan.trailer_km_per_day:,.0f} km/day, unserved {len(plan.unserved)}"
+    )
 
     specs = []
     for j, st in enumerate(stations):
         site = plan.site_of(st.id)
         i = int(site[1:]) if site else 0
-        specs.append(StationSpec(
-            st.id, st.name, dispensers=3, nozzle_g_s=60.0, connect_min=5.0, storage_kg=1000.0,
-            min_level_kg=100.0, compressor_kg_h=demand_day / 20.0, site=site,
-            one_way_km=float(km[i, j]),
-        ))
+        specs.append(
+            StationSpec(
+                st.id,
+                st.name,
+                dispensers=3,
+                nozzle_g_s=60.0,
+                connect_min=5.0,
+                storage_kg=1000.0,
+                min_level_kg=100.0,
+                compressor_kg_h=demand_day / 20.0,
+                site=site,
+                one_way_km=float(km[i, j]),
+            )
+        )
     hours = a.days * 24.0
     gens = station_generators(a.seed, a.stations)
     t = time.perf_counter()
     arrivals = {
         s.id: poisson_arrivals(g, [a.fills_per_day / 24.0], hours, fill_kg, "fixed")
-        for s, g in zip(specs, gens)
+        for s, g in zip(specs, gens, strict=False)
     }
     gen_s = time.perf_counter() - t
-    net = Network(specs, arrivals, [SiteSpec(s.id, s.capacity_kg_per_day / 24.0,
-                                            plan.fleet[s.id], s.payload_kg) for s in sites],
-                  SimSettings(horizon_h=hours, record_hourly=True))
+    net = Network(
+        specs,
+        arrivals,
+        [
+            SiteSpec(s.id, s.capacity_kg_per_day / 24.0, plan.fleet[s.id], s.payload_kg)
+            for s in sites
+        ],
+        SimSettings(horizon_h=hours, record_hourly=True),
+    )
     t = time.perf_counter()
     net.run()
     sim_s = time.perf_counter() - t
@@ -100,11 +118,13 @@ def main() -> None:
     n = network_stats(net, stats)
     bal = balance_kg(net)
     events = net.events
-    print(f"simulation {a.stations} stations × {a.days:g} days: {n['fills']:,} fills "
-          f"({n['fills'] / a.days:,.0f}/day), {n['refused']:,} refused, {n['trailer_trips']:,} "
-          f"trailer deliveries, {n['trailer_km']:,.0f} km; {events:,} events in {sim_s:.1f} s "
-          f"({events / sim_s:,.0f} events/s); arrivals drawn in {gen_s:.2f} s; balance residual "
-          f"{bal['residual_g']} g; wait p95 {n['wait_p95_min']:.1f} min")
+    print(
+        f"simulation {a.stations} stations × {a.days:g} days: {n['fills']:,} fills "
+        f"({n['fills'] / a.days:,.0f}/day), {n['refused']:,} refused, {n['trailer_trips']:,} "
+        f"trailer deliveries, {n['trailer_km']:,.0f} km; {events:,} events in {sim_s:.1f} s "
+        f"({events / sim_s:,.0f} events/s); arrivals drawn in {gen_s:.2f} s; balance residual "
+        f"{bal['residual_g']} g; wait p95 {n['wait_p95_min']:.1f} min"
+    )
     if a.write:
         load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
         ok_m = "met" if milp_s <= MILP_TARGET_S else "missed"
@@ -117,11 +137,11 @@ One process, one core (HiGHS `threads=1`; SimPy is single-threaded).
 | what | size | time | target | |
 |---|---|---|---|---|
 | supply MILP (HiGHS), single sourcing, swap model | {a.stations} stations × {a.sites} sites, {3 * a.stations * a.sites + a.sites + a.stations} columns | {milp_s:.2f} s ({plan.status}, gap {plan.mip_gap:.1e}) | ≤ {MILP_TARGET_S:g} s | {ok_m} |
-| network simulation (SimPy), trailers included | {a.stations} stations × {a.days:g} days, {n['fills']:,} fills ({n['fills'] / a.days:,.0f}/day), {n['trailer_trips']:,} trailer deliveries | {sim_s:.1f} s, {events:,} events = **{events / sim_s:,.0f} events/s** | ≤ {SIM_TARGET_S:g} s | {ok_s} |
+| network simulation (SimPy), trailers included | {a.stations} stations × {a.days:g} days, {n["fills"]:,} fills ({n["fills"] / a.days:,.0f}/day), {n["trailer_trips"]:,} trailer deliveries | {sim_s:.1f} s, {events:,} events = **{events / sim_s:,.0f} events/s** | ≤ {SIM_TARGET_S:g} s | {ok_s} |
 
-The run: {n['refused']:,} fills refused ({n['refused_share']:.2%}), wait p95 {n['wait_p95_min']:.1f} min,
-{n['trailers']} trailers ({n['trailer_utilisation']:.0%} away from their site), {n['trailer_km']:,.0f}
-trailer km ({n['trailer_km_per_kg']:.3f} km/kg); hydrogen balance residual {bal['residual_g']} g
+The run: {n["refused"]:,} fills refused ({n["refused_share"]:.2%}), wait p95 {n["wait_p95_min"]:.1f} min,
+{n["trailers"]} trailers ({n["trailer_utilisation"]:.0%} away from their site), {n["trailer_km"]:,.0f}
+trailer km ({n["trailer_km_per_kg"]:.3f} km/kg); hydrogen balance residual {bal["residual_g"]} g
 (exact). Arrival generation ({gen_s:.2f} s) and statistics are outside the simulation time.
 """
         write_section("supply", md)

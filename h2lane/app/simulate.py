@@ -94,24 +94,41 @@ def read_outages(path: str, ids: set[str], start: datetime) -> dict[str, list[tu
     cols = [c.strip() for c in reader.fieldnames or []]
     for need in ("station_id", "start", "hours"):
         if need not in cols:
-            raise InputFileError(path, f"has no '{need}' column (expected station_id,start,hours)", line=1)
+            raise InputFileError(
+                path, f"has no '{need}' column (expected station_id,start,hours)", line=1
+            )
     out: dict[str, list[tuple[float, float]]] = {}
     for k, raw in enumerate(reader, start=1):
         row = {(a or "").strip(): (b or "").strip() for a, b in raw.items()}
         if row["station_id"] not in ids:
-            raise InputFileError(path, f"station '{row['station_id']}' is not a station of the "
-                                 "scenario", row=k, line=k + 1, field="station_id")
+            raise InputFileError(
+                path,
+                f"station '{row['station_id']}' is not a station of the scenario",
+                row=k,
+                line=k + 1,
+                field="station_id",
+            )
         when = parse_datetime(row["start"])
         if when is None:
-            raise InputFileError(path, f"'{row['start']}' is not an ISO 8601 date-time", row=k,
-                                 line=k + 1, field="start")
+            raise InputFileError(
+                path,
+                f"'{row['start']}' is not an ISO 8601 date-time",
+                row=k,
+                line=k + 1,
+                field="start",
+            )
         try:
             hours = float(row["hours"])
         except ValueError:
             hours = math.nan
         if not math.isfinite(hours) or hours <= 0 or hours > 24 * 366:
-            raise InputFileError(path, f"hours must be above 0 and at most 8784 (got "
-                                 f"'{row['hours']}')", row=k, line=k + 1, field="hours")
+            raise InputFileError(
+                path,
+                f"hours must be above 0 and at most 8784 (got '{row['hours']}')",
+                row=k,
+                line=k + 1,
+                field="hours",
+            )
         a = (when - start).total_seconds()
         out.setdefault(row["station_id"], []).append((a, a + hours * 3600.0))
     return out
@@ -123,8 +140,15 @@ def build_arrivals(
     """Arrivals per station, the start, the horizon (h) and a description of the source."""
     stations = ctx.stations
     ids = {s.id for s in stations}
-    given = [n for n, v in (("--plan", o.plan), ("--arrivals", o.arrivals),
-                            ("--arrivals-per-day", o.arrivals_per_day)) if v is not None]
+    given = [
+        n
+        for n, v in (
+            ("--plan", o.plan),
+            ("--arrivals", o.arrivals),
+            ("--arrivals-per-day", o.arrivals_per_day),
+        )
+        if v is not None
+    ]
     if len(given) > 1:
         raise RequestError(f"give one arrivals source, not {' and '.join(given)}", "plan")
     if o.plan is not None or o.arrivals is not None:
@@ -146,7 +170,8 @@ def build_arrivals(
                 t = (when - start).total_seconds() / 3600.0
                 if not 0 <= t < days * 24:
                     raise InputFileError(
-                        o.arrivals or o.plan or "", f"{sid} at {iso(when)} is outside the simulated "
+                        o.arrivals or o.plan or "",
+                        f"{sid} at {iso(when)} is outside the simulated "
                         f"period {iso(start)} + {days:g} day(s) (set --start and --days)",
                         row=k if o.arrivals else None,
                     )
@@ -160,21 +185,23 @@ def build_arrivals(
     gens = station_generators(o.seed, len(stations))
     out: dict[str, Arrivals] = {}
     total_h = (days + o.warmup_days) * 24.0
-    for st, rng in zip(stations, gens):
+    for st, rng in zip(stations, gens, strict=False):
         open_h, close_h = st.open_window_h()
         span = close_h - open_h
         n = per_day if per_day is not None else st.capacity_kg_per_day / o.fill_kg
         rates = [0.0] * 24
         for h in range(24):
             # share of clock hour h inside the opening window (an overnight window wraps)
-            cover = sum(
-                max(0.0, min(h + 1 + d, close_h) - max(h + d, open_h)) for d in (0, 24)
-            )
+            cover = sum(max(0.0, min(h + 1 + d, close_h) - max(h + d, open_h)) for d in (0, 24))
             rates[h] = n / span * cover
-        out[st.id] = poisson_arrivals(rng, rates, total_h, o.fill_kg, o.fill_dist,
-                                      start.hour + start.minute / 60.0)
-    what = (f"Poisson, {per_day:g} trucks/day per station" if per_day is not None
-            else "Poisson, each station's capacity_kg_per_day ÷ fill kg trucks/day")
+        out[st.id] = poisson_arrivals(
+            rng, rates, total_h, o.fill_kg, o.fill_dist, start.hour + start.minute / 60.0
+        )
+    what = (
+        f"Poisson, {per_day:g} trucks/day per station"
+        if per_day is not None
+        else "Poisson, each station's capacity_kg_per_day ÷ fill kg trucks/day"
+    )
     return out, start, days * 24.0, what + f" over opening hours, seed {o.seed}"
 
 
@@ -187,9 +214,7 @@ def simulate_network(o: SimulateOptions, ctx: Context | None = None) -> Simulati
     warm_h = o.warmup_days * 24.0
     total_h = horizon_h + warm_h
     sim_start = start  # arrivals were placed after `start`; the warm-up comes after it too
-    demand = {
-        sid: float(a.kg.sum()) / (total_h / 24.0) for sid, a in arrivals.items()
-    }
+    demand = {sid: float(a.kg.sum()) / (total_h / 24.0) for sid, a in arrivals.items()}
     supply = plan_supply(
         SupplyOptions.build(scenario=o.scenario, stations=o.stations, trailer_mode=o.trailer_mode),
         ctx,
@@ -205,10 +230,19 @@ def simulate_network(o: SimulateOptions, ctx: Context | None = None) -> Simulati
     )
     site_ids = [s.id for s in ctx.scenario.production_sites]
 
-    def run(overrides: dict[str, dict[str, float]], extra: dict[str, int], label: str) -> tuple[Network, list[dict[str, Any]]]:
-        specs = station_specs(stations, supply.plan, supply.geometry.km, site_ids, outages, overrides)
-        net = Network(specs, arrivals, site_specs(ctx.scenario, supply.plan, extra), settings,
-                      progress=lambda d, t: ctx.report(label, d, t))
+    def run(
+        overrides: dict[str, dict[str, float]], extra: dict[str, int], label: str
+    ) -> tuple[Network, list[dict[str, Any]]]:
+        specs = station_specs(
+            stations, supply.plan, supply.geometry.km, site_ids, outages, overrides
+        )
+        net = Network(
+            specs,
+            arrivals,
+            site_specs(ctx.scenario, supply.plan, extra),
+            settings,
+            progress=lambda d, t: ctx.report(label, d, t),
+        )
         net.run()
         return net, [station_stats(st, net) for st in net.stations]
 
@@ -225,18 +259,23 @@ def simulate_network(o: SimulateOptions, ctx: Context | None = None) -> Simulati
         cur = stats
         met = False
         for k in range(o.proposal_rounds):
-            changed = capacity_round(cur, net, o.target_p95_min, o.max_refused_share, overrides,
-                                     extra, unsupplied)
+            changed = capacity_round(
+                cur, net, o.target_p95_min, o.max_refused_share, overrides, extra, unsupplied
+            )
             if not changed:
                 met = not unsupplied
                 break
             net2, cur = run(overrides, extra, f"proposal round {k + 1}")
-            rounds.append({"round": k + 1, "wait_p95_min": network_stats(net2, cur)["wait_p95_min"],
-                           "refused": sum(s["refused"] for s in cur)})
+            rounds.append(
+                {
+                    "round": k + 1,
+                    "wait_p95_min": network_stats(net2, cur)["wait_p95_min"],
+                    "refused": sum(s["refused"] for s in cur),
+                }
+            )
             net = net2
         else:
-            met = not capacity_round(cur, net, o.target_p95_min, o.max_refused_share, {}, {},
-                                     set())
+            met = not capacity_round(cur, net, o.target_p95_min, o.max_refused_share, {}, {}, set())
         base = {s.id: s for s in stations}
         summary["capacity_proposals"] = {
             "target_p95_min": o.target_p95_min,
@@ -246,15 +285,22 @@ def simulate_network(o: SimulateOptions, ctx: Context | None = None) -> Simulati
             "stations": [
                 {
                     "station_id": sid,
-                    "dispensers": [base[sid].dispensers, int(v.get("dispensers", base[sid].dispensers))],
+                    "dispensers": [
+                        base[sid].dispensers,
+                        int(v.get("dispensers", base[sid].dispensers)),
+                    ],
                     "storage_kg": [base[sid].storage_kg, v.get("storage_kg", base[sid].storage_kg)],
                     "compressor_kg_h": [
                         base[sid].capacity_kg_per_day / params.COMPRESSOR_RUN_H_PER_DAY.value,
-                        v.get("compressor_kg_h", base[sid].capacity_kg_per_day / params.COMPRESSOR_RUN_H_PER_DAY.value),
+                        v.get(
+                            "compressor_kg_h",
+                            base[sid].capacity_kg_per_day / params.COMPRESSOR_RUN_H_PER_DAY.value,
+                        ),
                     ],
                     "after": next(
                         {"wait_p95_min": s["wait_p95_min"], "refused_share": s["refused_share"]}
-                        for s in cur if s["station_id"] == sid
+                        for s in cur
+                        if s["station_id"] == sid
                     ),
                 }
                 for sid, v in sorted(overrides.items())
@@ -262,7 +308,8 @@ def simulate_network(o: SimulateOptions, ctx: Context | None = None) -> Simulati
             "trailers_added": extra,
             "unsupplied": [
                 {"station_id": u.station_id, "reason": u.reason}
-                for u in supply.plan.unserved if u.station_id in unsupplied
+                for u in supply.plan.unserved
+                if u.station_id in unsupplied
             ],
             "note": "[before, after]; each round adds a dispenser where p95 wait is over the "
             "target, and storage, compressor and a trailer where fills are refused; re-simulated "
@@ -282,8 +329,13 @@ def _series(st: Any) -> dict[str, Any]:
 
 
 def _summary(
-    o: SimulateOptions, net: Network, stats: list[dict[str, Any]], supply: SupplyResult,
-    start: datetime, horizon_h: float, source: str,
+    o: SimulateOptions,
+    net: Network,
+    stats: list[dict[str, Any]],
+    supply: SupplyResult,
+    start: datetime,
+    horizon_h: float,
+    source: str,
 ) -> dict[str, Any]:
     netw = network_stats(net, stats)
     return {

@@ -89,24 +89,37 @@ def read_demand_csv(path: str, station_ids: set[str]) -> dict[str, float]:
     cols = [c.strip() for c in reader.fieldnames or []]
     for need in ("station_id", "kg_per_day"):
         if need not in cols:
-            raise InputFileError(path, f"has no '{need}' column (expected station_id,kg_per_day)", line=1)
+            raise InputFileError(
+                path, f"has no '{need}' column (expected station_id,kg_per_day)", line=1
+            )
     out: dict[str, float] = {}
     for k, raw in enumerate(reader, start=1):
         row = {(a or "").strip(): (b or "").strip() for a, b in raw.items()}
         sid = row["station_id"]
         if sid not in station_ids:
-            raise InputFileError(path, f"station '{sid}' is not a station of the scenario",
-                                 row=k, line=k + 1, field="station_id")
+            raise InputFileError(
+                path,
+                f"station '{sid}' is not a station of the scenario",
+                row=k,
+                line=k + 1,
+                field="station_id",
+            )
         if sid in out:
-            raise InputFileError(path, f"station '{sid}' is listed twice", row=k, line=k + 1,
-                                 field="station_id")
+            raise InputFileError(
+                path, f"station '{sid}' is listed twice", row=k, line=k + 1, field="station_id"
+            )
         try:
             kg = float(row["kg_per_day"])
         except ValueError:
             kg = math.nan
         if not math.isfinite(kg) or kg < 0 or kg > 100000:
-            raise InputFileError(path, f"kg_per_day must be a number from 0 to 100000 (got "
-                                 f"'{row['kg_per_day']}')", row=k, line=k + 1, field="kg_per_day")
+            raise InputFileError(
+                path,
+                f"kg_per_day must be a number from 0 to 100000 (got '{row['kg_per_day']}')",
+                row=k,
+                line=k + 1,
+                field="kg_per_day",
+            )
         out[sid] = kg
     return out
 
@@ -114,7 +127,11 @@ def read_demand_csv(path: str, station_ids: set[str]) -> dict[str, float]:
 def resolve_demand(o: SupplyOptions, stations: list[Station]) -> tuple[dict[str, float], str]:
     """Demand per station and where it came from (one source; the options say which)."""
     ids = {s.id for s in stations}
-    given = [n for n, v in (("--plan", o.plan), ("--demand", o.demand), ("--kg-per-day", o.kg_per_day)) if v is not None]
+    given = [
+        n
+        for n, v in (("--plan", o.plan), ("--demand", o.demand), ("--kg-per-day", o.kg_per_day))
+        if v is not None
+    ]
     if len(given) > 1:
         raise RequestError(f"give one demand source, not {' and '.join(given)}", "plan")
     if o.plan is not None:
@@ -133,7 +150,9 @@ def resolve_demand(o: SupplyOptions, stations: list[Station]) -> tuple[dict[str,
 def settings_of(o: SupplyOptions, unload_h: float | None = None) -> SupplySettings:
     swap = o.trailer_mode == "swap"
     return SupplySettings(
-        unload_h=params.TRAILER_SWAP_H.value if swap else (unload_h or params.TRAILER_UNLOAD_CONNECT_H.value),
+        unload_h=params.TRAILER_SWAP_H.value
+        if swap
+        else (unload_h or params.TRAILER_UNLOAD_CONNECT_H.value),
         cost_per_km=o.cost_per_km,
         cost_per_trailer_day=o.cost_per_trailer_day,
         period_days=o.period_days,
@@ -145,14 +164,18 @@ def settings_of(o: SupplyOptions, unload_h: float | None = None) -> SupplySettin
 
 
 def plan_supply(
-    o: SupplyOptions, ctx: Context | None = None, demand: dict[str, float] | None = None,
+    o: SupplyOptions,
+    ctx: Context | None = None,
+    demand: dict[str, float] | None = None,
     demand_source: str | None = None,
 ) -> SupplyResult:
     """Solve the supply plan for the scenario's sites and stations."""
     ctx = ctx or Context(scenario_spec=o.scenario, stations_file=o.stations)
     scen, stations = ctx.scenario, ctx.stations
     if not scen.production_sites:
-        raise RequestError("the scenario has no production sites to supply the stations from", "scenario")
+        raise RequestError(
+            "the scenario has no production sites to supply the stations from", "scenario"
+        )
     if demand is None:
         demand, demand_source = resolve_demand(o, stations)
     sites = supply_sites(scen)
@@ -162,13 +185,21 @@ def plan_supply(
     ctx.report("road distances site → station", 1.0, 1.0)
     payload = sites[0].payload_kg if sites else params.TUBE_TRAILER_PAYLOAD_20MPA.value
     unload_h = params.TRAILER_UNLOAD_CONNECT_H.value + payload / max(
-        1e-9, min((s.capacity_kg_per_day / params.COMPRESSOR_RUN_H_PER_DAY.value for s in stations), default=50.0)
+        1e-9,
+        min(
+            (s.capacity_kg_per_day / params.COMPRESSOR_RUN_H_PER_DAY.value for s in stations),
+            default=50.0,
+        ),
     )
     settings = settings_of(o, unload_h)
     ctx.report("solving the supply MILP", 0.0, None)
-    plan = solve_supply(sites, supply_stations(stations, demand, o.keep_assignments), geometry.km, settings)
+    plan = solve_supply(
+        sites, supply_stations(stations, demand, o.keep_assignments), geometry.km, settings
+    )
     ctx.report("solving the supply MILP", 1.0, 1.0)
-    return SupplyResult(plan, sites, stations, demand, demand_source or "", geometry, settings, scen.name)
+    return SupplyResult(
+        plan, sites, stations, demand, demand_source or "", geometry, settings, scen.name
+    )
 
 
 def emissions_feed(km_per_kg: float, payload_kg: float | None) -> dict[str, Any]:
@@ -206,7 +237,9 @@ def supply_dict(r: SupplyResult) -> dict[str, Any]:
             "trailers_in_circulation": sum(p.fleet.values()),
             "trailers_on_station_bays": sum(p.parked.values()),
             "cost_per_day": p.cost_per_day,
-            "cost_per_kg": p.cost_per_day / p.delivered_kg_per_day if p.delivered_kg_per_day else None,
+            "cost_per_kg": p.cost_per_day / p.delivered_kg_per_day
+            if p.delivered_kg_per_day
+            else None,
             "currency": "CNY",
         },
         "emissions_feed": emissions_feed(p.trailer_km_per_kg, payload),
@@ -216,7 +249,9 @@ def supply_dict(r: SupplyResult) -> dict[str, Any]:
                 "name": s.name,
                 "capacity_kg_per_day": s.capacity_kg_per_day,
                 "used_kg_per_day": used.get(s.id, 0.0),
-                "utilisation": used.get(s.id, 0.0) / s.capacity_kg_per_day if s.capacity_kg_per_day else 0.0,
+                "utilisation": used.get(s.id, 0.0) / s.capacity_kg_per_day
+                if s.capacity_kg_per_day
+                else 0.0,
                 "payload_kg": s.payload_kg,
                 "trailers_available": s.trailers_available,
                 "trailers_in_circulation": p.fleet.get(s.id, 0),
@@ -243,12 +278,22 @@ def supply_dict(r: SupplyResult) -> dict[str, Any]:
             {"station_id": u.station_id, "kg_per_day": u.kg_per_day, "reason": u.reason}
             for u in p.unserved
         ],
-        "solver": {"status": p.status, "mip_gap": p.mip_gap, "seconds": p.seconds, "objective": p.objective},
+        "solver": {
+            "status": p.status,
+            "mip_gap": p.mip_gap,
+            "seconds": p.seconds,
+            "objective": p.objective,
+        },
         "parameters": {
             name: getattr(params, name).as_dict()
             for name in (
-                "TRAILER_SPEED", "TRAILER_LOAD_H", "TRAILER_SWAP_H", "TRAILER_UNLOAD_CONNECT_H",
-                "TRAILER_HOURS_PER_DAY", "TRAILER_COST_PER_KM", "TRAILER_COST_PER_DAY",
+                "TRAILER_SPEED",
+                "TRAILER_LOAD_H",
+                "TRAILER_SWAP_H",
+                "TRAILER_UNLOAD_CONNECT_H",
+                "TRAILER_HOURS_PER_DAY",
+                "TRAILER_COST_PER_KM",
+                "TRAILER_COST_PER_DAY",
             )
         },
         "road_data": OSM_ATTRIBUTION,

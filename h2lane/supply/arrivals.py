@@ -48,8 +48,8 @@ def poisson_arrivals(
     rates = np.asarray(per_hour, dtype=np.float64)
     if rates.size == 1:
         rates = np.full(24, float(rates[0]))
-    n_hours = int(math.ceil(hours))
-    clock = (np.arange(n_hours) + int(round(start_hour))) % 24
+    n_hours = math.ceil(hours)
+    clock = (np.arange(n_hours) + round(start_hour)) % 24
     lam = rates[clock]
     counts = rng.poisson(lam)
     starts = np.repeat(np.arange(n_hours, dtype=np.float64) * HOUR, counts)
@@ -89,8 +89,11 @@ def read_arrivals_csv(
         sid = row["station_id"]
         if sid not in station_ids:
             raise InputFileError(
-                display, f"station '{sid}' is not a station of the scenario", row=k,
-                line=k + 1, field="station_id",
+                display,
+                f"station '{sid}' is not a station of the scenario",
+                row=k,
+                line=k + 1,
+                field="station_id",
             )
         when = None
         try:
@@ -99,7 +102,10 @@ def read_arrivals_csv(
             when = None
         if when is None:
             raise InputFileError(
-                display, f"'{row['time']}' is not an ISO 8601 date-time", row=k, line=k + 1,
+                display,
+                f"'{row['time']}' is not an ISO 8601 date-time",
+                row=k,
+                line=k + 1,
                 field="time",
             )
         try:
@@ -110,8 +116,11 @@ def read_arrivals_csv(
             ) from None
         if not math.isfinite(kg) or kg <= 0 or kg > 500:
             raise InputFileError(
-                display, f"kg must be above 0 and at most 500 (got {row['kg']})", row=k,
-                line=k + 1, field="kg",
+                display,
+                f"kg must be above 0 and at most 500 (got {row['kg']})",
+                row=k,
+                line=k + 1,
+                field="kg",
             )
         rows.append((sid, when, kg, k))
     if not rows:
@@ -119,7 +128,9 @@ def read_arrivals_csv(
     return rows
 
 
-def plan_stops(plan: PlanDocument, station_ids: set[str], source: str) -> list[tuple[str, datetime, float, int]]:
+def plan_stops(
+    plan: PlanDocument, station_ids: set[str], source: str
+) -> list[tuple[str, datetime, float, int]]:
     """Every refuelling stop of a plan document: (station, arrival time, kg, stop number)."""
     rows: list[tuple[str, datetime, float, int]] = []
     n = 0
@@ -129,12 +140,14 @@ def plan_stops(plan: PlanDocument, station_ids: set[str], source: str) -> list[t
             where = f"routes[{r}].stops[{s}]"
             if stop.station_id not in station_ids:
                 raise InputFileError(
-                    source, f"station '{stop.station_id}' is not a station of the scenario",
+                    source,
+                    f"station '{stop.station_id}' is not a station of the scenario",
                     field=f"{where}.station_id",
                 )
             if stop.arrive is None:
                 raise InputFileError(
-                    source, "has no clock times (a benchmark VRP plan cannot be simulated)",
+                    source,
+                    "has no clock times (a benchmark VRP plan cannot be simulated)",
                     field=f"{where}.arrive",
                 )
             if stop.refuel_kg > 0:
@@ -160,7 +173,7 @@ def timed_arrivals(
     horizon = horizon_h * HOUR
     for sid, when, kg, _ in rows:
         t = (when - start).total_seconds()
-        copies = 1 if not every_days else int(math.ceil(horizon / (every_days * DAY))) + 1
+        copies = 1 if not every_days else math.ceil(horizon / (every_days * DAY)) + 1
         for c in range(copies):
             tc = t + c * (every_days or 0.0) * DAY
             if 0 <= tc < horizon:

@@ -57,13 +57,16 @@ class StationWaits:
 
     def __init__(self, doc: dict[str, Any], source: str = "waits") -> None:
         if doc.get("kind") != WAITS_KIND or doc.get("version") != WAITS_VERSION:
-            raise InputFileError(source, f"is not a {WAITS_KIND} version {WAITS_VERSION} document",
-                                 field="kind")
+            raise InputFileError(
+                source, f"is not a {WAITS_KIND} version {WAITS_VERSION} document", field="kind"
+            )
         self.table: dict[str, tuple[list[float | None], float]] = {}
         for sid, row in doc.get("stations", {}).items():
             means = row.get("mean_wait_min")
             if not isinstance(means, list) or len(means) != 24:
-                raise InputFileError(source, "needs 24 hourly values", field=f"stations.{sid}.mean_wait_min")
+                raise InputFileError(
+                    source, "needs 24 hourly values", field=f"stations.{sid}.mean_wait_min"
+                )
             self.table[sid] = (means, float(row.get("overall_mean_wait_min", 0.0)))
 
     @classmethod
@@ -73,7 +76,9 @@ class StationWaits:
         except FileNotFoundError:
             raise InputFileError(str(path), "file not found") from None
         except json.JSONDecodeError as exc:
-            raise InputFileError(str(path), f"is not valid JSON ({exc.msg})", line=exc.lineno) from None
+            raise InputFileError(
+                str(path), f"is not valid JSON ({exc.msg})", line=exc.lineno
+            ) from None
         if not isinstance(doc, dict):
             raise InputFileError(str(path), "must be a JSON object")
         return cls(doc, str(path))
@@ -106,7 +111,7 @@ def capacity_round(
     """
     changed = False
     unsupplied = unsupplied if unsupplied is not None else set()
-    for s, st in zip(stats, net.stations):
+    for s, st in zip(stats, net.stations, strict=False):
         sid = s["station_id"]
         o = overrides.setdefault(sid, {})
         if s["wait_p95_min"] > target_p95_min and st.spec.dispensers < 100:

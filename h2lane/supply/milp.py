@@ -410,15 +410,17 @@ def _solve(
     lp.row_lower_ = np.array([r[2] if np.isfinite(r[2]) else -inf for r in rows])
     lp.row_upper_ = np.array([r[3] if np.isfinite(r[3]) else inf for r in rows])
     # Row-wise sparse matrix
-    starts, index, value = [0], [], []
+    starts: list[int] = [0]
+    index: list[int] = []
+    values_: list[float] = []
     for idx, val, _, _ in rows:
         index.extend(idx)
-        value.extend(val)
+        values_.extend(val)
         starts.append(len(index))
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.array(value, dtype=np.float64)
+    lp.a_matrix_.value_ = np.array(values_, dtype=np.float64)
     lp.a_matrix_.num_col_ = n_cols
     lp.a_matrix_.num_row_ = len(rows)
     lp.integrality_ = [highspy.HighsVarType(int(v)) for v in integrality]
@@ -433,7 +435,14 @@ def _solve(
     model_status = highs.getModelStatus()
     info = highs.getInfo()
     if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
-        raise RuntimeError(f"HiGHS found no supply plan ({highs.modelStatusToString(model_status)})")
+        raise RuntimeError(
+            f"HiGHS found no supply plan ({highs.modelStatusToString(model_status)})"
+        )
     values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
     gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else 0.0
-    return highs.modelStatusToString(model_status), gap, float(info.objective_function_value), values
+    return (
+        highs.modelStatusToString(model_status),
+        gap,
+        float(info.objective_function_value),
+        values,
+    )

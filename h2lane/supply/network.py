@@ -23,7 +23,9 @@ class SupplyGeometry:
     station_snap_km: NDArray[np.float64]
 
 
-def road_km(graph: RoadGraph, sites: list[ProductionSite], stations: list[Station]) -> SupplyGeometry:
+def road_km(
+    graph: RoadGraph, sites: list[ProductionSite], stations: list[Station]
+) -> SupplyGeometry:
     """Shortest road km site → station, with the straight-line access to the road at both ends."""
     s_nodes, s_snap = graph.snap_many(
         np.array([s.lat for s in sites]), np.array([s.lon for s in sites])

@@ -33,7 +33,9 @@ def _downsample(values: list[float], agg: str) -> tuple[np.ndarray, int]:
     return out, k
 
 
-def line_svg(values: list[float], title: str, unit: str, agg: str = "max", cap: float | None = None) -> str:
+def line_svg(
+    values: list[float], title: str, unit: str, agg: str = "max", cap: float | None = None
+) -> str:
     """A line chart of an hourly series (hours on x)."""
     y, k = _downsample(values, agg)
     if y.size == 0 or np.all(np.isnan(y)):
@@ -54,8 +56,10 @@ def line_svg(values: list[float], title: str, unit: str, agg: str = "max", cap: 
     cap_line = ""
     if cap is not None:
         cy = H - 20 - (H - 40) * (cap / top)
-        cap_line = (f"<line x1='{PAD}' x2='{W - 8}' y1='{cy:.1f}' y2='{cy:.1f}' class='cap'/>"
-                    f"<text x='{W - 10}' y='{cy - 3:.1f}' text-anchor='end' class='ax'>capacity</text>")
+        cap_line = (
+            f"<line x1='{PAD}' x2='{W - 8}' y1='{cy:.1f}' y2='{cy:.1f}' class='cap'/>"
+            f"<text x='{W - 10}' y='{cy - 3:.1f}' text-anchor='end' class='ax'>capacity</text>"
+        )
     return (
         f"<svg viewBox='0 0 {W} {H}' width='{W}' height='{H}' role='img'><title>{_esc(title)}</title>"
         f"<text x='{PAD}' y='12' class='t'>{_esc(title)}</text>"
@@ -99,7 +103,9 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, str]]) -> str:
         cells = []
         for key, _, fmt in cols:
             v = r.get(key)
-            cells.append(f"<td>{_esc(format(v, fmt) if isinstance(v, int | float) and fmt else ('—' if v is None else v))}</td>")
+            cells.append(
+                f"<td>{_esc(format(v, fmt) if isinstance(v, int | float) and fmt else ('—' if v is None else v))}</td>"
+            )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -118,15 +124,22 @@ def simulation_html(result: SimulationResult) -> str:
     d = result.summary
     n, b = d["network"], d["balance"]
     stations = d["stations"]
-    busiest = sorted(stations, key=lambda s: (-s["wait_p95_min"], -s["refused"], -s["fills"]))[:MAX_STATIONS]
+    busiest = sorted(stations, key=lambda s: (-s["wait_p95_min"], -s["refused"], -s["fills"]))[
+        :MAX_STATIONS
+    ]
     cards = []
     for s in busiest:
         ser = result.series.get(s["station_id"], {})
         cards.append(
             f"<div class='card'><h3>{_esc(s['station_id'])} — {_esc(s['name'])}</h3>"
             + line_svg(ser.get("queue_max", []), "trucks waiting (hourly max)", "hours", "max")
-            + line_svg(ser.get("storage_kg", []), "storage, kg (end of each hour)", "hours", "min",
-                       ser.get("storage_cap_kg"))
+            + line_svg(
+                ser.get("storage_kg", []),
+                "storage, kg (end of each hour)",
+                "hours",
+                "min",
+                ser.get("storage_cap_kg"),
+            )
             + hist_svg(ser.get("waits_min", []), "wait distribution, min")
             + "</div>"
         )
@@ -135,49 +148,97 @@ def simulation_html(result: SimulationResult) -> str:
     cp_html = ""
     if cp:
         rows = [
-            {"station_id": s["station_id"], "dispensers": f"{s['dispensers'][0]} → {s['dispensers'][1]}",
-             "storage": f"{s['storage_kg'][0]:,.0f} → {s['storage_kg'][1]:,.0f}",
-             "p95": s["after"]["wait_p95_min"], "refused": s["after"]["refused_share"]}
+            {
+                "station_id": s["station_id"],
+                "dispensers": f"{s['dispensers'][0]} → {s['dispensers'][1]}",
+                "storage": f"{s['storage_kg'][0]:,.0f} → {s['storage_kg'][1]:,.0f}",
+                "p95": s["after"]["wait_p95_min"],
+                "refused": s["after"]["refused_share"],
+            }
             for s in cp["stations"]
         ]
         cp_html = (
             f"<h2>Capacity proposals (p95 ≤ {cp['target_p95_min']:g} min, refused ≤ "
             f"{cp['max_refused_share']:.0%}): <span class='{'ok' if cp['met'] else 'bad'}'>"
             f"{'met' if cp['met'] else 'not met'}</span></h2>"
-            + _table(rows, [("station_id", "station", ""), ("dispensers", "dispensers", ""),
-                            ("storage", "storage kg", ""), ("p95", "p95 wait after, min", ".1f"),
-                            ("refused", "refused after", ".1%")])
+            + _table(
+                rows,
+                [
+                    ("station_id", "station", ""),
+                    ("dispensers", "dispensers", ""),
+                    ("storage", "storage kg", ""),
+                    ("p95", "p95 wait after, min", ".1f"),
+                    ("refused", "refused after", ".1%"),
+                ],
+            )
             + f"<p>Trailers added: {_esc(cp['trailers_added'] or 'none')}</p>"
         )
     exact = "<span class='ok'>exact</span>" if b["exact"] else "<span class='bad'>NOT exact</span>"
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>h2lane simulation — {_esc(d['scenario'])}</title><style>{CSS}</style></head><body>
-<h1>Station network simulation — {_esc(d['scenario'])}</h1>
-<p>{d['days']:g} days from {_esc(d['start'])} (warm-up {d['warmup_days']:g} days not counted); arrivals:
-{_esc(d['arrivals'])}; {_esc(d['trailer_mode'])} trailers; seed {d['seed']}; {d['events']:,} events.</p>
+<title>h2lane simulation — {_esc(d["scenario"])}</title><style>{CSS}</style></head><body>
+<h1>Station network simulation — {_esc(d["scenario"])}</h1>
+<p>{d["days"]:g} days from {_esc(d["start"])} (warm-up {
+        d["warmup_days"]:g} days not counted); arrivals:
+{_esc(d["arrivals"])}; {_esc(d["trailer_mode"])} trailers; seed {d["seed"]}; {
+        d["events"]:,} events.</p>
 <h2>Network</h2>
-<p>{n['fills']:,} fills, {n['refused']:,} refused for lack of hydrogen ({n['refused_share']:.1%});
-waits p50 {n['wait_p50_min']:.1f}, p95 {n['wait_p95_min']:.1f}, max {n['wait_max_min']:.1f} min;
-{n['kg_dispensed']:,.0f} kg dispensed; stock-out {n['stockout_h']:,.1f} station-hours; dispensers
-{n['dispenser_utilisation']:.0%} busy over opening hours; {n['trailers']} trailers {n['trailer_utilisation']:.0%}
-away from their site, {n['trailer_trips']:,} deliveries, {n['trailer_km']:,.0f} trailer km
-({n['trailer_km_per_kg']:.3f} km per kg dispensed).</p>
-<p>Hydrogen balance ({exact}): produced {b['produced_kg']:,.3f} kg = dispensed {b['dispensed_kg']:,.3f}
-+ Δ storage {b['storage_change_kg']:,.3f} + Δ trailers {b['trailer_change_kg']:,.3f} (residual {b['residual_g']} g).</p>
+<p>{n["fills"]:,} fills, {n["refused"]:,} refused for lack of hydrogen ({n["refused_share"]:.1%});
+waits p50 {n["wait_p50_min"]:.1f}, p95 {n["wait_p95_min"]:.1f}, max {n["wait_max_min"]:.1f} min;
+{n["kg_dispensed"]:,.0f} kg dispensed; stock-out {n["stockout_h"]:,.1f} station-hours; dispensers
+{n["dispenser_utilisation"]:.0%} busy over opening hours; {n["trailers"]} trailers {
+        n["trailer_utilisation"]:.0%}
+away from their site, {n["trailer_trips"]:,} deliveries, {n["trailer_km"]:,.0f} trailer km
+({n["trailer_km_per_kg"]:.3f} km per kg dispensed).</p>
+<p>Hydrogen balance ({exact}): produced {b["produced_kg"]:,.3f} kg = dispensed {
+        b["dispensed_kg"]:,.3f}
++ Δ storage {b["storage_change_kg"]:,.3f} + Δ trailers {b["trailer_change_kg"]:,.3f} (residual {
+        b["residual_g"]
+    } g).</p>
 <h2>Stations</h2>
-{_table(stations, [("station_id", "station", ""), ("site", "site", ""), ("dispensers", "disp.", "d"),
-                   ("fills", "fills", ",d"), ("refused", "refused", ",d"), ("wait_p50_min", "wait p50", ".1f"),
-                   ("wait_p95_min", "p95", ".1f"), ("wait_max_min", "max", ".1f"), ("stockout_h", "stock-out h", ".1f"),
-                   ("utilisation", "util.", ".0%"), ("kg_dispensed", "kg", ",.0f"), ("deliveries", "deliveries", ",d")])}
+{
+        _table(
+            stations,
+            [
+                ("station_id", "station", ""),
+                ("site", "site", ""),
+                ("dispensers", "disp.", "d"),
+                ("fills", "fills", ",d"),
+                ("refused", "refused", ",d"),
+                ("wait_p50_min", "wait p50", ".1f"),
+                ("wait_p95_min", "p95", ".1f"),
+                ("wait_max_min", "max", ".1f"),
+                ("stockout_h", "stock-out h", ".1f"),
+                ("utilisation", "util.", ".0%"),
+                ("kg_dispensed", "kg", ",.0f"),
+                ("deliveries", "deliveries", ",d"),
+            ],
+        )
+    }
 {cp_html}
 <h2>Supply plan (HiGHS) it ran on</h2>
-{_table(sup['assignments'], [("site_id", "site", ""), ("station_id", "station", ""), ("kg_per_day", "kg/day", ",.0f"),
-                             ("one_way_km", "one-way km", ",.0f"), ("trips_per_day", "trips/day", ".2f"),
-                             ("km_per_day", "km/day", ",.0f"), ("cost_per_day", "yuan/day", ",.0f")])}
-<p>{_esc('; '.join(f"{u['station_id']}: {u['reason']}" for u in sup['unserved']) or 'Every station is served.')}</p>
+{
+        _table(
+            sup["assignments"],
+            [
+                ("site_id", "site", ""),
+                ("station_id", "station", ""),
+                ("kg_per_day", "kg/day", ",.0f"),
+                ("one_way_km", "one-way km", ",.0f"),
+                ("trips_per_day", "trips/day", ".2f"),
+                ("km_per_day", "km/day", ",.0f"),
+                ("cost_per_day", "yuan/day", ",.0f"),
+            ],
+        )
+    }
+<p>{
+        _esc(
+            "; ".join(f"{u['station_id']}: {u['reason']}" for u in sup["unserved"])
+            or "Every station is served."
+        )
+    }</p>
 <h2>Busiest stations (by p95 wait, then refusals)</h2>
-<div class='grid'>{''.join(cards)}</div>
-<p class='muted'>Model: {_esc(' '.join(f'{k}: {v}.' for k, v in d['model'].items()))}
-Road distances from the OpenStreetMap road graph, {_esc(d['road_data'])}. Generated by h2lane.</p>
+<div class='grid'>{"".join(cards)}</div>
+<p class='muted'>Model: {_esc(" ".join(f"{k}: {v}." for k, v in d["model"].items()))}
+Road distances from the OpenStreetMap road graph, {_esc(d["road_data"])}. Generated by h2lane.</p>
 </body></html>
 """

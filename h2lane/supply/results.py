@@ -79,9 +79,12 @@ def hourly_waits(st: Station) -> dict[str, list[float | int | None]]:
 
 def network_stats(net: Network, stations: list[dict[str, Any]]) -> dict[str, Any]:
     """Totals over every station and trailer."""
-    all_waits = np.concatenate(
-        [np.asarray(st.waits, dtype=np.float64) for st in net.stations] or [np.zeros(0)]
-    ) / 60.0
+    all_waits = (
+        np.concatenate(
+            [np.asarray(st.waits, dtype=np.float64) for st in net.stations] or [np.zeros(0)]
+        )
+        / 60.0
+    )
     trailers = [t for site in net.sites.values() for t in site.trailers]
     measured = max(net.horizon_s - net.warmup_s, 1e-9)
     fills = sum(s["fills"] for s in stations)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -125,7 +125,7 @@ class Arrivals:
 class Trailer:
     """A tube trailer: where it is and the gas it holds (grams)."""
 
-    __slots__ = ("busy_since", "busy_s", "content_g", "id", "km", "site", "trips")
+    __slots__ = ("busy_s", "busy_since", "content_g", "id", "km", "site", "trips")
 
     def __init__(self, tid: str, site: str, content_g: int) -> None:
         self.id, self.site, self.content_g = tid, site, content_g
@@ -210,7 +210,7 @@ class Station:
         self.stockout_s = 0.0
         self.waited = 0
         self.deliveries = 0
-        self.hours = int(math.ceil(net.settings.horizon_h)) if net.settings.record_hourly else 0
+        self.hours = math.ceil(net.settings.horizon_h) if net.settings.record_hourly else 0
         self.q_max = np.zeros(self.hours, dtype=np.int32)
         self.store_kg = np.full(self.hours, np.nan, dtype=np.float64)
         self.next_sample = 1  # next hour boundary whose storage is sampled
@@ -326,7 +326,9 @@ class Station:
     def _on_arrival(self, _event: simpy.Event) -> None:
         k = self.next_arrival
         self.next_arrival += 1
-        self.queue.append((float(self.arrivals.times_s[k]), round(float(self.arrivals.kg[k]) * 1000.0)))
+        self.queue.append(
+            (float(self.arrivals.times_s[k]), round(float(self.arrivals.kg[k]) * 1000.0))
+        )
         if self.hours:
             h = int(self.net.env.now // HOUR)
             if h < self.hours:
@@ -340,7 +342,11 @@ class Station:
         env = self.net.env
         now = env.now
         while self.free > 0 and self.queue:
-            start, close = (now, math.inf) if self.spec.always_open and not self.spec.outages else self.available_from(now)
+            start, close = (
+                (now, math.inf)
+                if self.spec.always_open and not self.spec.outages
+                else self.available_from(now)
+            )
             arrival, kg_g = self.queue[0]
             service = self.connect_s + kg_g / self.flow_g_s
             if start > now or now + service > close:
@@ -429,8 +435,10 @@ class Network:
             spec.demand_kg_h = float(st.arrivals.kg.sum()) / span_h
         site = self.sites.get(spec.site or "")
         if st.bounded and site is not None:
-            lead_h = s.load_h + spec.one_way_km / s.trailer_speed_kmh + (
-                s.swap_h if s.trailer_mode == "swap" else s.connect_h
+            lead_h = (
+                s.load_h
+                + spec.one_way_km / s.trailer_speed_kmh
+                + (s.swap_h if s.trailer_mode == "swap" else s.connect_h)
             )
             st.reorder_g = round(spec.demand_kg_h * (lead_h + s.safety_h) * 1000.0)
             if s.trailer_mode == "swap":  # every station starts with a full trailer on its bay
@@ -451,7 +459,9 @@ class Network:
         if hi > lo:
             trailer.busy_s += hi - lo
 
-    def trip(self, site: Site, trailer: Trailer, station: Station):  # type: ignore[no-untyped-def]
+    def trip(
+        self, site: Site, trailer: Trailer, station: Station
+    ) -> Generator[simpy.Event, object, None]:
         """One delivery: top up at the site, drive, swap or unload, drive back."""
         env, s = self.env, self.settings
         need = site.payload_g - trailer.content_g

@@ -43,16 +43,32 @@ def test_simulate_dispatch_plan_week_with_report_and_waits(tmp_path: Path) -> No
     plan = tmp_path / "dispatch.json"
     plan.write_text(res.output)
     report, waits = tmp_path / "sim.html", tmp_path / "waits.json"
-    code, doc = run_json("simulate", "--plan", str(plan), "--days", "7", "--report", str(report),
-                         "--waits", str(waits))
+    code, doc = run_json(
+        "simulate",
+        "--plan",
+        str(plan),
+        "--days",
+        "7",
+        "--report",
+        str(report),
+        "--waits",
+        str(waits),
+    )
     assert code == 0, doc
     assert doc["balance"]["exact"] and doc["balance"]["residual_g"] == 0
     stops = sum(len(r["stops"]) for r in json.loads(plan.read_text())["routes"])
     assert doc["network"]["fills"] + doc["network"]["refused"] >= stops * 3  # 2-day plan, 7 days
     html = report.read_text()
-    assert "<svg" in html and "OpenStreetMap contributors" in html and "http" not in html.split("<body>")[1].split("OpenStreetMap")[0]
+    assert (
+        "<svg" in html
+        and "OpenStreetMap contributors" in html
+        and "http" not in html.split("<body>")[1].split("OpenStreetMap")[0]
+    )
     w = StationWaits.read(waits)
-    assert w.expected_wait_min("no-such-station", __import__("datetime").datetime(2026, 12, 1, 8)) == 0.0
+    assert (
+        w.expected_wait_min("no-such-station", __import__("datetime").datetime(2026, 12, 1, 8))
+        == 0.0
+    )
 
 
 def test_simulate_arrivals_csv_hand_checked() -> None:
@@ -69,8 +85,15 @@ def test_simulate_arrivals_csv_hand_checked() -> None:
 
 
 def test_simulate_outage_and_poisson_seeded() -> None:
-    code, a = run_json("simulate", "--arrivals", str(DATA / "arrivals.csv"), "--days", "1",
-                       "--outages", str(DATA / "outages.csv"))
+    code, a = run_json(
+        "simulate",
+        "--arrivals",
+        str(DATA / "arrivals.csv"),
+        "--days",
+        "1",
+        "--outages",
+        str(DATA / "outages.csv"),
+    )
     assert code == 0, a
     jz = next(s for s in a["stations"] if s["station_id"] == "jinzhong")
     assert jz["wait_p50_min"] == pytest.approx(60)  # closed 07:00–09:00: first fill at 09:00
@@ -81,9 +104,24 @@ def test_simulate_outage_and_poisson_seeded() -> None:
 
 
 def test_simulate_station_contract() -> None:
-    code, doc = run_json("simulate", "station", "--dispensers", "2", "--arrivals-per-hour", "4",
-                         "--fill-kg", "40", "--fill-dist", "exponential", "--nozzle-g-s", "60",
-                         "--hours", "300", "--seed", "2")
+    code, doc = run_json(
+        "simulate",
+        "station",
+        "--dispensers",
+        "2",
+        "--arrivals-per-hour",
+        "4",
+        "--fill-kg",
+        "40",
+        "--fill-dist",
+        "exponential",
+        "--nozzle-g-s",
+        "60",
+        "--hours",
+        "300",
+        "--seed",
+        "2",
+    )
     assert code == 0, doc
     for key in ("fills", "mean_wait_min", "p95_wait_min", "p_wait", "utilisation"):
         assert key in doc
@@ -93,17 +131,62 @@ def test_simulate_station_contract() -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["simulate", "--arrivals", str(DATA / "bad-station.csv")], "row 2 (line 3), field 'station_id': station 'nowhere'"),
-        (["simulate", "--arrivals", str(DATA / "bad-kg.csv")], "field 'kg': 'lots' is not a number"),
-        (["simulate", "--arrivals", str(DATA / "arrivals.csv"), "--plan", "x.json"], "give one arrivals source"),
+        (
+            ["simulate", "--arrivals", str(DATA / "bad-station.csv")],
+            "row 2 (line 3), field 'station_id': station 'nowhere'",
+        ),
+        (
+            ["simulate", "--arrivals", str(DATA / "bad-kg.csv")],
+            "field 'kg': 'lots' is not a number",
+        ),
+        (
+            ["simulate", "--arrivals", str(DATA / "arrivals.csv"), "--plan", "x.json"],
+            "give one arrivals source",
+        ),
         (["simulate", "--arrivals", "missing.csv"], "missing.csv: file not found"),
-        (["simulate", "--arrivals", str(DATA / "arrivals.csv"), "--days", "0.1"], "outside the simulated period"),
+        (
+            ["simulate", "--arrivals", str(DATA / "arrivals.csv"), "--days", "0.1"],
+            "outside the simulated period",
+        ),
         (["simulate", "--days", "-1"], "--days"),
         (["simulate", "--trailer-mode", "teleport"], "--trailer-mode"),
-        (["supply", "--demand", str(DATA / "bad-demand.csv")], "row 2 (line 3), field 'kg_per_day'"),
+        (
+            ["supply", "--demand", str(DATA / "bad-demand.csv")],
+            "row 2 (line 3), field 'kg_per_day'",
+        ),
         (["supply", "--kg-per-day", "0"], "--kg-per-day"),
-        (["simulate", "station", "--dispensers", "1", "--arrivals-per-hour", "-2", "--fill-kg", "40", "--nozzle-g-s", "60"], "--arrivals-per-hour must be above 0"),
-        (["simulate", "station", "--dispensers", "1", "--arrivals-per-hour", "2", "--fill-kg", "40", "--nozzle-g-s", "60", "--fill-dist", "weird"], "--fill-dist must be fixed or exponential"),
+        (
+            [
+                "simulate",
+                "station",
+                "--dispensers",
+                "1",
+                "--arrivals-per-hour",
+                "-2",
+                "--fill-kg",
+                "40",
+                "--nozzle-g-s",
+                "60",
+            ],
+            "--arrivals-per-hour must be above 0",
+        ),
+        (
+            [
+                "simulate",
+                "station",
+                "--dispensers",
+                "1",
+                "--arrivals-per-hour",
+                "2",
+                "--fill-kg",
+                "40",
+                "--nozzle-g-s",
+                "60",
+                "--fill-dist",
+                "weird",
+            ],
+            "--fill-dist must be fixed or exponential",
+        ),
     ],
 )
 def test_bad_inputs_one_sentence(args: list[str], needle: str) -> None:

@@ -34,13 +34,15 @@ def enumerate_best(sites, stations, km, s: SupplySettings) -> float:
             trips = math.ceil(s.period_days * d / sites[i].payload_kg - 1e-9)
             hours[i] += trips * float(trailer_hours(np.array(km[i, j]), s))
             km_day += 2 * km[i, j] * trips / s.period_days
-        if not ok or any(u > si.capacity_kg_per_day + 1e-9 for u, si in zip(use, sites)):
+        if not ok or any(
+            u > si.capacity_kg_per_day + 1e-9 for u, si in zip(use, sites, strict=False)
+        ):
             continue
         fleet = [math.ceil(hh / (s.period_days * s.hours_per_day) - 1e-9) for hh in hours]
         parked = [s.parked_per_station * choice.count(i) for i in range(len(sites))]
         if any(
             si.trailers_available is not None and f + p > si.trailers_available
-            for f, p, si in zip(fleet, parked, sites)
+            for f, p, si in zip(fleet, parked, sites, strict=False)
         ):
             continue
         cost = km_day * s.cost_per_km + s.cost_per_trailer_day * sum(fleet)
@@ -53,8 +55,13 @@ def test_milp_equals_enumeration(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n_i, n_j = 2 + seed % 2, 4
     sites = [
-        SupplySite(f"S{i}", f"site {i}", float(rng.uniform(900, 2500)), 300.0,
-                   int(rng.integers(2, 6)) if seed % 3 == 0 else None)
+        SupplySite(
+            f"S{i}",
+            f"site {i}",
+            float(rng.uniform(900, 2500)),
+            300.0,
+            int(rng.integers(2, 6)) if seed % 3 == 0 else None,
+        )
         for i in range(n_i)
     ]
     stations = [SupplyStation(f"H{j}", f"st {j}", float(rng.uniform(150, 900))) for j in range(n_j)]
@@ -77,10 +84,21 @@ def test_milp_equals_enumeration(seed: int) -> None:
 
 def test_hand_checked_plan() -> None:
     """One site, one station 100 km away, 600 kg/day, 300 kg trailers, 1-day period."""
-    s = SupplySettings(period_days=1, trailer_speed_kmh=50, load_h=1.5, unload_h=0.5,
-                       hours_per_day=20, cost_per_km=5, cost_per_trailer_day=800)
-    plan = solve_supply([SupplySite("P", "plant", 5000, 300)], [SupplyStation("A", "a", 600)],
-                        np.array([[100.0]]), s)
+    s = SupplySettings(
+        period_days=1,
+        trailer_speed_kmh=50,
+        load_h=1.5,
+        unload_h=0.5,
+        hours_per_day=20,
+        cost_per_km=5,
+        cost_per_trailer_day=800,
+    )
+    plan = solve_supply(
+        [SupplySite("P", "plant", 5000, 300)],
+        [SupplyStation("A", "a", 600)],
+        np.array([[100.0]]),
+        s,
+    )
     (a,) = plan.assignments
     assert a.trips_per_day == 2  # 600 / 300
     assert a.trailer_h_per_trip == pytest.approx(6.0)  # 4 h driving + 1.5 + 0.5
@@ -112,7 +130,11 @@ def test_unserved_stations_are_explained() -> None:
 def test_split_supply_serves_a_station_larger_than_one_site() -> None:
     sites = [SupplySite("P", "p", 600, 300), SupplySite("Q", "q", 600, 300)]
     stations = [SupplyStation("big", "big", 900)]
-    plan = solve_supply(sites, stations, np.array([[100.0], [150.0]]),
-                        SupplySettings(single_source=False, period_days=1))
+    plan = solve_supply(
+        sites,
+        stations,
+        np.array([[100.0], [150.0]]),
+        SupplySettings(single_source=False, period_days=1),
+    )
     assert not plan.unserved
     assert plan.delivered_kg_per_day == pytest.approx(900)

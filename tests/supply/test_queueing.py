@@ -29,8 +29,9 @@ def test_erlang_c_known_values() -> None:
 
 @pytest.mark.parametrize(("c", "lam"), [(1, 3.0), (2, 6.0), (4, 14.0)])
 def test_mmc_matches_erlang_c(c: int, lam: float) -> None:
-    study = StationStudy(c, lam, 40.0, 60.0, "exponential", 0.0, hours=150000 / lam,
-                         warmup_hours=20, seed=11 + c)
+    study = StationStudy(
+        c, lam, 40.0, 60.0, "exponential", 0.0, hours=150000 / lam, warmup_hours=20, seed=11 + c
+    )
     r = run_station_study(study)
     th = r["theory"]
     assert th["model"] == "M/M/c (Erlang C)"
@@ -44,8 +45,9 @@ def test_mmc_matches_erlang_c(c: int, lam: float) -> None:
 
 @pytest.mark.parametrize("lam", [2.0, 4.0])
 def test_md1_matches_pollaczek_khinchine(lam: float) -> None:
-    study = StationStudy(1, lam, 40.0, 60.0, "fixed", 0.0, hours=150000 / lam,
-                         warmup_hours=20, seed=5)
+    study = StationStudy(
+        1, lam, 40.0, 60.0, "fixed", 0.0, hours=150000 / lam, warmup_hours=20, seed=5
+    )
     r = run_station_study(study)
     th = r["theory"]
     assert th["model"].startswith("M/D/1")
