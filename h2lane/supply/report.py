@@ -172,6 +172,10 @@ def simulation_html(result: SimulationResult) -> str:
                 ],
             )
             + f"<p>Trailers added: {_esc(cp['trailers_added'] or 'none')}</p>"
+            + "".join(
+                f"<p class='bad'>{_esc(u['station_id'])} has no supplying site: {_esc(u['reason'])}</p>"
+                for u in cp.get("unsupplied", [])
+            )
         )
     exact = "<span class='ok'>exact</span>" if b["exact"] else "<span class='bad'>NOT exact</span>"
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
