@@ -112,3 +112,91 @@ REST_DAILY_REST_H = Parameter(
     "2026",
     "D",
 )
+
+# Hydrogen supply by tube trailer and station operations (issue 13: h2lane supply / simulate).
+# HDSAM-style inputs (docs/hydrogen-parameters.md §3 and §10 gap 9: model delivery from trailer
+# payload, loading/unloading time, driver and diesel instead of one yuan/kg number).
+TRAILER_SPEED = Parameter(
+    50.0,
+    "km/h",
+    "average speed of a tube-trailer tractor (dangerous-goods vehicle) on mixed roads",
+    "2026",
+    "K",
+    "h2lane engineering assumption; below the 60 km/h truck default",
+)
+TRAILER_LOAD_H = Parameter(
+    1.5,
+    "h",
+    "filling a 20 MPa tube trailer at the plant's loading bay, connect to disconnect",
+    "2026",
+    "K",
+    "HDSAM-style input (§10 gap 9); replace with the plant's bay time",
+)
+TRAILER_SWAP_H = Parameter(
+    0.5,
+    "h",
+    "drop a full trailer and hook the empty one at a station (swap model)",
+    "2026",
+    "K",
+    "HDSAM-style input (§10 gap 9)",
+)
+TRAILER_UNLOAD_CONNECT_H = Parameter(
+    0.5,
+    "h",
+    "connect and disconnect a trailer that stays while the station compressor empties it",
+    "2026",
+    "K",
+    "HDSAM-style input (§10 gap 9); the emptying time itself follows the compressor",
+)
+TRAILER_HOURS_PER_DAY = Parameter(
+    20.0,
+    "h/day",
+    "hours a tube trailer (and its tractor crews) can be on duty per day",
+    "2026",
+    "K",
+    "two driver shifts less inspection and rest",
+)
+DIESEL_PRICE = Parameter(
+    7.5, "yuan/L", "China retail 0# diesel, 2024 average (NDRC-regulated price band)", "2024", "K"
+)
+TRAILER_COST_PER_KM = Parameter(
+    5.0,
+    "yuan/km",
+    "tube-trailer tractor running cost: 30 L/100 km × 7.5 yuan/L ≈ 2.25 (§5.4 diesel use) "
+    "+ ≈2.75 driver, tolls and wear",
+    "2026",
+    "D",
+    "diesel part D from K inputs; the rest K (engineering estimate)",
+)
+TRAILER_COST_PER_DAY = Parameter(
+    800.0,
+    "yuan/day",
+    "tube trailer and tractor capital and insurance per day in service (≈1.5 M yuan over 8 yr "
+    "at 6 %) — engineering estimate",
+    "2026",
+    "K",
+)
+COMPRESSOR_RUN_H_PER_DAY = Parameter(
+    20.0,
+    "h/day",
+    "station compressor sized to move the daily capacity from trailer to storage in 20 h",
+    "2026",
+    "D",
+    "compressor kg/h default = capacity kg/day ÷ 20 h (HDRSAM sizes it explicitly, §2.1)",
+)
+STORAGE_MIN_LEVEL_FRACTION = Parameter(
+    0.10,
+    "-",
+    "share of station storage below which the cascade cannot fill a 35 MPa tank (heel)",
+    "2026",
+    "K",
+    "cascade pressure bands, §2.1 back-to-back fills",
+)
+TRUCK_FILL_KG = Parameter(
+    40.0,
+    "kg",
+    "typical heavy-truck fill at 35 MPa used by the station sizing rule of thumb",
+    "2024",
+    "D",
+    "§2.1 (fills/day = capacity ÷ 40 kg)",
+)

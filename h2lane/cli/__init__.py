@@ -75,6 +75,10 @@ def _register() -> None:
     from h2lane.cli.emissions import emissions
 
     app.command("emissions")(emissions)
+    from h2lane.cli import simulate, supply
+
+    app.command("supply")(supply.supply)
+    app.add_typer(simulate.app, name="simulate")
 
 
 _register()
