@@ -75,6 +75,9 @@ def _register() -> None:
     from h2lane.cli.emissions import emissions
 
     app.command("emissions")(emissions)
+    from h2lane.cli.site import site
+
+    app.command("site")(site)
 
 
 _register()

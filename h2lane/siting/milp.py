@@ -221,13 +221,13 @@ def solve(
             m.row([*cols, int(x_col[k])], [1.0] * len(cols) + [-1.0], 0.0, 0.0)
         for r, route in enumerate(prob.routes):
             ks = sorted({k for _, k in prob.route_stops[r] if x_col[k] >= 0})
-            h = float(kg_per_flow[route.flow])
+            kg = float(kg_per_flow[route.flow])
             cols = []
             for k in ks:
                 zc = m.col(0.0, 0.0, inf)
                 cols.append(zc)
                 z_cols.setdefault(k, []).append((r, zc))
-            m.row([*cols, y_col[r]], [1.0] * len(cols) + [-h], 0.0, 0.0)
+            m.row([*cols, y_col[r]], [1.0] * len(cols) + [-kg], 0.0, 0.0)
         for k, cols in size_cols.items():
             zs = [zc for _, zc in z_cols.get(k, [])]
             m.row(zs + cols, [1.0] * len(zs) + [-s.kg_per_day for s in sizes], -inf, 0.0)
@@ -244,14 +244,14 @@ def solve(
             for r in sorted(served, key=lambda r: -prob.routes[r].weight)[1:]:
                 sol[y_col[r]] = 0.0
         need = min(p or 0, len(new_cols))
-        count = int(round(sum(sol[c] for c in new_cols)))
+        count = round(sum(sol[c] for c in new_cols))
         for c in new_cols:
             if count >= need:
                 break
             if sol[c] < 0.5:
                 sol[c] = 1.0
                 count += 1
-        if maximize and int(round(sum(sol[c] for c in new_cols))) == need:
+        if maximize and round(sum(sol[c] for c in new_cols)) == need:
             warm = highspy.HighsSolution()
             warm.col_value = sol.tolist()
             warm.value_valid = True

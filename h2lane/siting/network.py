@@ -82,7 +82,7 @@ class SitingNetwork:
         self.index = {nid: i for i, nid in enumerate(self.ids)}
         numeric = all(_is_int(s) for s in self.ids)
         keys = [int(s) for s in self.ids] if numeric else self.ids
-        order = sorted(range(len(self.ids)), key=lambda i: keys[i])  # type: ignore[arg-type, return-value]
+        order = sorted(range(len(self.ids)), key=lambda i: keys[i])
         self.rank = np.empty(len(self.ids), dtype=np.int64)
         self.rank[np.asarray(order, dtype=np.int64)] = np.arange(len(self.ids))
 

@@ -17,15 +17,13 @@ def round_trip_ok(
     seq = list(range(len(nodes))) + list(range(len(nodes) - 2, -1, -1))
     origin_station = nodes[0] in stations
     fuel = range_km if origin_station else range_km / 2
-    for a, b in zip(seq, seq[1:]):
+    for a, b in zip(seq, seq[1:], strict=False):
         if nodes[a] in stations and not (a == 0 and b == 1 and origin_station and fuel == range_km):
             fuel = range_km
         fuel -= abs(positions[b] - positions[a])
         if fuel < -EPS:
             return False
-    if not origin_station and fuel < range_km / 2 - EPS:
-        return False
-    return True
+    return not (not origin_station and fuel < range_km / 2 - EPS)
 
 
 def served_flow(
@@ -36,7 +34,7 @@ def served_flow(
 ) -> float:
     return sum(
         v
-        for (pos, nodes), v in zip(paths, volumes)
+        for (pos, nodes), v in zip(paths, volumes, strict=False)
         if round_trip_ok(pos, nodes, stations, range_km)
     )
 
