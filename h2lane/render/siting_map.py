@@ -30,8 +30,8 @@ def siting_map(
             best_route[route.flow] = r
     paths = []
     for q, f in enumerate(prob.flows):
-        r = best_route.get(q)
-        nodes = prob.routes[r].path.nodes if r is not None else f.path.nodes
+        best = best_route.get(q)
+        nodes = prob.routes[best].path.nodes if best is not None else f.path.nodes
         paths.append(np.asarray(nodes, dtype=np.int64))
     pts = np.concatenate(paths) if paths else np.arange(network.n_nodes)
     open_nodes = [prob.candidates[k].node for k in np.flatnonzero(outcome.open_mask)]

@@ -317,7 +317,7 @@ def deviation_routes(
     )
     dist = network.matrix_km(ends, cand_nodes)
     row = {int(n): i for i, n in enumerate(ends)}
-    first_cand = {}
+    first_cand: dict[int, int] = {}
     for k, c in enumerate(candidates):
         first_cand.setdefault(c.node, k)
     trees: dict[int, np.ndarray] = {}
@@ -325,12 +325,12 @@ def deviation_routes(
         on_path = set(f.path.nodes)
         detour = dist[row[f.origin_node]] + dist[row[f.destination_node]] - f.path.length_km
         ok = np.flatnonzero((detour <= max_deviation_km + 1e-9) & (detour > 1e-9))
-        ok = [
+        near = [
             i
             for i in ok[np.argsort(detour[ok], kind="stable")]
             if int(cand_nodes[i]) not in on_path
         ]
-        for i in ok[:max_paths]:
+        for i in near[:max_paths]:
             k = int(cand_nodes[i])
             if k not in trees:
                 trees[k] = network.tree_to(k)

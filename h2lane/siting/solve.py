@@ -56,7 +56,7 @@ class SitingOutcome:
             share = float(self.route_value[r])
             if share > 1e-9 and share * route.weight > best.get(route.flow, (0.0, -1))[0]:
                 best[route.flow] = (share * route.weight, r)
-        base_route = {}
+        base_route: dict[int, int] = {}
         for r, route in enumerate(prob.routes):
             base_route.setdefault(route.flow, r)
         out = []
