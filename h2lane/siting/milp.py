@@ -209,14 +209,10 @@ def solve(
     z_cols: dict[int, list[tuple[int, int]]] = {}
     if capacitated:
         assert sizes is not None and kg_per_flow is not None
-        cost_scale = max(sum(s.cost for s in sizes) * max(len(new_cols), 1), 1e-9)
-        eps = 1e-7 * max(prob.total_flow, 1.0) / cost_scale
         for k in range(n):
             if x_col[k] < 0:
                 continue
-            cols = [
-                m.col(-eps * s.cost if maximize else s.cost, 0.0, 1.0, integer=True) for s in sizes
-            ]
+            cols = [m.col(0.0 if maximize else s.cost, 0.0, 1.0, integer=True) for s in sizes]
             size_cols[k] = cols
             m.row([*cols, int(x_col[k])], [1.0] * len(cols) + [-1.0], 0.0, 0.0)
         for r, route in enumerate(prob.routes):
@@ -257,6 +253,8 @@ def solve(
             warm.value_valid = True
             h.setSolution(warm)
     h.run()
+    if capacitated and maximize and h.getInfo().primal_solution_status == 2:
+        _cheapest_at_best_flow(h, m, y_col, size_cols, sizes or [], prob, t0, time_limit)
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     solution = h.getSolution()
@@ -299,6 +297,42 @@ def solve(
         rows=len(m.row_lo),
         columns=len(m.cost),
     )
+
+
+def _cheapest_at_best_flow(
+    h: highspy.Highs,
+    m: _Model,
+    y_col: list[int],
+    size_cols: dict[int, list[int]],
+    sizes: list[SizeClass],
+    prob: SitingProblem,
+    t0: float,
+    time_limit: float,
+) -> None:
+    """Second phase of the capacitated model: the cheapest sizes that keep the served flow."""
+    first = h.getSolution()
+    served = float(h.getInfo().objective_function_value)
+    weights = [float(prob.volumes[r.flow] * r.weight) for r in prob.routes]
+    tol = 1e-7 * max(1.0, abs(served))
+    h.addRow(
+        served - tol,
+        highspy.kHighsInf,
+        len(y_col),
+        np.asarray(y_col, dtype=np.int32),
+        np.asarray(weights, dtype=float),
+    )
+    cols = [c for cs in size_cols.values() for c in cs]
+    costs = [s.cost for cs in size_cols.values() for s, _ in zip(sizes, cs, strict=True)]
+    zero = np.zeros(len(m.cost))
+    h.changeColsCost(len(m.cost), np.arange(len(m.cost), dtype=np.int32), zero)
+    h.changeColsCost(len(cols), np.asarray(cols, dtype=np.int32), np.asarray(costs, dtype=float))
+    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    h.setOptionValue("time_limit", max(1.0, time_limit - (time.perf_counter() - t0)))
+    warm = highspy.HighsSolution()
+    warm.col_value = list(first.col_value)
+    warm.value_valid = True
+    h.setSolution(warm)
+    h.run()
 
 
 def _pad(open_mask: NDArray, existing: NDArray, allowed: NDArray, p: int, n_allowed: int) -> None:

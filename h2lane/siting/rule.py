@@ -95,8 +95,13 @@ def _one_direction(
     if not ends or ends[-1] != n:
         ends.append(n)
     out: list[frozenset[int]] = []
+    prev = 0
     for e in ends:
         t = positions[e]
+        stretch_km = t - positions[prev]
+        prev = e
+        if stretch_km <= 0.0:  # only zero-length arcs since the last candidate node: no fuel used
+            continue
         members: set[int] = set()
         for j in at:
             pj = positions[j]

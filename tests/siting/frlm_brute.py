@@ -1,9 +1,16 @@
-"""Independent references: drive the round trip node by node; enumerate every station set."""
+"""Independent references: drive the round trip node by node; enumerate every station set.
+
+Nothing here uses the arc-cover sets: a flow counts as served when the simulated truck makes
+O → D → O along the path (fill to full at every station passed, start with R/2 at O or full
+when O has a station, back at O with at least R/2 when it has none).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import combinations
+
+import numpy as np
 
 EPS = 1e-9
 
@@ -16,39 +23,40 @@ def round_trip_ok(
         return True
     seq = list(range(len(nodes))) + list(range(len(nodes) - 2, -1, -1))
     origin_station = nodes[0] in stations
-    fuel = range_km if origin_station else range_km / 2
+    fuel = range_km / 2
     for a, b in zip(seq, seq[1:], strict=False):
-        if nodes[a] in stations and not (a == 0 and b == 1 and origin_station and fuel == range_km):
+        if nodes[a] in stations:
             fuel = range_km
         fuel -= abs(positions[b] - positions[a])
         if fuel < -EPS:
             return False
-    return not (not origin_station and fuel < range_km / 2 - EPS)
+    return origin_station or fuel >= range_km / 2 - EPS
 
 
-def served_flow(
+def enumerate_best(
     paths: Sequence[tuple[Sequence[float], Sequence[int]]],
     volumes: Sequence[float],
-    stations: set[int],
-    range_km: float,
-) -> float:
-    return sum(
-        v
-        for (pos, nodes), v in zip(paths, volumes, strict=False)
-        if round_trip_ok(pos, nodes, stations, range_km)
-    )
-
-
-def best_by_enumeration(
-    paths: Sequence[tuple[Sequence[float], Sequence[int]]],
-    volumes: Sequence[float],
-    sites: Iterable[int],
+    sites: Sequence[int],
     p: int,
     range_km: float,
     existing: frozenset[int] = frozenset(),
-) -> float:
-    """The most flow any p new sites (plus the existing ones) serve."""
-    best = 0.0
-    for combo in combinations(sorted(set(sites) - existing), p):
-        best = max(best, served_flow(paths, volumes, set(combo) | existing, range_km))
-    return best
+) -> tuple[float, tuple[int, ...]]:
+    """The most flow any p of ``sites`` (plus ``existing``) serve, and one best set."""
+    sites = sorted(set(sites) - existing)
+    bit = {s: 1 << i for i, s in enumerate(sites)}
+    combos = list(combinations(sites, p))
+    masks = np.array([sum(bit[s] for s in c) for c in combos], dtype=np.int64)
+    total = np.zeros(len(combos))
+    for (pos, nodes), vol in zip(paths, volumes, strict=True):
+        pm = 0
+        for n in nodes:
+            pm |= bit.get(n, 0)
+        inter = masks & pm
+        uniq, inv = np.unique(inter, return_inverse=True)
+        ok = np.zeros(len(uniq), dtype=bool)
+        for i, m in enumerate(uniq.tolist()):
+            chosen = {s for s in sites if bit[s] & m} | set(existing)
+            ok[i] = round_trip_ok(pos, nodes, chosen, range_km)
+        total += vol * ok[inv]
+    best = int(np.argmax(total)) if len(combos) else -1
+    return (float(total[best]), combos[best]) if best >= 0 else (0.0, ())
