@@ -9,6 +9,7 @@ from siting_data import all_nodes, frlm_flows, frlm_network, simulation_paths
 
 from h2lane.siting import milp
 from h2lane.siting.greedy import greedy
+from h2lane.siting.pathbased import solve_path_based
 from h2lane.siting.problem import SitingProblem
 
 RANGES = (6.0, 8.0, 12.0, 16.0, 20.0, 30.0)
@@ -62,3 +63,14 @@ def test_long_range_single_station_is_flow_capturing(network) -> None:  # type: 
     res = milp.solve(prob, p=1, gap=0.0)
     through = {k: sum(f.volume for f in flows if k in f.path.nodes) for k in range(net.n_nodes)}
     assert res.objective == pytest.approx(max(through.values()))
+
+
+@pytest.mark.parametrize("range_km", (8.0, 12.0, 20.0))
+def test_path_based_formulation_agrees(network, range_km: float) -> None:  # type: ignore[no-untyped-def]
+    """Kuby & Lim's combination formulation gives the same optimum as the arc cover."""
+    net, _, flows = network
+    prob = SitingProblem.build(net, flows, all_nodes(net), range_km)
+    for p in (2, 4):
+        assert solve_path_based(prob, p, gap=0.0).objective == pytest.approx(
+            milp.solve(prob, p=p, gap=0.0).objective, rel=1e-9
+        )

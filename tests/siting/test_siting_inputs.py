@@ -106,7 +106,7 @@ def test_candidates_and_sizes(grid: SitingNetwork, tmp_path: Path) -> None:
 
 
 def test_bad_network(tmp_path: Path) -> None:
-    with pytest.raises(RoadNetworkError, match="nodes.csv and edges.csv"):
+    with pytest.raises(RoadNetworkError, match=r"nodes\.csv and edges\.csv"):
         SitingNetwork.load(tmp_path)
     _csv(tmp_path, "nodes.csv", "node_id,a,b\n1,0,0\n")
     _csv(tmp_path, "edges.csv", "u,v,length_km\n")
