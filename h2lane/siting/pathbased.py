@@ -86,7 +86,7 @@ def solve_path_based(
     total = 0
     for r, route in enumerate(prob.routes):
         stops = prob.route_stops[r]
-        cs = (
+        cs: list[tuple[int, ...]] = (
             combinations(
                 [s[0] for s in stops],
                 [s[1] for s in stops],
@@ -105,10 +105,10 @@ def solve_path_based(
     for r, cs in enumerate(combos):
         y = m.col(float(vol[prob.routes[r].flow]), 0.0, 1.0)
         vs = []
-        for h in cs:
+        for combo in cs:
             v = m.col(0.0, 0.0, 1.0)
             vs.append(v)
-            for k in h:
+            for k in combo:
                 m.row([v, x[k]], [1.0, -1.0], -np.inf, 0.0)
         m.row([y, *vs], [1.0] + [-1.0] * len(vs), -np.inf, 0.0)
     m.row(x, [1.0] * len(x), float(p), float(p))
