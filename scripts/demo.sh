@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -c constraints.txt -e .
 .venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --map xiaoyi-tianjin-port.html "$@"
+.venv/bin/h2lane site --example shanxi-ports --stations 4 --map shanxi-ports-sites.html

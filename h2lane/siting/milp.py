@@ -254,7 +254,17 @@ def solve(
             h.setSolution(warm)
     h.run()
     if capacitated and maximize and h.getInfo().primal_solution_status == 2:
-        _cheapest_at_best_flow(h, m, y_col, size_cols, sizes or [], prob, t0, time_limit)
+        h = _cheapest_at_best_flow(
+            h,
+            m,
+            y_col,
+            size_cols,
+            sizes or [],
+            prob,
+            threads,
+            gap,
+            time_limit - (time.perf_counter() - t0),
+        )
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     solution = h.getSolution()
@@ -306,33 +316,28 @@ def _cheapest_at_best_flow(
     size_cols: dict[int, list[int]],
     sizes: list[SizeClass],
     prob: SitingProblem,
-    t0: float,
-    time_limit: float,
-) -> None:
-    """Second phase of the capacitated model: the cheapest sizes that keep the served flow."""
-    first = h.getSolution()
+    threads: int,
+    gap: float,
+    time_left: float,
+) -> highspy.Highs:
+    """Second phase of the capacitated model: the cheapest sizes that keep the served flow.
+
+    A fresh model: the first one plus a served-flow row, with costs on the size classes. (With
+    the first answer given as a MIP start, HiGHS 1.16 reported the better objective but
+    returned the start's column values, so no start is given.)
+    """
     served = float(h.getInfo().objective_function_value)
     weights = [float(prob.volumes[r.flow] * r.weight) for r in prob.routes]
-    tol = 1e-7 * max(1.0, abs(served))
-    h.addRow(
-        served - tol,
-        highspy.kHighsInf,
-        len(y_col),
-        np.asarray(y_col, dtype=np.int32),
-        np.asarray(weights, dtype=float),
-    )
-    cols = [c for cs in size_cols.values() for c in cs]
-    costs = [s.cost for cs in size_cols.values() for s, _ in zip(sizes, cs, strict=True)]
-    zero = np.zeros(len(m.cost))
-    h.changeColsCost(len(m.cost), np.arange(len(m.cost), dtype=np.int32), zero)
-    h.changeColsCost(len(cols), np.asarray(cols, dtype=np.int32), np.asarray(costs, dtype=float))
-    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-    h.setOptionValue("time_limit", max(1.0, time_limit - (time.perf_counter() - t0)))
-    warm = highspy.HighsSolution()
-    warm.col_value = list(first.col_value)
-    warm.value_valid = True
-    h.setSolution(warm)
-    h.run()
+    m.row(list(y_col), weights, served - 1e-7 * max(1.0, abs(served)), highspy.kHighsInf)
+    m.cost = [0.0] * len(m.cost)
+    for cols in size_cols.values():
+        for c, size in zip(cols, sizes, strict=True):
+            m.cost[c] = size.cost
+    h2 = m.highs(False, max(1.0, time_left), gap, threads)
+    h2.run()
+    if h2.getInfo().primal_solution_status != 2:  # no answer in time: keep the first phase's
+        return h
+    return h2
 
 
 def _pad(open_mask: NDArray, existing: NDArray, allowed: NDArray, p: int, n_allowed: int) -> None:
