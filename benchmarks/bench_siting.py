@@ -23,16 +23,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, today, write_section  # noqa: E402
+from _common import machine, today, write_section
 
-from h2lane import params  # noqa: E402
-from h2lane.errors import ResourceLimitError  # noqa: E402
-from h2lane.siting import milp  # noqa: E402
-from h2lane.siting.greedy import greedy  # noqa: E402
-from h2lane.siting.inputs import Zone, gravity_flows  # noqa: E402
-from h2lane.siting.network import SitingNetwork  # noqa: E402
-from h2lane.siting.pathbased import solve_path_based  # noqa: E402
-from h2lane.siting.problem import Candidate, Flow, SitingProblem  # noqa: E402
+from h2lane import params
+from h2lane.errors import ResourceLimitError
+from h2lane.siting import milp
+from h2lane.siting.greedy import greedy
+from h2lane.siting.inputs import Zone, gravity_flows
+from h2lane.siting.network import SitingNetwork
+from h2lane.siting.pathbased import solve_path_based
+from h2lane.siting.problem import Candidate, Flow, SitingProblem
 
 BOX = (34.5, 41.5, 110.5, 120.5)  # lat min, lat max, lon min, lon max
 TOTAL_TRUCKS = 100_000.0  # flows scaled to this many trucks a day in all
@@ -40,7 +40,9 @@ TOTAL_TRUCKS = 100_000.0  # flows scaled to this many trucks a day in all
 
 def load() -> str:
     try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+        return subprocess.run(
+            ["uptime"], capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         return "uptime unavailable"
 
@@ -55,17 +57,28 @@ def build(n_zones: int, n_cands: int, seed: int) -> tuple[SitingProblem, dict[st
     inside = np.flatnonzero((lat >= BOX[0]) & (lat <= BOX[1]) & (lon >= BOX[2]) & (lon <= BOX[3]))
     nodes = rng.choice(inside, n_zones, replace=False)
     weights = rng.lognormal(0.0, 1.0, n_zones)
-    zones = [Zone(f"z{i}", int(n), float(w)) for i, (n, w) in enumerate(zip(nodes, weights, strict=True))]
+    zones = [
+        Zone(f"z{i}", int(n), float(w)) for i, (n, w) in enumerate(zip(nodes, weights, strict=True))
+    ]
     t = time.perf_counter()
     flows = gravity_flows(net, zones, params.SITING_GRAVITY_BETA.value)
     times["shortest paths"] = time.perf_counter() - t
     total = sum(f.volume for f in flows)
     flows = [
-        Flow(f.origin, f.destination, f.volume * TOTAL_TRUCKS / total, f.path, f.origin_node, f.destination_node)
+        Flow(
+            f.origin,
+            f.destination,
+            f.volume * TOTAL_TRUCKS / total,
+            f.path,
+            f.origin_node,
+            f.destination_node,
+        )
         for f in flows
     ]
     # candidates: every zone (where the trucks start and end) plus nodes sampled on the paths
-    on_paths = np.setdiff1d(np.unique(np.concatenate([np.asarray(f.path.nodes) for f in flows])), nodes)
+    on_paths = np.setdiff1d(
+        np.unique(np.concatenate([np.asarray(f.path.nodes) for f in flows])), nodes
+    )
     extra = rng.choice(on_paths, max(0, min(n_cands - n_zones, len(on_paths))), replace=False)
     picked = np.concatenate([nodes, extra])
     cands = [Candidate(f"c{i}", int(n)) for i, n in enumerate(sorted(picked.tolist()))]
@@ -97,7 +110,8 @@ def main() -> None:
     servable = prob.evaluate(np.ones(prob.n_candidates, dtype=bool))[0]
     print(
         f"{len(prob.flows):,} flows, {prob.n_candidates:,} candidates, {rows:,} cover rows "
-        f"({nnz:,} entries); set-up {times}", flush=True
+        f"({nnz:,} entries); set-up {times}",
+        flush=True,
     )
     lines = []
     for p in ps:
@@ -105,18 +119,30 @@ def main() -> None:
         heur = greedy(prob, p, time_limit=args.time_limit / 4)
         tg = time.perf_counter() - t
         res = milp.solve(
-            prob, p=p, warm_start=heur.open_mask, time_limit=args.time_limit, gap=0.01,
+            prob,
+            p=p,
+            warm_start=heur.open_mask,
+            time_limit=args.time_limit,
+            gap=0.01,
             threads=args.threads,
         )
         line = (
-            p, heur.covered_flow, tg, heur.swaps, res.objective, res.mip_gap, res.bound, res.seconds,
+            p,
+            heur.covered_flow,
+            tg,
+            heur.swaps,
+            res.objective,
+            res.mip_gap,
+            res.bound,
+            res.seconds,
             res.status,
         )
         lines.append(line)
         print(
             f"p={p}: greedy+subst {heur.covered_flow:.2f} in {tg:.1f} s ({heur.swaps} swaps); "
             f"MILP {res.objective:.2f}, gap {res.mip_gap:.2%}, bound {res.bound:.2f}, "
-            f"{res.seconds:.1f} s ({res.status})", flush=True
+            f"{res.seconds:.1f} s ({res.status})",
+            flush=True,
         )
     # path-based on growing subsets of the flows (longest paths last)
     order = np.argsort([f.path.length_km for f in prob.flows], kind="stable")
@@ -128,12 +154,35 @@ def main() -> None:
         sub = SitingProblem.build(prob.network, sub_flows, prob.candidates, prob.range_km)
         arc = milp.solve(sub, p=p_path, time_limit=args.time_limit, gap=0.01, threads=args.threads)
         try:
-            pb = solve_path_based(sub, p_path, cap=args.path_cap, time_limit=args.time_limit, gap=0.01, threads=args.threads)
-            path_rows.append((n, pb.combinations, pb.build_seconds, pb.solve_seconds, pb.objective, arc.seconds, arc.objective, pb.status))
-            print(f"path-based, {n} shortest flows: {pb.combinations:,} combinations, build {pb.build_seconds:.1f} s, solve {pb.solve_seconds:.1f} s, {pb.objective:.2f} vs arc cover {arc.objective:.2f} in {arc.seconds:.1f} s", flush=True)
+            pb = solve_path_based(
+                sub,
+                p_path,
+                cap=args.path_cap,
+                time_limit=args.time_limit,
+                gap=0.01,
+                threads=args.threads,
+            )
+            path_rows.append(
+                (
+                    n,
+                    pb.combinations,
+                    pb.build_seconds,
+                    pb.solve_seconds,
+                    pb.objective,
+                    arc.seconds,
+                    arc.objective,
+                    pb.status,
+                )
+            )
+            print(
+                f"path-based, {n} shortest flows: {pb.combinations:,} combinations, build {pb.build_seconds:.1f} s, solve {pb.solve_seconds:.1f} s, {pb.objective:.2f} vs arc cover {arc.objective:.2f} in {arc.seconds:.1f} s",
+                flush=True,
+            )
         except ResourceLimitError as exc:
             path_rows.append((n, None, None, None, None, arc.seconds, arc.objective, str(exc)))
-            print(f"path-based, {n} shortest flows: {exc}; arc cover {arc.seconds:.1f} s", flush=True)
+            print(
+                f"path-based, {n} shortest flows: {exc}; arc cover {arc.seconds:.1f} s", flush=True
+            )
             break
         if n == len(prob.flows):
             break
@@ -156,15 +205,21 @@ def main() -> None:
         md.append(
             f"| {p} | {g / total:.2%} | {tg:.1f} | {obj / total:.2%} | {gap:.2%} | {bound / total:.2%} | {sec:.1f} | {st} |"
         )
-    md.append("\nServed shares are of the total flow. The MILP starts from the heuristic's answer.\n")
+    md.append(
+        "\nServed shares are of the total flow. The MILP starts from the heuristic's answer.\n"
+    )
     md.append(f"Path-based formulation (combinations), p = {p_path}, on the n shortest flows:\n")
-    md.append("| flows | combinations | build s | solve s | path-based served | arc cover s | arc cover served | status |")
+    md.append(
+        "| flows | combinations | build s | solve s | path-based served | arc cover s | arc cover served | status |"
+    )
     md.append("|---|---|---|---|---|---|---|---|")
     for n, c, b, s, o, asec, aobj, st in path_rows:
         if c is None:
             md.append(f"| {n:,} | > cap | – | – | – | {asec:.1f} | {aobj:.2f} | {st} |")
         else:
-            md.append(f"| {n:,} | {c:,} | {b:.1f} | {s:.1f} | {o:.2f} | {asec:.1f} | {aobj:.2f} | {st} |")
+            md.append(
+                f"| {n:,} | {c:,} | {b:.1f} | {s:.1f} | {o:.2f} | {asec:.1f} | {aobj:.2f} | {st} |"
+            )
     text = "\n".join(md)
     print(text)
     if args.write:

@@ -36,9 +36,14 @@ def combinations(
                 return False
         return True
 
+    visits = [0]
+
     def dfs(chain: list[int]) -> None:
-        if len(out) > cap:
-            raise ResourceLimitError(f"more than {cap:,} station combinations on one path")
+        visits[0] += 1
+        if len(out) > cap or visits[0] > 20 * cap:
+            raise ResourceLimitError(
+                f"more than {cap:,} station combinations (or {20 * cap:,} partial chains) on one path"
+            )
         last = pos[chain[-1]]
         if length_km - last <= half + EPS_KM and minimal(chain):
             out.append(tuple(sorted({cand[j] for j in chain})))
