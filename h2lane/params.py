@@ -199,4 +199,21 @@ TRUCK_FILL_KG = Parameter(
     "2024",
     "D",
     "§2.1 (fills/day = capacity ÷ 40 kg)",
+# Station siting (flow-refuelling location model, h2lane/siting)
+SITING_GRAVITY_BETA = Parameter(
+    1.5,
+    "-",
+    "gravity exponent of W_i·W_j / d_ij^β as in the FRLM literature's 25-node demand "
+    "(Hodgson 1990; Kuby & Lim 2005; FRLMwCT generator), shared/benchmarks/frlm/PROVENANCE.md",
+    "2005",
+    "K",
+    "exponent not confirmed against the original text",
+)
+SITING_EXAMPLE_TRUCKS_PER_DAY = Parameter(
+    2000.0,
+    "trucks/day",
+    "h2lane assumption: the bundled Shanxi coal → ports example's gravity flows are scaled to "
+    "this many loaded trucks a day in total",
+    "2026",
+    "D",
 )

@@ -8,3 +8,4 @@ python3 -m venv .venv
 # the same round trip as a plan document, and its emissions report (allocation, sensitivity, provenance)
 .venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --json > xiaoyi-tianjin-port-plan.json
 .venv/bin/h2lane emissions --plan xiaoyi-tianjin-port-plan.json --report xiaoyi-tianjin-port-emissions.html
+.venv/bin/h2lane site --example shanxi-ports --stations 4 --map shanxi-ports-sites.html

@@ -79,6 +79,9 @@ def _register() -> None:
 
     app.command("supply")(supply.supply)
     app.add_typer(simulate.app, name="simulate")
+    from h2lane.cli.site import site
+
+    app.command("site")(site)
 
 
 _register()
