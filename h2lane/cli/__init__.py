@@ -75,6 +75,11 @@ def _register() -> None:
     from h2lane.cli.emissions import emissions
 
     app.command("emissions")(emissions)
+    from h2lane.cli import serve
+
+    app.command("serve")(serve.serve)
+    app.add_typer(serve.db_app, name="db")
+    app.add_typer(serve.admin_app, name="admin")
 
 
 _register()
