@@ -97,6 +97,8 @@ def supervise(db_url: str, job: dict[str, Any], engine: Any) -> None:
     """Run ``job`` in a forked child; kill it on cancel; fail it if the child dies."""
     child = mp.get_context("fork").Process(target=_child, args=(db_url, job), daemon=True)
     child.start()
+    with engine.begin() as conn:
+        store.set_worker_pid(conn, job["id"], child.pid or 0)
     while True:
         child.join(POLL_S)
         with engine.connect() as conn:
@@ -152,14 +154,19 @@ def worker_main(db_url: str, stop: Any = None, warm: bool = True) -> None:
     if warm:
         warm_up(db_url)
     engine = make_engine(db_url)
-    while running[0] and not (stop is not None and stop.is_set()):
+    parent = os.getppid()
+    while running[0] and not (stop is not None and stop.is_set()) and os.getppid() == parent:
         with engine.begin() as conn:
             job = store.claim_next_job(conn, os.getpid())
         if job is None:
             time.sleep(POLL_S)
             continue
         engine.dispose(close=False)
-        supervise(db_url, job, engine)
+        try:
+            supervise(db_url, job, engine)
+        except Exception as exc:  # the supervisor itself failed: the job must not stay running
+            with engine.begin() as conn:
+                store.fail_job(conn, job["id"], error_dict(exc))
     engine.dispose()
 
 
@@ -167,7 +174,8 @@ def start_workers(db_url: str, count: int) -> tuple[list[Any], Any]:
     """``count`` worker processes (spawned: a fresh interpreter each) and their stop event."""
     ctx = mp.get_context("spawn")
     stop = ctx.Event()
-    procs = [ctx.Process(target=worker_main, args=(db_url, stop), daemon=True,
+    # not daemonic: a worker forks a child per job; it exits when its parent is gone
+    procs = [ctx.Process(target=worker_main, args=(db_url, stop), daemon=False,
                          name=f"h2lane-worker-{i}") for i in range(count)]  # fmt: skip
     for p in procs:
         p.start()

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
 from fastapi import Request
 from sqlalchemy.engine import Engine
 
 from h2lane.ops.api.errors import ApiError
 
 MAX_PAGE = 1000
+T = TypeVar("T")
 
 
 def engine_of(request: Request) -> Engine:
@@ -40,3 +47,27 @@ def text_body(raw: bytes, what: str) -> str:
 
 def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+_GRAPH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="h2lane-graph")
+
+
+async def in_graph_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn`` on the one thread that uses the road graph (its CCH queries are bound to
+    the thread that made them), without blocking the event loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_GRAPH_THREAD, functools.partial(fn, *args))
+
+
+_THREAD_GRAPHS: dict[str, Any] = {}
+
+
+def graph_for(spec: str) -> Any:
+    """The road graph ``spec``, loaded on (and only for) the graph thread; call it there."""
+    from h2lane.roads.graph import RoadGraph
+
+    if spec not in _THREAD_GRAPHS:
+        graph = RoadGraph.load(spec)
+        graph.engine  # noqa: B018 - build the hierarchy on this thread
+        _THREAD_GRAPHS[spec] = graph
+    return _THREAD_GRAPHS[spec]

@@ -339,6 +339,16 @@ def set_progress(conn: Connection, job_id: str, progress: float, task: str) -> b
     return bool(row and row.cancel_requested)
 
 
+def set_worker_pid(conn: Connection, job_id: str, pid: int) -> None:
+    """The process running the job (the worker's child), for operators and tests."""
+    conn.execute(update(plan_jobs).where(plan_jobs.c.id == job_id).values(worker_pid=pid))
+
+
+def worker_pid(conn: Connection, job_id: str) -> int | None:
+    row = conn.execute(select(plan_jobs.c.worker_pid).where(plan_jobs.c.id == job_id)).first()
+    return None if row is None else row.worker_pid
+
+
 def finish_job(conn: Connection, job_id: str, result: dict[str, Any]) -> None:
     conn.execute(
         update(plan_jobs)

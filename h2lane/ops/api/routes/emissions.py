@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 from pathlib import Path
@@ -15,13 +16,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
 
 from h2lane.app.emissions import EmissionsRequest, LazyOracle, account_emissions
 from h2lane.app.oracles import scenario_distance_oracle
 from h2lane.app.requests import RequestError
 from h2lane.ops.api.auth import ACCOUNTANTS, READERS, User, require
-from h2lane.ops.api.deps import engine_of, media_type, read_body
+from h2lane.ops.api.deps import engine_of, graph_for, in_graph_thread, media_type, read_body
 from h2lane.ops.api.errors import ApiError
 from h2lane.ops.db import store
 
@@ -68,7 +68,9 @@ def _account(engine: Any, options: dict[str, Any], *, ledger: bytes | None,
         )
         with engine.connect() as conn:
             scenario = store.load_scenario(conn)
-        result = account_emissions(req, LazyOracle(lambda: scenario_distance_oracle(scenario)))
+        result = account_emissions(req, LazyOracle(
+            lambda: scenario_distance_oracle(scenario, graph_for(scenario.roads))
+        ))
         document = result.document(shipments_limit=1000)
         document.pop("outputs", None)
         ileap = None
@@ -113,7 +115,7 @@ async def create_emissions(request: Request, user: User = Depends(require(*ACCOU
     else:
         raise ApiError(415, "UnsupportedMediaType",
                        "Send a ledger as text/csv or {\"plan_id\": ID} as application/json.")  # fmt: skip
-    document, ileap, html = await run_in_threadpool(_account, engine, options, **args)
+    document, ileap, html = await in_graph_thread(functools.partial(_account, engine, options, **args))
     with engine.begin() as conn:
         run_id = store.save_emissions(
             conn, source=source, user=user["name"], document=document, ileap=ileap,

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.concurrency import run_in_threadpool
 
-from h2lane.app.context import load_graph
 from h2lane.app.geometry import basemap, route_lines, scenario_box
 from h2lane.ops.api.auth import READERS, User, require
-from h2lane.ops.api.deps import engine_of
+from h2lane.ops.api.deps import engine_of, graph_for, in_graph_thread
 from h2lane.ops.api.errors import ApiError
 from h2lane.ops.db import store
 
@@ -26,8 +24,8 @@ async def get_basemap(request: Request, _: User = Depends(require(*READERS))) ->
     box = scenario_box(scenario)
     key = (scenario.roads, box)
     if key not in _BASEMAPS:
-        graph = await run_in_threadpool(load_graph, scenario.roads)
-        _BASEMAPS[key] = await run_in_threadpool(basemap, graph, box)
+        graph = await in_graph_thread(graph_for, scenario.roads)
+        _BASEMAPS[key] = await in_graph_thread(basemap, graph, box)
     return _BASEMAPS[key]
 
 
@@ -41,6 +39,6 @@ async def get_plan_lines(job_id: str, request: Request, _: User = Depends(requir
     if job["status"] != "done":
         raise ApiError(409, "Conflict", f"Plan job '{job_id}' is {job['status']}, not done.")
     if job_id not in _LINES:
-        graph = await run_in_threadpool(load_graph, job["result"].get("road_graph") or roads)
-        _LINES[job_id] = await run_in_threadpool(route_lines, job["result"], graph)
+        graph = await in_graph_thread(graph_for, job["result"].get("road_graph") or roads)
+        _LINES[job_id] = await in_graph_thread(route_lines, job["result"], graph)
     return {"id": job_id, "routes": _LINES[job_id]}
