@@ -56,7 +56,7 @@ def _section_table(section: str, cls: type) -> Table:
     columns = [Column("pk", Integer, primary_key=True, autoincrement=True)]
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING
-        kind = String(200) if f.name == key else _column_type(hints[f.name])
+        kind: Any = String(200) if f.name == key else _column_type(hints[f.name])
         columns.append(Column(f.name, kind, nullable=not required or f.name != key))
     return Table(section, metadata, *columns, UniqueConstraint(key))
 
