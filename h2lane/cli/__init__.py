@@ -82,6 +82,11 @@ def _register() -> None:
     from h2lane.cli.site import site
 
     app.command("site")(site)
+    from h2lane.cli import serve
+
+    app.command("serve")(serve.serve)
+    app.add_typer(serve.db_app, name="db")
+    app.add_typer(serve.admin_app, name="admin")
 
 
 _register()

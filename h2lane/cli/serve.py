@@ -1,0 +1,152 @@
+"""``h2lane serve``, ``h2lane db upgrade`` and ``h2lane admin create-user``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from h2lane.cli.common import JsonOpt, emit, guarded
+from h2lane.output import console, err_console
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL: sqlite:///FILE (default h2lane.db in the working directory, or "
+        "H2LANE_DB) or postgresql+psycopg://USER@HOST/DB.",
+    ),
+]
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+admin_app = typer.Typer(help="Users and tokens.", no_args_is_help=True)
+
+
+def serve(
+    db: DbOpt = None,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Bind address (default 127.0.0.1, or H2LANE_HOST)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (default 8000, or H2LANE_PORT).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Plan-job worker processes (default 1, or H2LANE_WORKERS)."),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Load the bundled shanxi-tianjin scenario if the database holds none and "
+            "create a development admin whose token is printed (never in production).",
+        ),
+    ] = False,
+) -> None:
+    """Run the operations platform: API, plan-job workers and the dashboard."""
+    import uvicorn
+
+    from h2lane.ops.api.app import create_app
+    from h2lane.ops.db import store
+    from h2lane.ops.db.engine import make_engine, upgrade
+    from h2lane.ops.settings import Settings
+    from h2lane.ops.worker import start_workers, stop_workers
+
+    def prepare() -> tuple[Settings, object, str | None, int, str]:
+        settings = Settings.load(db=db, host=host, port=port, workers=workers)
+        engine = make_engine(settings.db_url)
+        revision = upgrade(engine)
+        token = None
+        with engine.begin() as conn:
+            recovered = store.recover_jobs(conn)
+            if demo:
+                from h2lane.scenario import io as scenario_io
+
+                if store.scenario_header(conn)["name"] == store.EMPTY_SCENARIO:
+                    store.replace_scenario(conn, scenario_io.load_scenario("shanxi-tianjin"))
+                import secrets
+
+                _, token = store.create_user(conn, f"dev-admin-{secrets.token_hex(3)}", "admin")
+        return settings, engine, token, recovered, revision
+
+    settings, engine, token, recovered, revision = guarded(prepare, False)
+    url = settings.db_url.split("@")[-1] if "@" in settings.db_url else settings.db_url
+    err_console.print(f"h2lane serve: database {url} (migration {revision})")
+    if recovered:
+        err_console.print(
+            f"{recovered} plan job(s) left running by the last server were marked failed."
+        )
+    if token is not None:
+        err_console.rule("[bold red]DEMO MODE — development admin token (do not use in production)")
+        err_console.print(f"[bold yellow]{token}[/]", highlight=False, soft_wrap=True)
+        err_console.rule("[bold red]anyone with this token is admin")
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(f"[bold yellow]warning:[/] listening on {settings.host}, not only loopback")
+    err_console.print(f"Dashboard and API on http://{settings.host}:{settings.port}/")
+    app = create_app(settings, engine, migrate=False)  # type: ignore[arg-type]
+    procs, stop = start_workers(settings.db_url, settings.workers)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        stop_workers(procs, stop)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Apply the database migrations (the server also applies them when it starts)."""
+    from h2lane.ops.db.engine import make_engine, upgrade
+    from h2lane.ops.settings import Settings
+
+    def run() -> dict:
+        settings = Settings.load(db=db)
+        revision = upgrade(make_engine(settings.db_url))
+        return {"database": settings.db_url.split("@")[-1], "revision": revision}
+
+    out = guarded(run, as_json)
+    if as_json:
+        emit(out)
+    else:
+        console.print(f"Database {out['database']} is at migration {out['revision']}.")
+
+
+@admin_app.command("create-user")
+def create_user(
+    name: Annotated[str, typer.Argument(help="User name (unique).")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", help="admin, dispatcher, station-operator, auditor or device."
+        ),
+    ],
+    station: Annotated[
+        list[str] | None,
+        typer.Option("--station", help="Station id the user operates (repeatable)."),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user and print its API token once (the last word of the output)."""
+    from h2lane.ops.db import store
+    from h2lane.ops.db.engine import make_engine, upgrade
+    from h2lane.ops.settings import Settings
+
+    def run() -> dict:
+        settings = Settings.load(db=db)
+        engine = make_engine(settings.db_url)
+        upgrade(engine)
+        with engine.begin() as conn:
+            user, token = store.create_user(conn, name, role, station or [])
+            store.audit(conn, {"name": "cli", "role": "admin"}, "create", "users", user["name"],
+                        {"role": [None, role], "stations": [None, user["stations"]]})  # fmt: skip
+        return {"name": user["name"], "role": role, "stations": user["stations"], "token": token}
+
+    out = guarded(run, as_json)
+    if as_json:
+        emit(out)
+    else:
+        console.print(
+            f"Created {out['role']} '{out['name']}'. Its token is shown only now:\n{out['token']}",
+            highlight=False,
+            soft_wrap=True,
+        )

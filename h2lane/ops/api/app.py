@@ -1,0 +1,75 @@
+"""The FastAPI application: ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``), ``/healthz``, ``/``."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from h2lane import OSM_ATTRIBUTION, __version__
+from h2lane.ops.api import errors
+from h2lane.ops.api.routes import admin, emissions, map_data, plans
+from h2lane.ops.api.routes import resources as res_routes
+from h2lane.ops.api.routes import scenario as scenario_routes
+from h2lane.ops.db.engine import make_engine, upgrade
+from h2lane.ops.settings import Settings
+
+
+def web_dir() -> Path:
+    return Path(str(resources.files("h2lane.ops") / "web"))
+
+
+def create_app(settings: Settings, engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
+    """The application on ``settings.db_url`` (migrations applied unless ``migrate`` is False)."""
+    engine = engine or make_engine(settings.db_url)
+    if migrate:
+        upgrade(engine)
+    app = FastAPI(
+        title="h2lane operations platform",
+        version=__version__,
+        description=f"Zero-carbon hydrogen truck logistics. Road data {OSM_ATTRIBUTION}.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    errors.install(app)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database check (no auth)")
+    def healthz(request: Request) -> Any:
+        try:
+            with request.app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is down: say so, 503
+            return JSONResponse(
+                {"status": "error", "message": f"database unreachable: {type(exc).__name__}"},
+                status_code=503,
+            )
+        return {"status": "ok", "version": __version__, "database": engine.dialect.name}
+
+    for router in res_routes.routers():
+        app.include_router(router)
+    app.include_router(scenario_routes.router)
+    app.include_router(plans.router)
+    app.include_router(emissions.router)
+    app.include_router(admin.router)
+    app.include_router(map_data.router)
+
+    web = web_dir()
+    vendor = web / "node_modules"
+    if vendor.is_dir():
+        app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    app.mount("/static", StaticFiles(directory=web / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(web / "static" / "index.html")
+
+    return app

@@ -1,0 +1,1 @@
+"""Database: tables (:mod:`.models`), engines and migrations (:mod:`.engine`), queries (:mod:`.store`)."""

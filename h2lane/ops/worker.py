@@ -1,0 +1,191 @@
+"""The plan-job worker: a process that takes queued jobs from the database and runs them.
+
+Each job runs in a child process forked from the worker (which has loaded the road graph
+and compiled the planners once), so a cancel kills it at once and a crash cannot take the
+worker down. A child that dies without an answer fails its job with the exit code as the
+reason. When the whole server stops, jobs still running fail at the next start with
+"the server stopped while this job was running" (:func:`h2lane.ops.db.store.recover_jobs`);
+queued jobs stay queued and run after the restart.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from typing import Any
+
+from h2lane.errors import H2laneError
+from h2lane.ops.db import store
+from h2lane.ops.db.engine import make_engine
+
+POLL_S = 0.1
+PROGRESS_EVERY_S = 0.25
+
+
+def error_dict(exc: BaseException) -> dict[str, Any]:
+    """A failed job's ``error``: name, one sentence, the HTTP status it maps to, the field."""
+    from h2lane.ops.api.errors import field_path
+
+    if isinstance(exc, H2laneError):
+        out: dict[str, Any] = {
+            "error": type(exc).__name__,
+            "message": str(exc),
+            "status": exc.http_status,
+        }
+        path = field_path(exc)
+        if path:
+            out["field"] = path
+        details = {k: v for k, v in exc.details.items() if k != "field"}
+        if details:
+            out["details"] = details
+        return out
+    return {
+        "error": "InternalError",
+        "message": f"Internal error {type(exc).__name__}: {exc} (a bug in h2lane).",
+        "status": 500,
+    }
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its cancel was requested."""
+
+
+def run_job(db_url: str, job: dict[str, Any]) -> None:
+    """Run one job to done or failed (in the calling process)."""
+    from h2lane.app.context import Context
+    from h2lane.app.plans import run_plan
+
+    engine = make_engine(db_url)
+    last = [0.0]
+
+    def progress(task: str, done: float, total: float | None) -> None:
+        t = time.monotonic()
+        if t - last[0] < PROGRESS_EVERY_S and not (total and done >= total):
+            return
+        last[0] = t
+        fraction = min(1.0, done / total) if total else 0.0
+        with engine.begin() as conn:
+            if store.set_progress(conn, job["id"], 0.05 + 0.9 * fraction, task):
+                raise Cancelled()
+
+    try:
+        with engine.connect() as conn:
+            scenario = store.load_scenario(conn)
+        result = run_plan(job["kind"], job["request"], Context.of(scenario, progress=progress))
+    except Cancelled:
+        with engine.begin() as conn:
+            store.fail_job(conn, job["id"], {"error": "Cancelled", "message": "Cancelled.",
+                                             "status": 409})  # fmt: skip
+    except Exception as exc:
+        with engine.begin() as conn:
+            store.fail_job(conn, job["id"], error_dict(exc))
+    else:
+        with engine.begin() as conn:
+            store.finish_job(conn, job["id"], result)
+    finally:
+        engine.dispose()
+
+
+def _child(db_url: str, job: dict[str, Any]) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    run_job(db_url, job)
+
+
+def supervise(db_url: str, job: dict[str, Any], engine: Any) -> None:
+    """Run ``job`` in a forked child; kill it on cancel; fail it if the child dies."""
+    child = mp.get_context("fork").Process(target=_child, args=(db_url, job), daemon=True)
+    child.start()
+    with engine.begin() as conn:
+        store.set_worker_pid(conn, job["id"], child.pid or 0)
+    while True:
+        child.join(POLL_S)
+        with engine.connect() as conn:
+            current = store.get_job(conn, job["id"])
+        if child.exitcode is not None:
+            break
+        if current is not None and current["cancel_requested"]:
+            child.kill()
+            child.join()
+            with engine.begin() as conn:
+                store.fail_job(conn, job["id"], {"error": "Cancelled",
+                                                 "message": "Cancelled while running.",
+                                                 "status": 409})  # fmt: skip
+            return
+    with engine.begin() as conn:
+        current = store.get_job(conn, job["id"])
+        if current is not None and current["status"] == "running":
+            code = child.exitcode
+            how = f"was killed by signal {-code}" if code is not None and code < 0 else (
+                f"exited with code {code}")  # fmt: skip
+            store.fail_job(conn, job["id"], {
+                "error": "WorkerDied",
+                "message": f"The job's worker process {how} before it finished.",
+                "status": 500,
+            })  # fmt: skip
+
+
+def warm_up(db_url: str) -> None:
+    """Load the road graph and compile the planners before the first job (children inherit)."""
+    from h2lane.app.context import load_graph
+    from h2lane.app.plans import check_request  # noqa: F401 - import the use cases now
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            roads = store.scenario_header(conn)["roads"]
+        load_graph(roads)
+    except H2laneError:
+        pass
+    finally:
+        engine.dispose()
+
+
+def worker_main(db_url: str, stop: Any = None, warm: bool = True) -> None:
+    """Take and run jobs until ``stop`` (a multiprocessing Event) is set or SIGTERM."""
+    running = [True]
+
+    def _term(*_: Any) -> None:
+        running[0] = False
+
+    signal.signal(signal.SIGTERM, _term)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if warm:
+        warm_up(db_url)
+    engine = make_engine(db_url)
+    parent = os.getppid()
+    while running[0] and not (stop is not None and stop.is_set()) and os.getppid() == parent:
+        with engine.begin() as conn:
+            job = store.claim_next_job(conn, os.getpid())
+        if job is None:
+            time.sleep(POLL_S)
+            continue
+        engine.dispose(close=False)
+        try:
+            supervise(db_url, job, engine)
+        except Exception as exc:  # the supervisor itself failed: the job must not stay running
+            with engine.begin() as conn:
+                store.fail_job(conn, job["id"], error_dict(exc))
+    engine.dispose()
+
+
+def start_workers(db_url: str, count: int) -> tuple[list[Any], Any]:
+    """``count`` worker processes (spawned: a fresh interpreter each) and their stop event."""
+    ctx = mp.get_context("spawn")
+    stop = ctx.Event()
+    # not daemonic: a worker forks a child per job; it exits when its parent is gone
+    procs = [ctx.Process(target=worker_main, args=(db_url, stop), daemon=False,
+                         name=f"h2lane-worker-{i}") for i in range(count)]  # fmt: skip
+    for p in procs:
+        p.start()
+    return procs, stop
+
+
+def stop_workers(procs: list[Any], stop: Any, timeout: float = 5.0) -> None:
+    stop.set()
+    for p in procs:
+        p.join(timeout)
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout)
