@@ -199,6 +199,8 @@ TRUCK_FILL_KG = Parameter(
     "2024",
     "D",
     "§2.1 (fills/day = capacity ÷ 40 kg)",
+)
+
 # Station siting (flow-refuelling location model, h2lane/siting)
 SITING_GRAVITY_BETA = Parameter(
     1.5,
