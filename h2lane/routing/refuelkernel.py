@@ -29,6 +29,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from h2lane.errors import ResourceLimitError
+from h2lane.routing.stationsearch import _grow, _less, _slot
 
 if TYPE_CHECKING:
     from h2lane.routing.refuel import RefuelProblem
@@ -50,37 +51,6 @@ class KernelResult:
     labels: int = 0
     time_h: float = math.nan
     money: float = math.nan
-
-
-@njit(cache=True, inline="always")
-def _less(a1, a2, a3, b1, b2, b3):  # pragma: no cover - compiled
-    if a1 != b1:
-        return a1 < b1
-    if a2 != b2:
-        return a2 < b2
-    return a3 < b3
-
-
-@njit(cache=True, inline="always")
-def _slot(tk, key):  # pragma: no cover - compiled
-    mask = tk.size - 1
-    h = (key * np.int64(-7046029254386353131)) >> np.int64(17)
-    i = h & mask
-    while tk[i] != -1 and tk[i] != key:
-        i = (i + 1) & mask
-    return i
-
-
-@njit(cache=True)
-def _grow(tk, tv):  # pragma: no cover - compiled
-    nk = np.full(2 * tk.size, -1, dtype=np.int64)
-    nv = np.empty(2 * tk.size, dtype=np.int64)
-    for i in range(tk.size):
-        if tk[i] != -1:
-            j = _slot(nk, tk[i])
-            nk[j] = tk[i]
-            nv[j] = tv[i]
-    return nk, nv
 
 
 @njit(cache=True)
@@ -195,6 +165,38 @@ def _pareto(st, ns):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _stops(t, base, c, d, on, brk, day_rest, out, n0):  # pragma: no cover - compiled
+    """Rows ``(t + stop, c, d)`` of a stop whose own activity lasts ``base`` hours.
+
+    The stop lengths of ``refuel._Search._rest_options`` (as it is, extended to a break,
+    extended to a daily rest), each with the counters ``_after_stop`` leaves, written into
+    ``out`` from row ``n0``. Returns the next free row, or ``-1`` when ``out`` is full.
+    """
+    n = n0
+    for opt in range(3):
+        if opt == 0:
+            stop = base
+        elif opt == 1:
+            if not (on and c > EPS and base < brk - EPS):
+                continue
+            stop = brk
+        else:
+            if not (on and d > EPS and base < day_rest - EPS):
+                continue
+            stop = day_rest
+        c2, d2 = c, d
+        if not on or stop >= day_rest - EPS:
+            c2, d2 = 0.0, 0.0
+        elif stop >= brk - EPS:
+            c2 = 0.0
+        if n == out.shape[0]:
+            return -1
+        out[n, 0], out[n, 1], out[n, 2] = t + stop, c2, d2
+        n += 1
+    return n
+
+
+@njit(cache=True)
 def _drive(
     st, ns, pk, pl, pw, npieces, speed, on, cmax, dmax, brk, day_rest, ready, due, L
 ):  # pragma: no cover
@@ -261,27 +263,9 @@ def _drive(
                     st[mm, 0], st[mm, 1], st[mm, 2] = t, c, d
                     mm += 1
                     continue
-                # the stop lengths of _rest_options, each with its counters
-                for opt in range(3):
-                    if opt == 0:
-                        stop = wait
-                    elif opt == 1:
-                        if not (on and c > EPS and wait < brk - EPS):
-                            continue
-                        stop = brk
-                    else:
-                        if not (on and d > EPS and wait < day_rest - EPS):
-                            continue
-                        stop = day_rest
-                    c2, d2 = c, d
-                    if not on or stop >= day_rest - EPS:
-                        c2, d2 = 0.0, 0.0
-                    elif stop >= brk - EPS:
-                        c2 = 0.0
-                    if mm == _MAXS:
-                        return -1
-                    st[mm, 0], st[mm, 1], st[mm, 2] = t + stop, c2, d2
-                    mm += 1
+                mm = _stops(t, wait, c, d, on, brk, day_rest, st, mm)
+                if mm < 0:
+                    return -1
             nn = mm
         else:
             for a in range(nn):
@@ -407,7 +391,6 @@ def search(
     brk_dom = brk if on else np.inf
     rest_dom = day_rest if on else np.inf
 
-    st0 = np.empty((_MAXS, 3))
     st = np.empty((_MAXS, 3))
     pk = np.empty(L + 2)
     pl = np.empty(L + 2, dtype=np.int64)
@@ -582,7 +565,7 @@ def search(
                 if u == 0:
                     dlev = level
                     spend = 0.0
-                    st0[0, 0], st0[0, 1], st0[0, 2] = now, c_u, d_u
+                    st[0, 0], st[0, 1], st[0, 2] = now, c_u, d_u
                     nst = 1
                 else:
                     dlev = lev[opt] if opt < nlev else reserve + kg
@@ -596,28 +579,8 @@ def search(
                         continue
                     base = (s0 - now) + fill
                     spend = buy * price[j]
-                    nst = 0
-                    for ro in range(3):
-                        if ro == 0:
-                            stop = base
-                        elif ro == 1:
-                            if not (on and c_u > EPS and base < brk - EPS):
-                                continue
-                            stop = brk
-                        else:
-                            if not (on and d_u > EPS and base < day_rest - EPS):
-                                continue
-                            stop = day_rest
-                        c2, d2 = c_u, d_u
-                        if not on or stop >= day_rest - EPS:
-                            c2, d2 = 0.0, 0.0
-                        elif stop >= brk - EPS:
-                            c2 = 0.0
-                        st0[nst, 0], st0[nst, 1], st0[nst, 2] = now + stop, c2, d2
-                        nst += 1
+                    nst = _stops(now, base, c_u, d_u, on, brk, day_rest, st, 0)
                 money = m_u + spend
-                for a in range(nst):
-                    st[a, 0], st[a, 1], st[a, 2] = st0[a, 0], st0[a, 1], st0[a, 2]
                 nst = _drive(
                     st,
                     nst,
