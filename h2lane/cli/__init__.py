@@ -87,6 +87,9 @@ def _register() -> None:
     app.command("serve")(serve.serve)
     app.add_typer(serve.db_app, name="db")
     app.add_typer(serve.admin_app, name="admin")
+    from h2lane.cli.replay import replay
+
+    app.command("replay")(replay)
 
 
 _register()
