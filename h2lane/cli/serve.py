@@ -150,7 +150,11 @@ def db_upgrade(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         emit(out)
     else:
-        console.print(f"Database {out['database']} is at migration {out['revision']}.")
+        console.print(
+            f"Database {out['database']} is at migration {out['revision']}.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @admin_app.command("create-user")

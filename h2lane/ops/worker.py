@@ -98,8 +98,11 @@ def _child(db_url: str, job: dict[str, Any]) -> None:
     run_job(db_url, job)
 
 
-def supervise(db_url: str, job: dict[str, Any], engine: Any) -> None:
-    """Run ``job`` in a forked child; kill it on cancel; fail it if the child dies."""
+def supervise(
+    db_url: str, job: dict[str, Any], engine: Any, stopping: Any = lambda: False
+) -> None:
+    """Run ``job`` in a forked child; kill it on cancel or when ``stopping()``; fail it if
+    the child dies."""
     child = mp.get_context("fork").Process(target=_child, args=(db_url, job), daemon=True)
     child.start()
     with engine.begin() as conn:
@@ -117,6 +120,12 @@ def supervise(db_url: str, job: dict[str, Any], engine: Any) -> None:
                 store.fail_job(conn, job["id"], {"error": "Cancelled",
                                                  "message": "Cancelled while running.",
                                                  "status": 409})  # fmt: skip
+            return
+        if stopping():
+            child.kill()
+            child.join()
+            with engine.begin() as conn:
+                store.fail_job(conn, job["id"], store.SERVER_STOPPED)
             return
     with engine.begin() as conn:
         current = store.get_job(conn, job["id"])
@@ -168,7 +177,7 @@ def worker_main(db_url: str, stop: Any = None, warm: bool = True) -> None:
             continue
         engine.dispose(close=False)
         try:
-            supervise(db_url, job, engine)
+            supervise(db_url, job, engine, lambda: not running[0])
         except Exception as exc:  # the supervisor itself failed: the job must not stay running
             with engine.begin() as conn:
                 store.fail_job(conn, job["id"], error_dict(exc))
@@ -186,7 +195,6 @@ class WorkerPool:
     def __init__(self, db_url: str, count: int, *, warm: bool = True) -> None:
         self.db_url, self.count, self.warm = db_url, count, warm
         self._ctx = mp.get_context("spawn")
-        self.stop_event = self._ctx.Event()
         self.procs: list[Any] = []
         self._halt = threading.Event()
         self._watchdog: threading.Thread | None = None
@@ -194,7 +202,7 @@ class WorkerPool:
 
     def _spawn(self, i: int) -> Any:
         # not daemonic: a worker forks a child per job; it exits when its parent is gone
-        proc = self._ctx.Process(target=worker_main, args=(self.db_url, self.stop_event, self.warm),
+        proc = self._ctx.Process(target=worker_main, args=(self.db_url, None, self.warm),
                                  daemon=False, name=f"h2lane-worker-{i}")  # fmt: skip
         proc.start()
         return proc
@@ -221,15 +229,17 @@ class WorkerPool:
             engine.dispose()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the watchdog, then the workers (SIGTERM after ``timeout``)."""
+        """Stop the watchdog, then the workers (SIGTERM: each ends after its current job;
+        SIGKILL after ``timeout``)."""
         self._halt.set()
         if self._watchdog is not None:
             self._watchdog.join(timeout)
-        self.stop_event.set()
+        for p in self.procs:
+            p.terminate()
         for p in self.procs:
             p.join(timeout)
             if p.is_alive():
-                p.terminate()
+                p.kill()
                 p.join(timeout)
 
 

@@ -391,6 +391,13 @@ def fail_job_if(conn: Connection, job_id: str, status: str, error: dict[str, Any
     )
 
 
+SERVER_STOPPED = {
+    "error": "ServerRestarted",
+    "message": "The server stopped while this job was running; submit it again.",
+    "status": 503,
+}
+
+
 def recover_jobs(conn: Connection) -> int:
     """At start: jobs left running by a stopped server fail with that reason (queued ones wait)."""
     result = conn.execute(
@@ -400,11 +407,7 @@ def recover_jobs(conn: Connection) -> int:
             status="failed",
             task="failed",
             finished_at=now(),
-            error={
-                "error": "ServerRestarted",
-                "message": "The server stopped while this job was running; submit it again.",
-                "status": 503,
-            },
+            error=SERVER_STOPPED,
         )
     )
     return int(result.rowcount or 0)
