@@ -166,7 +166,12 @@ def get_ileap(run_id: str, request: Request, _: User = Depends(require(*READERS)
     return run["ileap"]
 
 
-@router.get("/{run_id}/report", response_class=HTMLResponse, summary="The HTML report")
+@router.get(
+    "/{run_id}/report",
+    summary="The HTML report",
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                     "description": "The self-contained HTML report."}},
+)  # fmt: skip
 def get_report(run_id: str, request: Request, _: User = Depends(require(*READERS))) -> Any:
     run = _run(request, run_id)
     if run["report_html"] is None:
