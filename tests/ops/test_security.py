@@ -23,9 +23,15 @@ INJECTIONS = [
 ]
 
 
-@pytest.mark.parametrize("evil", INJECTIONS)
-def test_injection_in_ids_filters_search_and_sort_is_4xx_or_harmless(api, evil):
-    path = quote(evil, safe="")
+def test_injection_in_ids_filters_search_and_sort_is_4xx_or_harmless(api):
+    for evil in INJECTIONS:
+        _probe(api, quote(evil, safe=""))
+    assert api.get("/api/v1/stations").json()["total"] == 7
+    with api.client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        assert len(store.list_users(conn)) == 5
+
+
+def _probe(api, path: str) -> None:
     for method, url in [
         ("GET", f"/api/v1/stations/{path}"),
         ("PATCH", f"/api/v1/stations/{path}"),
@@ -45,9 +51,6 @@ def test_injection_in_ids_filters_search_and_sort_is_4xx_or_harmless(api, evil):
                 f"/api/v1/audit?resource={path}", f"/api/v1/audit?user={path}"):  # fmt: skip
         r = api.get(url)
         assert r.status_code == 200 and r.json()["total"] == 0, (url, r.text)
-    assert api.get("/api/v1/stations").json()["total"] == 7
-    with api.client.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
-        assert len(store.list_users(conn)) == 5
 
 
 def test_injection_in_a_created_record_is_stored_as_text(sqlite_api):
