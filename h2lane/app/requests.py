@@ -48,7 +48,9 @@ def option_name(model: type[BaseModel], key: str) -> str:
 
 
 def request_error(model: type[BaseModel], exc: ValidationError) -> RequestError:
-    first = exc.errors()[0]
+    errors = exc.errors()
+    # an unknown key first: a misspelt option also shows up as a required one missing
+    first = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
     loc = [str(p) for p in first.get("loc", ()) if not isinstance(p, int)]
     key = loc[0] if loc else ""
     if key and key not in model.model_fields:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from h2lane.cli.common import JsonOpt, emit, guarded
 from h2lane.output import console, err_console
@@ -20,6 +23,52 @@ DbOpt = Annotated[
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 admin_app = typer.Typer(help="Users and tokens.", no_args_is_help=True)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DEMO_SCENARIO = "shanxi-tianjin"
+
+
+@dataclass
+class Prepared:
+    """What :func:`prepare` did to the database before the server starts."""
+
+    engine: Engine
+    revision: str
+    recovered: int
+    loaded: str | None = None
+    user: str | None = None
+    token: str | None = None
+
+
+def display_url(url: str) -> str:
+    """The database URL without user and password."""
+    head, _, rest = url.partition("://")
+    return f"{head}://{rest.split('@')[-1]}" if "@" in rest else url
+
+
+def prepare(db_url: str, *, demo: bool = False) -> Prepared:
+    """Migrate, fail the jobs a stopped server left running (queued ones stay queued), and for
+    ``demo`` load the bundled scenario into an empty database and create a development admin."""
+    from h2lane.ops.db import store
+    from h2lane.ops.db.engine import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    revision = upgrade(engine)
+    with engine.begin() as conn:
+        ready = Prepared(engine, revision, store.recover_jobs(conn))
+        if demo:
+            from h2lane.scenario import io as scenario_io
+
+            if store.scenario_header(conn)["name"] == store.EMPTY_SCENARIO:
+                store.replace_scenario(conn, scenario_io.load_scenario(DEMO_SCENARIO))
+                ready.loaded = DEMO_SCENARIO
+            name = f"dev-admin-{secrets.token_hex(3)}"
+            _, ready.token = store.create_user(conn, name, "admin")
+            ready.user = name
+            store.audit(conn, {"name": "serve --demo", "role": "admin"}, "create", "users", name,
+                        {"role": [None, "admin"]})  # fmt: skip
+    return ready
 
 
 def serve(
@@ -48,48 +97,42 @@ def serve(
     import uvicorn
 
     from h2lane.ops.api.app import create_app
-    from h2lane.ops.db import store
-    from h2lane.ops.db.engine import make_engine, upgrade
     from h2lane.ops.settings import Settings
-    from h2lane.ops.worker import start_workers, stop_workers
+    from h2lane.ops.worker import WorkerPool
 
-    def prepare() -> tuple[Settings, object, str | None, int, str]:
+    def load() -> tuple[Settings, Prepared]:
         settings = Settings.load(db=db, host=host, port=port, workers=workers)
-        engine = make_engine(settings.db_url)
-        revision = upgrade(engine)
-        token = None
-        with engine.begin() as conn:
-            recovered = store.recover_jobs(conn)
-            if demo:
-                from h2lane.scenario import io as scenario_io
+        return settings, prepare(settings.db_url, demo=demo)
 
-                if store.scenario_header(conn)["name"] == store.EMPTY_SCENARIO:
-                    store.replace_scenario(conn, scenario_io.load_scenario("shanxi-tianjin"))
-                import secrets
-
-                _, token = store.create_user(conn, f"dev-admin-{secrets.token_hex(3)}", "admin")
-        return settings, engine, token, recovered, revision
-
-    settings, engine, token, recovered, revision = guarded(prepare, False)
-    url = settings.db_url.split("@")[-1] if "@" in settings.db_url else settings.db_url
-    err_console.print(f"h2lane serve: database {url} (migration {revision})")
-    if recovered:
+    settings, ready = guarded(load, False)
+    err_console.print(f"h2lane serve: database {display_url(settings.db_url)} "
+                      f"(migration {ready.revision})")  # fmt: skip
+    if ready.recovered:
         err_console.print(
-            f"{recovered} plan job(s) left running by the last server were marked failed."
+            f"{ready.recovered} plan job(s) left running by the last server were marked failed; "
+            "queued jobs run now."
         )
-    if token is not None:
-        err_console.rule("[bold red]DEMO MODE — development admin token (do not use in production)")
-        err_console.print(f"[bold yellow]{token}[/]", highlight=False, soft_wrap=True)
+    if ready.loaded:
+        err_console.print(f"Loaded the bundled scenario {ready.loaded} into the empty database.")
+    if ready.token is not None:
+        err_console.rule("[bold red]DEMO MODE — development admin (never use --demo in production)")
+        err_console.print(
+            f"Signed-in user [bold]{ready.user}[/] (role admin). Its API token, shown only now:",
+            highlight=False,
+        )
+        err_console.print(f"[bold yellow]{ready.token}[/]", highlight=False, soft_wrap=True)
         err_console.rule("[bold red]anyone with this token is admin")
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+    if settings.host not in LOOPBACK:
         err_console.print(f"[bold yellow]warning:[/] listening on {settings.host}, not only loopback")
-    err_console.print(f"Dashboard and API on http://{settings.host}:{settings.port}/")
-    app = create_app(settings, engine, migrate=False)  # type: ignore[arg-type]
-    procs, stop = start_workers(settings.db_url, settings.workers)
+    err_console.print(f"Dashboard and API on http://{settings.host}:{settings.port}/ "
+                      f"(OpenAPI at /api/v1/openapi.json)")  # fmt: skip
+    app = create_app(settings, ready.engine, migrate=False)
+    pool = WorkerPool(settings.db_url, settings.workers).start()
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
-        stop_workers(procs, stop)
+        pool.stop()
+        ready.engine.dispose()
 
 
 @db_app.command("upgrade")
@@ -101,13 +144,17 @@ def db_upgrade(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     def run() -> dict:
         settings = Settings.load(db=db)
         revision = upgrade(make_engine(settings.db_url))
-        return {"database": settings.db_url.split("@")[-1], "revision": revision}
+        return {"database": display_url(settings.db_url), "revision": revision}
 
     out = guarded(run, as_json)
     if as_json:
         emit(out)
     else:
-        console.print(f"Database {out['database']} is at migration {out['revision']}.")
+        console.print(
+            f"Database {out['database']} is at migration {out['revision']}.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @admin_app.command("create-user")

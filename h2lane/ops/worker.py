@@ -3,16 +3,20 @@
 Each job runs in a child process forked from the worker (which has loaded the road graph
 and compiled the planners once), so a cancel kills it at once and a crash cannot take the
 worker down. A child that dies without an answer fails its job with the exit code as the
-reason. When the whole server stops, jobs still running fail at the next start with
+reason (``WorkerDied``); a worker that dies is noticed by the server's watchdog
+(:class:`WorkerPool`), which fails the jobs it was running with the reason and starts a new
+worker. When the whole server stops, jobs still running fail at the next start with
 "the server stopped while this job was running" (:func:`h2lane.ops.db.store.recover_jobs`);
 queued jobs stay queued and run after the restart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -22,6 +26,7 @@ from h2lane.ops.db.engine import make_engine
 
 POLL_S = 0.1
 PROGRESS_EVERY_S = 0.25
+WATCH_S = 0.5
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:
@@ -93,8 +98,11 @@ def _child(db_url: str, job: dict[str, Any]) -> None:
     run_job(db_url, job)
 
 
-def supervise(db_url: str, job: dict[str, Any], engine: Any) -> None:
-    """Run ``job`` in a forked child; kill it on cancel; fail it if the child dies."""
+def supervise(
+    db_url: str, job: dict[str, Any], engine: Any, stopping: Any = lambda: False
+) -> None:
+    """Run ``job`` in a forked child; kill it on cancel or when ``stopping()``; fail it if
+    the child dies."""
     child = mp.get_context("fork").Process(target=_child, args=(db_url, job), daemon=True)
     child.start()
     with engine.begin() as conn:
@@ -113,6 +121,12 @@ def supervise(db_url: str, job: dict[str, Any], engine: Any) -> None:
                                                  "message": "Cancelled while running.",
                                                  "status": 409})  # fmt: skip
             return
+        if stopping():
+            child.kill()
+            child.join()
+            with engine.begin() as conn:
+                store.fail_job(conn, job["id"], store.SERVER_STOPPED)
+            return
     with engine.begin() as conn:
         current = store.get_job(conn, job["id"])
         if current is not None and current["status"] == "running":
@@ -121,8 +135,8 @@ def supervise(db_url: str, job: dict[str, Any], engine: Any) -> None:
                 f"exited with code {code}")  # fmt: skip
             store.fail_job(conn, job["id"], {
                 "error": "WorkerDied",
-                "message": f"The job's worker process {how} before it finished.",
-                "status": 500,
+                "message": f"The job's process {how} before it finished; submit it again.",
+                "status": 503,
             })  # fmt: skip
 
 
@@ -163,29 +177,85 @@ def worker_main(db_url: str, stop: Any = None, warm: bool = True) -> None:
             continue
         engine.dispose(close=False)
         try:
-            supervise(db_url, job, engine)
+            supervise(db_url, job, engine, lambda: not running[0])
         except Exception as exc:  # the supervisor itself failed: the job must not stay running
             with engine.begin() as conn:
                 store.fail_job(conn, job["id"], error_dict(exc))
     engine.dispose()
 
 
-def start_workers(db_url: str, count: int) -> tuple[list[Any], Any]:
-    """``count`` worker processes (spawned: a fresh interpreter each) and their stop event."""
-    ctx = mp.get_context("spawn")
-    stop = ctx.Event()
-    # not daemonic: a worker forks a child per job; it exits when its parent is gone
-    procs = [ctx.Process(target=worker_main, args=(db_url, stop), daemon=False,
-                         name=f"h2lane-worker-{i}") for i in range(count)]  # fmt: skip
-    for p in procs:
-        p.start()
-    return procs, stop
+class WorkerPool:
+    """The server's plan-job workers (spawned processes) and a watchdog thread.
 
+    The watchdog notices a worker process that died (killed, out of memory): it fails the
+    jobs that worker was running with the reason, kills their job processes if still alive,
+    and starts a replacement worker.
+    """
 
-def stop_workers(procs: list[Any], stop: Any, timeout: float = 5.0) -> None:
-    stop.set()
-    for p in procs:
-        p.join(timeout)
-        if p.is_alive():
+    def __init__(self, db_url: str, count: int, *, warm: bool = True) -> None:
+        self.db_url, self.count, self.warm = db_url, count, warm
+        self._ctx = mp.get_context("spawn")
+        self.procs: list[Any] = []
+        self._halt = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self.restarts = 0
+
+    def _spawn(self, i: int) -> Any:
+        # not daemonic: a worker forks a child per job; it exits when its parent is gone
+        proc = self._ctx.Process(target=worker_main, args=(self.db_url, None, self.warm),
+                                 daemon=False, name=f"h2lane-worker-{i}")  # fmt: skip
+        proc.start()
+        return proc
+
+    def start(self) -> WorkerPool:
+        self.procs = [self._spawn(i) for i in range(self.count)]
+        if self.count:
+            self._watchdog = threading.Thread(target=self._watch, name="h2lane-watchdog",
+                                              daemon=True)  # fmt: skip
+            self._watchdog.start()
+        return self
+
+    def _watch(self) -> None:
+        engine = make_engine(self.db_url)
+        try:
+            while not self._halt.wait(WATCH_S):
+                for i, proc in enumerate(self.procs):
+                    if proc.exitcode is None or self._halt.is_set():
+                        continue
+                    reap_dead_worker(engine, proc.pid, proc.exitcode)
+                    self.procs[i] = self._spawn(i)
+                    self.restarts += 1
+        finally:
+            engine.dispose()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the watchdog, then the workers (SIGTERM: each ends after its current job;
+        SIGKILL after ``timeout``)."""
+        self._halt.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout)
+        for p in self.procs:
             p.terminate()
+        for p in self.procs:
             p.join(timeout)
+            if p.is_alive():
+                p.kill()
+                p.join(timeout)
+
+
+def reap_dead_worker(engine: Any, pid: int, exitcode: int) -> int:
+    """Fail the running jobs of the dead worker ``pid`` (and kill their job processes)."""
+    how = f"was killed by signal {-exitcode}" if exitcode < 0 else f"exited with code {exitcode}"
+    with engine.begin() as conn:
+        jobs = store.running_jobs_of(conn, [pid])
+        for job_id, child in jobs:
+            if child:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(child, signal.SIGKILL)
+            store.fail_job(conn, job_id, {
+                "error": "WorkerDied",
+                "message": f"The plan worker process (pid {pid}) {how} while this job was "
+                           "running; submit it again.",
+                "status": 503,
+            })  # fmt: skip
+    return len(jobs)

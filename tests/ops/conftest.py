@@ -28,10 +28,11 @@ ROLES = ("admin", "dispatcher", "station-operator", "auditor", "device")
 OWN_STATION = "xiaoyi-beiyao"
 
 
-def _pg_url() -> str:
-    """A database of this xdist worker on the local server (created from ``test``)."""
+def pg_url(suffix: str = "") -> str:
+    """A database of this xdist worker on the local server (created from ``test``); a
+    ``suffix`` gives a module that keeps a server running its own database."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"h2lane_test_{worker}"
+    name = f"h2lane_test_{worker}{suffix}"
     admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT", connect_args={
         "connect_timeout": 3})  # fmt: skip
     try:
@@ -49,7 +50,7 @@ def _pg_url() -> str:
     return f"{PG_SERVER}/{name}"
 
 
-def _reset_pg(url: str) -> None:
+def reset_pg(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         metadata.drop_all(conn)
@@ -62,8 +63,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """An empty database: a SQLite file, then PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'h2lane.db'}"
-    url = _pg_url()
-    _reset_pg(url)
+    url = pg_url()
+    reset_pg(url)
     return url
 
 
@@ -112,6 +113,19 @@ def sqlite_api(sqlite_url: str) -> Iterator[Api]:
     made = make_api(sqlite_url)
     yield made
     made.client.app.state.engine.dispose()  # type: ignore[attr-defined]
+
+
+def wait_for(check: Any, timeout: float = 60.0, every: float = 0.05) -> Any:
+    """Poll ``check()`` until it returns something truthy (AssertionError after ``timeout``)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not reached within {timeout} s")
 
 
 @pytest.fixture

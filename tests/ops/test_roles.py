@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.ops.conftest import OWN_STATION, ROLES
+from tests.paths import DATA
 
 YAML = {"Content-Type": "application/yaml"}
 
@@ -22,6 +25,16 @@ MATRIX = {
     "export scenario": ("GET", "/api/v1/scenario", None, {"admin", "dispatcher", "station-operator", "auditor"}),
     "plan": ("POST", "/api/v1/plans", "plan", {"admin", "dispatcher"}),
     "list plans": ("GET", "/api/v1/plans", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "get plan": ("GET", "/api/v1/plans/{job}", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "plan result": ("GET", "/api/v1/plans/{done}/result", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "cancel plan": ("POST", "/api/v1/plans/{job}/cancel", None, {"admin", "dispatcher"}),
+    "update order": ("PATCH", "/api/v1/orders/C001", "tonnes", {"admin", "dispatcher"}),
+    "delete station": ("DELETE", "/api/v1/stations/{station}", None, {"admin"}),
+    "scenario fields": ("GET", "/api/v1/scenario/fields", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "emissions of a plan": ("POST", "/api/v1/emissions", "plan_id", {"admin", "dispatcher", "auditor"}),
+    "get emissions": ("GET", "/api/v1/emissions/{run}", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "ileap export": ("GET", "/api/v1/emissions/{run}/ileap", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "emissions report": ("GET", "/api/v1/emissions/{run}/report", None, {"admin", "dispatcher", "station-operator", "auditor"}),
     "emissions": ("POST", "/api/v1/emissions", "ledger", {"admin", "dispatcher", "auditor"}),
     "users": ("GET", "/api/v1/users", None, {"admin"}),
     "create user": ("POST", "/api/v1/users", "user", {"admin"}),
@@ -30,11 +43,15 @@ MATRIX = {
 }
 
 
-def _kwargs(kind: str | None, role: str, data_dir) -> dict:
+def _kwargs(kind: str | None, role: str, data_dir, ids: dict[str, str]) -> dict:
     if kind == "order":
         return {"json": {"id": f"N-{role}", "origin": "Xiaoyi", "destination": "Tianjin Port", "tonnes": 30}}
     if kind == "truck":
         return {"json": {"depot": "Xiaoyi"}}
+    if kind == "tonnes":
+        return {"json": {"tonnes": 29}}
+    if kind == "plan_id":
+        return {"json": {"plan_id": ids["done"]}}
     if kind == "price":
         return {"json": {"price": 33}}
     if kind == "place":
@@ -59,12 +76,37 @@ def test_station_ids_of_the_matrix_exist(sqlite_api):
     assert {OWN_STATION, "jinzhong"} <= _station_ids(sqlite_api)
 
 
+def _records(api, role: str) -> dict[str, str]:
+    """Ids the paths name: a queued job (one per role, so each may cancel its own), a done
+    job, an emissions run, a station nothing references, an order."""
+    from sqlalchemy import update
+
+    from h2lane.ops.db import store
+    from h2lane.ops.db.models import plan_jobs
+
+    plan = json.loads((DATA / "emissions" / "trip_plan.json").read_text(encoding="utf-8"))
+    with api.client.app.state.engine.begin() as conn:
+        done = store.create_job(conn, "trip", {}, "x")
+        conn.execute(update(plan_jobs).where(plan_jobs.c.id == done).values(status="running"))
+        store.finish_job(conn, done, plan)
+        queued = store.create_job(conn, "trip", {"from": "Xiaoyi", "to": "Taiyuan"}, "x")
+        run = store.save_emissions(conn, source="test", user="x", document={"kind": "t"},
+                                   ileap={"manifest": {}}, report_html="<html></html>")  # fmt: skip
+    station = f"S-{role}"
+    api.call("POST", "/api/v1/stations", "admin",
+             json={"id": station, "name": station, "lat": 38.0, "lon": 114.5})  # fmt: skip
+    return {"job": queued, "done": done, "run": run, "station": station}
+
+
 @pytest.mark.parametrize("kind", list(MATRIX))
 def test_role_matrix(sqlite_api, kind, data_dir):
     method, path, body, allowed = MATRIX[kind]
     for role in ROLES:
         order = {"admin": "C006", "dispatcher": "C005"}.get(role, "C004")
-        r = sqlite_api.call(method, path.format(order=order), role, **_kwargs(body, role, data_dir))
+        needs = any(f"{{{k}}}" in path for k in ("job", "done", "run", "station"))
+        ids = _records(sqlite_api, role) if needs or body == "plan_id" else {}
+        url = path.format(order=order, **ids)
+        r = sqlite_api.call(method, url, role, **_kwargs(body, role, data_dir, ids))
         if role in allowed:
             assert r.status_code < 400, (kind, role, r.status_code, r.text)
         else:
@@ -77,7 +119,7 @@ def test_role_matrix(sqlite_api, kind, data_dir):
 @pytest.mark.parametrize("kind", list(MATRIX))
 def test_no_token_or_a_bad_token_is_401(sqlite_api, kind):
     method, path, _, _ = MATRIX[kind]
-    path = path.format(order="C001")
+    path = path.format(order="C001", job="j", done="j", run="r", station="jinzhong")
     assert sqlite_api.call(method, path, None).status_code == 401
     r = sqlite_api.call(method, path, None, headers={"Authorization": "Bearer h2l_wrong"})
     assert r.status_code == 401 and r.json()["error"] == "Unauthorized"

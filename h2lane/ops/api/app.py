@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from h2lane import OSM_ATTRIBUTION, __version__
 from h2lane.ops.api import errors
+from h2lane.ops.api.deps import BodyLimit
 from h2lane.ops.api.routes import admin, emissions, map_data, plans
 from h2lane.ops.api.routes import resources as res_routes
 from h2lane.ops.api.routes import scenario as scenario_routes
@@ -41,26 +42,31 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
     app.state.engine = engine
     app.state.settings = settings
     errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness and database check (no auth)")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness and database check (no auth)",
+        responses={503: {"model": errors.ErrorBody, "description": "The database is down."}},
+    )
     def healthz(request: Request) -> Any:
         try:
             with request.app.state.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # the database is down: say so, 503
             return JSONResponse(
-                {"status": "error", "message": f"database unreachable: {type(exc).__name__}"},
+                errors.error_body(
+                    "DatabaseUnreachable", f"The database is unreachable ({type(exc).__name__})."
+                ),
                 status_code=503,
             )
         return {"status": "ok", "version": __version__, "database": engine.dialect.name}
 
-    for router in res_routes.routers():
-        app.include_router(router)
-    app.include_router(scenario_routes.router)
-    app.include_router(plans.router)
-    app.include_router(emissions.router)
-    app.include_router(admin.router)
-    app.include_router(map_data.router)
+    routers = [*res_routes.routers(), scenario_routes.router, plans.router, emissions.router,
+               admin.router, map_data.router]  # fmt: skip
+    for router in routers:
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
 
     web = web_dir()
     vendor = web / "node_modules"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from h2lane.ops.api.errors import ApiError
 
@@ -38,6 +42,46 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+class BodyLimit:
+    """ASGI middleware: any request body beyond ``limit`` bytes is refused with 413, by its
+    ``Content-Length`` before it is read, or while it streams in (chunked bodies)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    def _too_large(self) -> HTTPException:
+        mb = self.limit / (1024 * 1024)
+        return HTTPException(413, f"The body is larger than {mb:g} MB (H2LANE_MAX_UPLOAD_MB)")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                from h2lane.ops.api.errors import error_body
+
+                exc = self._too_large()
+                body = json.dumps(error_body("PayloadTooLarge", f"{exc.detail}.")).encode()
+                await send({"type": "http.response.start", "status": 413, "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())]})  # fmt: skip
+                await send({"type": "http.response.body", "body": body})
+                return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise self._too_large()
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def text_body(raw: bytes, what: str) -> str:
     try:
         return raw.decode("utf-8")
@@ -59,15 +103,18 @@ async def in_graph_thread(fn: Callable[..., T], *args: Any) -> T:
     return await loop.run_in_executor(_GRAPH_THREAD, functools.partial(fn, *args))
 
 
-_THREAD_GRAPHS: dict[str, Any] = {}
+_THREAD_LOCAL = threading.local()
+"""The graph thread's road graphs: thread-local, so they are freed on that thread when it
+ends (their CCH queries must not be dropped on another thread)."""
 
 
 def graph_for(spec: str) -> Any:
     """The road graph ``spec``, loaded on (and only for) the graph thread; call it there."""
     from h2lane.roads.graph import RoadGraph
 
-    if spec not in _THREAD_GRAPHS:
+    graphs: dict[str, Any] = _THREAD_LOCAL.__dict__.setdefault("graphs", {})
+    if spec not in graphs:
         graph = RoadGraph.load(spec)
         graph.engine  # noqa: B018 - build the hierarchy on this thread
-        _THREAD_GRAPHS[spec] = graph
-    return _THREAD_GRAPHS[spec]
+        graphs[spec] = graph
+    return graphs[spec]

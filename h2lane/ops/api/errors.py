@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from h2lane.app.requests import RequestError
@@ -30,6 +31,32 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(message)
         self.status, self.error, self.message, self.field = status, error, message, field
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a name, one sentence, where in the request, and details."""
+
+    error: str
+    message: str
+    field: list[str] | None = None
+    details: dict[str, Any] | None = None
+
+
+_MEANINGS = {
+    400: "The body cannot be parsed.",
+    401: "No token, or a token that is not valid.",
+    403: "The token's role may not do this.",
+    404: "No such record, job or run.",
+    409: "A conflict: the record exists or is referenced, the plan is infeasible, the job "
+    "has finished or was cancelled.",
+    413: "The body is larger than H2LANE_MAX_UPLOAD_MB.",
+    415: "The body's media type is not accepted here.",
+    422: "The request is invalid: `field` is the path to the problem.",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in _MEANINGS.items()
+}
+"""The error answers every ``/api/v1`` operation may give, documented in the OpenAPI."""
 
 
 def field_path(exc: H2laneError, prefix: tuple[str, ...] = ("body",)) -> list[str] | None:

@@ -114,6 +114,7 @@ plan_jobs = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("cancel_requested", Boolean, nullable=False, default=False),
     Column("worker_pid", Integer, nullable=True),
+    Column("supervisor_pid", Integer, nullable=True),
 )
 
 emission_runs = Table(

@@ -277,6 +277,7 @@ def job_dict(row: Any, *, with_result: bool = True) -> dict[str, Any]:
     for k in ("created_at", "started_at", "finished_at"):
         data[k] = aware(data[k])
     data.pop("worker_pid", None)
+    data.pop("supervisor_pid", None)
     if not with_result:
         data.pop("result", None)
     return data
@@ -319,7 +320,7 @@ def claim_next_job(conn: Connection, pid: int) -> dict[str, Any] | None:
     taken = conn.execute(
         update(plan_jobs)
         .where(plan_jobs.c.id == row.id, plan_jobs.c.status == "queued")
-        .values(status="running", started_at=now(), worker_pid=pid, task="starting")
+        .values(status="running", started_at=now(), supervisor_pid=pid, task="starting")
     )
     if taken.rowcount != 1:
         return None
@@ -349,6 +350,16 @@ def worker_pid(conn: Connection, job_id: str) -> int | None:
     return None if row is None else row.worker_pid
 
 
+def running_jobs_of(conn: Connection, supervisor_pids: list[int]) -> list[tuple[str, int | None]]:
+    """``(job id, job process pid)`` of the running jobs claimed by these worker processes."""
+    rows = conn.execute(
+        select(plan_jobs.c.id, plan_jobs.c.worker_pid).where(
+            plan_jobs.c.status == "running", plan_jobs.c.supervisor_pid.in_(supervisor_pids)
+        )
+    ).all()
+    return [(r.id, r.worker_pid) for r in rows]
+
+
 def finish_job(conn: Connection, job_id: str, result: dict[str, Any]) -> None:
     conn.execute(
         update(plan_jobs)
@@ -368,7 +379,8 @@ def fail_job(conn: Connection, job_id: str, error: dict[str, Any]) -> None:
 def request_cancel(conn: Connection, job_id: str) -> None:
     """A queued job fails at once as cancelled; a running one is stopped by its worker."""
     conn.execute(update(plan_jobs).where(plan_jobs.c.id == job_id).values(cancel_requested=True))
-    fail_job_if(conn, job_id, "queued", {"error": "Cancelled", "message": "Cancelled before it ran."})
+    fail_job_if(conn, job_id, "queued", {"error": "Cancelled", "message": "Cancelled before it ran.",
+                                                 "status": 409})  # fmt: skip
 
 
 def fail_job_if(conn: Connection, job_id: str, status: str, error: dict[str, Any]) -> None:
@@ -377,6 +389,13 @@ def fail_job_if(conn: Connection, job_id: str, status: str, error: dict[str, Any
         .where(plan_jobs.c.id == job_id, plan_jobs.c.status == status)
         .values(status="failed", error=error, task="failed", finished_at=now())
     )
+
+
+SERVER_STOPPED = {
+    "error": "ServerRestarted",
+    "message": "The server stopped while this job was running; submit it again.",
+    "status": 503,
+}
 
 
 def recover_jobs(conn: Connection) -> int:
@@ -388,10 +407,7 @@ def recover_jobs(conn: Connection) -> int:
             status="failed",
             task="failed",
             finished_at=now(),
-            error={
-                "error": "ServerRestarted",
-                "message": "The server stopped while this job was running; submit it again.",
-            },
+            error=SERVER_STOPPED,
         )
     )
     return int(result.rowcount or 0)
