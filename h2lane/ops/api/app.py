@@ -14,11 +14,17 @@ from sqlalchemy.engine import Engine
 
 from h2lane import OSM_ATTRIBUTION, __version__
 from h2lane.ops.api import errors
-from h2lane.ops.api.routes import admin, emissions, map_data, plans
+from h2lane.ops.api.routes import admin, dashboard, emissions, map_data, plans
 from h2lane.ops.api.routes import resources as res_routes
 from h2lane.ops.api.routes import scenario as scenario_routes
 from h2lane.ops.db.engine import make_engine, upgrade
 from h2lane.ops.settings import Settings
+from h2lane.output import err_console
+
+VENDOR_MISSING = (
+    "The dashboard's map library is not installed (no h2lane/ops/web/node_modules): run "
+    "`npm ci` in h2lane/ops/web (scripts/test.sh and scripts/demo.sh do); the API works without it."
+)
 
 
 def web_dir() -> Path:
@@ -61,11 +67,14 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
     app.include_router(emissions.router)
     app.include_router(admin.router)
     app.include_router(map_data.router)
+    app.include_router(dashboard.router)
 
     web = web_dir()
     vendor = web / "node_modules"
     if vendor.is_dir():
         app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    else:
+        err_console.print(VENDOR_MISSING, highlight=False)
     app.mount("/static", StaticFiles(directory=web / "static"), name="static")
 
     @app.get("/", include_in_schema=False)
