@@ -94,6 +94,8 @@
     var drop = new Set(layers);
     this.items = this.items.filter(function (it) { return !drop.has(it.layer); });
   };
+  /* Place labels in priority order: to the right of the marker, else to its left, else hidden
+   * (overlapping a label placed before it, a map control, or the map's edge). */
   Labels.prototype.update = function () {
     var zoom = this.map.getZoom();
     var live = [];
@@ -102,37 +104,50 @@
       var el = tt && tt.getElement && tt.getElement();
       if (!el || !it.layer._map) return;
       el.classList.remove('h2-hidden');
+      el.style.marginLeft = '';
       live.push({it: it, el: el});
     });
     live.sort(function (a, b) { return a.it.priority - b.it.priority || a.it.seq - b.it.seq; });
     var rects = live.map(function (x) { return x.el.getBoundingClientRect(); });
+    var box = this.map.getContainer().getBoundingClientRect();
     var placed = [];
-    var size = this.map.getContainer().getBoundingClientRect();
-    for (var i = 0; i < live.length; i++) {
-      var r = rects[i], hide = zoom < live[i].it.minZoom || r.width === 0;
-      hide = hide || r.left < size.left || r.right > size.right || r.top < size.top || r.bottom > size.bottom;
-      for (var j = 0; !hide && j < placed.length; j++) {
+    this.map.getContainer().querySelectorAll('.leaflet-control').forEach(function (c) {
+      var r = c.getBoundingClientRect();
+      if (r.width) placed.push({left: r.left, right: r.right, top: r.top, bottom: r.bottom});
+    });
+    var free = function (r) {
+      if (r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom) return false;
+      for (var j = 0; j < placed.length; j++) {
         var q = placed[j];
-        hide = r.left < q.right + 2 && r.right > q.left - 2 && r.top < q.bottom + 1 && r.bottom > q.top - 1;
+        if (r.left < q.right + 2 && r.right > q.left - 2 && r.top < q.bottom + 1 && r.bottom > q.top - 1) return false;
       }
-      if (hide) live[i].el.classList.add('h2-hidden');
-      else placed.push(r);
+      return true;
+    };
+    for (var i = 0; i < live.length; i++) {
+      var r = rects[i];
+      if (zoom < live[i].it.minZoom || r.width === 0) { live[i].el.classList.add('h2-hidden'); continue; }
+      var shift = r.width + 16;
+      var left = {left: r.left - shift, right: r.right - shift, top: r.top, bottom: r.bottom};
+      if (free(r)) placed.push(r);
+      else if (free(left)) { live[i].el.style.marginLeft = -shift + 'px'; placed.push(left); }
+      else live[i].el.classList.add('h2-hidden');
     }
   };
 
   function stationPopup(s) {
+    var has = function (v) { return v !== null && v !== undefined && v !== ''; };
     var rows = [
-      ['Capacity', num(s.capacity_kg_per_day, 0) + ' kg/day'],
-      ['Dispensers', num(s.dispensers, 0) + (s.nozzle_flow_g_s ? ' × ' + num(s.nozzle_flow_g_s) + ' g/s' : '')],
-      ['Pressure', s.pressure_mpa ? num(s.pressure_mpa, 0) + ' MPa' : '–'],
-      ['Price', s.price !== undefined ? num(s.price, 2) + ' CNY/kg' : '–'],
-      ['Opening hours', s.opening_hours || '–'],
-      ['Storage', s.storage_kg ? num(s.storage_kg, 0) + ' kg' : '–']
-    ];
-    if (s.supplied_by) rows.push(['Supplied by', s.supplied_by]);
-    return '<div class="h2-popup"><b>' + esc(s.name) + '</b><br><small>' + esc(s.id) + '</small><table>' +
-      rows.map(function (r) { return '<tr><th>' + esc(r[0]) + '</th><td>' + esc(r[1]) + '</td></tr>'; }).join('') +
-      '</table></div>';
+      ['Capacity', has(s.capacity_kg_per_day) ? num(s.capacity_kg_per_day, 0) + ' kg/day' : null],
+      ['Dispensers', has(s.dispensers) ? num(s.dispensers, 0) + (s.nozzle_flow_g_s ? ' × ' + num(s.nozzle_flow_g_s) + ' g/s' : '') : null],
+      ['Pressure', has(s.pressure_mpa) ? num(s.pressure_mpa, 0) + ' MPa' : null],
+      ['Price', has(s.price) ? num(s.price, 2) + ' CNY/kg' : null],
+      ['Opening hours', has(s.opening_hours) ? s.opening_hours : null],
+      ['Storage', has(s.storage_kg) ? num(s.storage_kg, 0) + ' kg' : null],
+      ['Supplied by', has(s.supplied_by) ? s.supplied_by : null]
+    ].concat(s.rows || []).filter(function (r) { return r[1] !== null; });
+    return '<div class="h2-popup"><b>' + esc(s.name) + '</b>' + (s.id && s.id !== s.name ? '<br><small>' + esc(s.id) + '</small>' : '') +
+      (rows.length ? '<table>' + rows.map(function (r) { return '<tr><th>' + esc(r[0]) + '</th><td>' + esc(r[1]) + '</td></tr>'; }).join('') + '</table>' : '') +
+      '</div>';
   }
 
   function H2Map(el, opts) {
@@ -168,7 +183,9 @@
 
   H2Map.prototype._layerControl = function () {
     var self = this;
-    var names = {roads: 'Roads', stations: 'Stations', places: 'Places', trucks: 'Trucks', orders: 'Orders'};
+    var all = {roads: 'Roads', stations: 'Stations', places: 'Places', trucks: 'Trucks', orders: 'Orders'};
+    var names = {};
+    (Array.isArray(this.opts.layers) ? this.opts.layers : Object.keys(all)).forEach(function (k) { names[k] = all[k]; });
     var Ctl = L.Control.extend({
       onAdd: function () {
         var div = L.DomUtil.create('details', 'leaflet-bar h2-layers');
@@ -217,12 +234,13 @@
     this.stationLayers = {};
     stations.forEach(function (s) {
       var m = L.marker([s.lat, s.lon], {
-        icon: L.divIcon({className: 'h2-station', iconSize: [11, 11], html: ''}),
+        icon: L.divIcon({className: 'h2-station' + (s.kind ? ' h2-station-' + s.kind : ''), iconSize: [11, 11], html: ''}),
         title: s.name, keyboard: false, riseOnHover: true
       }).bindPopup(stationPopup(s)).addTo(g);
       m.getElement && m.getElement() && m.getElement().setAttribute('data-station', s.id);
       self.stationLayers[s.id] = m;
-      self.labels.add(m, s.name, 4, {className: 'h2-station-label', minZoom: 8, offset: [8, 0]});
+      if (s.label !== false) self.labels.add(m, s.label || s.name, s.priority === undefined ? 4 : s.priority,
+        {className: 'h2-station-label', minZoom: s.minZoom === undefined ? 8 : s.minZoom, offset: [8, 0]});
     });
     this.labels.update();
   };
@@ -281,9 +299,9 @@
     var n = routes.length;
     routes.forEach(function (r, i) {
       var color = r.color || COLORS[i % COLORS.length];
-      var offset = n > 1 ? (i - (n - 1) / 2) * SPACING : 0;
-      var line = new OffsetLine(r.coords, {color: color, weight: 4, opacity: 0.9, offset: offset,
-        lineJoin: 'round', className: 'h2-route h2-route-' + i});
+      var offset = r.offset !== undefined ? r.offset : (n > 1 && self.opts.spread !== false ? (i - (n - 1) / 2) * SPACING : 0);
+      var line = new OffsetLine(r.coords, {color: color, weight: r.weight || (n > 3 ? 3 : 4), opacity: r.opacity || 0.9, offset: offset,
+        dashArray: r.dashArray || null, lineJoin: 'round', className: 'h2-route h2-route-' + i});
       line.bindTooltip(esc(r.label || r.id), {sticky: true});
       var layer = L.featureGroup([line]);
       (r.stops || []).forEach(function (s) {
@@ -301,7 +319,8 @@
       layer.on('mouseover', function () { self.highlight(r.id); if (self.onHover) self.onHover(r.id); });
       layer.on('mouseout', function () { self.highlight(null); if (self.onHover) self.onHover(null); });
       layer.addTo(g);
-      self.routes.push({id: r.id, label: r.label, color: color, layer: layer, line: line, visible: true});
+      self.routes.push({id: r.id, label: r.label, color: color, layer: layer, line: line, visible: true,
+        weight: r.weight || (n > 3 ? 3 : 4), opacity: r.opacity || 0.9});
     });
     if (this.opts.legend) this._routeLegend();
     this.labels.update();
@@ -327,7 +346,7 @@
   H2Map.prototype.highlight = function (id) {
     this.routes.forEach(function (r) {
       var on = id === null || r.id === id;
-      r.line.setStyle({weight: id !== null && r.id === id ? 7 : 4, opacity: on ? 0.9 : 0.2});
+      r.line.setStyle({weight: id !== null && r.id === id ? r.weight + 3 : r.weight, opacity: on ? r.opacity : 0.15});
       if (id !== null && r.id === id && r.visible) r.layer.bringToFront();
     });
     if (this._legendDiv) {
@@ -374,7 +393,9 @@
         this.groups[k].eachLayer(function (l) { if (l.getLatLng) b.extend(l.getLatLng()); });
       }, this);
     }
-    if (b.isValid()) this.map.fitBounds(b, padding ? {padding: padding} : {paddingTopLeft: [24, 24], paddingBottomRight: [Math.min(110, this.map.getSize().x * 0.12), 24]});
+    var corner = this.map.getContainer().querySelector('.leaflet-top.leaflet-right');
+    var right = Math.min(Math.max(110, corner ? corner.offsetWidth + 16 : 0), this.map.getSize().x * 0.35);
+    if (b.isValid()) this.map.fitBounds(b, padding ? {padding: padding} : {paddingTopLeft: [24, 24], paddingBottomRight: [right, 24]});
     this.labels.update();
   };
 
