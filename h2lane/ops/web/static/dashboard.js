@@ -20,7 +20,6 @@
   var panel = $('#panel');
   var state = {scenario: null, plans: [], docs: {}, view: 'map', planId: null, route: 0, map: null,
     hidden: {}, sel: {}};
-  var t0 = performance.now();
 
   /* --- time: plan documents carry China time (+08:00); show it as written ------------------ */
   function clock(iso) { return iso ? String(iso).slice(5, 16).replace('T', ' ') : '–'; }
@@ -105,8 +104,14 @@
         state.map.setOrders(res[0].orders);
         state.map.fit();
       }
-      window.h2lane.firstRender = performance.now() - t0;
-      document.body.setAttribute('data-ready', 'true');
+      /* painted: two animation frames after the layers were added (Leaflet's canvas draws on
+       * the next frame); milliseconds since the navigation started */
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () {
+          window.h2lane.firstRender = performance.now();
+          document.body.setAttribute('data-ready', 'true');
+        });
+      });
     }).catch(function (e) { if (e.message !== '401') notice(e.message, 'error'); });
   }
   function loadPlans() {
