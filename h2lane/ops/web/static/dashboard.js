@@ -79,12 +79,12 @@
     }).catch(function () { $('#signin-error').textContent = 'The server does not answer.'; });
   });
 
-  function start(me) {
+  function start(me, loaded) {
     $('#signin').hidden = true;
     $('#signout').hidden = false;
     $('#who').textContent = me.name + ' · ' + me.role;
     state.me = me;
-    loadAll().then(route);
+    (loaded || loadAll()).then(route);
   }
 
   /* --- data -------------------------------------------------------------------------------- */
@@ -503,8 +503,9 @@
   window.h2lane = {state: state};
   if (window.H2Map) state.map = window.H2Map.create($('#map'), {layers: true});
   else { notice(NO_MAP, 'error'); document.body.classList.add('nomap'); }
-  if (token()) {
-    api('/api/v1/me').then(start).catch(function () {});
+  if (token()) { /* who and what in parallel: one round trip less before the first render */
+    var loading = loadAll();
+    api('/api/v1/me').then(function (me) { start(me, loading); }).catch(function () {});
   } else {
     signOut('');
   }
