@@ -64,7 +64,8 @@ def big_scenario(stations: int, trucks: int, depots: int, seed: int = 10) -> obj
     return scen
 
 
-def start_server(root: Path, scen: object) -> tuple[subprocess.Popen, str, str]:
+def start_server(root: Path, scen: object, workers: int = 0) -> tuple[subprocess.Popen, str, str]:
+    """``h2lane serve`` on a free port over a new SQLite file holding ``scen``; an admin token."""
     url = f"sqlite:///{root / 'bench.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -76,7 +77,8 @@ def start_server(root: Path, scen: object) -> tuple[subprocess.Popen, str, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "h2lane", "serve", "--db", url, "--port", str(port), "--workers", "0"],
+        [sys.executable, "-m", "h2lane", "serve", "--db", url, "--port", str(port), "--workers",
+         str(workers)],
         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ),
     )
     base = f"http://127.0.0.1:{port}"
@@ -130,10 +132,12 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+    load = os.getloadavg()[0]
     lines = [
         "## Dashboard first render (issue 10)",
         "",
-        f"{today()}, {machine()}; the machine was shared with other jobs (2 cores, 5 agents).",
+        f"{today()}, {machine()}; the machine was shared with other jobs (2 cores, 5 agents; "
+        f"load average {load:.1f} at the end of the run).",
         f"Scenario: {args.stations} stations, {args.trucks} trucks at 42 depots, 12 + 30 places; "
         "basemap = the bundled OSM road graph around the scenario (canvas). Headless Chromium "
         "(Debian), fresh context per run (no HTTP cache); time from navigation start to the frame "

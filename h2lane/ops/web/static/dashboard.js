@@ -136,6 +136,7 @@
     document.querySelectorAll('#nav a').forEach(function (a) {
       a.classList.toggle('active', a.getAttribute('data-view') === state.view);
     });
+    if (state.map) state.map.setStationBadges({});
     ({map: viewOverview, plan: viewPlan, dispatch: viewDispatch, stations: viewStations})[state.view]();
   }
   window.addEventListener('hashchange', route);
@@ -277,7 +278,7 @@
         '</select></label>' : '') +
         '<div class="cards">' + card('Distance', num(r.distance_km, 0), 'km') + card('Duration', num(r.duration_h), 'h') +
         card('Hydrogen', num(r.h2_kg), 'kg') + card('Cost', num(r.cost, 0), doc.currency || 'CNY') + '</div>' +
-        '<h3>Emissions (ISO 14083, well-to-wheel)</h3><div id="kpis" class="cards"><p class="muted">computing…</p></div>' +
+        '<h3>Emissions of the ' + (doc.routes.length > 1 ? 'whole plan' : 'trip') + ' <small class="muted">ISO 14083, well-to-wheel</small></h3><div id="kpis" class="cards"><p class="muted">computing…</p></div>' +
         '<h3>Itinerary <small class="muted">China time (UTC+08:00)</small></h3>' + timeline(r) +
         '<h3>Tank level along the route</h3>' + tankChart(r) +
         (doc.notices && doc.notices.length ? '<h3>Notices</h3><ul>' + doc.notices.map(function (n) { return '<li>' + esc(n) + '</li>'; }).join('') + '</ul>' : '');
@@ -470,7 +471,7 @@
     var s = state.scenario;
     if (state.map) state.map.setRoutes([]);
     panel.innerHTML = '<h2>Stations</h2><h3>Load from the current plans <small class="muted">fills per hour, China time</small></h3>' +
-      '<div id="load"><p class="muted">loading…</p></div><h3>Stations</h3><table class="list" id="station-list"><thead><tr><th>station</th>' +
+      '<p class="muted small">The number on a station is its fills in these plans.</p><div id="load"><p class="muted">loading…</p></div><h3>Stations</h3><table class="list" id="station-list"><thead><tr><th>station</th>' +
       '<th>kg/day</th><th>disp.</th><th>CNY/kg</th><th>hours</th></tr></thead><tbody>' +
       s.stations.map(function (x) {
         return '<tr data-station="' + esc(x.id) + '"><td><a href="#stations" data-fly="' + esc(x.id) + '">' + esc(x.name) + '</a></td><td>' + num(x.capacity_kg_per_day, 0) +
@@ -480,13 +481,18 @@
       a.addEventListener('click', function (e) {
         e.preventDefault();
         var m = state.map && state.map.stationLayers[a.getAttribute('data-fly')];
-        if (m) { state.map.map.setView(m.getLatLng(), 11); m.openPopup(); }
+        if (m) { state.map.map.setView(m.getLatLng(), 9); m.openPopup(); }
       });
     });
     api('/api/v1/dashboard/station-load').then(function (load) {
       var box = $('#load');
       if (!load.stations.length) { box.innerHTML = '<p class="muted">No refuelling stop in the ' + load.plans.length + ' current plan(s).</p>'; return; }
       var max = Math.max.apply(null, load.stations.map(function (r) { return Math.max.apply(null, r.fills); }));
+      if (state.map && state.view === 'stations') {
+        var counts = {};
+        load.stations.forEach(function (r) { counts[r.station_id] = r.fills.reduce(function (a, b) { return a + b; }, 0); });
+        state.map.setStationBadges(counts);
+      }
       var head = '<tr><th></th>' + Array.from({length: 24}, function (_, h) { return '<th>' + (h % 3 === 0 ? h : '') + '</th>'; }).join('') + '<th>fills</th></tr>';
       box.innerHTML = '<table class="heat" id="load-table">' + head + load.stations.map(function (r) {
         var total = r.fills.reduce(function (a, b) { return a + b; }, 0);

@@ -74,6 +74,9 @@
     }
   });
 
+  /* Two labels with one key (a place and a route's end there) show once: the first placed. */
+  function where(p) { return p.lat.toFixed(3) + ',' + p.lon.toFixed(3); }
+
   /* Permanent labels placed by priority (lower first); a label that would overlap one placed
    * before it, or that is below its minimum zoom, is hidden until the view changes. */
   function Labels(map) {
@@ -88,7 +91,8 @@
       permanent: true, interactive: false, direction: opts.direction || 'right',
       offset: opts.offset || [8, 0], className: 'h2-label ' + (opts.className || '')
     });
-    this.items.push({layer: layer, priority: priority, minZoom: opts.minZoom || 0, seq: this.items.length});
+    this.items.push({layer: layer, priority: priority, minZoom: opts.minZoom || 0, seq: this.items.length,
+      key: opts.key || null});
   };
   Labels.prototype.remove = function (layers) {
     var drop = new Set(layers);
@@ -123,14 +127,16 @@
       }
       return true;
     };
+    var keys = {};
     for (var i = 0; i < live.length; i++) {
-      var r = rects[i];
-      if (zoom < live[i].it.minZoom || r.width === 0) { live[i].el.classList.add('h2-hidden'); continue; }
+      var r = rects[i], key = live[i].it.key;
+      if (zoom < live[i].it.minZoom || r.width === 0 || (key && keys[key])) { live[i].el.classList.add('h2-hidden'); continue; }
       var shift = r.width + 16;
       var left = {left: r.left - shift, right: r.right - shift, top: r.top, bottom: r.bottom};
       if (free(r)) placed.push(r);
       else if (free(left)) { live[i].el.style.marginLeft = -shift + 'px'; placed.push(left); }
-      else live[i].el.classList.add('h2-hidden');
+      else { live[i].el.classList.add('h2-hidden'); continue; }
+      if (key) keys[key] = true;
     }
   };
 
@@ -222,7 +228,7 @@
     places.forEach(function (p) {
       var m = L.circleMarker([p.lat, p.lon], {radius: 3.5, color: '#1f2328', weight: 1.5,
         fillColor: '#fff', fillOpacity: 1, className: 'h2-place'}).addTo(g);
-      self.labels.add(m, p.name, p.priority === undefined ? 2 : p.priority, {className: 'h2-place-label'});
+      self.labels.add(m, p.name, p.priority === undefined ? 2 : p.priority, {className: 'h2-place-label', key: where(p)});
     });
     this.labels.update();
   };
@@ -243,6 +249,17 @@
         {className: 'h2-station-label', minZoom: s.minZoom === undefined ? 8 : s.minZoom, offset: [8, 0]});
     });
     this.labels.update();
+  };
+
+  /* A number on each station's marker (e.g. its fills in the current plans); {} clears them. */
+  H2Map.prototype.setStationBadges = function (counts) {
+    var layers = this.stationLayers || {};
+    Object.keys(layers).forEach(function (id) {
+      var el = layers[id].getElement();
+      if (!el) return;
+      var n = counts[id];
+      el.innerHTML = n ? '<span class="h2-badge" title="' + esc(n) + '">' + esc(n) + '</span>' : '';
+    });
   };
 
   /* Trucks grouped by position (their depot): one marker per group, sized by count. */
@@ -314,7 +331,7 @@
       (r.ends || []).forEach(function (e) {
         var m = L.circleMarker([e.lat, e.lon], {radius: 6, color: color, weight: 3, fillColor: '#fff',
           fillOpacity: 1, className: 'h2-end'}).addTo(layer);
-        if (e.label) { self.labels.add(m, e.label, 0, {className: 'h2-end-label'}); self._routeLabelled.push(m); }
+        if (e.label) { self.labels.add(m, e.label, 0, {className: 'h2-end-label', key: where(e)}); self._routeLabelled.push(m); }
       });
       layer.on('mouseover', function () { self.highlight(r.id); if (self.onHover) self.onHover(r.id); });
       layer.on('mouseout', function () { self.highlight(null); if (self.onHover) self.onHover(null); });
@@ -394,7 +411,7 @@
       }, this);
     }
     var corner = this.map.getContainer().querySelector('.leaflet-top.leaflet-right');
-    var right = Math.min(Math.max(110, corner ? corner.offsetWidth + 16 : 0), this.map.getSize().x * 0.35);
+    var right = Math.min(corner ? corner.offsetWidth + 16 : 24, this.map.getSize().x * 0.35);
     if (b.isValid()) this.map.fitBounds(b, padding ? {padding: padding} : {paddingTopLeft: [24, 24], paddingBottomRight: [right, 24]});
     this.labels.update();
   };
