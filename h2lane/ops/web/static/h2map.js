@@ -411,7 +411,8 @@
       }, this);
     }
     var corner = this.map.getContainer().querySelector('.leaflet-top.leaflet-right');
-    var right = Math.min(corner ? corner.offsetWidth + 16 : 24, this.map.getSize().x * 0.35);
+    var size = this.map.getSize();
+    var right = size.x < 500 ? 24 : Math.min(corner ? corner.offsetWidth + 16 : 24, size.x * 0.35);
     if (b.isValid()) this.map.fitBounds(b, padding ? {padding: padding} : {paddingTopLeft: [24, 24], paddingBottomRight: [right, 24]});
     this.labels.update();
   };
