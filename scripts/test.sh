@@ -4,10 +4,13 @@
 # Environment: PYTEST_WORKERS (default 2, the machine's cores; 0 runs serially).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Headless Chromium for the report screenshot tests (root only; idempotent: skipped when present).
+# Headless Chromium for the report and dashboard browser tests (root only; idempotent: skipped when present).
 [[ "$(id -u)" == "0" ]] && { command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium); }
+# npm for the dashboard's Leaflet (root only; idempotent).
+[[ "$(id -u)" == "0" ]] && { command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm); }
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[test]"
+bash scripts/web-deps.sh    # Leaflet for the dashboard and the --map files (npm ci, skipped when current)
 .venv/bin/ruff check h2lane tests benchmarks scripts
 .venv/bin/mypy h2lane
 

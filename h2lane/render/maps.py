@@ -1,7 +1,9 @@
-"""Offline maps: one self-contained HTML file with an SVG drawing, no tiles, no CDN.
+"""Offline maps: one self-contained HTML file, no tiles, no CDN.
 
-The background is the road graph itself, so the map works on an air-gapped
-machine and credits "© OpenStreetMap contributors" as the ODbL requires.
+The dashboard's map component (Leaflet, inlined by :mod:`h2lane.render.leaflet_map`) when
+Leaflet is installed; otherwise an SVG drawing with a notice line. Either way the background
+is the road graph itself, so the map works on an air-gapped machine and credits
+"© OpenStreetMap contributors" as the ODbL requires.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from h2lane import OSM_ATTRIBUTION
+from h2lane.app.geometry import basemap
 from h2lane.app.outputs import write_text
 from h2lane.errors import OptionError
+from h2lane.render import leaflet_map
 from h2lane.roads.graph import RoadGraph
 
 WIDTH = 1100
@@ -39,6 +44,8 @@ class Marker:
     lon: float
     label: str
     kind: str = "station"
+    fields: dict[str, Any] | None = None
+    """the station's record (capacity, dispensers, price, opening hours) for its popup"""
 
 
 class _Projection:
@@ -75,6 +82,15 @@ def render_html(
     pad_lat = max(0.15, (max(lats) - min(lats)) * 0.08)
     pad_lon = max(0.4, (max(lons) - min(lons)) * 0.22)
     box = (min(lats) - pad_lat, max(lats) + pad_lat, min(lons) - pad_lon, max(lons) + pad_lon)
+    written = leaflet_map.render(
+        path, title, _leaflet_data(layers, markers, graph, box), summary=summary,
+        legend_html='<i style="background:#fff;border:2px solid #57606a;height:8px;width:8px"></i>'
+        'station <i style="background:#1a7f37;border-radius:50%;height:9px;width:9px"></i>'
+        "refuelling stop; click a station or stop for details",
+        option=option,
+    )
+    if written is not None:
+        return written
     proj = _Projection(*box)
     parts: list[str] = []
     if graph is not None:
@@ -118,10 +134,38 @@ def render_html(
         rows=rows,
         legend=legend,
         attribution=html.escape(OSM_ATTRIBUTION),
+        notice=html.escape(leaflet_map.FALLBACK_NOTICE),
     )
     out = Path(path)
     write_text(out, doc, option)
     return out
+
+
+def _leaflet_data(
+    layers: list[MapLayer],
+    markers: list[Marker],
+    graph: RoadGraph | None,
+    box: tuple[float, float, float, float],
+) -> dict[str, Any]:
+    """The options of ``H2Map.create`` for ``layers`` over the roads inside ``box``."""
+    routes = []
+    for layer in layers:
+        stops = [{"lat": lat, "lon": lon, "label": label, "title": label}
+                 for lat, lon, label, kind in layer.points if kind == "stop"]  # fmt: skip
+        ends = [{"lat": lat, "lon": lon, "label": label}
+                for lat, lon, label, kind in layer.points if kind != "stop"]  # fmt: skip
+        routes.append({"id": layer.name, "label": layer.name, "color": layer.color,
+                       "coords": [[c[1], c[0]] for c in layer.coordinates],
+                       "stops": stops, "ends": ends})  # fmt: skip
+    stations = [{"id": m.label, "name": m.label, **(m.fields or {}), "lat": m.lat, "lon": m.lon}
+                for m in markers]  # fmt: skip
+    return {
+        "basemap": basemap(graph, box) if graph is not None else None,
+        "stations": stations,
+        "routes": routes,
+        "legend": len(routes) > 1,
+        "layers": ["roads", "stations"] if graph is not None else ["stations"],
+    }
 
 
 def _roads_svg(graph: RoadGraph, proj: _Projection, box: tuple[float, float, float, float]) -> str:
@@ -171,8 +215,9 @@ th{{text-align:left;padding:2px 12px 2px 0;color:#57606a;font-weight:500}} td{{p
 .scale line{{stroke:#1f2328;stroke-width:2}} .scale text{{font-size:12px}}
 .legend span{{margin-right:14px;font-size:13px}} .legend i{{display:inline-block;width:18px;height:4px;margin-right:5px;vertical-align:middle}}
 footer{{font-size:12px;color:#57606a;text-align:center;padding:4px 0 12px}}
+.notice{{font-size:12px;color:#9a6700;margin:0 0 4px}}
 </style></head><body>
-<header><h1>{title}</h1><table>{rows}</table><div class="legend">{legend}
+<header><h1>{title}</h1><p class="notice">{notice}</p><table>{rows}</table><div class="legend">{legend}
 <span>&#9633; station</span><span>&#9679; stop</span></div></header>
 <svg id="map" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">
 {svg}

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from h2lane.app.records import record_dict
 from h2lane.plan import PlanDocument, PlanRoute
 from h2lane.render.maps import COLORS, MapLayer, Marker, render_html
 from h2lane.roads.graph import RoadGraph
@@ -48,7 +49,8 @@ def _points(route: PlanRoute, prefix: str = "") -> list[tuple[float, float, str,
 
 
 def _station_markers(stations: list[Station]) -> list[Marker]:
-    return [Marker(s.lat, s.lon, f"{s.name} ({s.price:g} yuan/kg)") for s in stations]
+    return [Marker(s.lat, s.lon, f"{s.name} ({s.price:g} yuan/kg)", fields=record_dict(s))
+            for s in stations]  # fmt: skip
 
 
 def trip_map(path: Path, doc: PlanDocument, graph: RoadGraph, stations: list[Station]) -> Path:

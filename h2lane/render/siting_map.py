@@ -11,6 +11,7 @@ import numpy as np
 
 from h2lane import OSM_ATTRIBUTION
 from h2lane.app.outputs import write_text
+from h2lane.render import leaflet_map
 from h2lane.siting.network import SitingNetwork
 from h2lane.siting.solve import SitingOutcome
 
@@ -47,6 +48,13 @@ def siting_map(
     def xy(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (network.x[nodes] - x0) * k * scale, (y1 - network.y[nodes]) * scale
 
+    if network.geographic:
+        written = _leaflet(path, outcome, network, rows, paths, summary, (y0, y1, x0, x1))
+        if written is not None:
+            return written
+        notice = leaflet_map.FALLBACK_NOTICE
+    else:
+        notice = ""
     parts = []
     inside = (network.x >= x0) & (network.x <= x1) & (network.y >= y0) & (network.y <= y1)
     keep = inside[network.u] | inside[network.v]
@@ -127,17 +135,84 @@ def siting_map(
         else f"Network '{network.name}'."
     )
     doc = _TEMPLATE.format(
+        notice=html.escape(notice),
         title="Hydrogen station siting",
         rows=table,
         width=WIDTH,
         height=f"{height:.0f}",
         svg="\n".join(parts),
         credit=html.escape(credit),
-        served=SERVED,
-        unserved=UNSERVED,
-        partial=PARTIAL,
+        legend=_legend(),
     )
     return write_text(path, doc, "--map")
+
+
+def _legend() -> str:
+    return (
+        '<span><b style="background:#1f6feb"></b>new station</span><span><b style="background:#8250df">'
+        f'</b>existing station</span><span><i style="background:{SERVED}"></i>served flow</span>'
+        f'<span><i style="background:{PARTIAL}"></i>partly served</span><span><i style="background:'
+        f'{UNSERVED}"></i>unserved flow (dashed)</span><span>line width ∝ √flow; hover for details</span>'
+    )
+
+
+def _leaflet(
+    path: Path, outcome: SitingOutcome, network: SitingNetwork, rows: list[dict[str, Any]],
+    paths: list[np.ndarray], summary: dict[str, Any], box: tuple[float, float, float, float],
+) -> Path | None:
+    """The siting answer on the dashboard's map component (None without Leaflet)."""
+    prob = outcome.problem
+    lat_min, lat_max, lon_min, lon_max = box
+    inside = ((network.y >= lat_min) & (network.y <= lat_max) & (network.x >= lon_min)
+              & (network.x <= lon_max))  # fmt: skip
+    keep = inside[network.u] & inside[network.v]
+    lon, lat = np.round(network.x, 4), np.round(network.y, 4)
+    u, v = network.u[keep], network.v[keep]
+    roads = np.stack([np.column_stack([lon[u], lat[u]]), np.column_stack([lon[v], lat[v]])], axis=1)
+    vmax = max((f.volume for f in prob.flows), default=1.0) or 1.0
+    routes = []
+    for q in sorted(range(len(rows)), key=lambda q: (rows[q]["covered"], rows[q]["flow"])):
+        row = rows[q]
+        color = SERVED if row["covered"] else (PARTIAL if row["served_share"] > 0 else UNSERVED)
+        label = f"{row['origin']} → {row['destination']}: {row['flow']:.1f}, " + (
+            "served via " + ", ".join(row["stations"]) if row["covered"]
+            else row.get("reason", "not served"))  # fmt: skip
+        routes.append({
+            "id": f"flow {q + 1}", "label": label, "color": color, "offset": 0,
+            "weight": round(1.5 + 6.0 * math.sqrt(row["flow"] / vmax), 1), "opacity": 0.55,
+            "dashArray": None if row["covered"] else "6 4",
+            "coords": np.column_stack([network.y[paths[q]], network.x[paths[q]]]).round(5).tolist(),
+        })  # fmt: skip
+    ends: dict[int, str] = {}
+    for f in prob.flows:
+        ends.setdefault(f.origin_node, f.origin)
+        ends.setdefault(f.destination_node, f.destination)
+    places = [{"name": name, "lat": float(network.y[n]), "lon": float(network.x[n]), "priority": 2}
+              for n, name in ends.items()]  # fmt: skip
+    stations = []
+    for kk in np.flatnonzero(outcome.open_mask).tolist():
+        c = prob.candidates[kk]
+        extra: list[list[str]] = [["Status", "existing" if c.existing else "new (chosen here)"]]
+        if outcome.sizes is not None and kk in outcome.size_of:
+            s = outcome.sizes[outcome.size_of[kk]]
+            extra += [["Size", f"{s.name} {s.kg_per_day:g} kg/day"],
+                      ["Used", f"{outcome.supply.get(kk, 0.0):.0f} kg/day"]]  # fmt: skip
+        stations.append({
+            "id": c.id, "name": c.name or c.id, "lat": float(network.y[c.node]),
+            "lon": float(network.x[c.node]), "kind": "existing" if c.existing else "new",
+            "rows": extra, "label": False if c.existing else c.id, "priority": 1, "minZoom": 0,
+        })  # fmt: skip
+    data = {
+        "basemap": {"type": "FeatureCollection", "features": [{"type": "Feature",
+                    "properties": {"kind": "roads"},
+                    "geometry": {"type": "MultiLineString", "coordinates": roads.tolist()}}]},
+        "places": places, "stations": stations, "routes": routes, "legend": False,
+        "layers": ["roads", "stations", "places"],
+    }  # fmt: skip
+    return leaflet_map.render(
+        path, "Hydrogen station siting", data,
+        summary=[(str(k), str(v)) for k, v in summary.items()], legend_html=_legend(),
+    )
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -156,11 +231,10 @@ th{{text-align:left;padding:2px 12px 2px 0;color:#57606a;font-weight:500}} td{{p
 .legend span{{margin-right:14px;font-size:13px}} .legend i{{display:inline-block;width:18px;height:5px;margin-right:5px;vertical-align:middle}}
 .legend b{{display:inline-block;width:10px;height:10px;margin-right:5px;vertical-align:middle}}
 footer{{font-size:12px;color:#57606a;text-align:center;padding:4px 0 12px}}
+.notice{{font-size:12px;color:#9a6700;margin:0 0 4px}} .notice:empty{{display:none}}
 </style></head><body>
-<header><h1>{title}</h1><table>{rows}</table><div class="legend">
-<span><b style="background:#1f6feb"></b>new station</span><span><b style="background:#8250df"></b>existing station</span>
-<span><i style="background:{served}"></i>served flow</span><span><i style="background:{partial}"></i>partly served</span>
-<span><i style="background:{unserved}"></i>unserved flow (dashed)</span><span>line width ∝ √flow; hover for details</span></div></header>
+<header><h1>{title}</h1><p class="notice">{notice}</p><table>{rows}</table><div class="legend">
+{legend}</div></header>
 <svg id="map" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">
 {svg}
 </svg>

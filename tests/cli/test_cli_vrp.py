@@ -39,7 +39,8 @@ def test_bundled_fleet_example_with_map(tmp_path):
     assert len(out["orders"]) == out["orders_served"] == 18
     assert all(o["delivery"].endswith("+08:00") for o in out["orders"])
     html = out_map.read_text()
-    assert "OpenStreetMap contributors" in html and "<polyline" in html
+    assert "OpenStreetMap contributors" in html
+    assert ('"routes":[{' in html and "H2Map.create" in html) or "<polyline" in html
 
 
 def test_overrides_refuel_start_level_and_dispensers():

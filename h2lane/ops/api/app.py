@@ -15,11 +15,17 @@ from sqlalchemy.engine import Engine
 from h2lane import OSM_ATTRIBUTION, __version__
 from h2lane.ops.api import errors
 from h2lane.ops.api.deps import BodyLimit
-from h2lane.ops.api.routes import admin, emissions, map_data, plans
+from h2lane.ops.api.routes import admin, dashboard, emissions, map_data, plans
 from h2lane.ops.api.routes import resources as res_routes
 from h2lane.ops.api.routes import scenario as scenario_routes
 from h2lane.ops.db.engine import make_engine, upgrade
 from h2lane.ops.settings import Settings
+from h2lane.output import err_console
+
+VENDOR_MISSING = (
+    "The dashboard's map library is not installed (no h2lane/ops/web/node_modules): run "
+    "`npm ci` in h2lane/ops/web (scripts/test.sh and scripts/demo.sh do); the API works without it."
+)
 
 
 def web_dir() -> Path:
@@ -64,7 +70,7 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
         return {"status": "ok", "version": __version__, "database": engine.dialect.name}
 
     routers = [*res_routes.routers(), scenario_routes.router, plans.router, emissions.router,
-               admin.router, map_data.router]  # fmt: skip
+               admin.router, map_data.router, dashboard.router]  # fmt: skip
     for router in routers:
         app.include_router(router, responses=errors.ERROR_RESPONSES)
 
@@ -72,6 +78,8 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
     vendor = web / "node_modules"
     if vendor.is_dir():
         app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    else:
+        err_console.print(VENDOR_MISSING, highlight=False)
     app.mount("/static", StaticFiles(directory=web / "static"), name="static")
 
     @app.get("/", include_in_schema=False)
