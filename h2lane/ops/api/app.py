@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from h2lane import OSM_ATTRIBUTION, __version__
 from h2lane.ops.api import errors
 from h2lane.ops.api.routes import admin, emissions, map_data, plans
+from h2lane.ops.api.routes import live as live_routes
 from h2lane.ops.api.routes import resources as res_routes
 from h2lane.ops.api.routes import scenario as scenario_routes
 from h2lane.ops.db.engine import make_engine, upgrade
@@ -23,6 +24,13 @@ from h2lane.ops.settings import Settings
 
 def web_dir() -> Path:
     return Path(str(resources.files("h2lane.ops") / "web"))
+
+
+def make_live(engine: Engine) -> Any:
+    """Live operations on ``engine`` (stations for refuel matching read from the scenario)."""
+    from h2lane.ops.live import LiveOps, affected_trucks, scenario_stations
+
+    return LiveOps(engine, stations=scenario_stations, affected=affected_trucks)
 
 
 def create_app(settings: Settings, engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
@@ -61,6 +69,8 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
     app.include_router(emissions.router)
     app.include_router(admin.router)
     app.include_router(map_data.router)
+    app.include_router(live_routes.router)
+    app.state.live = make_live(engine)
 
     web = web_dir()
     vendor = web / "node_modules"
