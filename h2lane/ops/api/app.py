@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from h2lane import OSM_ATTRIBUTION, __version__
+from h2lane.errors import OptionError
 from h2lane.ops.api import errors
 from h2lane.ops.api.routes import admin, emissions, map_data, plans
 from h2lane.ops.api.routes import live as live_routes
@@ -24,6 +28,23 @@ from h2lane.ops.settings import Settings
 
 def web_dir() -> Path:
     return Path(str(resources.files("h2lane.ops") / "web"))
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, the alarm clock ticks (silence rules), every
+    ``H2LANE_ALARM_TICK_S`` seconds (default 5; 0 turns it off)."""
+    live = app.state.live
+    raw = os.environ.get("H2LANE_ALARM_TICK_S", "5") or "0"
+    try:
+        every = float(raw)
+    except ValueError:
+        raise OptionError(f"H2LANE_ALARM_TICK_S={raw!r} is not a number of seconds") from None
+    live.start_ticker(every)
+    try:
+        yield
+    finally:
+        live.stop()
 
 
 def make_live(engine: Engine) -> Any:
@@ -45,6 +66,7 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.engine = engine
     app.state.settings = settings
