@@ -216,3 +216,46 @@ def test_a_replayed_fleet_with_a_leak_opens_an_incident_listing_trucks(sqlite_ap
     ]
     assert raised == ["warning", "critical", "emergency"]
     assert sqlite_api.get("/api/v1/refuels").json()["total"] > 0
+
+
+def _store_plan(api: Api, doc: dict, job_id: str) -> None:
+    from datetime import UTC, datetime
+
+    from h2lane.ops.db.models import plan_jobs
+
+    with api.client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(plan_jobs.insert().values(
+            id=job_id, kind=doc["kind"], request={}, status="done", progress=1.0, task="", result=doc,
+            created_by="t", created_at=datetime.now(UTC), finished_at=datetime.now(UTC)))  # fmt: skip
+
+
+def test_plan_vs_actual_delay_eta_hydrogen_and_ledger(
+    sqlite_api: Api, data_dir: Path, north_china: RoadGraph
+) -> None:
+    from datetime import timedelta
+
+    from h2lane.emissions.ledger import REQUIRED_COLUMNS
+    from h2lane.timeutil import parse_datetime
+
+    doc = json.loads((data_dir / "ops" / "trip-xiaoyi-tianjin-round.json").read_text())
+    _store_plan(sqlite_api, doc, "trip1")
+    late = parse_datetime(doc["depart"]) + timedelta(minutes=30)  # type: ignore[operator]
+    msgs = [m for _, m in replay_messages(doc, north_china, interval_s=300, start_at=late)]
+    trucks = [m for m in msgs if "lat" in m]
+    cut = next(i for i in range(len(trucks) // 3, len(trucks)) if trucks[i]["speed_kmh"] > 0) + 1
+    half = trucks[:cut]
+    assert post(sqlite_api, half).status_code == 200
+    r = sqlite_api.get("/api/v1/plans/trip1/actual")
+    assert r.status_code == 200, r.text
+    (route,) = r.json()["routes"]
+    assert route["status"] == "en route" and 20 <= route["delay_min"] <= 40, route
+    assert route["eta_stops"] and route["eta_destination"] > route["planned_arrival"]
+    assert abs(route["h2_actual_kg"] - route["h2_planned_kg"]) < 2.0
+    assert post(sqlite_api, trucks[cut:]).status_code == 200
+    (done,) = sqlite_api.get("/api/v1/plans/trip1/actual").json()["routes"]
+    assert done["status"] == "arrived" and len(done["ledger"]) == 2
+    for row, leg in zip(done["ledger"], doc["routes"][0]["legs"], strict=True):
+        assert list(row) == list(REQUIRED_COLUMNS)
+        assert abs(row["distance_km"] - leg["distance_km"]) / leg["distance_km"] < 0.03
+        assert abs(row["h2_kg"] - leg["h2_kg"]) < 2.5
+    assert sqlite_api.get("/api/v1/plans/nope/actual").status_code == 404

@@ -19,7 +19,7 @@ import asyncio
 import html
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -385,3 +385,35 @@ td,th{{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:to
 <h2>Trucks heading to {e(doc["device"])}</h2><table><tr><th>truck</th><th>planned arrival</th><th>H2 kg</th><th>nearest alternatives</th></tr>{trucks or "<tr><td colspan=4>none on stored plans</td></tr>"}</table>
 <p><small>h2lane incident report. Positions and distances: {e(OSM_ATTRIBUTION)} where road data is used.</small></p>
 </body></html>"""
+
+
+@router.get("/plans/{job_id}/actual", summary="Plan versus actual for a stored plan's trucks")
+async def plan_actual(
+    job_id: str,
+    request: Request,
+    since: str | None = None,
+    _: User = Depends(require(*READERS)),
+) -> dict[str, Any]:
+    from h2lane.ops.actual import plan_vs_actual
+    from h2lane.ops.api.deps import graph_for, in_graph_thread
+
+    with engine_of(request).connect() as conn:
+        job = store.get_job(conn, job_id)
+    if job is None:
+        raise ApiError(404, "NotFound", f"No plan job '{job_id}'.")
+    if job["status"] != "done":
+        raise ApiError(409, "Conflict", f"Plan job '{job_id}' is {job['status']}, not done.")
+    doc = job["result"]
+    departs = [parse_datetime(r.get("depart")) for r in doc.get("routes", []) if r.get("depart")]
+    first = _when(since, "since") or (
+        min(d for d in departs if d) - timedelta(hours=12) if departs else None
+    )
+    live = live_of(request)
+    trucks = [r.get("truck_id") or f"truck-{i + 1}" for i, r in enumerate(doc.get("routes", []))]
+    telemetry = {t: live.history(t, first, None, 100_000)["items"] for t in trucks}
+
+    def work() -> dict[str, Any]:
+        return plan_vs_actual(doc, graph_for(doc.get("road_graph") or "north-china"), telemetry)
+
+    result = await in_graph_thread(work)
+    return {"plan": job_id, **result}
