@@ -12,10 +12,12 @@ device's newest time and detectors), so a restart neither repeats nor forgets an
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -242,7 +244,7 @@ class LiveOps:
                 when = datetime.fromtimestamp(row.t_ms / 1000, tz=CHINA)
                 engine.newest[row.device] = when
                 engine.kinds[row.device] = row.kind
-                for tag, value in (row.state.get("detectors") or {}).items():
+                for tag, value in (json.loads(row.state).get("detectors") or {}).items():
                     if value is not None:
                         engine.detector_seen[(row.device, tag)] = when
         return engine
@@ -281,68 +283,74 @@ class LiveOps:
             self._ingest(list(enumerate(readings)), reply)
         return reply
 
-    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-        stmt = (
-            dialect_insert(telemetry)
-            .on_conflict_do_nothing(index_elements=["device", "msg_id"])
-            .returning(telemetry.c.device, telemetry.c.msg_id)
+    _batches = itertools.count(time.time_ns() // 1000)
+
+    def _insert(
+        self, conn: Connection, rows: list[tuple[Any, ...]], batch: int
+    ) -> set[tuple[str, str]] | None:
+        """Insert the rows, skipping (device, id) pairs stored before; the pairs inserted, or
+        None when every row was (the common case, told by the row count)."""
+        mark = "%s" if conn.dialect.name == "postgresql" else "?"
+        sql = (
+            "INSERT INTO telemetry (device, msg_id, kind, t_ms, received_ms, batch, payload) "
+            f"VALUES ({', '.join([mark] * 7)}) ON CONFLICT (device, msg_id) DO NOTHING"
         )
-        result = conn.execute(stmt, rows)
-        return {(r[0], r[1]) for r in result.all()}
+        result = conn.exec_driver_sql(sql, rows)  # one executemany on the driver
+        if result.rowcount == len(rows):
+            return None
+        got = conn.execute(
+            select(telemetry.c.device, telemetry.c.msg_id).where(telemetry.c.batch == batch)
+        )
+        return {(r[0], r[1]) for r in got}
 
     def _ingest(self, readings: list[tuple[int, Reading]], reply: IngestReply) -> None:
         received = ms(datetime.now(UTC))
-        rows = [
-            {
-                "device": r.device,
-                "msg_id": r.id,
-                "kind": r.kind,
-                "t_ms": ms(r.time),
-                "received_ms": received,
-                "payload": r.as_dict(),
-            }
-            for _, r in readings
-        ]
+        docs = [r.as_dict() for _, r in readings]
+        texts = [json.dumps(d, separators=(",", ":")) for d in docs]
         events: list[dict[str, Any]] = []
         with self.lock:
+            batch = next(self._batches)
+            rows = [
+                (r.device, r.id, r.kind, ms(r.time), received, batch, text)
+                for (_, r), text in zip(readings, texts, strict=True)
+            ]
             try:
                 with self.db.begin() as conn:
                     if self.stations_of is not None:
                         self.engine.stations = self.stations_of(conn)
-                    inserted = self._insert(conn, rows)
-                    fresh: list[Reading] = []
+                    inserted = self._insert(conn, rows, batch)
+                    fresh: list[tuple[Reading, dict[str, Any], str]] = []
                     seen: set[tuple[str, str]] = set()
-                    for _, r in readings:
+                    for (_, r), doc, text in zip(readings, docs, texts, strict=True):
                         k = (r.device, r.id)
-                        if k in inserted and k not in seen:
-                            fresh.append(r)
+                        if (inserted is None or k in inserted) and k not in seen:
+                            fresh.append((r, doc, text))
                             seen.add(k)
                     reply.accepted = len(fresh)
                     reply.duplicates = len(readings) - len(fresh)
-                    fresh.sort(key=lambda r: r.time)
+                    fresh.sort(key=lambda f: f[0].time)
                     conditions: list[Condition] = []
-                    for r in fresh:
+                    for r, _, _ in fresh:
                         conditions += self.engine.observe(r)
                     events += self._states(conn, fresh)
                     events += self._apply(conn, conditions, reply)
                     events += self._refuels(conn)
                     if fresh:
-                        latest = fresh[-1].time
+                        latest = fresh[-1][0].time
                         self.clock = latest if self.clock is None else max(self.clock, latest)
             except Exception:
                 self.engine = self._fresh_engine()  # the memory must match what was stored
                 raise
         self.stream.publish(events)
 
-    def _states(self, conn: Connection, fresh: list[Reading]) -> list[dict[str, Any]]:
-        newest: dict[str, Reading] = {}
-        for r in fresh:
-            if r.device not in newest or r.time >= newest[r.device].time:
-                newest[r.device] = r
+    def _states(
+        self, conn: Connection, fresh: list[tuple[Reading, dict[str, Any], str]]
+    ) -> list[dict[str, Any]]:
+        newest: dict[str, tuple[Reading, dict[str, Any], str]] = {}
+        for f in fresh:
+            r = f[0]
+            if r.device not in newest or r.time >= newest[r.device][0].time:
+                newest[r.device] = f
         if not newest:
             return []
         current = {
@@ -354,22 +362,21 @@ class LiveOps:
             )
         }
         events = []
-        for device, r in newest.items():
+        rows: list[tuple[str, str, int, str]] = []
+        for device, (r, doc, text) in newest.items():
             t = ms(r.time)
-            state = r.as_dict()
-            if device not in current:
-                conn.execute(
-                    insert(device_state).values(device=device, kind=r.kind, t_ms=t, state=state)
-                )
-            elif t >= current[device]:
-                conn.execute(
-                    update(device_state)
-                    .where(device_state.c.device == device)
-                    .values(kind=r.kind, t_ms=t, state=state)
-                )
-            else:
+            if device in current and t < current[device]:
                 continue  # an older message never overwrites the state
-            events.append({"type": "state", "device": device, "kind": r.kind, "state": state})
+            rows.append((device, r.kind, t, text))
+            events.append({"type": "state", "device": device, "kind": r.kind, "state": doc})
+        if rows:
+            mark = "%s" if conn.dialect.name == "postgresql" else "?"
+            conn.exec_driver_sql(
+                f"INSERT INTO device_state (device, kind, t_ms, state) VALUES ({mark}, {mark}, {mark}, {mark}) "
+                "ON CONFLICT (device) DO UPDATE SET kind = excluded.kind, t_ms = excluded.t_ms, "
+                "state = excluded.state WHERE excluded.t_ms >= device_state.t_ms",
+                rows,
+            )
         return events
 
     def _apply(
@@ -640,7 +647,7 @@ class LiveOps:
                 .where(alarms.c.device == device, alarms.c.state != "resolved")
                 .order_by(alarms.c.id)
             ).all()
-        return {"device": device, "kind": row.kind, "time": from_ms(row.t_ms), "state": row.state,
+        return {"device": device, "kind": row.kind, "time": from_ms(row.t_ms), "state": json.loads(row.state),
                 "alarms": [_alarm_dict(a) for a in active]}  # fmt: skip
 
     def states(self, kind: str | None = None) -> list[dict[str, Any]]:
@@ -650,7 +657,12 @@ class LiveOps:
                 select(device_state).where(*where).order_by(device_state.c.device)
             ).all()
         return [
-            {"device": r.device, "kind": r.kind, "time": from_ms(r.t_ms), "state": r.state}
+            {
+                "device": r.device,
+                "kind": r.kind,
+                "time": from_ms(r.t_ms),
+                "state": json.loads(r.state),
+            }
             for r in rows
         ]
 
@@ -676,7 +688,7 @@ class LiveOps:
                 .limit(limit).offset(offset)
             ).all()  # fmt: skip
         return {
-            "items": [r.payload for r in rows],
+            "items": [json.loads(r.payload) for r in rows],
             "total": int(total),
             "limit": limit,
             "offset": offset,
@@ -771,7 +783,7 @@ def affected_trucks(conn: Connection, station: str, when: datetime) -> dict[str,
             heading[truck] = {"truck": truck, "plan": job.id, "planned_arrive": stop.get("arrive"),
                               "planned_refuel_kg": stop.get("refuel_kg"), "rate": rate}  # fmt: skip
     states = {
-        r.device: r.state
+        r.device: json.loads(r.state)
         for r in conn.execute(select(device_state).where(device_state.c.device.in_(list(heading))))
     } if heading else {}  # fmt: skip
     trucks = []

@@ -1,8 +1,9 @@
 """Tables of live operations: telemetry, device state, alarm rules, alarms, incidents, refuels.
 
 Migration ``0002`` creates them. Times that are queried by range are epoch milliseconds
-(``*_ms``, exact and ordered the same on SQLite and PostgreSQL); each row keeps its message
-or document as JSON. ``alarms.open_key`` holds the episode key while the condition lasts and is
+(``*_ms``, exact and ordered the same on SQLite and PostgreSQL); a message and a device's
+state are kept as their JSON text (serialised once, on ingest); ``batch`` marks the rows one
+ingest call inserted. ``alarms.open_key`` holds the episode key while the condition lasts and is
 unique, so an episode is raised once even if two writers race.
 """
 
@@ -34,7 +35,8 @@ telemetry = Table(
     Column("kind", String(10), nullable=False),
     Column("t_ms", BigInteger, nullable=False),
     Column("received_ms", BigInteger, nullable=False),
-    Column("payload", JSON, nullable=False),
+    Column("batch", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),
     UniqueConstraint("device", "msg_id", name="uq_telemetry_device_msg"),
     Index("ix_telemetry_device_t", "device", "t_ms"),
 )
@@ -45,7 +47,7 @@ device_state = Table(
     Column("device", String(200), primary_key=True),
     Column("kind", String(10), nullable=False),
     Column("t_ms", BigInteger, nullable=False),
-    Column("state", JSON, nullable=False),
+    Column("state", Text, nullable=False),
 )
 
 alarm_rules = Table(
