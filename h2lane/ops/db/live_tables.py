@@ -1,6 +1,6 @@
 """Tables of live operations: telemetry, device state, alarm rules, alarms, incidents, refuels.
 
-Migration ``0002`` creates them. Times that are queried by range are epoch milliseconds
+Migration ``0003`` creates them. Times that are queried by range are epoch milliseconds
 (``*_ms``, exact and ordered the same on SQLite and PostgreSQL); a message and a device's
 state are kept as their JSON text (serialised once, on ingest); ``batch`` marks the rows one
 ingest call inserted. ``alarms.open_key`` holds the episode key while the condition lasts and is
