@@ -90,6 +90,9 @@ def _register() -> None:
     from h2lane.cli.replay import replay
 
     app.command("replay")(replay)
+    from h2lane.cli import ingest
+
+    app.add_typer(ingest.app, name="ingest")
 
 
 _register()

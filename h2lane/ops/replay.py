@@ -77,7 +77,10 @@ class Fault:
 
 
 @dataclass(slots=True)
-class _Truck:
+class PlannedTruck:
+    """A plan route as keyframes (seconds after the plan's start, km along the route, kg H2)
+    and its road polyline: where the truck should be, and with how much hydrogen, when."""
+
     device: str
     times: list[float]  # seconds after the plan's start, keyframes
     km: list[float]
@@ -86,6 +89,7 @@ class _Truck:
     line_km: np.ndarray  # cumulative km along ``line``
     scale: float  # line km per plan km
     fills: list[tuple[float, float, str]] = field(default_factory=list)  # start, end, station
+    route: int = -1  # index of the route in the plan document
 
     def at(self, t: float) -> tuple[float, float, float, float]:
         """(lat, lon, km, h2) at ``t`` seconds."""
@@ -117,7 +121,8 @@ def _line_km(line: np.ndarray) -> np.ndarray:
     )
 
 
-def _trucks(document: dict[str, Any], graph: RoadGraph) -> tuple[datetime, datetime, list[_Truck]]:
+def plan_trucks(document: dict[str, Any], graph: RoadGraph) -> tuple[datetime, datetime, list[PlannedTruck]]:
+    """The plan's start, end and one :class:`PlannedTruck` per route with clock times."""
     from h2lane.app.geometry import route_lines
     from h2lane.plan import PlanDocument
 
@@ -130,7 +135,7 @@ def _trucks(document: dict[str, Any], graph: RoadGraph) -> tuple[datetime, datet
         )
     start, end = min(departs), max(arrives)
     lines = route_lines(document, graph)
-    trucks: list[_Truck] = []
+    trucks: list[PlannedTruck] = []
     for i, route in enumerate(doc.routes):
         if route.depart is None or route.arrive is None:
             continue
@@ -179,7 +184,7 @@ def _trucks(document: dict[str, Any], graph: RoadGraph) -> tuple[datetime, datet
         cum = _line_km(coords)
         scale = float(cum[-1]) / max(route.distance_km, 1e-9)
         trucks.append(
-            _Truck(
+            PlannedTruck(
                 device,
                 [f[0] for f in frames],
                 [f[1] for f in frames],
@@ -188,6 +193,7 @@ def _trucks(document: dict[str, Any], graph: RoadGraph) -> tuple[datetime, datet
                 cum,
                 scale,
                 fills,
+                i,
             )
         )
     return start, end, trucks
@@ -218,7 +224,7 @@ def replay_messages(
     """``(time, message)`` pairs in time order for the whole plan (see the module docstring)."""
     if interval_s <= 0 or station_interval_s <= 0:
         raise OptionError("--interval must be > 0 seconds")
-    plan_start, plan_end, trucks = _trucks(document, graph)
+    plan_start, plan_end, trucks = plan_trucks(document, graph)
     t0 = start_at or plan_start
     rng = np.random.default_rng(seed)
     faults = faults or []
@@ -234,23 +240,25 @@ def replay_messages(
         times = [f.after_min * 60 for f in faults if f.kind == "silent" and f.device == device]
         return min(times) if times else math.inf
 
-    def truck_stream(truck: _Truck, index: int) -> Iterator[tuple[float, int, dict[str, Any]]]:
+    def truck_stream(truck: PlannedTruck, index: int) -> Iterator[tuple[float, int, dict[str, Any]]]:
         quiet = silent_after(truck.device)
         drops = [
             f.after_min * 60 for f in faults if f.kind == "h2-drop" and f.device == truck.device
         ]
         odo0 = 100_000.0 + 1_000.0 * index
         t = truck.times[0]
-        last_km = None
+        last_km, last_t = None, t
         n = 0
-        while t <= truck.times[-1] + 1e-9:
+        end = truck.times[-1]
+        while t <= end + 1e-9:
             if t >= quiet:
                 return
             lat, lon, km, h2 = truck.at(t)
             if drops and t > drops[0]:
                 h2 = max(0.0, h2 - DROP_KG_PER_MIN * (t - drops[0]) / 60.0)
-            speed = 0.0 if last_km is None else max(0.0, (km - last_km) / (interval_s / 3600.0))
-            last_km = km
+            gap_h = max(t - last_t, 1.0) / 3600.0
+            speed = 0.0 if last_km is None else max(0.0, (km - last_km) / gap_h)
+            last_km, last_t = km, t
             n += 1
             msg = {
                 "id": f"{truck.device}-{n}",
@@ -265,7 +273,8 @@ def replay_messages(
                 "odometer_km": round(odo0 + km, 3),
             }
             yield t, 0, msg
-            t += interval_s
+            # the last report is on arrival, not up to one interval before it
+            t = end if t < end < t + interval_s else t + interval_s
 
     def station_stream(sid: str) -> Iterator[tuple[float, int, dict[str, Any]]]:
         quiet = silent_after(sid)

@@ -110,6 +110,9 @@ class AlarmEngine:
         stations: dict[str, tuple[float, float]] | None = None,
     ) -> None:
         self.rules = list(rules)
+        self._by_kind: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            self._by_kind.setdefault(rule.kind, []).append(rule)
         self.reach = reach
         self.next_stop = next_stop
         self.kg_per_100km = kg_per_100km or (lambda _device: FCET_H2_LOADED.value)
@@ -122,7 +125,7 @@ class AlarmEngine:
         self.refuels: list[RefuelEvent] = []
 
     def _of(self, kind: str) -> list[Rule]:
-        return [r for r in self.rules if r.kind == kind]
+        return self._by_kind.get(kind, [])
 
     # --- transitions -------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,9 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from h2lane import OSM_ATTRIBUTION, __version__
+from h2lane.errors import OptionError
 from h2lane.ops.api import errors
 from h2lane.ops.api.deps import BodyLimit
 from h2lane.ops.api.routes import admin, dashboard, emissions, map_data, plans
+from h2lane.ops.api.routes import live as live_routes
 from h2lane.ops.api.routes import resources as res_routes
 from h2lane.ops.api.routes import scenario as scenario_routes
 from h2lane.ops.db.engine import make_engine, upgrade
@@ -32,6 +37,30 @@ def web_dir() -> Path:
     return Path(str(resources.files("h2lane.ops") / "web"))
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, the alarm clock ticks (silence rules), every
+    ``H2LANE_ALARM_TICK_S`` seconds (default 5; 0 turns it off)."""
+    live = app.state.live
+    raw = os.environ.get("H2LANE_ALARM_TICK_S", "5") or "0"
+    try:
+        every = float(raw)
+    except ValueError:
+        raise OptionError(f"H2LANE_ALARM_TICK_S={raw!r} is not a number of seconds") from None
+    live.start_ticker(every)
+    try:
+        yield
+    finally:
+        live.stop()
+
+
+def make_live(engine: Engine) -> Any:
+    """Live operations on ``engine`` (stations for refuel matching read from the scenario)."""
+    from h2lane.ops.live import LiveOps, affected_trucks, scenario_stations
+
+    return LiveOps(engine, stations=scenario_stations, affected=affected_trucks)
+
+
 def create_app(settings: Settings, engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
     """The application on ``settings.db_url`` (migrations applied unless ``migrate`` is False)."""
     engine = engine or make_engine(settings.db_url)
@@ -44,6 +73,7 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.engine = engine
     app.state.settings = settings
@@ -70,9 +100,10 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
         return {"status": "ok", "version": __version__, "database": engine.dialect.name}
 
     routers = [*res_routes.routers(), scenario_routes.router, plans.router, emissions.router,
-               admin.router, map_data.router, dashboard.router]  # fmt: skip
+               admin.router, map_data.router, dashboard.router, live_routes.router]  # fmt: skip
     for router in routers:
         app.include_router(router, responses=errors.ERROR_RESPONSES)
+    app.state.live = make_live(engine)
 
     web = web_dir()
     vendor = web / "node_modules"
