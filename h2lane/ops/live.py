@@ -177,12 +177,24 @@ class LiveOps:
         self.affected = affected
         self.stream = Broadcaster()
         self.lock = threading.RLock()
-        self.engine = self._fresh_engine()
+        self._engine: AlarmEngine | None = None  # built on first use (the tables may not exist yet)
         self.clock: datetime | None = None
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
     # --- rules and the engine's memory ------------------------------------------------------
+
+    @property
+    def engine(self) -> AlarmEngine:
+        """The alarm engine, its memory rebuilt from the database the first time it is used."""
+        with self.lock:
+            if self._engine is None:
+                self._engine = self._fresh_engine()
+            return self._engine
+
+    @engine.setter
+    def engine(self, value: AlarmEngine) -> None:
+        self._engine = value
 
     def rules_document(self, conn: Connection | None = None) -> dict[str, Any]:
         """The newest rule document (the defaults, version 0, until one is stored)."""
