@@ -130,14 +130,15 @@
   function route() {
     if (!token() || !state.scenario) return;
     var parts = (location.hash.replace(/^#/, '') || 'map').split('/');
-    state.view = ['map', 'plan', 'dispatch', 'stations'].indexOf(parts[0]) >= 0 ? parts[0] : 'map';
+    state.view = ['map', 'plan', 'dispatch', 'stations', 'live'].indexOf(parts[0]) >= 0 ? parts[0] : 'map';
     if (parts[1]) state.sel[state.view] = decodeURIComponent(parts[1]);
     state.planId = state.sel[state.view] || null;
     document.querySelectorAll('#nav a').forEach(function (a) {
       a.classList.toggle('active', a.getAttribute('data-view') === state.view);
     });
     if (state.map) state.map.setStationBadges({});
-    ({map: viewOverview, plan: viewPlan, dispatch: viewDispatch, stations: viewStations})[state.view]();
+    var viewLive = function () { if (window.h2lane.viewLive) window.h2lane.viewLive(); };
+    ({map: viewOverview, plan: viewPlan, dispatch: viewDispatch, stations: viewStations, live: viewLive})[state.view]();
   }
   window.addEventListener('hashchange', route);
 
@@ -506,7 +507,7 @@
   }
 
   /* --- start ------------------------------------------------------------------------------- */
-  window.h2lane = {state: state};
+  window.h2lane = {state: state, api: api, esc: esc, num: num, notice: notice}; /* live.js uses these */
   if (window.H2Map) state.map = window.H2Map.create($('#map'), {layers: true});
   else { notice(NO_MAP, 'error'); document.body.classList.add('nomap'); }
   if (token()) { /* who and what in parallel: one round trip less before the first render */
