@@ -438,12 +438,11 @@ class LiveOps:
         ).first()
         if row is not None:
             timeline = [*(row.timeline or []), entry]
-            level = c.level if c.level == "emergency" else row.level
-            conn.execute(
-                update(incidents)
-                .where(incidents.c.id == row.id)
-                .values(timeline=timeline, level=level)
-            )
+            values: dict[str, Any] = {"timeline": timeline}
+            if INCIDENT_LEVELS.index(c.level) > INCIDENT_LEVELS.index(row.level):
+                # the incident takes the level and the headline of its worst alarm
+                values.update(level=c.level, title=f"{c.level} at {c.device}: {c.message.split(':')[0]}")
+            conn.execute(update(incidents).where(incidents.c.id == row.id).values(**values))
             return int(row.id)
         affected: dict[str, Any] = {}
         if self.affected is not None:
