@@ -55,15 +55,19 @@ def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise AssertionError("the server did not start in 60 s")
 
 
+RUN = uuid.uuid4().hex[:6]
+"""Device ids of this run start with it: other tests publish on the same broker at the same time."""
+
+
 def _msg(i: int) -> dict[str, Any]:
-    return {"id": f"k{i}", "device": f"T{i % 7:02d}", "time": f"2026-12-02T08:00:{i % 60:02d}+08:00",
+    return {"id": f"k{i}", "device": f"{RUN}-T{i % 7:02d}", "time": f"2026-12-02T08:00:{i % 60:02d}+08:00",
             "lat": 37.1, "lon": 111.8, "h2_kg": 40.0, "speed_kmh": 50.0}  # fmt: skip
 
 
 def _stored(url: str, device: str | None = None) -> tuple[int, int]:
     """(rows, distinct (device, id) pairs) of the load (probe messages of ``PROBE`` left out)."""
     engine = make_engine(url)
-    where = [telemetry.c.device == device] if device else [telemetry.c.device != "PROBE"]
+    where = [telemetry.c.device == device] if device else [telemetry.c.device.like(f"{RUN}-T%")]
     with engine.connect() as conn:
         rows = conn.execute(select(func.count()).select_from(telemetry).where(*where)).scalar_one()
         pairs = select(telemetry.c.device, telemetry.c.msg_id).where(*where).distinct().subquery()
@@ -117,10 +121,10 @@ def test_http_kill_9_loses_no_acknowledged_message_and_stores_none_twice(tmp_pat
     proc = _serve(url, port, log)
     try:
         with httpx.Client(timeout=30) as client:
-            r = client.get(f"http://127.0.0.1:{port}/api/v1/telemetry", params={"device": "T00", "limit": 10000},
+            r = client.get(f"http://127.0.0.1:{port}/api/v1/telemetry", params={"device": f"{RUN}-T00", "limit": 10000},
                            headers=headers)  # fmt: skip
             stored_t00 = {m["id"] for m in r.json()["items"]}
-            assert {i for i in acked if _msg(int(i[1:]))["device"] == "T00"} <= stored_t00
+            assert {i for i in acked if _msg(int(i[1:]))["device"] == f"{RUN}-T00"} <= stored_t00
             dup = 0
             for batch in (
                 sent_batches
@@ -187,11 +191,11 @@ def test_mqtt_kill_9_redelivers_unacknowledged_messages_once(tmp_path: Path) -> 
 
     try:
         for probe in range(120):  # the session exists once a probe is stored
-            m = {**_msg(probe), "device": "PROBE", "id": f"p{probe}"}
+            m = {**_msg(probe), "device": f"{RUN}-PROBE", "id": f"p{probe}"}
             pub.publish(topic_for(m), json.dumps(m), qos=1).wait_for_publish(10)
-            if _wait_rows(url, 1, 0.5, "PROBE"):
+            if _wait_rows(url, 1, 0.5, f"{RUN}-PROBE"):
                 break
-        assert _wait_rows(url, 1, 1, "PROBE"), log.read_text()[-2000:]
+        assert _wait_rows(url, 1, 1, f"{RUN}-PROBE"), log.read_text()[-2000:]
         for i in range(300):
             publish(i)
         os.kill(proc.pid, signal.SIGKILL)

@@ -144,7 +144,8 @@ def test_replay_over_mqtt_reaches_a_subscriber(trip, north_china) -> None:
     finally:
         sub.loop_stop()
         sub.disconnect()
-    assert sorted(m["id"] for m in got) == sorted(m["id"] for m in batch)
+    mine = {(m["device"], m["id"]) for m in batch}  # other tests may publish on this broker too
+    assert sorted(k for k in ((m["device"], m["id"]) for m in got) if k in mine) == sorted(mine)
 
 
 def test_a_dispatch_plan_replays_every_truck_without_false_alarms(data_dir, north_china) -> None:
