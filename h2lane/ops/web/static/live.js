@@ -7,20 +7,23 @@
   if (!h) return;
   var LEVEL_COLOR = {warning: '#bf8700', critical: '#d1242f', emergency: '#8b0000'};
   var live = h.live = {trucks: {}, stations: {}, alarms: {}, incidents: {}, layer: null, markers: {},
-    dirty: false, frames: [], events: 0, connected: false, abort: null};
+    dirty: false, changed: {}, panelAt: 0, panelDirty: true, events: 0, connected: false, abort: null};
+  var PANEL_MS = 250; /* the list redraws at most 4 times a second; the map every frame */
 
   function esc(s) { return h.esc(s); }
   function clock(iso) { return iso ? String(iso).slice(5, 19).replace('T', ' ') : '–'; }
   function leaflet() { return h.state.map ? h.state.map.map : null; }
 
-  function levelOf(device) { /* the highest open alarm level of a device */
-    var best = null, rank = {warning: 1, critical: 2, emergency: 3};
+  var RANK = {warning: 1, critical: 2, emergency: 3};
+  function recomputeLevels() { /* each device's highest open alarm level */
+    var levels = {};
     Object.keys(live.alarms).forEach(function (id) {
       var a = live.alarms[id];
-      if (a.device === device && a.state !== 'resolved' && (!best || rank[a.level] > rank[best])) best = a.level;
+      if (a.state !== 'resolved' && (!levels[a.device] || RANK[a.level] > RANK[levels[a.device]])) levels[a.device] = a.level;
     });
-    return best;
+    live.levels = levels;
   }
+  function levelOf(device) { return (live.levels || {})[device] || null; }
 
   /* --- map layer: one canvas circle per device, moved in place -------------------------- */
   function ensureLayer() {
@@ -33,28 +36,38 @@
     if (!map.hasLayer(live.layer)) live.layer.addTo(map);
     return live.layer;
   }
-  function drawDevice(id, st, kind) {
-    var layer = ensureLayer();
-    if (!layer || st.lat === undefined && kind === 'truck') return;
-    var pos = kind === 'truck' ? [st.lat, st.lon] : stationPos(id);
-    if (!pos) return;
+  function tooltip(id, kind) {
+    var st = (kind === 'truck' ? live.trucks : live.stations)[id] || {};
     var level = levelOf(id);
-    var color = level ? LEVEL_COLOR[level] : (kind === 'truck' ? '#1f6feb' : '#1a7f37');
-    var m = live.markers[id];
-    if (!m) {
-      m = live.markers[id] = L.circleMarker(pos, {renderer: live.renderer, radius: kind === 'truck' ? 4 : 7,
-        weight: 1.5, color: '#fff', fillColor: color, fillOpacity: 0.95});
-      m.bindTooltip('', {direction: 'top'});
-      layer.addLayer(m);
-    } else {
-      m.setLatLng(pos);
-      m.setStyle({fillColor: color, radius: level ? (kind === 'truck' ? 6 : 10) : (kind === 'truck' ? 4 : 7)});
-    }
-    m.setTooltipContent(kind === 'truck'
+    return kind === 'truck'
       ? esc(id) + ': ' + h.num(st.h2_kg) + ' kg H2, ' + h.num(st.speed_kmh, 0) + ' km/h' + (level ? ' · ' + level : '')
       : esc(id) + (level ? ' · ' + level : '') + ': ' + Object.keys(st.detectors || {}).map(function (t) {
         return esc(t) + ' ' + (st.detectors[t] === null ? 'fault' : h.num(st.detectors[t], 2) + ' %');
-      }).join(', '));
+      }).join(', ');
+  }
+  function drawDevice(id, st, kind) {
+    var layer = ensureLayer();
+    if (!layer || (kind === 'truck' && st.lat === undefined)) return;
+    var pos = kind === 'truck' ? [st.lat, st.lon] : stationPos(id);
+    if (!pos) return;
+    var level = levelOf(id) || '';
+    var m = live.markers[id];
+    if (!m) {
+      m = live.markers[id] = L.circleMarker(pos, {renderer: live.renderer, radius: 4, weight: 1.5,
+        color: '#fff', fillOpacity: 0.95});
+      m.bindTooltip(function () { return tooltip(id, kind); }, {direction: 'top'});
+      m._h2level = null;
+      layer.addLayer(m);
+    } else {
+      var at = m.getLatLng();
+      if (at.lat !== pos[0] || at.lng !== pos[1]) m.setLatLng(pos);
+    }
+    if (m._h2level !== level) { /* restyle only when the alarm level changes */
+      m._h2level = level;
+      var big = kind === 'truck' ? 6 : 10, small = kind === 'truck' ? 4 : 7;
+      m.setStyle({fillColor: level ? LEVEL_COLOR[level] : (kind === 'truck' ? '#1f6feb' : '#1a7f37'),
+        radius: level ? big : small});
+    }
   }
   function stationPos(id) {
     var s = (h.state.scenario && h.state.scenario.stations || []).find(function (x) { return x.id === id; });
@@ -63,11 +76,24 @@
 
   /* --- the panel --------------------------------------------------------------------------- */
   function canRespond() { return ['admin', 'dispatcher', 'station-operator'].indexOf(h.state.me && h.state.me.role) >= 0; }
-  function render() {
+  function render(now) {
     live.dirty = false;
-    Object.keys(live.trucks).forEach(function (id) { drawDevice(id, live.trucks[id], 'truck'); });
-    Object.keys(live.stations).forEach(function (id) { drawDevice(id, live.stations[id], 'station'); });
-    if (h.state.view !== 'live') return;
+    var changed = live.changed;
+    live.changed = {};
+    Object.keys(changed).forEach(function (id) {
+      var kind = changed[id];
+      if (kind === '*') { /* an alarm changed: restyle every device it may touch */
+        recomputeLevels();
+        Object.keys(live.trucks).forEach(function (t) { drawDevice(t, live.trucks[t], 'truck'); });
+        Object.keys(live.stations).forEach(function (t) { drawDevice(t, live.stations[t], 'station'); });
+      } else {
+        drawDevice(id, (kind === 'truck' ? live.trucks : live.stations)[id], kind);
+      }
+    });
+    if (h.state.view !== 'live' || !live.panelDirty) return;
+    if (now - live.panelAt < PANEL_MS) { schedule(); return; }
+    live.panelAt = now;
+    live.panelDirty = false;
     var open = Object.keys(live.alarms).map(function (k) { return live.alarms[k]; })
       .filter(function (a) { return a.state !== 'resolved'; })
       .sort(function (a, b) { return b.id - a.id; });
@@ -93,7 +119,7 @@
           var act = !canRespond() ? '' : a.state === 'active'
             ? '<button type="button" data-ack="' + a.id + '">Ack</button>'
             : '<button type="button" data-resolve="' + a.id + '">Resolve</button>';
-          return '<tr class="alarm lv-' + esc(a.level) + '" data-alarm="' + a.id + '"><td><b style="color:' + LEVEL_COLOR[a.level] + '">' +
+          return '<tr class="alarm lv-' + esc(a.level) + '" data-alarm="' + a.id + '" data-rule="' + esc(a.rule) + '"><td><b style="color:' + LEVEL_COLOR[a.level] + '">' +
             esc(a.level) + '</b>' + (a.state === 'acknowledged' ? ' ✓' : '') + '</td><td>' + esc(a.device) + (a.subject ? ' ' + esc(a.subject) : '') +
             '</td><td>' + clock(a.raised_at) + '</td><td class="small">' + esc(a.message) + (a.cleared_at ? ' <i>(cleared)</i>' : '') + '</td><td>' + act + '</td></tr>';
         }).join('') + '</table>' : '<p class="muted">No open alarm.</p>');
@@ -105,11 +131,23 @@
   }
 
   /* --- the stream ---------------------------------------------------------------------------- */
+  function touch(id, kind) {
+    if (live.changed[id] !== '*') live.changed[id] = kind;
+    live.panelDirty = true;
+  }
   function handle(ev) {
     live.events += 1;
-    if (ev.type === 'state') (ev.kind === 'truck' ? live.trucks : live.stations)[ev.device] = ev.state;
-    else if (ev.type === 'alarm') live.alarms[ev.alarm.id] = ev.alarm;
-    else if (ev.type === 'incident') live.incidents[ev.incident.id] = ev.incident;
+    if (ev.type === 'state') {
+      (ev.kind === 'truck' ? live.trucks : live.stations)[ev.device] = ev.state;
+      touch(ev.device, ev.kind);
+    } else if (ev.type === 'alarm') {
+      live.alarms[ev.alarm.id] = ev.alarm;
+      live.changed['*'] = '*';
+      live.panelDirty = true;
+    } else if (ev.type === 'incident') {
+      live.incidents[ev.incident.id] = ev.incident;
+      live.panelDirty = true;
+    }
     if (ev.type === 'alarm' && ev.action === 'raise' && ev.alarm.incident_id) refreshIncidents();
     schedule();
   }
@@ -119,7 +157,7 @@
     fetch('/api/v1/stream', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('h2lane.token')}, signal: ctl.signal})
       .then(function (r) {
         if (!r.ok) throw new Error('stream ' + r.status);
-        live.connected = true; schedule();
+        live.connected = true; live.panelDirty = true; schedule();
         var reader = r.body.getReader(), dec = new TextDecoder(), buf = '';
         function pump() {
           return reader.read().then(function (chunk) {
@@ -138,14 +176,14 @@
         return pump();
       })
       .catch(function () {
-        live.connected = false; live.abort = null; schedule();
+        live.connected = false; live.abort = null; live.panelDirty = true; schedule();
         if (ctl.signal.aborted) return;
         setTimeout(connect, 2000); /* reconnect; the next load refreshes what was missed */
       });
   }
   function refreshIncidents() {
     return h.api('/api/v1/incidents?state=open&limit=100').then(function (b) {
-      b.items.forEach(function (i) { live.incidents[i.id] = i; }); schedule();
+      b.items.forEach(function (i) { live.incidents[i.id] = i; }); live.panelDirty = true; schedule();
     });
   }
   function load() {
@@ -157,6 +195,8 @@
     ]).then(function (res) {
       res[0].items.forEach(function (s) { (s.kind === 'truck' ? live.trucks : live.stations)[s.device] = s.state; });
       res[1].items.concat(res[2].items).forEach(function (a) { live.alarms[a.id] = a; });
+      live.changed['*'] = '*';
+      live.panelDirty = true;
       schedule();
     });
   }
@@ -173,10 +213,11 @@
       e.target.disabled = true;
       h.api('/api/v1/alarms/' + (ack || res) + (ack ? '/ack' : '/resolve'), {method: 'POST',
         headers: {'Content-Type': 'application/json'}, body: '{}'})
-        .then(function (a) { live.alarms[a.id] = a; schedule(); })
+        .then(function (a) { live.alarms[a.id] = a; live.changed['*'] = '*'; live.panelDirty = true; schedule(); })
         .catch(function (err) { h.notice(err.message, 'error'); e.target.disabled = false; });
     };
     ensureLayer();
+    live.panelDirty = true;
     load().then(connect);
     schedule();
   };
