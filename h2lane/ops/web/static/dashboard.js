@@ -281,12 +281,20 @@
         '<h3>Emissions of the ' + (doc.routes.length > 1 ? 'whole plan' : 'trip') + ' <small class="muted">ISO 14083, well-to-wheel</small></h3><div id="kpis" class="cards"><p class="muted">computing…</p></div>' +
         '<h3>Itinerary <small class="muted">China time (UTC+08:00)</small></h3>' + timeline(r) +
         '<h3>Tank level along the route</h3>' + tankChart(r) +
-        (doc.notices && doc.notices.length ? '<h3>Notices</h3><ul>' + doc.notices.map(function (n) { return '<li>' + esc(n) + '</li>'; }).join('') + '</ul>' : '');
+        notices(doc, r);
       var rs = $('#route-select');
       if (rs) rs.addEventListener('change', function () { state.route = Number(rs.value); viewPlan(); });
       if (state.map) { state.map.setRoutes([mapRoute(r, state.route, true)]); state.map.fit(); }
       kpis(id);
     }).catch(function (e) { $('#plan-body').innerHTML = '<p class="error">' + esc(e.message) + '</p>'; });
+  }
+  /* The plan's notices for this route (a dispatch prefixes each with its truck). */
+  function notices(doc, r) {
+    var list = (doc.notices || []).filter(function (n) {
+      return doc.routes.length < 2 || !r.truck_id || n.indexOf(r.truck_id + ':') === 0 ||
+        !doc.routes.some(function (x) { return x.truck_id && n.indexOf(x.truck_id + ':') === 0; });
+    });
+    return list.length ? '<h3>Notices</h3><ul>' + list.map(function (n) { return '<li>' + esc(n) + '</li>'; }).join('') + '</ul>' : '';
   }
   function kpis(id) {
     api('/api/v1/dashboard/plans/' + encodeURIComponent(id) + '/kpis').then(function (k) {
@@ -357,7 +365,7 @@
   function tankChart(r) {
     var p = tankProfile(r);
     if (!p) return '<p class="muted">No tank data in this plan.</p>';
-    var W = 600, H = 190, L0 = 40, R = 10, T = 10, B = 28;
+    var W = 600, H = 190, L0 = 40, R = 10, T = 16, B = 28;
     var maxKg = Math.max(p.tank || 0, Math.max.apply(null, p.pts.map(function (x) { return x[1]; })));
     var x = function (km) { return L0 + (W - L0 - R) * km / Math.max(p.km, 1); };
     var y = function (kg) { return T + (H - T - B) * (1 - kg / Math.max(maxKg, 1)); };
@@ -373,7 +381,7 @@
     var dots = r.stops.map(function (s) {
       return '<circle cx="' + x(s.km_from_start) + '" cy="' + y(s.depart_kg) + '" r="3.5"><title>' + esc((s.name || s.station_id) + ': ' + num(s.arrive_kg) + ' → ' + num(s.depart_kg) + ' kg') + '</title></circle>';
     }).join('');
-    var tankLine = p.tank ? '<line class="cap" x1="' + L0 + '" x2="' + (W - R) + '" y1="' + y(p.tank) + '" y2="' + y(p.tank) + '"><title>tank ' + p.tank + ' kg</title></line>' : '';
+    var tankLine = p.tank ? '<line class="cap" x1="' + L0 + '" x2="' + (W - R) + '" y1="' + y(p.tank) + '" y2="' + y(p.tank) + '"><title>tank ' + p.tank + ' kg</title></line><text x="' + (W - R) + '" y="' + (y(p.tank) - 4) + '" text-anchor="end">tank ' + num(p.tank, 0) + ' kg</text>' : '';
     return '<svg class="chart" id="tank-chart" viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="tank level in kg along the route in km">' +
       ticks + tankLine + '<path class="level" d="' + path + '"/>' + dots +
       '<text x="' + (W - R) + '" y="' + (H - 2) + '" text-anchor="end">km</text><text x="4" y="' + (T + 2) + '">kg</text></svg>';
