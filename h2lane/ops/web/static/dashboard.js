@@ -180,6 +180,16 @@
           esc(String(p.created_at).slice(5, 16).replace('T', ' ')) + '</td></tr>';
       }).join('') + '</tbody></table>' + (state.plans.length ? '' : '<p class="muted">No plan jobs yet.</p>');
     if (canPlan) bindNewPlan();
+    /* jobs still queued or running: refresh the list until they finish (not while the form is open) */
+    clearTimeout(state.refresh);
+    if (state.plans.some(function (p) { return p.status === 'queued' || p.status === 'running'; })) {
+      state.refresh = setTimeout(function again() {
+        var form = $('.newplan');
+        if (state.view !== 'map') return;
+        if (form && form.open) { state.refresh = setTimeout(again, 3000); return; }
+        loadPlans().then(function () { if (state.view === 'map') viewOverview(); });
+      }, 3000);
+    }
   }
   function card(label, value, unit) {
     return '<div class="card"><span>' + esc(label) + '</span><b>' + esc(value) + '</b>' + (unit ? '<small>' + esc(unit) + '</small>' : '') + '</div>';
