@@ -265,7 +265,8 @@
       coords: routeCoords(r),
       stops: r.stops.filter(function (s) { return s.lat !== null; }).map(function (s, k) {
         var name = s.name || s.station_id;
-        var text = (k + 1) + '. ' + (name.length > 20 ? name.slice(0, 18) + '…' : name) + ' +' + num(s.refuel_kg) + ' kg ' + clock(s.arrive).slice(6);
+        var room = window.innerWidth < 600 ? 10 : 20;
+        var text = (k + 1) + '. ' + (name.length > room ? name.slice(0, room - 2) + '…' : name) + ' +' + num(s.refuel_kg) + ' kg ' + clock(s.arrive).slice(6);
         return {lat: s.lat, lon: s.lon, label: labelled ? text : null,
           title: (r.truck_id ? r.truck_id + ': ' : '') + (k + 1) + '. ' + name + ' +' + num(s.refuel_kg) + ' kg, arrive ' + clock(s.arrive) + ', wait ' + hm(s.wait_min) + ', fill ' + hm(s.refuel_min)};
       }),

@@ -83,8 +83,14 @@
     this.map = map;
     this.items = [];
     var self = this;
-    map.on('zoomend moveend resize', function () { self.update(); });
+    /* after the frame: Leaflet moves the tooltips in its own handlers of the same events */
+    map.on('zoomend moveend resize', function () { self.later(); });
   }
+  Labels.prototype.later = function () {
+    var self = this;
+    if (this._frame) return;
+    this._frame = requestAnimationFrame(function () { self._frame = null; self.update(); });
+  };
   Labels.prototype.add = function (layer, text, priority, opts) {
     opts = opts || {};
     layer.bindTooltip(esc(text), {
