@@ -121,8 +121,15 @@
     if (state.docs[id]) return Promise.resolve(state.docs[id]);
     return api('/api/v1/plans/' + encodeURIComponent(id)).then(function (job) {
       if (job.status !== 'done') throw new Error('Plan ' + id + ' is ' + job.status + (job.error ? ': ' + job.error.message : '') + '.');
-      state.docs[id] = job.result;
-      return job.result;
+      var doc = job.result;
+      /* routes without their own geometry (VRP documents) go on the roads the service finds */
+      if (!doc.routes.some(function (r) { return !r.geometry; })) { state.docs[id] = doc; return doc; }
+      return api('/api/v1/map/plans/' + encodeURIComponent(id)).then(function (lines) {
+        lines.routes.forEach(function (l) { if (doc.routes[l.route]) doc.routes[l.route].roadLine = l.coordinates; });
+      }).catch(function () { /* straight lines between the points then */ }).then(function () {
+        state.docs[id] = doc;
+        return doc;
+      });
     });
   }
 
@@ -239,6 +246,7 @@
         return feats[i].geometry.coordinates.map(function (c) { return [c[1], c[0]]; });
       }
     }
+    if (r.roadLine && r.roadLine.length > 1) return r.roadLine;
     var pts = [];
     r.legs.forEach(function (l) {
       if (l.origin.lat !== null) pts.push([l.origin.lat, l.origin.lon]);
@@ -414,8 +422,8 @@
       var body = $('#dispatch-body');
       body.innerHTML = '<div class="cards">' + card('Trucks', doc.trucks_used) + card('Orders served', doc.orders_served + ' / ' + (doc.orders_served + doc.orders_unassigned)) +
         card('Distance', num(doc.distance_km, 0), 'km') + card('Hydrogen', num(doc.h2_kg, 0), 'kg') + '</div>' +
-        '<h3>Trucks <small class="muted">hover to highlight, untick to hide on the map</small></h3>' +
-        '<div id="gantt">' + gantt(doc, hidden) + '</div>' +
+        '<h3>Trucks <small class="muted">China time; hover to highlight, untick to hide on the map</small></h3>' +
+        '<div id="gantt" style="--lab:' + labelWidth(doc) + 'px">' + gantt(doc, hidden) + '</div>' +
         '<p class="legend"><i class="g-loaded"></i>loaded <i class="g-empty"></i>empty <i class="g-fill"></i>refuel ' +
         '<i class="g-wait"></i>wait <i class="g-rest"></i>break / rest</p>' +
         (doc.unassigned && doc.unassigned.length ? '<h3>Not served</h3><ul>' + doc.unassigned.map(function (u) { return '<li>' + esc((u.order_id || u.id || '') + ': ' + u.reason) + '</li>'; }).join('') + '</ul>' : '') +
@@ -440,6 +448,10 @@
       });
       body.addEventListener('mouseleave', function () { if (state.map) state.map.highlight(null); hot(null); });
     }).catch(function (e) { $('#dispatch-body').innerHTML = '<p class="error">' + esc(e.message) + '</p>'; });
+  }
+  function labelWidth(doc) { /* room for the longest truck id beside its tick box */
+    var n = Math.max.apply(null, doc.routes.map(function (r, i) { return String(r.truck_id || 'route ' + (i + 1)).length; }));
+    return Math.min(150, Math.max(64, 34 + 7 * n));
   }
   function hot(rid) {
     document.querySelectorAll('.g-row').forEach(function (r) { r.classList.toggle('hot', r.getAttribute('data-route') === rid); });
@@ -478,7 +490,7 @@
       r.breaks.forEach(function (b) {
         if (!b.station_id) bars += seg('g-rest', ms(b.start), ms(b.start) + b.minutes * 60000, b.kind + ' ' + hm(b.minutes));
       });
-      return '<div class="g-row' + (hidden[rid] ? ' off' : '') + '" data-route="' + esc(rid) + '"><label><input type="checkbox" data-truck="' + esc(rid) + '"' +
+      return '<div class="g-row' + (hidden[rid] ? ' off' : '') + '" data-route="' + esc(rid) + '"><label title="' + esc(rid) + '"><input type="checkbox" data-truck="' + esc(rid) + '"' +
         (hidden[rid] ? '' : ' checked') + '><i style="background:' + COLORS[i % COLORS.length] + '"></i>' + esc(rid) +
         '</label><div class="g-track" style="--c:' + COLORS[i % COLORS.length] + '">' + bars + '</div></div>';
     }).join('');
