@@ -63,7 +63,7 @@ def main() -> None:
                 shots = [
                     ("dashboard-plan.png", f"#plan/{trip}", "#kpis .card", None, (1280, 800)),
                     ("dashboard-dispatch.png", f"#dispatch/{fleet}", "#gantt .g-row",
-                     ".g-row[data-route='T03']", (1280, 800)),
+                     None, (1280, 800)),
                     ("dashboard-stations.png", "#stations", ".h2-badge",
                      ".h2-station .h2-badge", (1280, 800)),
                     ("dashboard-phone.png", f"#plan/{trip}", "#timeline", None, (390, 844)),

@@ -185,6 +185,11 @@ def test_sign_in_plan_timeline_and_map_stops(browser, server, plans, tmp_path):
         assert stop["name"] in text and f"+{stop['refuel_kg']:.1f} kg" in text
     assert page.locator("path.h2-stop").count() == len(stops)
     assert page.locator(".ev-depart").count() == 1 and page.locator(".ev-arrive").count() == 1
+    # breaks on the road are rows of their own; a break taken at a stop is shown with the stop
+    route = trip["result"]["routes"][0]
+    road_breaks = [b for b in route["breaks"] if not b["station_id"]]
+    assert road_breaks and page.locator(".ev-break, .ev-rest").count() == len(road_breaks)
+    assert any("rest" in t for t in items)
     assert page.locator("#tank-chart path.level").count() == 1
     # the attribution is on screen and the KPIs arrive from the emissions use case
     assert "© OpenStreetMap contributors" in page.inner_text(".leaflet-control-attribution")

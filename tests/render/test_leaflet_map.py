@@ -78,7 +78,14 @@ def test_the_file_works_alone_in_chromium(tmp_path, north_china):
         routes = page.locator("path.h2-route").count()
         attribution = page.inner_text(".leaflet-control-attribution")
         labels = page.locator(".h2-stop-label:not(.h2-hidden)").count()
+        # out along a road and back on it: with a reference side both halves keep to one side
+        # (two trucks on a round trip never swap); without, the return lies on the other side
+        there_back = "[L.point(0, 0), L.point(100, 0), L.point(200, 0), L.point(100, 0), L.point(0, 0)]"
+        kept = page.evaluate(f"H2Map.offsetPoints({there_back}, 4, [0, 1]).map(p => p.y)")
+        swapped = page.evaluate(f"H2Map.offsetPoints({there_back}, 4).map(p => p.y)")
         browser.close()
+    assert kept == [4, 4, 4, 4, 4]
+    assert swapped[:2] == [4, 4] and swapped[-2:] == [-4, -4]
     assert errors == [] and requests == [path.as_uri()]
     assert stops == 2 and routes == 1 and labels == 2
     assert "© OpenStreetMap contributors" in attribution

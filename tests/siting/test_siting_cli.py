@@ -10,6 +10,7 @@ from siting_data import SMALL
 from typer.testing import CliRunner
 
 from h2lane.cli import app
+from h2lane.render import leaflet_map
 
 runner = CliRunner()
 GRID = ["site", "--network", str(SMALL), "--flows", str(SMALL / "flows.csv"), "--range-km", "300"]
@@ -139,4 +140,11 @@ def test_bundled_example(tmp_path: Path) -> None:
     ports = {f["destination"] for f in doc["flows"]}
     assert ports == {"Tianjin Port", "Huanghua Port", "Caofeidian Port", "Qingdao Port"}
     assert 0 < doc["covered_share"] < 1 and doc["total_flow"] == pytest.approx(2000.0)
-    assert "© OpenStreetMap contributors" in (tmp_path / "m.html").read_text()
+    html = (tmp_path / "m.html").read_text()
+    assert "© OpenStreetMap contributors" in html
+    # on the road graph: the dashboard's map component when Leaflet is installed, else the SVG
+    # map saying why; the chosen sites are drawn as new stations either way
+    if leaflet_map.assets() is not None:
+        assert "H2Map.create" in html and html.count('"kind":"new"') == 3
+    else:
+        assert leaflet_map.FALLBACK_NOTICE in html and html.count('class="new"') == 3

@@ -121,8 +121,15 @@
     if (state.docs[id]) return Promise.resolve(state.docs[id]);
     return api('/api/v1/plans/' + encodeURIComponent(id)).then(function (job) {
       if (job.status !== 'done') throw new Error('Plan ' + id + ' is ' + job.status + (job.error ? ': ' + job.error.message : '') + '.');
-      state.docs[id] = job.result;
-      return job.result;
+      var doc = job.result;
+      /* routes without their own geometry (VRP documents) go on the roads the service finds */
+      if (!doc.routes.some(function (r) { return !r.geometry; })) { state.docs[id] = doc; return doc; }
+      return api('/api/v1/map/plans/' + encodeURIComponent(id)).then(function (lines) {
+        lines.routes.forEach(function (l) { if (doc.routes[l.route]) doc.routes[l.route].roadLine = l.coordinates; });
+      }).catch(function () { /* straight lines between the points then */ }).then(function () {
+        state.docs[id] = doc;
+        return doc;
+      });
     });
   }
 
@@ -181,6 +188,16 @@
           esc(String(p.created_at).slice(5, 16).replace('T', ' ')) + '</td></tr>';
       }).join('') + '</tbody></table>' + (state.plans.length ? '' : '<p class="muted">No plan jobs yet.</p>');
     if (canPlan) bindNewPlan();
+    /* jobs still queued or running: refresh the list until they finish (not while the form is open) */
+    clearTimeout(state.refresh);
+    if (state.plans.some(function (p) { return p.status === 'queued' || p.status === 'running'; })) {
+      state.refresh = setTimeout(function again() {
+        var form = $('.newplan');
+        if (state.view !== 'map') return;
+        if (form && form.open) { state.refresh = setTimeout(again, 3000); return; }
+        loadPlans().then(function () { if (state.view === 'map') viewOverview(); });
+      }, 3000);
+    }
   }
   function card(label, value, unit) {
     return '<div class="card"><span>' + esc(label) + '</span><b>' + esc(value) + '</b>' + (unit ? '<small>' + esc(unit) + '</small>' : '') + '</div>';
@@ -230,6 +247,7 @@
         return feats[i].geometry.coordinates.map(function (c) { return [c[1], c[0]]; });
       }
     }
+    if (r.roadLine && r.roadLine.length > 1) return r.roadLine;
     var pts = [];
     r.legs.forEach(function (l) {
       if (l.origin.lat !== null) pts.push([l.origin.lat, l.origin.lon]);
@@ -256,7 +274,8 @@
       coords: routeCoords(r),
       stops: r.stops.filter(function (s) { return s.lat !== null; }).map(function (s, k) {
         var name = s.name || s.station_id;
-        var text = (k + 1) + '. ' + (name.length > 20 ? name.slice(0, 18) + '…' : name) + ' +' + num(s.refuel_kg) + ' kg ' + clock(s.arrive).slice(6);
+        var room = window.innerWidth < 600 ? 10 : 20;
+        var text = (k + 1) + '. ' + (name.length > room ? name.slice(0, room - 2) + '…' : name) + ' +' + num(s.refuel_kg) + ' kg ' + clock(s.arrive).slice(6);
         return {lat: s.lat, lon: s.lon, label: labelled ? text : null,
           title: (r.truck_id ? r.truck_id + ': ' : '') + (k + 1) + '. ' + name + ' +' + num(s.refuel_kg) + ' kg, arrive ' + clock(s.arrive) + ', wait ' + hm(s.wait_min) + ', fill ' + hm(s.refuel_min)};
       }),
@@ -282,12 +301,20 @@
         '<h3>Emissions of the ' + (doc.routes.length > 1 ? 'whole plan' : 'trip') + ' <small class="muted">ISO 14083, well-to-wheel</small></h3><div id="kpis" class="cards"><p class="muted">computing…</p></div>' +
         '<h3>Itinerary <small class="muted">China time (UTC+08:00)</small></h3>' + timeline(r) +
         '<h3>Tank level along the route</h3>' + tankChart(r) +
-        (doc.notices && doc.notices.length ? '<h3>Notices</h3><ul>' + doc.notices.map(function (n) { return '<li>' + esc(n) + '</li>'; }).join('') + '</ul>' : '');
+        notices(doc, r);
       var rs = $('#route-select');
       if (rs) rs.addEventListener('change', function () { state.route = Number(rs.value); viewPlan(); });
       if (state.map) { state.map.setRoutes([mapRoute(r, state.route, true)]); state.map.fit(); }
       kpis(id);
     }).catch(function (e) { $('#plan-body').innerHTML = '<p class="error">' + esc(e.message) + '</p>'; });
+  }
+  /* The plan's notices for this route (a dispatch prefixes each with its truck). */
+  function notices(doc, r) {
+    var list = (doc.notices || []).filter(function (n) {
+      return doc.routes.length < 2 || !r.truck_id || n.indexOf(r.truck_id + ':') === 0 ||
+        !doc.routes.some(function (x) { return x.truck_id && n.indexOf(x.truck_id + ':') === 0; });
+    });
+    return list.length ? '<h3>Notices</h3><ul>' + list.map(function (n) { return '<li>' + esc(n) + '</li>'; }).join('') + '</ul>' : '';
   }
   function kpis(id) {
     api('/api/v1/dashboard/plans/' + encodeURIComponent(id) + '/kpis').then(function (k) {
@@ -358,7 +385,7 @@
   function tankChart(r) {
     var p = tankProfile(r);
     if (!p) return '<p class="muted">No tank data in this plan.</p>';
-    var W = 600, H = 190, L0 = 40, R = 10, T = 10, B = 28;
+    var W = 600, H = 190, L0 = 40, R = 10, T = 16, B = 28;
     var maxKg = Math.max(p.tank || 0, Math.max.apply(null, p.pts.map(function (x) { return x[1]; })));
     var x = function (km) { return L0 + (W - L0 - R) * km / Math.max(p.km, 1); };
     var y = function (kg) { return T + (H - T - B) * (1 - kg / Math.max(maxKg, 1)); };
@@ -374,7 +401,7 @@
     var dots = r.stops.map(function (s) {
       return '<circle cx="' + x(s.km_from_start) + '" cy="' + y(s.depart_kg) + '" r="3.5"><title>' + esc((s.name || s.station_id) + ': ' + num(s.arrive_kg) + ' → ' + num(s.depart_kg) + ' kg') + '</title></circle>';
     }).join('');
-    var tankLine = p.tank ? '<line class="cap" x1="' + L0 + '" x2="' + (W - R) + '" y1="' + y(p.tank) + '" y2="' + y(p.tank) + '"><title>tank ' + p.tank + ' kg</title></line>' : '';
+    var tankLine = p.tank ? '<line class="cap" x1="' + L0 + '" x2="' + (W - R) + '" y1="' + y(p.tank) + '" y2="' + y(p.tank) + '"><title>tank ' + p.tank + ' kg</title></line><text x="' + (W - R) + '" y="' + (y(p.tank) - 4) + '" text-anchor="end">tank ' + num(p.tank, 0) + ' kg</text>' : '';
     return '<svg class="chart" id="tank-chart" viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="tank level in kg along the route in km">' +
       ticks + tankLine + '<path class="level" d="' + path + '"/>' + dots +
       '<text x="' + (W - R) + '" y="' + (H - 2) + '" text-anchor="end">km</text><text x="4" y="' + (T + 2) + '">kg</text></svg>';
@@ -396,8 +423,8 @@
       var body = $('#dispatch-body');
       body.innerHTML = '<div class="cards">' + card('Trucks', doc.trucks_used) + card('Orders served', doc.orders_served + ' / ' + (doc.orders_served + doc.orders_unassigned)) +
         card('Distance', num(doc.distance_km, 0), 'km') + card('Hydrogen', num(doc.h2_kg, 0), 'kg') + '</div>' +
-        '<h3>Trucks <small class="muted">hover to highlight, untick to hide on the map</small></h3>' +
-        '<div id="gantt">' + gantt(doc, hidden) + '</div>' +
+        '<h3>Trucks <small class="muted">China time; hover to highlight, untick to hide on the map</small></h3>' +
+        '<div id="gantt" style="--lab:' + labelWidth(doc) + 'px">' + gantt(doc, hidden) + '</div>' +
         '<p class="legend"><i class="g-loaded"></i>loaded <i class="g-empty"></i>empty <i class="g-fill"></i>refuel ' +
         '<i class="g-wait"></i>wait <i class="g-rest"></i>break / rest</p>' +
         (doc.unassigned && doc.unassigned.length ? '<h3>Not served</h3><ul>' + doc.unassigned.map(function (u) { return '<li>' + esc((u.order_id || u.id || '') + ': ' + u.reason) + '</li>'; }).join('') + '</ul>' : '') +
@@ -422,6 +449,10 @@
       });
       body.addEventListener('mouseleave', function () { if (state.map) state.map.highlight(null); hot(null); });
     }).catch(function (e) { $('#dispatch-body').innerHTML = '<p class="error">' + esc(e.message) + '</p>'; });
+  }
+  function labelWidth(doc) { /* room for the longest truck id beside its tick box */
+    var n = Math.max.apply(null, doc.routes.map(function (r, i) { return String(r.truck_id || 'route ' + (i + 1)).length; }));
+    return Math.min(150, Math.max(64, 34 + 7 * n));
   }
   function hot(rid) {
     document.querySelectorAll('.g-row').forEach(function (r) { r.classList.toggle('hot', r.getAttribute('data-route') === rid); });
@@ -460,7 +491,7 @@
       r.breaks.forEach(function (b) {
         if (!b.station_id) bars += seg('g-rest', ms(b.start), ms(b.start) + b.minutes * 60000, b.kind + ' ' + hm(b.minutes));
       });
-      return '<div class="g-row' + (hidden[rid] ? ' off' : '') + '" data-route="' + esc(rid) + '"><label><input type="checkbox" data-truck="' + esc(rid) + '"' +
+      return '<div class="g-row' + (hidden[rid] ? ' off' : '') + '" data-route="' + esc(rid) + '"><label title="' + esc(rid) + '"><input type="checkbox" data-truck="' + esc(rid) + '"' +
         (hidden[rid] ? '' : ' checked') + '><i style="background:' + COLORS[i % COLORS.length] + '"></i>' + esc(rid) +
         '</label><div class="g-track" style="--c:' + COLORS[i % COLORS.length] + '">' + bars + '</div></div>';
     }).join('');

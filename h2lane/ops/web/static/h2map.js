@@ -29,8 +29,11 @@
     return Number(v).toLocaleString('en', {maximumFractionDigits: digits === undefined ? 1 : digits});
   }
 
-  /* The projected polyline shifted sideways by d pixels (mitred corners, mitre capped). */
-  function offsetPoints(pts, d) {
+  /* The projected polyline shifted sideways by d pixels (mitred corners, mitre capped).
+   * With ``ref`` (a screen direction) every segment shifts to the side ``ref`` points to, not
+   * to the left of its own direction: a route that comes back on the road it went out on stays
+   * on one side, so two trucks on a round trip never swap sides. */
+  function offsetPoints(pts, d, ref) {
     var clean = [];
     for (var i = 0; i < pts.length; i++) {
       var last = clean[clean.length - 1];
@@ -41,8 +44,9 @@
     var normals = [];
     for (i = 0; i < n - 1; i++) {
       var dx = clean[i + 1].x - clean[i].x, dy = clean[i + 1].y - clean[i].y;
-      var len = Math.sqrt(dx * dx + dy * dy);
-      normals.push([-dy / len, dx / len]);
+      var len = Math.sqrt(dx * dx + dy * dy), nx0 = -dy / len, ny0 = dx / len;
+      if (ref && nx0 * ref[0] + ny0 * ref[1] < 0) { nx0 = -nx0; ny0 = -ny0; }
+      normals.push([nx0, ny0]);
     }
     var out = new Array(n);
     for (i = 0; i < n; i++) {
@@ -56,12 +60,28 @@
     return out;
   }
 
+  /* The screen direction across the routes' main axis (principal axis of their points). */
+  function across(routes) {
+    var sx = 0, sy = 0, m = 0, pts = [];
+    routes.forEach(function (r) {
+      (r.coords || []).forEach(function (c) { pts.push([c[1] * Math.cos(c[0] * Math.PI / 180), c[0]]); });
+    });
+    pts.forEach(function (p) { sx += p[0]; sy += p[1]; m++; });
+    if (m < 2) return null;
+    sx /= m; sy /= m;
+    var xx = 0, xy = 0, yy = 0;
+    pts.forEach(function (p) { var x = p[0] - sx, y = p[1] - sy; xx += x * x; xy += x * y; yy += y * y; });
+    var angle = 0.5 * Math.atan2(2 * xy, xx - yy); /* major axis, east/north */
+    var ex = Math.cos(angle), ny = Math.sin(angle);
+    return [ny, ex]; /* perpendicular in screen coordinates (y grows southwards) */
+  }
+
   var OffsetLine = L.Polyline.extend({
     _project: function () {
       L.Polyline.prototype._project.call(this);
       var d = this.options.offset || 0;
       if (!d) return;
-      for (var i = 0; i < this._rings.length; i++) this._rings[i] = offsetPoints(this._rings[i], d);
+      for (var i = 0; i < this._rings.length; i++) this._rings[i] = offsetPoints(this._rings[i], d, this.options.across);
       if (this._rawPxBounds) {
         var p = L.point(Math.abs(d), Math.abs(d));
         this._rawPxBounds = L.bounds(this._rawPxBounds.min.subtract(p), this._rawPxBounds.max.add(p));
@@ -83,8 +103,14 @@
     this.map = map;
     this.items = [];
     var self = this;
-    map.on('zoomend moveend resize', function () { self.update(); });
+    /* after the frame: Leaflet moves the tooltips in its own handlers of the same events */
+    map.on('zoomend moveend resize', function () { self.later(); });
   }
+  Labels.prototype.later = function () {
+    var self = this;
+    if (this._frame) return;
+    this._frame = requestAnimationFrame(function () { self._frame = null; self.update(); });
+  };
   Labels.prototype.add = function (layer, text, priority, opts) {
     opts = opts || {};
     layer.bindTooltip(esc(text), {
@@ -313,12 +339,12 @@
     this._routeLabelled = [];
     g.clearLayers();
     this.routes = [];
-    var n = routes.length;
+    var n = routes.length, ref = across(routes);
     routes.forEach(function (r, i) {
       var color = r.color || COLORS[i % COLORS.length];
       var offset = r.offset !== undefined ? r.offset : (n > 1 && self.opts.spread !== false ? (i - (n - 1) / 2) * SPACING : 0);
       var line = new OffsetLine(r.coords, {color: color, weight: r.weight || (n > 3 ? 3 : 4), opacity: r.opacity || 0.9, offset: offset,
-        dashArray: r.dashArray || null, lineJoin: 'round', className: 'h2-route h2-route-' + i});
+        dashArray: r.dashArray || null, lineJoin: 'round', className: 'h2-route h2-route-' + i, across: ref});
       line.bindTooltip(esc(r.label || r.id), {sticky: true});
       var layer = L.featureGroup([line]);
       (r.stops || []).forEach(function (s) {
@@ -363,7 +389,7 @@
   H2Map.prototype.highlight = function (id) {
     this.routes.forEach(function (r) {
       var on = id === null || r.id === id;
-      r.line.setStyle({weight: id !== null && r.id === id ? r.weight + 3 : r.weight, opacity: on ? r.opacity : 0.15});
+      r.line.setStyle({weight: id !== null && r.id === id ? r.weight + 3 : r.weight, opacity: on ? r.opacity : 0.3});
       if (id !== null && r.id === id && r.visible) r.layer.bringToFront();
     });
     if (this._legendDiv) {
