@@ -259,3 +259,19 @@ def test_plan_vs_actual_delay_eta_hydrogen_and_ledger(
         assert abs(row["distance_km"] - leg["distance_km"]) / leg["distance_km"] < 0.03
         assert abs(row["h2_kg"] - leg["h2_kg"]) < 2.5
     assert sqlite_api.get("/api/v1/plans/nope/actual").status_code == 404
+
+
+def test_traccar_forwards_are_ingested_as_truck_messages(api: Api) -> None:
+    forward = {
+        "position": {"id": 77, "fixTime": "2026-12-02T00:00:00.000+00:00", "latitude": 37.5,
+                     "longitude": 112.7, "speed": 20.0, "attributes": {"fuel": 31.5}},
+        "device": {"id": 3, "name": "T07", "uniqueId": "860000000000001"},
+    }  # fmt: skip
+    r = api.call("POST", "/api/v1/telemetry/traccar", "admin", json=forward)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    state = api.get("/api/v1/trucks/T07/state").json()["state"]
+    assert state["h2_kg"] == 31.5 and state["speed_kmh"] == pytest.approx(37.04)
+    again = api.call(
+        "POST", "/api/v1/telemetry/traccar", "admin", json=[forward, {"position": {}}]
+    ).json()
+    assert again["duplicates"] == 1 and [x["index"] for x in again["rejected"]] == [1]

@@ -35,6 +35,7 @@ from h2lane.ops.api.errors import ApiError
 from h2lane.ops.db import store
 from h2lane.ops.live import LiveOps
 from h2lane.ops.telemetry.messages import MessageError
+from h2lane.ops.telemetry.traccar import from_traccar
 from h2lane.timeutil import parse_datetime
 
 router = APIRouter(prefix="/api/v1", tags=["live operations"])
@@ -93,6 +94,47 @@ async def post_telemetry(
                             {"accepted": reply.accepted, "duplicates": reply.duplicates,
                              "rejected": len(reply.rejected)})  # fmt: skip
         return reply.as_dict()
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/telemetry/traccar", summary="Ingest Traccar forwarded positions (forward.type=json)")
+async def post_traccar(request: Request, user: User = Depends(require(*POSTERS))) -> dict[str, Any]:
+    """Traccar's position forwarding posts one ``{"position", "device"}`` object per request
+    (set ``forward.url`` to this address and ``forward.header`` to the Bearer token); a JSON
+    array of them is accepted too. Each becomes a truck message (see ``from_traccar``)."""
+    body = await read_body(request)
+    live = live_of(request)
+
+    def work() -> dict[str, Any]:
+        try:
+            decoded = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InputError(
+                "the body is not JSON (a Traccar position forward)", {"field": ["body"]}
+            ) from None
+        forwards = decoded if isinstance(decoded, list) else [decoded]
+        items: list[Any] = []
+        errors: dict[int, str] = {}
+        for i, fw in enumerate(forwards):
+            try:
+                items.append(from_traccar(fw))
+            except MessageError as exc:
+                errors[i] = str(exc)
+                items.append(None)
+        reply = live.ingest_items([x for x in items if x is not None], user)
+        # indices of the converted messages back to the forwards' own
+        kept = [i for i, x in enumerate(items) if x is not None]
+        rejected = [{"index": kept[r["index"]], "error": r["error"]} for r in reply.rejected]
+        rejected += [{"index": i, "error": e} for i, e in errors.items()]
+        out = reply.as_dict()
+        out["rejected"] = sorted(rejected, key=lambda r: r["index"])
+        if reply.accepted:
+            with engine_of(request).begin() as conn:
+                store.audit(
+                    conn, user, "ingest", "telemetry", "traccar", {"accepted": reply.accepted}
+                )
+        return out
 
     return await run_in_threadpool(work)
 
