@@ -103,6 +103,9 @@ class PlanStop(_Open):
     refuel_kg: float = Field(ge=0)
     depart_kg: float
     wait_min: float = Field(default=0.0, ge=0, description="waiting for opening or a dispenser")
+    queue_wait_min: float = Field(
+        default=0.0, ge=0, description="of the wait, the expected station queue (--station-waits)"
+    )
     refuel_min: float = Field(default=0.0, ge=0, description="connect + kg ÷ nozzle flow")
     rest_min: float = Field(default=0.0, ge=0, description="added so the stop is a driver break")
     price: float | None = Field(default=None, ge=0, description="CNY/kg")

@@ -9,4 +9,7 @@ bash scripts/web-deps.sh    # Leaflet for the dashboard and the --map files (npm
 # the same round trip as a plan document, and its emissions report (allocation, sensitivity, provenance)
 .venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --json > xiaoyi-tianjin-port-plan.json
 .venv/bin/h2lane emissions --plan xiaoyi-tianjin-port-plan.json --report xiaoyi-tianjin-port-emissions.html
+# a busy simulated week's station queues (7 days, 60 fills a day per station, ~3 s) fed back into the trip
+.venv/bin/h2lane simulate --days 7 --arrivals-per-day 60 --seed 1 --waits station-waits.json --json > /dev/null
+.venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --station-waits station-waits.json
 .venv/bin/h2lane site --example shanxi-ports --stations 4 --map shanxi-ports-sites.html

@@ -72,18 +72,66 @@ class _Rules:
         return ways
 
 
+def _joins(p: RefuelProblem, j: int, x: float, limit: float) -> list[float]:
+    """Fill starts of joining station j's queue at a moment in ``[x, limit]``.
+
+    Within a clock hour the wait is constant, so joining later in the hour only starts
+    later: the joins worth trying are ``x`` and the start of every later hour up to ``limit``.
+    Without queues the fill starts on arrival.
+    """
+    if p.queue_h is None:
+        return [x]
+    w = np.asarray(p.queue_h, dtype=float)[j]
+    joins = [x, *[float(h) for h in range(math.floor(x) + 1, math.floor(limit) + 1)]]
+    return [a + float(w[math.floor(a) % 24]) for a in joins if a <= limit + 1e-12]
+
+
 def _earliest_fill(p: RefuelProblem, j: int, t: float, fill: float) -> float | None:
-    """First start >= t such that [start, start + fill] lies inside one opening window."""
+    """First fill start >= t with [start, start + fill] inside one opening window.
+
+    With queues: the least start over every moment of joining the queue inside a window.
+    """
     o, c = float(p.open_h[j]), float(p.close_h[j])
     if c - o >= 24.0 - 1e-9:
-        return t
+        return min(_joins(p, j, t, t + 48.0))
     best = None
     for day in range(int(t // 24) - 2, int(t // 24) + 3):
         w_open, w_close = day * 24 + o, day * 24 + c
-        s = max(t, w_open)
-        if s + fill <= w_close + 1e-9 and (best is None or s < best):
-            best = s
+        if w_close < t:
+            continue
+        for s in _joins(p, j, max(t, w_open), w_close):
+            if s + fill <= w_close + 1e-9 and (best is None or s < best):
+                best = s
     return best
+
+
+def _free_arrivals(p: RefuelProblem, rules: _Rules, segs, i: int, leave: float, room: float):
+    """Departure times from the stop ending segment ``i`` (leaving at ``leave`` plus up to
+    ``room`` hours of extra fill) that reach a later point just when it stops making the
+    truck wait: the next waypoint's ready time, or the next station's opening or the start
+    of any of its clock hours (with queues), after a road rest of none, a break or a daily
+    rest. The truck would wait there anyway, so filling longer here until then is free."""
+    pauses = [0.0, rules.brk, rules.rest] if rules.on else [0.0]
+    ready = p.wp_ready_h
+    drive = 0.0
+    out = []
+    for km, _, point in segs[i + 1 :]:
+        drive += km / p.speed_kmh
+        times: list[float] = []
+        lo_t, hi_t = leave + drive, leave + drive + room + max(pauses)
+        if point[0] == "wp" and ready is not None and math.isfinite(ready[point[1]]):
+            times.append(float(ready[point[1]]))
+        if point[0] == "station":
+            jn = point[1]
+            if p.close_h[jn] - p.open_h[jn] < 24.0 - 1e-9:
+                for day in range(math.floor(lo_t / 24) - 1, math.floor(hi_t / 24) + 2):
+                    times.append(day * 24.0 + float(p.open_h[jn]))
+            if p.queue_h is not None:
+                times += [float(x) for x in range(math.floor(lo_t), math.floor(hi_t) + 2)]
+        out += [t - drive - pause for t in times for pause in pauses]
+        if point[0] != "wp":
+            break
+    return out
 
 
 def _lp_cost(p: RefuelProblem, stops: list[int], seg_kg: list[float], objective: str):
@@ -186,11 +234,21 @@ def brute_force_pair(
                 amounts = {hi, lo}
                 amounts |= {lo + (hi - lo) * (g + 1) / (grid + 1) for g in range(grid)}
                 h = p.fill_h_per_kg[j]
+                always = p.close_h[j] - p.open_h[j] >= 24.0 - 1e-9
                 for day in range(int(t2 // 24) - 1, int(t2 // 24) + 3):
-                    for s, w_close in ((max(t2, day * 24 + p.open_h[j]), day * 24 + p.close_h[j]),):
+                    w_close = t2 + 48.0 if always else day * 24 + p.close_h[j]
+                    w_start = t2 if always else max(t2, day * 24 + p.open_h[j])
+                    if w_close < t2:
+                        continue
+                    for s in (min(_joins(p, j, w_start, w_close)),):
                         for length in (w_close - s, rules.brk - (s - t2), rules.rest - (s - t2)):
                             q = (length - p.connect_h[j]) / h
                             if lo - 1e-9 <= q <= hi + 1e-9 and math.isfinite(q):
+                                amounts.add(q)
+                        # arrive where the next stop (or a ready time) would make it wait anyway
+                        for when in _free_arrivals(p, rules, segs, i, s + p.connect_h[j], hi * h):
+                            q = (when - s - p.connect_h[j]) / h
+                            if lo - 1e-9 <= q <= hi + 1e-9:
                                 amounts.add(q)
             for q in amounts:
                 if q <= 1e-9:
@@ -214,7 +272,13 @@ def brute_force_pair(
                     )
 
     always_open = bool(np.all(p.close_h - p.open_h >= 24.0 - 1e-9))
-    use_lp = not rules.on and always_open and p.wp_ready_h is None and p.wp_due_h is None
+    use_lp = (
+        not rules.on
+        and always_open
+        and p.wp_ready_h is None
+        and p.wp_due_h is None
+        and p.queue_h is None
+    )
     per_leg = [list(_leg_sequences(p.n_stations, max_stops)) for _ in range(L)]
     for combo in itertools.product(*per_leg):
         segs = _route(p, combo)
@@ -267,6 +331,8 @@ def replay(p: RefuelProblem, sol) -> tuple[float, float]:
         fill = p.connect_h[s.station] + s.refuel_kg * p.fill_h_per_kg[s.station]
         assert abs(fill - s.refuel_h) < tol
         start = s.arrive_h + s.wait_h
+        if p.queue_h is not None:  # the fill starts after the queue joined at some moment
+            assert min(_joins(p, s.station, s.arrive_h, start + tol)) <= start + tol
         o, c = p.open_h[s.station], p.close_h[s.station]
         if c - o < 24 - 1e-9:
             ok = any(
@@ -309,11 +375,13 @@ def random_problem(
     *,
     rest: RestRules | None = None,
     windows: bool = False,
+    queues: bool = False,
 ) -> RefuelProblem:
     """Waypoints and stations in the plane with Euclidean distances (a metric).
 
     ``rest`` defaults to the statutory rules; ``windows`` gives some stations daytime
-    opening hours and a random departure time.
+    opening hours and a random departure time; ``queues`` gives most stations random
+    hourly queue waits (0–2 h, deliberately not FIFO) and a random departure time.
     """
     wp = np.cumsum(rng.uniform([60, -40], [160, 40], size=(n_legs + 1, 2)), axis=0)
     wp[0] = 0
@@ -333,6 +401,10 @@ def random_problem(
         open_h = np.where(part, rng.choice([5.0, 7.0, 9.0], size=n_stations), 0.0)
         close_h = np.where(part, rng.choice([10.0, 12.5, 19.0], size=n_stations), 24.0)
         depart_h = float(rng.choice([4.0, 7.5, 9.0, 11.0, 17.5, 21.0]))
+    queue_h = None
+    if queues:
+        queue_h = random_queues(rng, n_stations)
+        depart_h = float(rng.choice([4.0, 7.5, 9.0, 10.75, 17.5, 21.0]))
     return RefuelProblem(
         leg_km=leg_km,
         wp_to_st=d(wp[:-1], st),
@@ -350,7 +422,17 @@ def random_problem(
         speed_kmh=60.0,
         depart_h=depart_h,
         rest=RestRules() if rest is None else rest,
+        queue_h=queue_h,
     )
+
+
+def random_queues(rng: np.random.Generator, n_stations: int) -> np.ndarray:
+    """``(n, 24)`` hourly queue waits in hours: a quarter of the stations without queues,
+    the others with random steps (0, 5 min … 2 h) whose drops make joining later pay."""
+    levels = np.array([0.0, 1 / 12, 0.25, 0.5, 1.0, 2.0])
+    w = rng.choice(levels, size=(n_stations, 24), p=[0.35, 0.2, 0.15, 0.15, 0.1, 0.05])
+    w[rng.random(n_stations) < 0.25] = 0.0
+    return w
 
 
 def small_rules(rng: np.random.Generator) -> RestRules:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -11,7 +11,7 @@ from h2lane import params
 from h2lane.app.context import DEFAULT_SCENARIO, Context
 from h2lane.app.documents import dispatch_document
 from h2lane.app.requests import Request
-from h2lane.app.trip import parse_depart
+from h2lane.app.trip import parse_depart, station_queues
 from h2lane.plan import PlanDocument
 from h2lane.roads.graph import RoadGraph
 from h2lane.routing import dispatch as dispatcher
@@ -30,6 +30,11 @@ class DispatchOptions(Request):
         default=None, description="departure for orders without a ready time"
     )
     rest: bool = Field(default=True, description="apply the driver rest rules")
+    station_waits: str | dict[str, Any] | None = Field(
+        default=None,
+        description="station-waits file of 'h2lane simulate --waits' (a service request "
+        "gives the document itself)",
+    )
 
 
 @dataclass(slots=True)
@@ -49,6 +54,7 @@ def dispatch_orders(o: DispatchOptions, ctx: Context | None = None) -> DispatchR
     ctx = ctx or Context(scenario_spec=o.scenario, stations_file=o.stations)
     scen, stations = ctx.scenario, ctx.stations
     depart = parse_depart(o.depart)
+    queues = station_queues(o.station_waits)
     graph = ctx.graph
 
     def tick(done: int, total: int) -> None:
@@ -63,6 +69,9 @@ def dispatch_orders(o: DispatchOptions, ctx: Context | None = None) -> DispatchR
         default_depart=depart,
         progress=tick,
         rest=RestRules() if o.rest else RestRules.off(),
+        queue_wait_min=queues.by_station if queues is not None else None,
     )
     document = dispatch_document(plan.to_dict())
+    if queues is not None:
+        document.notices.append(queues.notice)
     return DispatchResult(document, graph, stations)

@@ -31,6 +31,12 @@ def check_request(kind: str, request: dict[str, Any], *, from_service: bool = Tr
                 raise RequestError(
                     f"--{key} is not accepted by the service: it plans on its own scenario", key
                 )
+        if isinstance(request.get("station_waits"), str):
+            raise RequestError(
+                "station_waits: the service takes the station-waits document itself (an "
+                "object), not a file name",
+                "station_waits",
+            )
     if kind == "trip":
         from h2lane.app.trip import TripOptions
 

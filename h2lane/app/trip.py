@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -46,6 +46,39 @@ class TripOptions(Request):
     scenario: str = DEFAULT_SCENARIO
     stations: str | None = None
     roads: str | None = None
+    station_waits: str | dict[str, Any] | None = Field(
+        default=None,
+        description="station-waits file of 'h2lane simulate --waits' (a service request "
+        "gives the document itself)",
+    )
+
+
+@dataclass(slots=True)
+class StationQueues:
+    """Expected queue waits read for a planner: per station id 24 hourly minutes."""
+
+    by_station: dict[str, list[float]]
+    source: str
+
+    @property
+    def notice(self) -> str:
+        return (
+            f"station queues: each stop waits the expected queue of {self.source} for its "
+            "clock hour, joining when that starts the fill earliest (docs/station-waits.md)"
+        )
+
+
+def station_queues(value: str | dict[str, Any] | None) -> StationQueues | None:
+    """Read ``--station-waits`` (a file, or the document itself); None when not given."""
+    if value is None:
+        return None
+    from h2lane.supply.feedback import StationWaits
+
+    if isinstance(value, dict):
+        waits = StationWaits(value, "station_waits")
+        return StationQueues(waits.by_station(), "the request's station_waits")
+    waits = StationWaits.read(value)
+    return StationQueues(waits.by_station(), value)
 
 
 @dataclass(slots=True)
@@ -105,8 +138,10 @@ def truck_from_options(scenario: Scenario, o: TripOptions) -> TruckType:
     return base
 
 
-def build_request(ctx: Context, o: TripOptions) -> trip_planner.TripRequest:
-    """The planner's request: places resolved, truck chosen, levels checked."""
+def build_request(
+    ctx: Context, o: TripOptions, queues: StationQueues | None = None
+) -> trip_planner.TripRequest:
+    """The planner's request: places resolved, truck chosen, levels checked, queues given."""
     scen = ctx.scenario
     truck = truck_from_options(scen, o)
     names = [o.origin, *o.via, o.to]
@@ -150,18 +185,22 @@ def build_request(ctx: Context, o: TripOptions) -> trip_planner.TripRequest:
         full_refuel=o.refuel == "full",
         tonnes=o.tonnes,
         rest=RestRules() if o.rest else RestRules.off(),
+        queue_wait_min=queues.by_station if queues is not None else None,
     )
 
 
 def plan_trip(o: TripOptions, ctx: Context | None = None) -> TripResult:
     """Plan the trip ``o`` asks for; raises an InputError or InfeasibleTripError."""
     ctx = ctx or Context(scenario_spec=o.scenario, stations_file=o.stations, roads_spec=o.roads)
-    request = build_request(ctx, o)
+    queues = station_queues(o.station_waits)
+    request = build_request(ctx, o, queues)
     stations = ctx.stations
     graph = ctx.graph
     ctx.report("planning the trip", 0.0, None)
     plan = trip_planner.plan_trip(graph, stations, request)
     ctx.report("planning the trip", 1.0, 1.0)
+    if queues is not None:
+        plan.notices.append(queues.notice)
     document = trip_document(plan.to_dict(), ends_after={len(o.via)})
     document.scenario = ctx.scenario.name
     return TripResult(document, plan, graph, stations)

@@ -30,6 +30,14 @@ StationsOpt = Annotated[
         "--stations", help="CSV id,name,lat,lon[,price] replacing the scenario's stations."
     ),
 ]
+StationWaitsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--station-waits",
+        help="Station-waits file of 'h2lane simulate --waits': every stop waits the expected "
+        "queue for its clock hour (docs/station-waits.md).",
+    ),
+]
 RestOpt = Annotated[
     bool,
     typer.Option(

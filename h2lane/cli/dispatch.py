@@ -18,6 +18,7 @@ from h2lane.cli.common import (
     RestOpt,
     ScenarioOpt,
     StationsOpt,
+    StationWaitsOpt,
     emit,
     guarded,
     progress_bar,
@@ -36,6 +37,7 @@ def dispatch(
         float, typer.Option("--reserve-kg", help="Minimum hydrogen on arrival anywhere, kg.")
     ] = params.DEFAULT_RESERVE_KG.value,
     stations: StationsOpt = None,
+    station_waits: StationWaitsOpt = None,
     depart: Annotated[
         str | None,
         typer.Option(
@@ -62,6 +64,7 @@ def dispatch(
             optimize=optimize.value,
             reserve_kg=reserve_kg,
             stations=str(stations) if stations is not None else None,
+            station_waits=str(station_waits) if station_waits is not None else None,
             depart=depart,
             rest=rest,
         )

@@ -19,6 +19,7 @@ from h2lane.cli.common import (
     RestOpt,
     ScenarioOpt,
     StationsOpt,
+    StationWaitsOpt,
     emit,
     guarded,
     progress_bar,
@@ -103,6 +104,7 @@ def trip(
     rest: RestOpt = True,
     scenario: ScenarioOpt = DEFAULT_SCENARIO,
     stations: StationsOpt = None,
+    station_waits: StationWaitsOpt = None,
     roads: Annotated[
         str | None,
         typer.Option(
@@ -138,6 +140,7 @@ def trip(
             rest=rest,
             scenario=scenario,
             stations=str(stations) if stations is not None else None,
+            station_waits=str(station_waits) if station_waits is not None else None,
             roads=roads,
         )
         with progress_bar(not as_json) as progress:

@@ -136,10 +136,12 @@ class _Dispatcher:
         reserve_kg: float,
         default_depart: datetime,
         rest: RestRules,
+        queue_wait_min: dict[str, list[float]] | None = None,
     ) -> None:
         self.scen, self.graph, self.stations = scen, graph, stations
         self.objective, self.reserve_kg, self.default_depart = objective, reserve_kg, default_depart
         self.rest = rest
+        self.queue_wait_min = queue_wait_min
         self.cache: dict[tuple[str, str, tuple[str, ...]], _Eval] = {}
         self.station_graph: StationGraph | None = None
         if len(stations) > SCALE_MIN_STATIONS and scen.truck_types:
@@ -292,6 +294,7 @@ class _Dispatcher:
             objective=self.objective,
             depart=depart,
             rest=self.rest,
+            queue_wait_min=self.queue_wait_min,
         )
 
 
@@ -305,11 +308,14 @@ def plan_dispatch(
     default_depart: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
     rest: RestRules | None = None,
+    queue_wait_min: dict[str, list[float]] | None = None,
 ) -> DispatchPlan:
     """Assign and sequence the scenario's orders on its trucks, with exact refuelling per truck.
 
     ``rest`` defaults to the statutory rest rules; ``RestRules.off()`` plans without breaks.
     ``default_depart`` (any offset, naive = China time) is used for orders without a ready time.
+    ``queue_wait_min`` (station id → 24 hourly minutes) makes every stop wait the expected
+    queue, as in :class:`~h2lane.routing.trip.TripRequest`.
     """
     stations = scen.stations if stations is None else stations
     rest = RestRules() if rest is None else rest
@@ -318,7 +324,9 @@ def plan_dispatch(
     if default_depart is None:
         default_depart = timeutil.at(timeutil.today(), 8)
     default_depart = timeutil.parse_datetime(default_depart) or default_depart
-    disp = _Dispatcher(scen, graph, stations, objective, reserve_kg, default_depart, rest)
+    disp = _Dispatcher(
+        scen, graph, stations, objective, reserve_kg, default_depart, rest, queue_wait_min
+    )
     types = {t.id: t for t in scen.truck_types}
     jobs = [
         _Job(

@@ -39,6 +39,18 @@ Why this is exact
   earlier (FIFO); with the stop rule above every transition is monotone in
   (time, c, d), which makes the Pareto dominance sound and the first label popped at the
   destination optimal.
+* **Station queues** (``queue_h``: expected queue wait per station and clock hour of
+  arrival, e.g. from ``h2lane simulate --waits``). An hourly step function of waits is not
+  FIFO (arrive 10:59 and wait 30 min, arrive 11:00 and wait none), so the truck may wait
+  at the gate and join the queue later: joining at ``t' ≥ t`` starts the fill at
+  ``t' + w(t')``, and the earliest start is ``Q(t) = min over t' ≥ t of t' + w(t')``,
+  non-decreasing in ``t``. Within an hour ``t' + w`` grows with ``t'``, so the minimum is
+  ``t + w(hour of t)`` or the start of a later hour plus its wait (:func:`queue_next`,
+  one cycle of 24 hours is enough). With opening hours the queue is joined inside a
+  window (``t' ≥`` its opening) and the fill must still end by its close: the start is the
+  first window's ``Q(max(t, open))`` whose fill fits, else the next window's. The set of
+  allowed joins only shrinks as ``t`` grows, so the start stays FIFO; the queue wait is
+  part of the stop (a break may be taken in it).
 * Waypoint ready times (earliest departure) and due times (latest arrival) used by dispatch
   keep the same monotonicity: waiting is a stop as above, a due time only removes late labels.
 
@@ -46,12 +58,15 @@ Limits
 ------
 * Both objectives are lexicographic: ``time`` with ties broken by money, ``cost`` with ties
   broken by time (objective values are compared to 1e-7 h / 1e-6 yuan).
-* Amounts are decided at each stop from what is known there. In principle the optimum of a
-  fixed stop sequence can sit where an amount bought at one stop is fixed by the timing of a
-  later one (a later stop that waits for opening and should last exactly one break); such
-  coupled amounts are not enumerated. The randomised comparison with a brute force that
-  also tries intermediate amounts (``tests/brute.py``) has found no such case, but that
-  corner is not proven exact.
+* Amounts are decided at each stop from what is known there, plus the amounts coupled to
+  the next stop (:meth:`_Search.coupled_levels`): while the truck would wait at the next
+  station's gate (opening, or a queue that a later join shortens) or for the next
+  waypoint's ready time, buying more here is free, so the amounts that arrive there just
+  when that wait ends are tried. A coupling across more than one stop, or to a later stop
+  that should last exactly one break, is not enumerated. The randomised comparison with a
+  brute force that also tries intermediate and coupled amounts (``tests/brute.py``) and a
+  fine sweep of two-stop amounts have found no such case, but that corner is not proven
+  exact.
 
 With ``full_refuel=True`` every stop fills the tank. ``RestRules.off()`` drops the rest
 resources and reproduces the plans without breaks.
@@ -109,6 +124,10 @@ class RefuelProblem:
         ``(L+1,)`` optional earliest departure from / latest arrival at each waypoint, in
         hours after the first midnight (``-inf`` / ``inf`` for none; waypoint 0's ready time
         and the destination's ready time are not used).
+    queue_h
+        ``(n, 24)`` optional expected queue wait in hours for joining the queue at station
+        j in clock hour h (hour 0 starts at the first midnight); the planners wait by the
+        FIFO rule of the module docstring. ``None``: no queues.
     """
 
     leg_km: NDArray
@@ -129,6 +148,7 @@ class RefuelProblem:
     rest: RestRules = field(default_factory=RestRules)
     wp_ready_h: NDArray | None = None
     wp_due_h: NDArray | None = None
+    queue_h: NDArray | None = None
 
     @property
     def n_legs(self) -> int:
@@ -153,6 +173,7 @@ class PlannedStop:
     refuel_kg: float
     cost: float
     rest_h: float = 0.0
+    queue_h: float = 0.0  # the part of wait_h spent in the station's queue
 
     @property
     def stop_h(self) -> float:
@@ -210,21 +231,58 @@ class RefuelSolution:
     visits: list[WaypointVisit] = field(default_factory=list)
 
 
-def fill_start(arrive_h: float, fill_h: float, open_h: float, close_h: float) -> float | None:
+def queue_next(queue_h: NDArray) -> NDArray:
+    """``(n, 24)``: ``min over m = 1..24 of m + w[(h + m) % 24]`` for each station and hour h.
+
+    The earliest fill start from joining at the start of a later hour, counted from the
+    start of hour h; with it :func:`queue_start` is exact (a later cycle never starts earlier,
+    the waits being ≥ 0). Both searches take this table, so they share its floats.
+    """
+    w = np.asarray(queue_h, dtype=float).reshape(-1, 24)
+    m = np.arange(1, 25, dtype=float)
+    idx = (np.arange(24)[:, None] + np.arange(1, 25)[None, :]) % 24
+    return (m[None, None, :] + w[:, idx]).min(axis=2)
+
+
+def queue_start(t: float, wait: NDArray, nxt: NDArray) -> float:
+    """``min over t' ≥ t of t' + w(t')``: the earliest fill start of a queue joined at ≥ t.
+
+    ``wait`` holds one station's 24 hourly waits (hours), ``nxt`` its :func:`queue_next` row.
+    """
+    hour = math.floor(t)
+    h = int(hour) % 24
+    return min(t + float(wait[h]), hour + float(nxt[h]))
+
+
+def fill_start(
+    arrive_h: float,
+    fill_h: float,
+    open_h: float,
+    close_h: float,
+    wait: NDArray | None = None,
+    nxt: NDArray | None = None,
+) -> float | None:
     """Earliest start ≥ ``arrive_h`` of a fill lasting ``fill_h`` that ends by closing time.
 
-    ``None`` when the fill is longer than the daily window.
+    With a queue (``wait``, ``nxt``: one station's rows of ``queue_h`` and
+    :func:`queue_next`) the start is :func:`queue_start` of the first moment the window
+    allows, in the first window where the fill still ends by its close. ``None`` when the
+    fill is longer than the daily window, or no window leaves time for the queue and fill.
     """
     if close_h - open_h >= 24.0 - EPS:
-        return arrive_h
+        return arrive_h if wait is None or nxt is None else queue_start(arrive_h, wait, nxt)
     if fill_h > close_h - open_h + EPS:
         return None
     day = math.floor(arrive_h / 24.0)
     for base in (day - 1, day, day + 1):
         o, c = base * 24.0 + open_h, base * 24.0 + close_h
         s = max(arrive_h, o)
+        if wait is not None and nxt is not None:
+            s = queue_start(s, wait, nxt)
         if s + fill_h <= c + EPS:
             return s
+    if wait is not None:
+        return None  # every later window starts at its opening, as window day+1 did
     return (day + 2) * 24.0 + open_h  # unreachable: window day+1 opens after arrival
 
 
@@ -234,17 +292,31 @@ def wait_hours(arrive_h: float, open_h: float, close_h: float, fill_h: float = 0
     return math.inf if s is None else s - arrive_h
 
 
-def window_starts(arrive_h: float, open_h: float, close_h: float) -> list[tuple[float, float]]:
-    """``(start, close)`` of the open moment at arrival (if open) and the next two openings."""
+def window_starts(
+    arrive_h: float,
+    open_h: float,
+    close_h: float,
+    wait: NDArray | None = None,
+    nxt: NDArray | None = None,
+) -> list[tuple[float, float]]:
+    """``(start, close)`` of the open moment at arrival (if open) and the next two openings.
+
+    With a queue each start is the :func:`queue_start` of that moment.
+    """
     if close_h - open_h >= 24.0 - EPS:
-        return [(arrive_h, math.inf)]
+        if wait is None or nxt is None:
+            return [(arrive_h, math.inf)]
+        return [(queue_start(arrive_h, wait, nxt), math.inf)]
     out: list[tuple[float, float]] = []
     day = math.floor(arrive_h / 24.0)
     for base in (day - 1, day, day + 1, day + 2):
         o, c = base * 24.0 + open_h, base * 24.0 + close_h
         if c <= arrive_h + EPS:
             continue
-        out.append((max(arrive_h, o), c))
+        s = max(arrive_h, o)
+        if wait is not None and nxt is not None:
+            s = queue_start(s, wait, nxt)
+        out.append((s, c))
         if len(out) == 3:
             break
     return out
@@ -390,6 +462,16 @@ class _Search:
         self.to_go: dict[int, float] = {}
         self.due_ahead: dict[int, list[tuple[float, float]]] = {}
         self.pieces_cache: dict[tuple[int, int], list[tuple[float, int, int | None]]] = {}
+        self.queue: tuple[NDArray, NDArray] | None = None
+        if p.queue_h is not None:
+            qw = np.asarray(p.queue_h, dtype=float).reshape(-1, 24)
+            self.queue = (qw, queue_next(qw))
+
+    def _queue_rows(self, j: int) -> tuple[NDArray | None, NDArray | None]:
+        """Station ``j``'s hourly waits and their :func:`queue_next` row (None: no queue)."""
+        if self.queue is None:
+            return None, None
+        return self.queue[0][j], self.queue[1][j]
 
     # -- resting rules -------------------------------------------------------------------
     def _after_stop(
@@ -482,13 +564,92 @@ class _Search:
         hpk, conn = float(p.fill_h_per_kg[j]), float(p.connect_h[j])
         if hpk <= 0:
             return levels
-        for s, close in window_starts(now, float(p.open_h[j]), float(p.close_h[j])):
+        qw, qn = self._queue_rows(j)
+        for s, close in window_starts(now, float(p.open_h[j]), float(p.close_h[j]), qw, qn):
             wait = s - now
             kgs = [close - s - conn] if math.isfinite(close) else []
             if self.on:
                 kgs += [self.brk - wait - conn, self.day_rest - wait - conn]
             levels += [lab.level + h / hpk for h in kgs]
         return [x for x in levels if lab.level + EPS < x <= tank + EPS]
+
+    def timed(self) -> bool:
+        """Whether departure levels depend on the clock (queues, opening hours, ready times)."""
+        p = self.p
+        return (
+            self.queue is not None
+            or bool(np.any(p.close_h - p.open_h < 24.0 - EPS))
+            or bool(np.any(np.isfinite(self.ready[1:-1])))
+        )
+
+    def breakpoints(self, jb: int, lo: float, hi: float) -> list[float]:
+        """Arrival times in ``(lo, hi]`` at station ``jb`` where its fill start stops being flat.
+
+        An arrival before one of these waits (for the opening, or at the gate for an hour
+        whose queue is shorter) until it; arriving exactly then costs nothing more. They are
+        the openings and, with a queue, the hour starts ``H`` where joining at once is the
+        best join (``w(H) ≤ queue_next``) inside an opening window.
+        """
+        p = self.p
+        o, c = float(p.open_h[jb]), float(p.close_h[jb])
+        always = c - o >= 24.0 - EPS
+        out: list[float] = []
+        if not always:
+            for base in range(math.floor((lo - o) / 24.0), math.floor((hi - o) / 24.0) + 1):
+                t = base * 24.0 + o
+                if lo < t <= hi:
+                    out.append(t)
+        if self.queue is not None:
+            qw, qn = self.queue[0][jb], self.queue[1][jb]
+            for hour in range(math.floor(lo) + 1, math.floor(hi) + 1):
+                h = hour % 24
+                if qw[h] > qn[h]:
+                    continue
+                x = hour - o
+                if always or x - 24.0 * math.floor(x / 24.0) <= c - o + EPS:
+                    out.append(float(hour))
+        return out
+
+    def coupled_levels(self, lab: _Label, j: int, now: float, b: int, dkm: float) -> list[float]:
+        """Departure levels at ``j`` that make the truck reach the next stop ``b`` (or the
+        next waypoint's ready time) exactly at a breakpoint of its start (see
+        :meth:`breakpoints`): buying more here is free while the truck would wait there.
+        Each opening window at ``j`` and each road rest (none, a break, a daily rest) that
+        could fall on the hop gives its own amount."""
+        p, hops = self.p, self.hops
+        hpk, conn = float(p.fill_h_per_kg[j]), float(p.connect_h[j])
+        if hpk <= 0 or self.full_refuel:
+            return []
+        jb = -1
+        if b != hops.dest:
+            jb = hops.leg_station(b)[1]
+            timed = self.queue is not None or p.close_h[jb] - p.open_h[jb] < 24.0 - EPS
+            if not timed:
+                jb = -1
+        key = (lab.node, b)
+        pieces = self.pieces_cache.get(key)
+        if pieces is None:
+            pieces = self.pieces_cache[key] = hops.pieces(lab.node, b)
+        first_km, _, wp = pieces[0]
+        ready = math.nan
+        if wp is not None and wp < p.n_legs and math.isfinite(self.ready[wp]):
+            ready = float(self.ready[wp])
+        if jb < 0 and math.isnan(ready):
+            return []
+        room = (p.tank_kg - lab.level) * hpk
+        offs = [0.0, self.brk, self.day_rest] if self.on else [0.0]
+        qw, qn = self._queue_rows(j)
+        out: list[float] = []
+        for s, _ in window_starts(now, float(p.open_h[j]), float(p.close_h[j]), qw, qn):
+            for off in offs:
+                if jb >= 0:
+                    a0 = s + conn + dkm / p.speed_kmh + off
+                    out += [lab.level + (t - a0) / hpk for t in self.breakpoints(jb, a0, a0 + room)]
+                if not math.isnan(ready):
+                    a0 = s + conn + first_km / p.speed_kmh + off
+                    if a0 < ready <= a0 + room:
+                        out.append(lab.level + (ready - a0) / hpk)
+        return out
 
     def departures(
         self, lab: _Label, k: int, j: int, now: float, depart_level: float
@@ -497,10 +658,15 @@ class _Search:
         p = self.p
         buy = depart_level - lab.level
         fill = float(p.connect_h[j] + buy * p.fill_h_per_kg[j])
-        s = fill_start(now, fill, float(p.open_h[j]), float(p.close_h[j]))
+        o, c = float(p.open_h[j]), float(p.close_h[j])
+        s = fill_start(now, fill, o, c, *self._queue_rows(j))
         if s is None:
             return []
         wait = s - now
+        queue = 0.0
+        if self.queue is not None:
+            unqueued = fill_start(now, fill, o, c)
+            queue = s - unqueued if unqueued is not None else wait
         base = wait + fill
         out: list[tuple[_Partial, PlannedStop]] = []
         for stop in self._rest_options(base, lab.c, lab.d):
@@ -519,6 +685,7 @@ class _Search:
                 refuel_kg=buy,
                 cost=buy * float(p.price[j]),
                 rest_h=stop - base,
+                queue_h=queue,
             )
             out.append(((now + stop, c2, d2, ev, ()), planned))
         return out
@@ -611,6 +778,8 @@ class _Search:
         tank, reserve = p.tank_kg, p.reserve_kg
         if p.start_kg < reserve - EPS:
             return None
+        if self.timed() and not reachable(p):
+            return None  # the time-dependent levels could otherwise grow without end
         labels: list[_Label] = []
         heap: list[tuple[tuple[float, float], int]] = []
         front: dict[tuple[int, float], list[int]] = {}
@@ -677,7 +846,11 @@ class _Search:
             memo: dict[float, list[tuple[_Partial, PlannedStop]]] = {}
             ok = kg <= tank - reserve + EPS
             for b, dkm, f in zip(succ[ok], km[ok], kg[ok], strict=True):
-                levels = shared if self.full_refuel else [*shared, reserve + float(f)]
+                if self.full_refuel:
+                    levels = shared
+                else:
+                    extra = self.coupled_levels(lab, j, now, int(b), float(dkm))
+                    levels = [*shared, reserve + float(f), *extra]
                 for level in levels:
                     level = min(level, tank)
                     if level < reserve + f - EPS or level - lab.level <= EPS:
@@ -771,6 +944,55 @@ class _Search:
         )
 
 
+def max_fill_kg(p: RefuelProblem) -> NDArray:
+    """``(n,)`` the most one stop at each station can dispense, at the best time of day.
+
+    A fill must end by closing time; with a queue it starts at the earliest queue start from
+    the opening (:func:`queue_start` of the opening). Always open or instant: no limit.
+    """
+    n = p.n_stations
+    out = np.full(n, math.inf)
+    queue = None if p.queue_h is None else np.asarray(p.queue_h, float).reshape(n, 24)
+    nxt = None if queue is None else queue_next(queue)
+    for j in range(n):
+        o, c, hpk = float(p.open_h[j]), float(p.close_h[j]), float(p.fill_h_per_kg[j])
+        if c - o >= 24.0 - EPS or hpk <= 0:
+            continue
+        best = o if queue is None or nxt is None else queue_start(o, queue[j], nxt[j])
+        out[j] = max(0.0, (c - best - float(p.connect_h[j])) / hpk + EPS)
+    return out
+
+
+def reachable(p: RefuelProblem) -> bool:
+    """Whether any plan reaches the destination, times ignored (rests and waits never block).
+
+    Without due times this is exact: opening hours and queues repeat daily, so a fill that
+    fits at some time of day fits after waiting for it, and a stop can raise the level by
+    at most :func:`max_fill_kg`. A necessary condition in any case (a due time only removes
+    plans). Propagates the highest arrival level of every stop node until nothing changes.
+    """
+    hops = StopGraph(p)
+    cap = max_fill_kg(p)
+    best = np.full(hops.dest + 1, -math.inf)
+    best[0] = p.start_kg
+    todo = [0]
+    while todo:
+        u = todo.pop()
+        if u == hops.dest:
+            return True
+        if u == 0:
+            level = float(best[0])
+        else:
+            level = min(p.tank_kg, float(best[u]) + float(cap[hops.leg_station(u)[1]]))
+        succ, _, kg = hops.out_arcs(u)
+        after = level - kg
+        better = (after >= p.reserve_kg - EPS) & (after > best[succ] + EPS)
+        for v, x in zip(succ[better], after[better], strict=True):
+            best[int(v)] = x
+            todo.append(int(v))
+    return bool(best[hops.dest] > -math.inf)
+
+
 # Up to this many stations the Python search answers directly; above, the compiled one.
 PYTHON_UP_TO = 6
 # Label budget of the compiled search (about 90 bytes a label).
@@ -796,6 +1018,8 @@ def solve(
         compiled = p.n_stations > PYTHON_UP_TO
     if not compiled:
         return _Search(p, objective, full_refuel).run()
+    if _Search(p, objective, full_refuel).timed() and not reachable(p):
+        return None  # rather than searching the clock-dependent levels to the label budget
     from h2lane.routing import refuelkernel
 
     found = refuelkernel.run(p, objective, full_refuel, max_labels)
@@ -837,6 +1061,7 @@ def restrict(p: RefuelProblem, sub: NDArray, stops: list[tuple[int, int]]) -> Re
         connect_h=p.connect_h[sub],
         open_h=p.open_h[sub],
         close_h=p.close_h[sub],
+        queue_h=None if p.queue_h is None else np.asarray(p.queue_h).reshape(-1, 24)[sub],
     )
 
 

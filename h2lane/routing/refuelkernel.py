@@ -3,8 +3,9 @@
 It runs the same model on the same dense :class:`~h2lane.routing.refuel.RefuelProblem`
 arrays and with the same float operations: hop graph, departure levels (full tank, the
 gas-station "just enough", the opening-window and rest vertices), the fill-must-end-by-
-closing rule, driver rests on the road and at stops, waypoint ready and due times, the A*
-bound for ``time`` and the Pareto dominance per ``(node, level)``. It returns only the
+closing rule, station queues (the FIFO queue-start rule), driver rests on the road and at
+stops, waypoint ready and due times, the A* bound for ``time`` and the Pareto dominance per
+``(node, level)``. It returns only the
 optimal label chain; :func:`solve_compiled` re-solves the few stops of that chain with
 the Python search to write the full plan (stops, rests, waypoint visits), which has the
 same optimum because it is the same model on a subset that contains the optimal plan.
@@ -53,28 +54,42 @@ class KernelResult:
     money: float = math.nan
 
 
+@njit(cache=True, inline="always")
+def _queue_start(t, use_q, qw, qn, j):  # pragma: no cover - compiled
+    """As :func:`h2lane.routing.refuel.queue_start` (``t`` itself without a queue)."""
+    if not use_q:
+        return t
+    hour = math.floor(t)
+    h = np.int64(hour) % 24
+    return min(t + qw[j, h], hour + qn[j, h])
+
+
 @njit(cache=True)
-def _fill_start(arrive_h, fill_h, open_h, close_h):  # pragma: no cover - compiled
+def _fill_start(arrive_h, fill_h, open_h, close_h, use_q, qw, qn, j):  # pragma: no cover
     """As :func:`h2lane.routing.refuel.fill_start`; ``nan`` for None."""
     if close_h - open_h >= 24.0 - EPS:
-        return arrive_h
+        return _queue_start(arrive_h, use_q, qw, qn, j)
     if fill_h > close_h - open_h + EPS:
         return np.nan
     day = math.floor(arrive_h / 24.0)
     for base in (day - 1, day, day + 1):
         o = base * 24.0 + open_h
         c = base * 24.0 + close_h
-        s = max(arrive_h, o)
+        s = _queue_start(max(arrive_h, o), use_q, qw, qn, j)
         if s + fill_h <= c + EPS:
             return s
+    if use_q:
+        return np.nan
     return (day + 2) * 24.0 + open_h
 
 
 @njit(cache=True)
-def _window_starts(arrive_h, open_h, close_h, out_s, out_c):  # pragma: no cover - compiled
+def _window_starts(
+    arrive_h, open_h, close_h, out_s, out_c, use_q, qw, qn, j
+):  # pragma: no cover - compiled
     """As :func:`h2lane.routing.refuel.window_starts`; returns the count written."""
     if close_h - open_h >= 24.0 - EPS:
-        out_s[0] = arrive_h
+        out_s[0] = _queue_start(arrive_h, use_q, qw, qn, j)
         out_c[0] = np.inf
         return 1
     n = 0
@@ -84,11 +99,40 @@ def _window_starts(arrive_h, open_h, close_h, out_s, out_c):  # pragma: no cover
         c = base * 24.0 + close_h
         if c <= arrive_h + EPS:
             continue
-        out_s[n] = max(arrive_h, o)
+        out_s[n] = _queue_start(max(arrive_h, o), use_q, qw, qn, j)
         out_c[n] = c
         n += 1
         if n == 3:
             break
+    return n
+
+
+@njit(cache=True)
+def _breakpoints(jb, lo, hi, open_h, close_h, use_q, qw, qn, out, n0):  # pragma: no cover
+    """As ``refuel._Search.breakpoints``, written into ``out`` from ``n0``; -1 when full."""
+    o = open_h[jb]
+    c = close_h[jb]
+    always = c - o >= 24.0 - EPS
+    n = n0
+    if not always:
+        for base in range(math.floor((lo - o) / 24.0), math.floor((hi - o) / 24.0) + 1):
+            t = base * 24.0 + o
+            if lo < t <= hi:
+                if n == out.size:
+                    return -1
+                out[n] = t
+                n += 1
+    if use_q:
+        for hour in range(math.floor(lo) + 1, math.floor(hi) + 1):
+            h = hour % 24
+            if qw[jb, h] > qn[jb, h]:
+                continue
+            x = hour - o
+            if always or x - 24.0 * math.floor(x / 24.0) <= c - o + EPS:
+                if n == out.size:
+                    return -1
+                out[n] = float(hour)
+                n += 1
     return n
 
 
@@ -339,8 +383,14 @@ def search(
     cost_obj,
     full_refuel,
     max_labels,
+    use_q,
+    qw,
+    qn,
 ):  # pragma: no cover - compiled
     """Returns ``(status, end, node, parent, explored, n_labels)``.
+
+    ``use_q``: stations queue with ``qw`` (``(n, 24)`` hourly waits) and ``qn`` (their
+    :func:`~h2lane.routing.refuel.queue_next`).
 
     Status 0 ok, 1 no plan, 2 label budget reached, 3 too many rest branches on one hop.
     """
@@ -396,6 +446,8 @@ def search(
     pl = np.empty(L + 2, dtype=np.int64)
     pw = np.empty(L + 2, dtype=np.int64)
     lev = np.empty(16)
+    ext = np.empty(1024)  # coupled departure levels of one successor
+    bp = np.empty(256)
     ws_s = np.empty(3)
     ws_c = np.empty(3)
     # departures of one level: (t, c, d) rows and the money spent
@@ -491,13 +543,14 @@ def search(
         km_u = lf[s, _KM]
         # shared departure levels (station only)
         nlev = 0
+        nw = 0
         if u != 0:
             k = (u - 1) // n
             j = (u - 1) % n
             lev[0] = tank
             nlev = 1
             if not full_refuel and hpk[j] > 0:
-                nw = _window_starts(now, open_h[j], close_h[j], ws_s, ws_c)
+                nw = _window_starts(now, open_h[j], close_h[j], ws_s, ws_c, use_q, qw, qn, j)
                 for w in range(nw):
                     wait = ws_s[w] - now
                     if np.isfinite(ws_c[w]):
@@ -559,8 +612,51 @@ def search(
             if not (kg <= avail + EPS):
                 continue
             npieces = _pieces(u, v, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw)
+            # coupled levels (as refuel._Search.coupled_levels): reach v, or the next
+            # waypoint's ready time, at a breakpoint of its start
+            n_ext = 0
+            if u != 0 and not full_refuel and hpk[j] > 0:
+                jb = -1
+                if v != dest:
+                    jb = (v - 1) % n
+                    if not (use_q or close_h[jb] - open_h[jb] < 24.0 - EPS):
+                        jb = -1
+                ready_w = np.nan
+                if pw[0] >= 0 and pw[0] < L and np.isfinite(ready[pw[0]]):
+                    ready_w = ready[pw[0]]
+                if jb >= 0 or not np.isnan(ready_w):
+                    room = (tank - level) * hpk[j]
+                    n_off = 3 if on else 1
+                    for w in range(nw):
+                        for q in range(n_off):
+                            off = 0.0 if q == 0 else (brk if q == 1 else day_rest)
+                            if jb >= 0:
+                                a0 = ws_s[w] + conn[j] + km / speed + off
+                                nb = _breakpoints(
+                                    jb, a0, a0 + room, open_h, close_h, use_q, qw, qn, bp, 0
+                                )
+                                if nb < 0 or n_ext + nb > ext.size:
+                                    return 3, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                                for r in range(nb):
+                                    ext[n_ext] = level + (bp[r] - a0) / hpk[j]
+                                    n_ext += 1
+                            if not np.isnan(ready_w):
+                                a0 = ws_s[w] + conn[j] + pk[0] / speed + off
+                                if a0 < ready_w <= a0 + room:
+                                    if n_ext == ext.size:
+                                        return (
+                                            3,
+                                            -1,
+                                            lnode[:0],
+                                            lpar[:0],
+                                            lf[0].copy(),
+                                            explored,
+                                            nl,
+                                        )
+                                    ext[n_ext] = level + (ready_w - a0) / hpk[j]
+                                    n_ext += 1
             # departure options: (level after the stop, money spent, states)
-            n_opt = 1 if u == 0 else nlev + (0 if full_refuel else 1)
+            n_opt = 1 if u == 0 else nlev + (0 if full_refuel else 1) + n_ext
             for opt in range(n_opt):
                 if u == 0:
                     dlev = level
@@ -568,13 +664,18 @@ def search(
                     st[0, 0], st[0, 1], st[0, 2] = now, c_u, d_u
                     nst = 1
                 else:
-                    dlev = lev[opt] if opt < nlev else reserve + kg
+                    if opt < nlev:
+                        dlev = lev[opt]
+                    elif opt == nlev:
+                        dlev = reserve + kg
+                    else:
+                        dlev = ext[opt - nlev - 1]
                     dlev = min(dlev, tank)
                     if dlev < reserve + kg - EPS or dlev - level <= EPS:
                         continue
                     buy = dlev - level
                     fill = conn[j] + buy * hpk[j]
-                    s0 = _fill_start(now, fill, open_h[j], close_h[j])
+                    s0 = _fill_start(now, fill, open_h[j], close_h[j], use_q, qw, qn, j)
                     if np.isnan(s0):
                         continue
                     base = (s0 - now) + fill
@@ -780,10 +881,15 @@ def search(
 
 def run(p: RefuelProblem, objective: str, full_refuel: bool, max_labels: int) -> KernelResult:
     """The compiled search on problem ``p``."""
+    from h2lane.routing.refuel import queue_next
+
     L, n = p.n_legs, p.n_stations
     r = p.rest
     ready = np.full(L + 1, -np.inf) if p.wp_ready_h is None else np.asarray(p.wp_ready_h, float)
     due = np.full(L + 1, np.inf) if p.wp_due_h is None else np.asarray(p.wp_due_h, float)
+    use_q = p.queue_h is not None
+    qw = np.zeros((n, 24)) if p.queue_h is None else np.asarray(p.queue_h, float).reshape(n, 24)
+    qn = queue_next(qw) if use_q else qw
 
     def f(x: object) -> NDArray:
         return np.ascontiguousarray(x, dtype=np.float64)
@@ -814,6 +920,9 @@ def run(p: RefuelProblem, objective: str, full_refuel: bool, max_labels: int) ->
         objective == "cost",
         bool(full_refuel),
         int(max_labels),
+        use_q,
+        f(qw),
+        f(qn),
     )
     if status == 2:
         mb = max_labels * _BYTES_PER_LABEL / 1e6

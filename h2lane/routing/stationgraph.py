@@ -418,7 +418,8 @@ class StationGraph:
     def prepare_reach(self, k: int = 3) -> None:
         """Precompute the ``k`` nearest stations (within ``range_km``) of every road node."""
         indptr, heads, w = self.road
-        kd, ks = kern.k_nearest(indptr, heads, w, self.nodes, int(k), np.int64(self.range_m))
+        zero = np.zeros(self.n, dtype=np.int64)
+        kd, ks = kern.k_nearest(indptr, heads, w, self.nodes, int(k), np.int64(self.range_m), zero)
         self._reach = (kd, ks)
 
     def reach(

@@ -108,11 +108,12 @@ def bounded_rows(indptr, heads, w_m, sources, limit_m, st_ptr, st_idx, out):  # 
 
 
 @njit(cache=True)
-def k_nearest(indptr, heads, w_m, st_nodes, k, limit_m):  # pragma: no cover - compiled
+def k_nearest(indptr, heads, w_m, st_nodes, k, limit_m, st_off_m):  # pragma: no cover
     """For every road node, its ``k`` nearest distinct stations within ``limit_m``.
 
     One multi-source Dijkstra keeping up to ``k`` labels per node, each from a
-    different station. Exact: if station ``s`` is among the ``k`` nearest of
+    different station, started at ``st_off_m`` metres (a station's access to its road
+    node; zeros for none). Exact: if station ``s`` is among the ``k`` nearest of
     ``v``, it is among the ``k`` nearest of every node on its shortest path to
     ``v`` (a node with ``k`` strictly nearer stations would pass them on to ``v``).
     Returns ``(km_m, station)`` arrays of shape ``(n_nodes, k)``, sorted by distance.
@@ -127,7 +128,8 @@ def k_nearest(indptr, heads, w_m, st_nodes, k, limit_m):  # pragma: no cover - c
     hs = np.empty(cap, dtype=np.int32)
     size = 0
     for s in range(st_nodes.size):
-        size = _push(hk, hv, hs, size, np.int64(0), np.int32(st_nodes[s]), np.int32(s))
+        if st_off_m[s] <= limit_m:
+            size = _push(hk, hv, hs, size, st_off_m[s], np.int32(st_nodes[s]), np.int32(s))
     while size > 0:
         d, u, s, size = _pop(hk, hv, hs, size)
         c = cnt[u]

@@ -101,6 +101,10 @@ class TripRequest:
     tonnes: float | None = None
     truck_id: str | None = None
     rest: RestRules = field(default_factory=RestRules)
+    queue_wait_min: dict[str, list[float]] | None = None
+    """Expected queue wait per station id and clock hour of joining (24 values, minutes,
+    China time), e.g. :meth:`h2lane.supply.feedback.StationWaits.by_station`; a stop waits
+    by the FIFO rule of :mod:`h2lane.routing.refuel`. Stations not named have no queue."""
 
     def __post_init__(self) -> None:
         t = self.truck
@@ -138,6 +142,24 @@ class TripRequest:
                 w.ready = _aware(w.ready, f"the ready time of '{w.name}'")
             if w.due is not None:
                 w.due = _aware(w.due, f"the due time of '{w.name}'")
+        if self.queue_wait_min is not None:
+            for sid, row in self.queue_wait_min.items():
+                ok = len(row) == 24 and all(
+                    isinstance(v, int | float) and math.isfinite(v) and v >= 0 for v in row
+                )
+                if not ok:
+                    raise OptionError(
+                        f"--station-waits: station '{sid}' needs 24 hourly waits of finite "
+                        "minutes ≥ 0"
+                    )
+
+    def queue_hours(self, stations: list[Station]) -> np.ndarray | None:
+        """``(n, 24)`` queue waits in hours for ``stations`` (None when none of them queues)."""
+        if not self.queue_wait_min or not stations:
+            return None
+        zero = [0.0] * 24
+        q = np.array([self.queue_wait_min.get(s.id, zero) for s in stations], dtype=float) / 60.0
+        return q if np.any(q > 0) else None
 
 
 @dataclass(slots=True)
@@ -212,6 +234,7 @@ class TripPlan:
                     "arrive": timeutil.iso(self.at(s.arrive_h)),
                     "depart": timeutil.iso(self.at(s.depart_h)),
                     "wait_min": round(s.wait_h * 60, 2),
+                    "queue_wait_min": round(s.queue_h * 60, 2),
                     "refuel_min": round(s.refuel_h * 60, 2),
                     "rest_min": round(s.rest_h * 60, 2),
                     "rest": kinds.get((s.station, round(s.arrive_h, 9))),
@@ -527,6 +550,7 @@ def _problem(
         rest=req.rest,
         wp_ready_h=ready if np.isfinite(ready).any() else None,
         wp_due_h=due if np.isfinite(due).any() else None,
+        queue_h=req.queue_hours(stations),
     )
 
 
@@ -801,13 +825,17 @@ def notices(plan: TripPlan) -> list[str]:
     for s in sol.stops:
         if s.wait_h >= LONG_WAIT_H - 1e-9:
             st = plan.stations[s.station]
-            out.append(
-                (
-                    s.arrive_h,
-                    f"waits {s.wait_h:.1f} h at {st.name} for it to open at "
-                    f"{_clock(plan.at(s.arrive_h + s.wait_h))}",
+            start = _clock(plan.at(s.arrive_h + s.wait_h))
+            if s.queue_h <= 1e-9:
+                why = f"for it to open at {start}"
+            elif s.wait_h - s.queue_h <= 1e-9:
+                why = f"in the expected queue, filling from {start}"
+            else:
+                why = (
+                    f"for it to open and {s.queue_h:.1f} h of it in the expected queue, "
+                    f"filling from {start}"
                 )
-            )
+            out.append((s.arrive_h, f"waits {s.wait_h:.1f} h at {st.name} {why}"))
     for v in sol.visits:
         wait = v.depart_h - v.arrive_h
         if wait >= LONG_WAIT_H - 1e-9:

@@ -52,22 +52,60 @@ def waits_document(net: Network, start: datetime, source: str, seed: int) -> dic
     }
 
 
+def _wait_value(value: Any) -> float | None:
+    """A finite wait ≥ 0 in minutes, None for null; raises ValueError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number of minutes or null")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"must be a finite number of minutes ≥ 0, not {value!r}")
+    return float(value)
+
+
 class StationWaits:
-    """Expected queue waits per station and clock hour: what a trip planner adds at a stop."""
+    """Expected queue waits per station and clock hour: what a trip planner adds at a stop.
+
+    Checked on creation: the kind and version, ``stations`` an object, and for each station
+    24 hourly ``mean_wait_min`` values (finite minutes ≥ 0 or null) and a finite
+    ``overall_mean_wait_min`` ≥ 0; the first problem is one sentence naming the field.
+    """
 
     def __init__(self, doc: dict[str, Any], source: str = "waits") -> None:
+        self.source = source
         if doc.get("kind") != WAITS_KIND or doc.get("version") != WAITS_VERSION:
             raise InputFileError(
                 source, f"is not a {WAITS_KIND} version {WAITS_VERSION} document", field="kind"
             )
+        stations = doc.get("stations")
+        if not isinstance(stations, dict):
+            raise InputFileError(source, "must be an object of station id: waits", field="stations")
+        self.days = doc.get("days")
         self.table: dict[str, tuple[list[float | None], float]] = {}
-        for sid, row in doc.get("stations", {}).items():
+        for sid, row in stations.items():
+            where = f"stations.{sid}"
+            if not isinstance(row, dict):
+                raise InputFileError(source, "must be an object", field=where)
             means = row.get("mean_wait_min")
             if not isinstance(means, list) or len(means) != 24:
                 raise InputFileError(
-                    source, "needs 24 hourly values", field=f"stations.{sid}.mean_wait_min"
+                    source, "needs 24 hourly values", field=f"{where}.mean_wait_min"
                 )
-            self.table[sid] = (means, float(row.get("overall_mean_wait_min", 0.0)))
+            checked: list[float | None] = []
+            for h, value in enumerate(means):
+                try:
+                    checked.append(_wait_value(value))
+                except ValueError as exc:
+                    raise InputFileError(
+                        source, f"{exc} (got {value!r})", field=f"{where}.mean_wait_min[{h}]"
+                    ) from None
+            try:
+                overall = _wait_value(row.get("overall_mean_wait_min", 0.0))
+            except ValueError as exc:
+                raise InputFileError(
+                    source, str(exc), field=f"{where}.overall_mean_wait_min"
+                ) from None
+            self.table[str(sid)] = (checked, overall or 0.0)
 
     @classmethod
     def read(cls, path: str | Path) -> StationWaits:
@@ -75,6 +113,10 @@ class StationWaits:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputFileError(str(path), "file not found") from None
+        except IsADirectoryError:
+            raise InputFileError(str(path), "is a directory, not a station-waits file") from None
+        except UnicodeDecodeError:
+            raise InputFileError(str(path), "is not UTF-8 text") from None
         except json.JSONDecodeError as exc:
             raise InputFileError(
                 str(path), f"is not valid JSON ({exc.msg})", line=exc.lineno
@@ -85,13 +127,21 @@ class StationWaits:
 
     def expected_wait_min(self, station_id: str, when: datetime) -> float:
         """Mean simulated queue wait at ``station_id`` for an arrival at ``when`` (0 if unknown)."""
+        hour = (when.astimezone(CHINA) if when.tzinfo else when.replace(tzinfo=CHINA)).hour
+        return self.hourly_min(station_id)[hour]
+
+    def hourly_min(self, station_id: str) -> list[float]:
+        """The 24 expected waits (minutes) by clock hour: the overall mean where an hour has
+        no data, zeros for a station the document does not know."""
         row = self.table.get(station_id)
         if row is None:
-            return 0.0
+            return [0.0] * 24
         means, overall = row
-        hour = (when.astimezone(CHINA) if when.tzinfo else when.replace(tzinfo=CHINA)).hour
-        value = means[hour]
-        return float(value) if value is not None and math.isfinite(value) else overall
+        return [overall if v is None else v for v in means]
+
+    def by_station(self) -> dict[str, list[float]]:
+        """``{station id: 24 waits in minutes}``, what the trip planner and dispatch take."""
+        return {sid: self.hourly_min(sid) for sid in self.table}
 
 
 def capacity_round(

@@ -9,7 +9,7 @@ from h2lane.app.dispatch import DispatchOptions
 from h2lane.app.requests import RequestError
 from h2lane.app.trip import TripOptions, plan_trip
 from h2lane.app.vrp import VRPOptions
-from h2lane.errors import OptionError, PlaceNotFoundError
+from h2lane.errors import InputFileError, OptionError, PlaceNotFoundError
 from h2lane.scenario import io as scenario_io
 
 
@@ -63,3 +63,23 @@ def test_context_around_a_scenario_in_memory(north_china):
         plan_trip(TripOptions.build(**{"from": "Xiaoyi", "to": "Atlantis"}), ctx)
     with pytest.raises(OptionError, match="--truck: unknown truck type"):
         plan_trip(TripOptions.build(**{"from": "Xiaoyi", "to": "Lvliang", "truck": "x"}), ctx)
+
+
+def test_station_waits_key_takes_the_document_and_refuses_a_server_file(data_dir):
+    import json
+
+    from h2lane.app.plans import check_request
+
+    doc = json.loads((data_dir / "cli" / "station-waits.json").read_text())
+    request = {"from": "Xiaoyi", "to": "Tianjin Port", "rest": False, "station_waits": doc}
+    o = check_request("trip", request)
+    result = plan_trip(o, Context())
+    (stop,) = result.document.routes[0].stops
+    assert stop.wait_min == 15.0 and stop.queue_wait_min == 15.0
+    with pytest.raises(RequestError) as err:
+        check_request("dispatch", {"station_waits": "waits.json"})
+    assert err.value.field == "station_waits"
+    doc["stations"]["baoding"]["mean_wait_min"][0] = "slow"
+    with pytest.raises(InputFileError) as bad:
+        plan_trip(check_request("trip", {**request, "station_waits": doc}), Context())
+    assert "stations.baoding.mean_wait_min[0]" in str(bad.value)

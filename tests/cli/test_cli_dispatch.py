@@ -33,3 +33,17 @@ def test_cli_dispatch_tables_name_breaks_and_orders():
     assert "daily rest" in res.output  # notices are in the summary, not only in JSON
     off = runner.invoke(app, ["dispatch", "--no-rest", "--json"])
     assert off.exit_code == 0 and json.loads(off.output)["rest_rules"] is None
+
+
+def test_cli_dispatch_with_station_waits(data_dir):
+    """A 15 min queue at every station and hour: every stop queues, all orders still served."""
+    waits = data_dir / "cli" / "station-waits.json"
+    args = ["dispatch", "--json", "--depart", "2026-12-01T06:00", "--station-waits", str(waits)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    plan = json.loads(res.output)
+    stops = [s for r in plan["routes"] for s in r["stops"]]
+    assert stops and all(s["queue_wait_min"] >= 15.0 - 0.01 for s in stops)
+    assert all(s["wait_min"] >= s["queue_wait_min"] for s in stops)
+    assert not plan["unassigned"]
+    assert any(str(waits) in n for n in plan["notices"])

@@ -2,7 +2,9 @@
 
 import json
 import re
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from h2lane.cli import app
@@ -114,3 +116,59 @@ def test_cli_bad_stations_csv(tmp_path):
     assert "st.csv, row 2 (line 3), field 'lat': must be at most 90" in res.output.replace(
         "\n", " "
     )
+
+
+def _trip_json(*extra):
+    args = ["trip", "--from", "Xiaoyi", "--to", "Tianjin Port", "--depart", "2026-12-01T06:00"]
+    res = runner.invoke(app, [*args, "--no-rest", *extra, "--json"])
+    return res.exit_code, json.loads(res.output)
+
+
+def test_cli_trip_station_waits_add_the_queue_to_the_stop(data_dir):
+    """Every station queues 15 min at every hour: the one stop waits 15 min, the trip 15 min more."""
+    code, base = _trip_json()
+    assert code == 0, base
+    waits = data_dir / "cli" / "station-waits.json"
+    code, plan = _trip_json("--station-waits", str(waits))
+    assert code == 0, plan
+    (stop,) = plan["routes"][0]["stops"]
+    assert stop["wait_min"] == 15.0 and stop["queue_wait_min"] == 15.0
+    assert plan["duration_h"] == round(base["duration_h"] + 0.25, 4)
+    assert any(str(waits) in n and "queue" in n for n in plan["notices"])
+    assert base["routes"][0]["stops"][0]["queue_wait_min"] == 0.0
+
+
+def _bad_waits(tmp_path, change):
+    doc = json.loads((Path(__file__).parent.parent / "data/cli/station-waits.json").read_text())
+    change(doc)
+    path = tmp_path / "waits.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d.update(kind="h2lane.trip-plan"), "field 'kind'"),
+        (
+            lambda d: d["stations"]["yangquan"]["mean_wait_min"].pop(),
+            "field 'stations.yangquan.mean_wait_min'",
+        ),
+        (
+            lambda d: d["stations"]["baoding"]["mean_wait_min"].__setitem__(5, -3),
+            "field 'stations.baoding.mean_wait_min[5]'",
+        ),
+        (lambda d: d.update(stations=[1, 2]), "field 'stations'"),
+    ],
+)
+def test_cli_trip_bad_station_waits_is_one_sentence(tmp_path, change, field):
+    path = _bad_waits(tmp_path, change)
+    code, err = _trip_json("--station-waits", str(path))
+    assert code == 2
+    assert str(path) in err["message"] and field in err["message"]
+    assert err["message"].count(". ") == 0 and "\n" not in err["message"]
+
+
+def test_cli_trip_missing_station_waits_file(tmp_path):
+    code, err = _trip_json("--station-waits", str(tmp_path / "none.json"))
+    assert code == 2 and "none.json" in err["message"] and "not found" in err["message"]

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from brute import random_problem, small_rules
+from brute import random_problem, random_queues, small_rules
 
 from h2lane.errors import ResourceLimitError
 from h2lane.routing import refuelkernel
@@ -57,6 +57,35 @@ def test_compiled_equals_python(seed, objective, full):
         assert 0 <= s.station < p.n_stations
         assert s.arrive_kg >= p.reserve_kg - 1e-6
         assert s.arrive_kg + s.refuel_kg <= p.tank_kg + 1e-6
+
+
+QUEUE_CASES = [
+    (seed, obj, full) for seed in range(24) for obj in ("time", "cost") for full in (False, True)
+]
+
+
+@pytest.mark.parametrize(("seed", "objective", "full"), QUEUE_CASES)
+def test_compiled_equals_python_with_station_queues(seed, objective, full):
+    """Random hourly queue profiles (not FIFO as given) on the random cases above."""
+    p = _case(seed)
+    p.queue_h = random_queues(np.random.default_rng(30_000 + seed), p.n_stations)
+    ref = solve(p, objective, full_refuel=full, compiled=False)
+    got = solve(p, objective, full_refuel=full, compiled=True)
+    assert (ref is None) == (got is None)
+    if ref is not None:
+        a, b = _key(ref, objective), _key(got, objective)
+        assert b[0] == pytest.approx(a[0], rel=1e-7, abs=1e-6)
+        assert b[1] == pytest.approx(a[1], rel=1e-6, abs=1e-5)
+
+
+def test_queue_cases_queue():
+    queued = 0
+    for seed in range(24):
+        p = _case(seed)
+        p.queue_h = random_queues(np.random.default_rng(30_000 + seed), p.n_stations)
+        sol = solve(p, "time", compiled=True)
+        queued += sol is not None and any(s.queue_h > 0 for s in sol.stops)
+    assert queued >= 5
 
 
 def test_random_cases_cover_stops_rests_and_infeasibility():
