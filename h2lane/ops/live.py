@@ -26,8 +26,14 @@ from typing import Any
 from sqlalchemy import Connection, desc, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from h2lane.errors import InputError
-from h2lane.ops.alarms.engine import AlarmEngine, Condition, NextStopQuery, ReachQuery
+from h2lane.errors import H2laneError, InputError
+from h2lane.ops.alarms.engine import (
+    AlarmEngine,
+    Condition,
+    NextStopQuery,
+    ReachQuery,
+    ReachVerdict,
+)
 from h2lane.ops.alarms.lifecycle import AlarmStateError, UnknownAlarmError
 from h2lane.ops.alarms.rules import default_rules, load_rules
 from h2lane.ops.db.live_tables import (
@@ -39,6 +45,7 @@ from h2lane.ops.db.live_tables import (
     telemetry,
 )
 from h2lane.ops.telemetry.messages import Reading, decode_batch, parse_batch, parse_message
+from h2lane.params import FCET_H2_LOADED
 from h2lane.timeutil import CHINA
 
 log = logging.getLogger("h2lane.ops.live")
@@ -441,7 +448,9 @@ class LiveOps:
             values: dict[str, Any] = {"timeline": timeline}
             if INCIDENT_LEVELS.index(c.level) > INCIDENT_LEVELS.index(row.level):
                 # the incident takes the level and the headline of its worst alarm
-                values.update(level=c.level, title=f"{c.level} at {c.device}: {c.message.split(':')[0]}")
+                values.update(
+                    level=c.level, title=f"{c.level} at {c.device}: {c.message.split(':')[0]}"
+                )
             conn.execute(update(incidents).where(incidents.c.id == row.id).values(**values))
             return int(row.id)
         affected: dict[str, Any] = {}
@@ -512,6 +521,10 @@ class LiveOps:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def out_of_service(self) -> set[str]:
+        """Devices with a critical or emergency condition open (stations: no refuelling there)."""
+        return {key[1] for key in self.engine.active if key[3] in INCIDENT_LEVELS}
 
     # --- reads and the lifecycle -----------------------------------------------------------
 
@@ -822,3 +835,77 @@ def affected_trucks(conn: Connection, station: str, when: datetime) -> dict[str,
         "name": stations.get(station, (None, None, station))[2],
         "trucks": trucks,
     }
+
+
+class ScenarioReach:
+    """The range rule's query on the database's scenario: can this truck reach a station?
+
+    A :class:`~h2lane.routing.reach.StationReach` table over the scenario's road graph and
+    stations, rebuilt when the stations change; consumption is the truck's type's (loaded)
+    kg/100 km, else the Pengfei default. A station out of service — one with a critical or
+    emergency alarm open (a leak, an ESD) — does not count; opening hours do (a truck may wait
+    for a station to open: that is the trip planner's business, not an alarm). The ``k = 5``
+    nearest stations by road are looked at.
+    """
+
+    K = 5
+
+    def __init__(self, db: Engine) -> None:
+        self.db = db
+        self._key: tuple[Any, ...] | None = None
+        self._reach: Any = None
+        self._rates: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self.out_of_service: Callable[[], set[str]] = set
+
+    def _refresh(self) -> None:
+        from h2lane.ops.db import store
+        from h2lane.roads.graph import RoadGraph
+        from h2lane.routing.reach import StationReach
+
+        now = time.monotonic()
+        if self._reach is not None and now - self._checked < 30.0:
+            return
+        self._checked = now
+        with self.db.connect() as conn:
+            scenario = store.load_scenario(conn)
+        key = (scenario.roads, tuple((s.id, s.lat, s.lon) for s in scenario.stations))
+        types = {t.id: t for t in scenario.truck_types}
+        self._rates = {t.id: types[t.type].kg_per_100km for t in scenario.trucks if t.type in types}
+        if key == self._key:
+            return
+        # the graph's own arrays only: no contraction hierarchy, whose queries are bound to the
+        # thread that made them (ingest runs on any thread of the pool)
+        self._reach = StationReach(RoadGraph.load(scenario.roads), scenario.stations, k=self.K)
+        self._key = key
+
+    def rate(self, device: str) -> float:
+        """kg H2 per 100 km of the truck's type (loaded), else the Pengfei default."""
+        return self._rates.get(device, FCET_H2_LOADED.value)
+
+    def __call__(self, r: Reading, reserve_kg: float) -> ReachVerdict | None:
+        if r.lat is None or r.lon is None or r.h2_kg is None:
+            return None
+        with self._lock:
+            try:
+                self._refresh()
+            except Exception as exc:  # no scenario or graph: the rule stays silent, and says why
+                log.warning("range rule: %s", exc)
+                return None
+            if self._reach is None or not self._reach.ids:
+                return None
+            try:
+                result = self._reach.query((r.lat, r.lon), r.h2_kg, self.rate(r.device), reserve_kg)
+            except H2laneError:
+                return None  # off the road graph
+        usable = max(0.0, r.h2_kg - reserve_kg)
+        down = self.out_of_service()
+        candidates = [n for n in result.nearest if n[0] not in down]
+        for sid, km, kg in candidates:
+            if kg <= usable + 1e-9:
+                return ReachVerdict(True, sid, km, kg)
+        if candidates:
+            sid, km, kg = candidates[0]
+            return ReachVerdict(False, sid, km, kg)
+        return ReachVerdict(False)

@@ -275,3 +275,25 @@ def test_traccar_forwards_are_ingested_as_truck_messages(api: Api) -> None:
         "POST", "/api/v1/telemetry/traccar", "admin", json=[forward, {"position": {}}]
     ).json()
     assert again["duplicates"] == 1 and [x["index"] for x in again["rejected"]] == [1]
+
+
+def test_range_rule_on_the_road_graph_and_a_station_out_of_service(sqlite_api: Api) -> None:
+    # 36 km by road from xiaoyi-beiyao (3.2 kg at 9 kg/100 km), 137 km from jinzhong (12.3 kg)
+    at = {"lat": 37.3, "lon": 111.5}
+    first = post(sqlite_api, [truck_msg(1, device="T01", h2_kg=10.0, **at)]).json()
+    assert first["alarms_raised"] == 0
+    low = truck_msg(2, device="T02", h2_kg=5.0, **at)  # 5 kg − 2 kg reserve < 3.2 kg
+    assert post(sqlite_api, [low]).json()["alarms_raised"] == 1
+    (alarm,) = sqlite_api.get("/api/v1/alarms?device=T02").json()["items"]
+    assert (alarm["rule"], alarm["level"]) == ("range", "critical")
+    assert "nearest station xiaoyi-beiyao is 36 km away" in alarm["message"]
+    post(sqlite_api, [truck_msg(3, device="T02", minute=2, h2_kg=50.0, **at)])  # refuelled
+    assert sqlite_api.get(f"/api/v1/alarms/{alarm['id']}").json()["cleared_at"] is not None
+    # enough for the nearest station only: a leak there takes it out of service
+    assert (
+        post(sqlite_api, [truck_msg(4, device="T03", h2_kg=6.0, **at)]).json()["alarms_raised"] == 0
+    )
+    post(sqlite_api, [station_msg(1, 1.5, device=OWN_STATION)])
+    post(sqlite_api, [truck_msg(5, device="T03", minute=1, h2_kg=6.0, **at)])
+    rules = [a["rule"] for a in sqlite_api.get("/api/v1/alarms?device=T03").json()["items"]]
+    assert rules == ["range"]

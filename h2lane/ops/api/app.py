@@ -56,9 +56,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def make_live(engine: Engine) -> Any:
     """Live operations on ``engine`` (stations for refuel matching read from the scenario)."""
-    from h2lane.ops.live import LiveOps, affected_trucks, scenario_stations
+    from h2lane.ops.live import LiveOps, ScenarioReach, affected_trucks, scenario_stations
 
-    return LiveOps(engine, stations=scenario_stations, affected=affected_trucks)
+    reach = ScenarioReach(engine)
+    live = LiveOps(engine, stations=scenario_stations, affected=affected_trucks, reach=reach,
+                   kg_per_100km=reach.rate)  # fmt: skip
+    reach.out_of_service = live.out_of_service
+    return live
 
 
 def create_app(settings: Settings, engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
