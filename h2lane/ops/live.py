@@ -12,6 +12,7 @@ device's newest time and detectors), so a restart neither repeats nor forgets an
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -909,3 +910,107 @@ class ScenarioReach:
             sid, km, kg = candidates[0]
             return ReachVerdict(False, sid, km, kg)
         return ReachVerdict(False)
+
+
+class PlannedStops:
+    """The range warning's query: road km from a truck to its next planned refuelling stop.
+
+    The truck's plan is the newest finished plan job with a route for it; the route's road
+    polyline is drawn once per plan (on ``run_on_graph``, the thread that may use the road
+    graph's hierarchy) and each position is projected onto it, never going back along it, as
+    plan versus actual does. No plan, or past its last stop: no answer (the rule stays quiet).
+    """
+
+    def __init__(self, db: Engine, run_on_graph: Callable[[Callable[[], Any]], Any]) -> None:
+        self.db, self.run_on_graph = db, run_on_graph
+        self._plans: dict[str, tuple[str, Any, list[tuple[float, str]]]] = {}
+        self._at: dict[str, tuple[str, int, float]] = {}  # truck → (job, segment, line km)
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        from h2lane.ops.db.models import plan_jobs
+
+        now = time.monotonic()
+        if now - self._checked < 60.0:
+            return
+        self._checked = now
+        with self.db.connect() as conn:
+            jobs = conn.execute(
+                select(plan_jobs.c.id, plan_jobs.c.result).where(plan_jobs.c.status == "done")
+                .order_by(desc(plan_jobs.c.finished_at)).limit(20)
+            ).all()  # fmt: skip
+        known = {job for job, _, _ in self._plans.values()}
+        for job in reversed(jobs):  # oldest first: the newest plan of a truck wins
+            doc = job.result or {}
+            if job.id in known or not doc.get("routes"):
+                continue
+            try:
+                _, _, trucks = self.run_on_graph(functools.partial(_planned, doc))
+            except Exception as exc:  # a plan without clock times or off the graph: skip it
+                log.info("plan %s has no replayable routes: %s", job.id, exc)
+                continue
+            for t in trucks:
+                stops = sorted(
+                    (float(s["km_from_start"]), s["station_id"])
+                    for s in doc["routes"][t.route]["stops"]
+                )
+                self._plans[t.device] = (job.id, t, stops)
+
+    def __call__(self, r: Reading) -> tuple[str, float] | None:
+        if r.lat is None or r.lon is None:
+            return None
+        with self._lock:
+            try:
+                self._refresh()
+            except Exception as exc:
+                log.warning("next-stop rule: %s", exc)
+                return None
+            plan = self._plans.get(r.device)
+            if plan is None:
+                return None
+            job, truck, stops = plan
+            prev = self._at.get(r.device)
+            seg, at = (prev[1], prev[2]) if prev and prev[0] == job else (0, 0.0)
+            seg, at = _advance(truck, seg, at, r.lat, r.lon)
+            self._at[r.device] = (job, seg, at)
+        km_now = at / truck.scale if truck.scale > 0 else 0.0
+        for km, station in stops:
+            if km > km_now + 0.5:
+                return station, km - km_now
+        return None
+
+
+def _planned(doc: dict[str, Any]) -> Any:
+    """The plan's trucks on the road graph (call on the road-graph thread)."""
+    from h2lane.ops.api.deps import graph_for
+    from h2lane.ops.replay import plan_trucks
+
+    return plan_trucks(doc, graph_for(doc.get("road_graph") or "north-china"))
+
+
+def _advance(truck: Any, seg: int, at: float, lat: float, lon: float) -> tuple[int, float]:
+    """Project one position on the truck's polyline from ``(seg, at)`` onwards (nearest segment
+    within 50 km further along; never back)."""
+    import numpy as np
+
+    line, line_km = truck.line, truck.line_km
+    coslat = math.cos(math.radians(float(line[seg, 0])))
+    end = min(len(line) - 1, int(np.searchsorted(line_km, at + 50.0 * truck.scale, "right")) + 1)
+    end = max(end, min(seg + 1, len(line) - 1))
+    ax, ay = line[seg:end, 1] * coslat, line[seg:end, 0]
+    bx, by = line[seg + 1 : end + 1, 1] * coslat, line[seg + 1 : end + 1, 0]
+    px, py = lon * coslat, lat
+    dx, dy = bx - ax, by - ay
+    l2 = dx * dx + dy * dy
+    t = np.clip(
+        np.where(l2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(l2 > 0, l2, 1.0), 0.0),
+        0.0,
+        1.0,
+    )
+    d2 = (ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2
+    if len(d2) == 0:
+        return seg, at
+    k = int(np.argmin(d2))
+    km = float(line_km[seg + k] + t[k] * (line_km[seg + k + 1] - line_km[seg + k]))
+    return (seg + k, km) if km >= at else (seg, at)

@@ -297,3 +297,17 @@ def test_range_rule_on_the_road_graph_and_a_station_out_of_service(sqlite_api: A
     post(sqlite_api, [truck_msg(5, device="T03", minute=1, h2_kg=6.0, **at)])
     rules = [a["rule"] for a in sqlite_api.get("/api/v1/alarms?device=T03").json()["items"]]
     assert rules == ["range"]
+
+
+def test_next_planned_stop_warning_from_the_stored_plan(sqlite_api: Api, data_dir: Path) -> None:
+    doc = json.loads((data_dir / "ops" / "trip-xiaoyi-tianjin-round.json").read_text())
+    _store_plan(sqlite_api, doc, "trip-next")
+    first = doc["routes"][0]["stops"][0]  # dingzhou-xuyang, 363.6 km: 32.7 kg at 9 kg/100 km
+    start = {"lat": 37.145, "lon": 111.785}
+    r = post(sqlite_api, [truck_msg(1, device="truck-1", h2_kg=30.0, **start)]).json()
+    assert r["alarms_raised"] == 1
+    (alarm,) = sqlite_api.get("/api/v1/alarms?device=truck-1").json()["items"]
+    assert alarm["rule"] == "range-next-stop" and first["station_id"] in alarm["message"]
+    assert "364 km" in alarm["message"]
+    post(sqlite_api, [truck_msg(2, device="truck-1", minute=1, h2_kg=58.0, **start)])
+    assert sqlite_api.get(f"/api/v1/alarms/{alarm['id']}").json()["cleared_at"] is not None

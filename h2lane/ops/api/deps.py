@@ -103,6 +103,11 @@ async def in_graph_thread(fn: Callable[..., T], *args: Any) -> T:
     return await loop.run_in_executor(_GRAPH_THREAD, functools.partial(fn, *args))
 
 
+def run_on_graph_thread(fn: Callable[[], T]) -> T:
+    """Run ``fn`` on the road-graph thread from synchronous code and wait for its answer."""
+    return _GRAPH_THREAD.submit(fn).result()
+
+
 _THREAD_LOCAL = threading.local()
 """The graph thread's road graphs: thread-local, so they are freed on that thread when it
 ends (their CCH queries must not be dropped on another thread)."""
