@@ -47,6 +47,7 @@ from h2lane.ops.db.live_tables import (
 )
 from h2lane.ops.telemetry.messages import Reading, decode_batch, parse_batch, parse_message
 from h2lane.params import FCET_H2_LOADED
+from h2lane.roads.geo import haversine_km
 from h2lane.timeutil import CHINA
 
 log = logging.getLogger("h2lane.ops.live")
@@ -743,15 +744,6 @@ def parse_one(obj: Any) -> Reading:
     return parse_message(obj)
 
 
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
-
-
 ROAD_FACTOR_APPROX = 1.3
 """Road km ÷ straight-line km used for alternatives when no road query is given (typical
 detour factor for trunk roads, K)."""
@@ -821,7 +813,7 @@ def affected_trucks(conn: Connection, station: str, when: datetime) -> dict[str,
             h2 = float(state.get("h2_kg") or 0.0)
             entry["position"], entry["h2_kg"] = [pos[0], pos[1]], h2
             options = sorted(
-                (haversine_km(pos, (lat, lon)) * ROAD_FACTOR_APPROX, sid, name)
+                (float(haversine_km(pos[0], pos[1], lat, lon)) * ROAD_FACTOR_APPROX, sid, name)
                 for sid, (lat, lon, name) in stations.items()
                 if sid != station and lat is not None and lon is not None
             )[:3]

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from h2lane.errors import InputError, OptionError
+from h2lane.roads.geo import haversine_km
 from h2lane.roads.graph import RoadGraph
 from h2lane.timeutil import CHINA
 
@@ -111,14 +112,9 @@ def _secs(value: Any, start: datetime) -> float:
 
 
 def _line_km(line: np.ndarray) -> np.ndarray:
-    lat, lon = np.radians(line[:, 0]), np.radians(line[:, 1])
-    h = (
-        np.sin(np.diff(lat) / 2) ** 2
-        + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(np.diff(lon) / 2) ** 2
-    )
-    return np.concatenate(
-        [[0.0], np.cumsum(2 * 6371.0088 * np.arcsin(np.sqrt(np.minimum(1.0, h))))]
-    )
+    """Cumulative great-circle km along a ``(n, 2)`` lat/lon polyline."""
+    steps = haversine_km(line[:-1, 0], line[:-1, 1], line[1:, 0], line[1:, 1])
+    return np.concatenate([[0.0], np.cumsum(steps)])
 
 
 def plan_trucks(document: dict[str, Any], graph: RoadGraph) -> tuple[datetime, datetime, list[PlannedTruck]]:
