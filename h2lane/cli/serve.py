@@ -92,6 +92,14 @@ def serve(
             "create a development admin whose token is printed (never in production).",
         ),
     ] = False,
+    fleet: Annotated[
+        bool,
+        typer.Option(
+            "--fleet/--no-fleet",
+            help="With --demo: replay the scenario's dispatch as a live fleet (60× real time, "
+            "a leak at its first station after 3 simulated hours) for the Live view.",
+        ),
+    ] = True,
 ) -> None:
     """Run the operations platform: API, plan-job workers and the dashboard."""
     import uvicorn
@@ -128,9 +136,22 @@ def serve(
                       f"(OpenAPI at /api/v1/openapi.json)")  # fmt: skip
     app = create_app(settings, ready.engine, migrate=False)
     pool = WorkerPool(settings.db_url, settings.workers).start()
+    fleet_stop = None
+    if demo and fleet:
+        from h2lane.ops.demo import start_demo_fleet
+
+        if settings.workers < 1:
+            err_console.print("Demo fleet: off (it needs a plan worker; --workers is 0).")
+        else:
+            _, fleet_stop = start_demo_fleet(app.state.live, ready.engine)
+            err_console.print("Demo fleet: the scenario's dispatch is being planned; its trucks and "
+                              "stations then report live at 60× (a leak follows after 3 simulated "
+                              "hours): open the Live view.")  # fmt: skip
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
+        if fleet_stop is not None:
+            fleet_stop.set()
         pool.stop()
         ready.engine.dispose()
 
