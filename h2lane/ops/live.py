@@ -45,7 +45,7 @@ from h2lane.ops.db.live_tables import (
     refuel_events,
     telemetry,
 )
-from h2lane.ops.telemetry.messages import Reading, decode_batch, parse_batch, parse_message
+from h2lane.ops.telemetry.messages import Reading, decode_batch, parse_batch
 from h2lane.params import FCET_H2_LOADED
 from h2lane.roads.geo import haversine_km
 from h2lane.timeutil import CHINA
@@ -737,11 +737,6 @@ class UnknownIncidentError(InputError):
     """No incident has that id (HTTP 404)."""
 
     http_status = 404
-
-
-def parse_one(obj: Any) -> Reading:
-    """One message for the MQTT path (the same validation as HTTP)."""
-    return parse_message(obj)
 
 
 ROAD_FACTOR_APPROX = 1.3
