@@ -249,6 +249,19 @@ def list_audit(
     return items, int(total)
 
 
+def scenario_version(conn: Connection) -> int:
+    """A number that changes with every write to the scenario (the last such audit entry's id;
+    every write to a record or an import is audited in its own transaction)."""
+    names = [*records.RESOURCES, "scenario"]
+    row = conn.execute(
+        select(audit_log.c.id)
+        .where(audit_log.c.resource.in_(names))
+        .order_by(desc(audit_log.c.id))
+        .limit(1)
+    ).first()
+    return 0 if row is None else int(row.id)
+
+
 # --- plan jobs -----------------------------------------------------------------------------
 
 JOB_STATUSES = ("queued", "running", "done", "failed")

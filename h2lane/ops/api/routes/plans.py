@@ -9,15 +9,16 @@ infeasible plan, 422 for an input problem, 202 while the job is not finished.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from h2lane.app.plans import check_request
 from h2lane.ops.api.auth import PLANNERS, READERS, User, require
-from h2lane.ops.api.deps import MAX_PAGE, engine_of
+from h2lane.ops.api.deps import MAX_PAGE, engine_of, fast_json
 from h2lane.ops.api.errors import ApiError
 from h2lane.ops.db import store
 
@@ -52,7 +53,32 @@ def create_plan(
     return {"id": job_id, "status": "queued"}
 
 
-@router.get("", summary="List plan jobs (without their results)")
+class Job(BaseModel):
+    """A plan job (``result`` is the plan document once done; ``error`` once failed)."""
+
+    id: str
+    kind: str
+    request: dict[str, Any]
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float
+    task: str
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    cancel_requested: bool
+
+
+class JobPage(BaseModel):
+    items: list[Job]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("", summary="List plan jobs (without their results)", response_model=JobPage)
 def list_plans(
     request: Request,
     status: Literal["queued", "running", "done", "failed"] | None = None,
@@ -60,22 +86,22 @@ def list_plans(
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=10**9),
     _: User = Depends(require(*READERS)),
-) -> dict[str, Any]:
+) -> Response:
     with engine_of(request).connect() as conn:
         items, total = store.list_jobs(conn, status=status, kind=kind, limit=limit, offset=offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return fast_json({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
-@router.get("/{job_id}", summary="A plan job: status, progress, result, error")
-def get_plan(job_id: str, request: Request, _: User = Depends(require(*READERS))) -> Any:
-    return _job_or_404(request, job_id)
+@router.get("/{job_id}", summary="A plan job: status, progress, result, error", response_model=Job)
+def get_plan(job_id: str, request: Request, _: User = Depends(require(*READERS))) -> Response:
+    return fast_json(_job_or_404(request, job_id))
 
 
 @router.get("/{job_id}/result", summary="The plan document of a finished job")
 def get_result(job_id: str, request: Request, _: User = Depends(require(*READERS))) -> Any:
     job = _job_or_404(request, job_id)
     if job["status"] == "done":
-        return job["result"]
+        return fast_json(job["result"])
     if job["status"] == "failed":
         error = job["error"] or {}
         return JSONResponse(
