@@ -7,6 +7,7 @@ units, bounds and references as a scenario YAML; a problem is 422 naming the fie
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, get_type_hints
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -22,11 +23,16 @@ from h2lane.scenario.model import SECTIONS
 RESERVED = {"limit", "offset", "q", "sort"}
 
 
+@functools.cache
+def _fields_of(section: str) -> tuple[dict[str, Any], frozenset[str]]:
+    """The type of each field of ``section`` and their names (read once, not per request)."""
+    cls = SECTIONS[section]
+    return get_type_hints(cls), frozenset(f.name for f in dataclasses.fields(cls))
+
+
 def _filters(section: str, request: Request) -> dict[str, Any]:
     """``?field=value`` equality filters, values read by the field's type."""
-    cls = SECTIONS[section]
-    hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    hints, names = _fields_of(section)
     out: dict[str, Any] = {}
     for name, value in request.query_params.items():
         if name in RESERVED:
