@@ -401,7 +401,7 @@ def report(args: Any, rows: list[tuple[str, str, Load]], jobs: list[tuple[str, l
         "Plan job overhead: the trip Xiaoyi ⇄ Tianjin Port (round trip, rest rules) through the "
         "API — POST, then GET every 5 ms until done — against `run_plan` called in a warm "
         f"process; medians of {args.jobs} runs. The job includes the worker noticing it (it "
-        "polls every 50 ms), forking the job's process (the worker has parsed the scenario and "
+        "polls every 20 ms), forking the job's process (the worker has parsed the scenario and "
         "warmed the planners), checking the scenario's version, planning, storing the document "
         "and the client's polling. Both on the scenario above "
         "(100 stations make the trip's search larger than on the bundled 7).\n",

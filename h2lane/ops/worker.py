@@ -26,7 +26,7 @@ from h2lane.ops.db import store
 from h2lane.ops.db.engine import make_engine
 
 POLL_S = 0.1
-CLAIM_POLL_S = 0.05
+CLAIM_POLL_S = 0.02
 PROGRESS_EVERY_S = 0.25
 WATCH_S = 0.5
 
