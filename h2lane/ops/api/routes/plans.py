@@ -1,7 +1,8 @@
 """``/api/v1/plans``: plan jobs (trip, dispatch, vrp) run by the worker process.
 
 ``POST`` checks the request at once (422 naming the key) and answers 202 with the job id;
-``GET /plans/{id}`` reports ``status`` (queued | running | done | failed), ``progress`` (0–1),
+``GET /plans/{id}`` (``?wait=S`` to answer when the job has finished, at most S seconds)
+reports ``status`` (queued | running | done | failed), ``progress`` (0–1),
 ``result`` (the plan document, equal to the CLI's ``--json``) and ``error``;
 ``GET /plans/{id}/result`` answers with the document itself, 409 with the reason for an
 infeasible plan, 422 for an input problem, 202 while the job is not finished.
@@ -9,10 +10,13 @@ infeasible plan, 422 for an input problem, 202 while the job is not finished.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -92,9 +96,24 @@ def list_plans(
     return fast_json({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
+WAIT_POLL_S = 0.01
+
+
 @router.get("/{job_id}", summary="A plan job: status, progress, result, error", response_model=Job)
-def get_plan(job_id: str, request: Request, _: User = Depends(require(*READERS))) -> Response:
-    return fast_json(_job_or_404(request, job_id))
+async def get_plan(
+    job_id: str,
+    request: Request,
+    wait: float = Query(0, ge=0, le=30, description="seconds to wait for the job to finish"),
+    _: User = Depends(require(*READERS)),
+) -> Response:
+    """The job; with ``wait`` the answer comes when the job is done or failed, or after
+    ``wait`` seconds with its status then (no need to poll)."""
+    job = await run_in_threadpool(_job_or_404, request, job_id)
+    end = time.monotonic() + wait
+    while job["status"] in ("queued", "running") and time.monotonic() < end:
+        await asyncio.sleep(WAIT_POLL_S)
+        job = await run_in_threadpool(_job_or_404, request, job_id)
+    return fast_json(job)
 
 
 @router.get("/{job_id}/result", summary="The plan document of a finished job")
