@@ -216,7 +216,6 @@ def worker_main(db_url: str, stop: Any = None, warm: bool = True) -> None:
         # met again by the job's process, which fails the job with it)
         with engine.connect() as conn, contextlib.suppress(H2laneError):
             current_scenario(conn)
-        engine.dispose(close=False)
         try:
             supervise(db_url, job, engine, lambda: not running[0])
         except Exception as exc:  # the supervisor itself failed: the job must not stay running
