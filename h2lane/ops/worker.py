@@ -13,6 +13,7 @@ queued jobs stay queued and run after the restart.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import signal
@@ -25,6 +26,7 @@ from h2lane.ops.db import store
 from h2lane.ops.db.engine import make_engine
 
 POLL_S = 0.1
+CLAIM_POLL_S = 0.02
 PROGRESS_EVERY_S = 0.25
 WATCH_S = 0.5
 
@@ -57,17 +59,42 @@ class Cancelled(Exception):
     """Raised inside a job when its cancel was requested."""
 
 
-def run_job(db_url: str, job: dict[str, Any]) -> None:
-    """Run one job to done or failed (in the calling process)."""
+_SCENARIO: dict[str, Any] = {}
+"""The worker's parsed scenario and its :func:`~h2lane.ops.db.store.scenario_version`: parsed
+once per change in the worker, inherited by each job's forked process."""
+
+
+def current_scenario(conn: Any) -> Any:
+    """The database's scenario, parsed again only when it has changed since the last call."""
+    version = store.scenario_version(conn)
+    if _SCENARIO.get("version") != version or "scenario" not in _SCENARIO:
+        _SCENARIO.update(version=version, scenario=store.load_scenario(conn))
+        freeze_heap()
+    return _SCENARIO["scenario"]
+
+
+def freeze_heap() -> None:
+    """Move everything the worker holds (road graph, planners, scenario) to the permanent GC
+    generation: a collection in a job's forked process would otherwise walk the whole
+    inherited heap and copy every page it touches (measured: a few hundred ms per job)."""
+    gc.collect()
+    gc.freeze()
+
+
+def run_job(db_url: str, job: dict[str, Any], engine: Any = None) -> None:
+    """Run one job to done or failed (in the calling process); ``engine`` is the forked
+    worker's engine (its pool already released by the parent), else a new one."""
     from h2lane.app.context import Context
     from h2lane.app.plans import run_plan
 
-    engine = make_engine(db_url)
-    last = [0.0]
+    engine = engine if engine is not None else make_engine(db_url)
+    last = [time.monotonic()]
 
     def progress(task: str, done: float, total: float | None) -> None:
+        # at most one write per PROGRESS_EVERY_S, the first after that long: a short job
+        # writes none (a cancel is also seen by the supervisor, which kills the process)
         t = time.monotonic()
-        if t - last[0] < PROGRESS_EVERY_S and not (total and done >= total):
+        if t - last[0] < PROGRESS_EVERY_S:
             return
         last[0] = t
         fraction = min(1.0, done / total) if total else 0.0
@@ -77,7 +104,7 @@ def run_job(db_url: str, job: dict[str, Any]) -> None:
 
     try:
         with engine.connect() as conn:
-            scenario = store.load_scenario(conn)
+            scenario = current_scenario(conn)
         result = run_plan(job["kind"], job["request"], Context.of(scenario, progress=progress))
     except Cancelled:
         with engine.begin() as conn:
@@ -93,9 +120,10 @@ def run_job(db_url: str, job: dict[str, Any]) -> None:
         engine.dispose()
 
 
-def _child(db_url: str, job: dict[str, Any]) -> None:
+def _child(db_url: str, job: dict[str, Any], engine: Any) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    run_job(db_url, job)
+    engine.dispose(close=False)  # new connections in this process, none of the parent's
+    run_job(db_url, job, engine)
 
 
 def supervise(
@@ -103,7 +131,9 @@ def supervise(
 ) -> None:
     """Run ``job`` in a forked child; kill it on cancel or when ``stopping()``; fail it if
     the child dies."""
-    child = mp.get_context("fork").Process(target=_child, args=(db_url, job), daemon=True)
+    gc.freeze()  # what the worker made since the last freeze (see :func:`freeze_heap`)
+    child = mp.get_context("fork").Process(target=_child, args=(db_url, job, engine),
+                                       daemon=True)  # fmt: skip
     child.start()
     with engine.begin() as conn:
         store.set_worker_pid(conn, job["id"], child.pid or 0)
@@ -141,19 +171,26 @@ def supervise(
 
 
 def warm_up(db_url: str) -> None:
-    """Load the road graph and compile the planners before the first job (children inherit)."""
-    from h2lane.app.context import load_graph
-    from h2lane.app.plans import check_request  # noqa: F401 - import the use cases now
+    """Load the road graph and run one small trip on the database's scenario before the first
+    job, so the compiled planners and their caches are in the worker's memory and every job's
+    forked process inherits them (a cold first trip costs about a second; a warm one
+    milliseconds)."""
+    from h2lane.app.context import Context, load_graph
+    from h2lane.app.plans import run_plan
 
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            roads = store.scenario_header(conn)["roads"]
-        load_graph(roads)
+            scenario = current_scenario(conn)
+        load_graph(scenario.roads)
+        if len(scenario.places) >= 2:
+            places = {"from": scenario.places[0].name, "to": scenario.places[1].name}
+            run_plan("trip", places, Context.of(scenario))
     except H2laneError:
-        pass
+        pass  # an empty or unplannable scenario: the jobs will say why
     finally:
         engine.dispose()
+    freeze_heap()
 
 
 def worker_main(db_url: str, stop: Any = None, warm: bool = True) -> None:
@@ -173,9 +210,12 @@ def worker_main(db_url: str, stop: Any = None, warm: bool = True) -> None:
         with engine.begin() as conn:
             job = store.claim_next_job(conn, os.getpid())
         if job is None:
-            time.sleep(POLL_S)
+            time.sleep(CLAIM_POLL_S)
             continue
-        engine.dispose(close=False)
+        # a changed scenario is parsed here, once, not in every job's process (an error is
+        # met again by the job's process, which fails the job with it)
+        with engine.connect() as conn, contextlib.suppress(H2laneError):
+            current_scenario(conn)
         try:
             supervise(db_url, job, engine, lambda: not running[0])
         except Exception as exc:  # the supervisor itself failed: the job must not stay running

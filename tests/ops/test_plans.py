@@ -84,8 +84,8 @@ def submit(api: Api, kind: str, req: dict[str, Any], role: str = "dispatcher") -
 
 
 def finished(api: Api, job_id: str, timeout: float = 90.0) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        job = api.get(f"/api/v1/plans/{job_id}", "auditor").json()
+    def done() -> dict[str, Any] | None:  # the server answers when the job has finished
+        job = api.get(f"/api/v1/plans/{job_id}?wait=5", "auditor").json()
         return job if job["status"] in ("done", "failed") else None
 
     return wait_for(done, timeout)
@@ -167,9 +167,12 @@ def test_bad_request_keys_are_422_with_the_field_path(served, body, field, words
     assert words in r.json()["message"]
 
 
-def test_unknown_job_is_404(served):
+def test_unknown_job_is_404_and_wait_is_bounded(served):
     api, _ = served
     assert api.get("/api/v1/plans/nope").status_code == 404
+    assert api.get("/api/v1/plans/nope?wait=1").status_code == 404
+    r = api.get("/api/v1/plans/nope?wait=31")
+    assert r.status_code == 422 and r.json()["field"] == ["query", "wait"]
     assert api.call("POST", "/api/v1/plans/nope/cancel").status_code == 404
 
 
@@ -214,7 +217,7 @@ def test_a_killed_worker_fails_its_job_and_is_replaced(served):
     job = finished(api, job_id, 10)
     assert job["status"] == "failed" and job["error"]["error"] == "WorkerDied"
     assert f"worker process (pid {worker}) was killed by signal 9" in job["error"]["message"]
-    assert pool.restarts == restarts + 1
+    wait_for(lambda: pool.restarts == restarts + 1, 10)  # a new worker is started
     wait_for(lambda: not _alive(child), 5)  # the orphaned job process is killed too
     # the replacement worker takes the next job
     assert finished(api, submit(api, "trip", CASES["trip"][0]))["status"] == "done"

@@ -15,7 +15,7 @@ No token → 401; a token of a role that may not → 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, Request
@@ -40,8 +40,11 @@ ADMINS = ("admin",)
 User = dict[str, Any]
 
 
-def current_user(request: Request) -> User:
-    """The user of the request's ``Authorization: Bearer TOKEN`` (401 without a valid one)."""
+async def current_user(request: Request) -> User:
+    """The user of the request's ``Authorization: Bearer TOKEN`` (401 without a valid one).
+
+    Async on purpose: the lookup is one indexed query (well under a millisecond), cheaper on
+    the event loop than a hop to the thread pool for every request."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -54,10 +57,10 @@ def current_user(request: Request) -> User:
     return user
 
 
-def require(*roles: str) -> Callable[..., User]:
+def require(*roles: str) -> Callable[..., Awaitable[User]]:
     """A dependency that lets only ``roles`` through (403 for the others)."""
 
-    def check(user: User = Depends(current_user)) -> User:
+    async def check(user: User = Depends(current_user)) -> User:
         if user["role"] not in roles:
             raise ApiError(
                 403, "Forbidden", f"The role {user['role']} may not do this ({', '.join(roles)} may)."

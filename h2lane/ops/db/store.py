@@ -41,10 +41,14 @@ def aware(value: datetime | None) -> datetime | None:
 # --- the scenario -------------------------------------------------------------------------
 
 
+TOTAL = "_h2lane_total"
+
+
 def row_dict(row: Any) -> dict[str, Any]:
     """A section row as the record's JSON-ready mapping (without the surrogate key)."""
     data = dict(row._mapping)
     data.pop("pk", None)
+    data.pop(TOTAL, None)
     return data
 
 
@@ -110,15 +114,19 @@ def list_records(
         text_cols = [table.c[key]] + ([table.c.name] if "name" in table.c and key != "name" else [])
         pattern = f"%{q.lower()}%"
         where.append(or_(*(func.lower(c).like(pattern) for c in text_cols)))
-    total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-    query = select(table).where(*where)
+    # the total rides on the page's rows (one query); an empty page counts on its own
+    query = select(table, func.count().over().label(TOTAL)).where(*where)
     if sort:
         name = sort.lstrip("-")
         if name not in table.c or name == "pk":
             raise OptionError(f"sort: unknown field '{name}'", {"field": ["query", "sort"]})
         query = query.order_by(desc(table.c[name]) if sort.startswith("-") else asc(table.c[name]))
-    query = query.order_by(table.c.pk).limit(limit).offset(offset)
-    return [row_dict(r) for r in conn.execute(query)], int(total)
+    rows = conn.execute(query.order_by(table.c.pk).limit(limit).offset(offset)).all()
+    if rows:
+        total = rows[0]._mapping[TOTAL]
+    else:
+        total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    return [row_dict(r) for r in rows], int(total)
 
 
 def get_record(conn: Connection, section: str, key: str) -> dict[str, Any] | None:
@@ -247,6 +255,19 @@ def list_audit(
         item["user"] = item.pop("user_name")
         items.append(item)
     return items, int(total)
+
+
+def scenario_version(conn: Connection) -> int:
+    """A number that changes with every write to the scenario (the last such audit entry's id;
+    every write to a record or an import is audited in its own transaction)."""
+    names = [*records.RESOURCES, "scenario"]
+    row = conn.execute(
+        select(audit_log.c.id)
+        .where(audit_log.c.resource.in_(names))
+        .order_by(desc(audit_log.c.id))
+        .limit(1)
+    ).first()
+    return 0 if row is None else int(row.id)
 
 
 # --- plan jobs -----------------------------------------------------------------------------

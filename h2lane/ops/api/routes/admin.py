@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from h2lane.ops.api.auth import ADMINS, User, current_user, require
-from h2lane.ops.api.deps import MAX_PAGE, engine_of
+from h2lane.ops.api.deps import MAX_PAGE, Page, engine_of, fast_json
 from h2lane.ops.db import store
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
@@ -43,7 +43,7 @@ def create_user(
     return {**created, "token": token}
 
 
-@router.get("/audit", summary="The audit log, newest first (admin)")
+@router.get("/audit", summary="The audit log, newest first (admin)", response_model=Page)
 def audit(
     request: Request,
     resource: str | None = Query(None, max_length=80),
@@ -51,9 +51,9 @@ def audit(
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=10**9),
     _: User = Depends(require(*ADMINS)),
-) -> dict[str, Any]:
+) -> Response:
     with engine_of(request).connect() as conn:
         items, total = store.list_audit(
             conn, limit=limit, offset=offset, resource=resource, user=user_name
         )
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return fast_json({"items": items, "total": total, "limit": limit, "offset": offset})

@@ -23,7 +23,14 @@ from h2lane.app.oracles import scenario_distance_oracle
 from h2lane.app.requests import RequestError
 from h2lane.errors import H2laneError
 from h2lane.ops.api.auth import ACCOUNTANTS, READERS, User, require
-from h2lane.ops.api.deps import engine_of, graph_for, in_graph_thread, media_type, read_body
+from h2lane.ops.api.deps import (
+    engine_of,
+    fast_json,
+    graph_for,
+    in_graph_thread,
+    media_type,
+    read_body,
+)
 from h2lane.ops.api.errors import ApiError
 from h2lane.ops.db import store
 
@@ -141,7 +148,7 @@ async def create_emissions(request: Request, user: User = Depends(require(*ACCOU
             report_html=html,
         )
         store.audit(conn, user, "create", "emissions", run_id, {"source": [None, source]})
-    return {"id": run_id, "source": source, **document}
+    return fast_json({"id": run_id, "source": source, **document}, 201)
 
 
 def _run(request: Request, run_id: str) -> dict[str, Any]:
@@ -155,7 +162,7 @@ def _run(request: Request, run_id: str) -> dict[str, Any]:
 @router.get("/{run_id}", summary="The ISO 14083 result of a run")
 def get_emissions(run_id: str, request: Request, _: User = Depends(require(*READERS))) -> Any:
     run = _run(request, run_id)
-    return {"id": run["id"], "source": run["source"], **run["document"]}
+    return fast_json({"id": run["id"], "source": run["source"], **run["document"]})
 
 
 @router.get("/{run_id}/ileap", summary="The iLEAP export (TOCs, shipment footprints, manifest)")
@@ -163,7 +170,7 @@ def get_ileap(run_id: str, request: Request, _: User = Depends(require(*READERS)
     run = _run(request, run_id)
     if run["ileap"] is None:
         raise ApiError(404, "NotFound", f"Emissions run '{run_id}' has no iLEAP export.")
-    return run["ileap"]
+    return fast_json(run["ileap"])
 
 
 @router.get(

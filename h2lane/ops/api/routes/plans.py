@@ -1,7 +1,8 @@
 """``/api/v1/plans``: plan jobs (trip, dispatch, vrp) run by the worker process.
 
 ``POST`` checks the request at once (422 naming the key) and answers 202 with the job id;
-``GET /plans/{id}`` reports ``status`` (queued | running | done | failed), ``progress`` (0–1),
+``GET /plans/{id}`` (``?wait=S`` to answer when the job has finished, at most S seconds)
+reports ``status`` (queued | running | done | failed), ``progress`` (0–1),
 ``result`` (the plan document, equal to the CLI's ``--json``) and ``error``;
 ``GET /plans/{id}/result`` answers with the document itself, 409 with the reason for an
 infeasible plan, 422 for an input problem, 202 while the job is not finished.
@@ -9,15 +10,19 @@ infeasible plan, 422 for an input problem, 202 while the job is not finished.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from h2lane.app.plans import check_request
 from h2lane.ops.api.auth import PLANNERS, READERS, User, require
-from h2lane.ops.api.deps import MAX_PAGE, engine_of
+from h2lane.ops.api.deps import MAX_PAGE, engine_of, fast_json
 from h2lane.ops.api.errors import ApiError
 from h2lane.ops.db import store
 
@@ -52,7 +57,32 @@ def create_plan(
     return {"id": job_id, "status": "queued"}
 
 
-@router.get("", summary="List plan jobs (without their results)")
+class Job(BaseModel):
+    """A plan job (``result`` is the plan document once done; ``error`` once failed)."""
+
+    id: str
+    kind: str
+    request: dict[str, Any]
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float
+    task: str
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    cancel_requested: bool
+
+
+class JobPage(BaseModel):
+    items: list[Job]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("", summary="List plan jobs (without their results)", response_model=JobPage)
 def list_plans(
     request: Request,
     status: Literal["queued", "running", "done", "failed"] | None = None,
@@ -60,22 +90,37 @@ def list_plans(
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=10**9),
     _: User = Depends(require(*READERS)),
-) -> dict[str, Any]:
+) -> Response:
     with engine_of(request).connect() as conn:
         items, total = store.list_jobs(conn, status=status, kind=kind, limit=limit, offset=offset)
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return fast_json({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
-@router.get("/{job_id}", summary="A plan job: status, progress, result, error")
-def get_plan(job_id: str, request: Request, _: User = Depends(require(*READERS))) -> Any:
-    return _job_or_404(request, job_id)
+WAIT_POLL_S = 0.01
+
+
+@router.get("/{job_id}", summary="A plan job: status, progress, result, error", response_model=Job)
+async def get_plan(
+    job_id: str,
+    request: Request,
+    wait: float = Query(0, ge=0, le=30, description="seconds to wait for the job to finish"),
+    _: User = Depends(require(*READERS)),
+) -> Response:
+    """The job; with ``wait`` the answer comes when the job is done or failed, or after
+    ``wait`` seconds with its status then (no need to poll)."""
+    job = await run_in_threadpool(_job_or_404, request, job_id)
+    end = time.monotonic() + wait
+    while job["status"] in ("queued", "running") and time.monotonic() < end:
+        await asyncio.sleep(WAIT_POLL_S)
+        job = await run_in_threadpool(_job_or_404, request, job_id)
+    return fast_json(job)
 
 
 @router.get("/{job_id}/result", summary="The plan document of a finished job")
 def get_result(job_id: str, request: Request, _: User = Depends(require(*READERS))) -> Any:
     job = _job_or_404(request, job_id)
     if job["status"] == "done":
-        return job["result"]
+        return fast_json(job["result"])
     if job["status"] == "failed":
         error = job["error"] or {}
         return JSONResponse(

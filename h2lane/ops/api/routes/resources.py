@@ -7,6 +7,7 @@ units, bounds and references as a scenario YAML; a problem is 422 naming the fie
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, get_type_hints
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from h2lane.app import records
 from h2lane.errors import ScenarioError
 from h2lane.ops.api.auth import READERS, WRITERS, User, current_user, forbid, require
-from h2lane.ops.api.deps import MAX_PAGE, engine_of
+from h2lane.ops.api.deps import MAX_PAGE, Page, engine_of, fast_json
 from h2lane.ops.api.errors import ApiError
 from h2lane.ops.db import store
 from h2lane.scenario.model import SECTIONS
@@ -22,11 +23,16 @@ from h2lane.scenario.model import SECTIONS
 RESERVED = {"limit", "offset", "q", "sort"}
 
 
+@functools.cache
+def _fields_of(section: str) -> tuple[dict[str, Any], frozenset[str]]:
+    """The type of each field of ``section`` and their names (read once, not per request)."""
+    cls = SECTIONS[section]
+    return get_type_hints(cls), frozenset(f.name for f in dataclasses.fields(cls))
+
+
 def _filters(section: str, request: Request) -> dict[str, Any]:
     """``?field=value`` equality filters, values read by the field's type."""
-    cls = SECTIONS[section]
-    hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    hints, names = _fields_of(section)
     out: dict[str, Any] = {}
     for name, value in request.query_params.items():
         if name in RESERVED:
@@ -70,7 +76,7 @@ def make_router(resource: str, section: str) -> APIRouter:
     key = records.key_field(section)
     writers = WRITERS[section]
 
-    @router.get("", summary=f"List {resource}")
+    @router.get("", summary=f"List {resource}", response_model=Page)
     def list_(
         request: Request,
         limit: int = Query(100, ge=1, le=MAX_PAGE),
@@ -78,21 +84,21 @@ def make_router(resource: str, section: str) -> APIRouter:
         q: str | None = Query(None, max_length=200, description="text in the id or name"),
         sort: str | None = Query(None, max_length=100, description="field, or -field"),
         _: User = Depends(require(*READERS)),
-    ) -> dict[str, Any]:
+    ) -> Response:
         filters = _filters(section, request)
         with engine_of(request).connect() as conn:
             items, total = store.list_records(
                 conn, section, filters=filters, q=q, sort=sort, limit=limit, offset=offset
             )
-        return {"items": items, "total": total, "limit": limit, "offset": offset}
+        return fast_json({"items": items, "total": total, "limit": limit, "offset": offset})
 
-    @router.get("/{item_key}", summary=f"Get one of {resource}")
-    def get(request: Request, item_key: str, _: User = Depends(require(*READERS))) -> Any:
+    @router.get("/{item_key}", summary=f"Get one of {resource}", response_model=dict[str, Any])
+    def get(request: Request, item_key: str, _: User = Depends(require(*READERS))) -> Response:
         with engine_of(request).connect() as conn:
             found = store.get_record(conn, section, item_key)
         if found is None:
             raise ApiError(404, "NotFound", f"No {resource} record with {key} '{item_key}'.")
-        return found
+        return fast_json(found)
 
     @router.post("", status_code=201, summary=f"Create one of {resource}")
     def create(
