@@ -76,7 +76,9 @@ def _rows(path: Path, required: Sequence[str]) -> tuple[list[dict[str, str]], li
     except OSError as exc:
         raise InputFileError(str(path), f"cannot be read ({exc.strerror})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    cols = [c.strip() for c in reader.fieldnames or []]
+    if reader.fieldnames is None:
+        raise InputFileError(str(path), "is empty (it needs a header " + ",".join(required) + ")")
+    cols = [c.strip() for c in reader.fieldnames]
     missing = [c for c in required if c not in cols]
     if missing:
         raise InputFileError(str(path), "is missing column(s) " + ", ".join(missing))
@@ -243,10 +245,18 @@ def every_node(network: SitingNetwork) -> list[Candidate]:
 def read_sizes(path: Path) -> list[SizeClass]:
     """Size classes from ``size,kg_per_day,cost``."""
     rows, lines = _rows(path, ["size", "kg_per_day", "cost"])
-    out = []
+    out: list[SizeClass] = []
     for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
         if not row["size"]:
             raise InputFileError(str(path), "size is empty", row=i, line=line, field="size")
+        if any(s.name == row["size"] for s in out):
+            raise InputFileError(
+                str(path),
+                f"size {row['size']} appears more than once",
+                row=i,
+                line=line,
+                field="size",
+            )
         out.append(
             SizeClass(
                 row["size"],
@@ -264,6 +274,47 @@ class Zone:
     name: str
     node: int
     weight: float
+
+
+def read_zones(path: Path, network: SitingNetwork) -> list[tuple[Zone, str]]:
+    """Zones CSV ``name``, ``node`` or ``lat,lon``, ``weight`` [, ``role`` origin|destination|both]."""
+    rows, lines = _rows(path, ["name", "weight"])
+    if "node" not in rows[0] and not {"lat", "lon"} <= set(rows[0]):
+        raise InputFileError(str(path), "needs a column node, or columns lat and lon")
+    resolve = node_resolver(network)
+    out: list[tuple[Zone, str]] = []
+    for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
+        name = row["name"]
+        if not name:
+            raise InputFileError(str(path), "name is empty", row=i, line=line, field="name")
+        if any(z.name == name for z, _ in out):
+            raise InputFileError(
+                str(path), f"zone {name} appears more than once", row=i, line=line, field="name"
+            )
+        where = row.get("node") or f"{row.get('lat', '')},{row.get('lon', '')}"
+        node = resolve(where)
+        if node is None:
+            raise InputFileError(
+                str(path),
+                f"'{where}' is not a node or lat,lon of network '{network.name}'",
+                row=i,
+                line=line,
+                field="node" if row.get("node") else "lat",
+            )
+        weight = _number(path, row["weight"], i, line, "weight")
+        role = (row.get("role") or "both").lower()
+        if role not in {"origin", "destination", "both"}:
+            raise InputFileError(
+                str(path),
+                f"role '{row['role']}' must be origin, destination or both",
+                row=i,
+                line=line,
+                field="role",
+            )
+        out.append((Zone(name, node, weight), role))
+    if len(out) < 2:
+        raise InputFileError(str(path), "needs at least two zones")
+    return out
 
 
 def gravity_flows(
