@@ -288,7 +288,7 @@ ops = st.lists(
 
 
 @settings(
-    max_examples=60,
+    max_examples=120,
     deadline=None,
     derandomize=True,
     database=None,
@@ -321,4 +321,5 @@ def test_fuzz_input_files(tmp_path_factory: pytest.TempPathFactory, name: str, m
     if res.exit_code == 2:
         msg = doc["message"]
         assert "\n" not in msg and msg.endswith("."), msg
-        assert name in msg or "--" in msg, msg
+        # the mangled file, or another input it broke (a cut edges.csv disconnects a flow)
+        assert any(f in msg for f in FILES) or "--" in msg, msg
