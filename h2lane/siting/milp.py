@@ -163,7 +163,8 @@ def solve(
     open. ``sizes`` with ``kg_per_flow`` (kg/day per unit of each flow) makes it capacitated.
     ``warm_start`` is an open mask (existing included) given to HiGHS as a MIP start.
     ``reduce_model`` applies the exact reductions of :mod:`h2lane.siting.reduce` (uncapacitated
-    model only; False builds the full model, for comparison).
+    model only; False builds the full model, for comparison). ``time_limit`` counts building
+    the model too (HiGHS gets what is left, at least 1 s).
     """
     n = prob.n_candidates
     allowed = np.ones(n, dtype=bool) if allowed is None else allowed.copy()
@@ -227,7 +228,7 @@ def _solve_cover(
     else:
         assert target_flow is not None
         m.row(y_col, weight, target_flow, inf)
-    h = m.highs(maximize, time_limit, gap, threads)
+    h = m.highs(maximize, max(1.0, time_limit - (time.perf_counter() - t0)), gap, threads)
     if warm_start is not None and maximize:
         start = red.lift(warm_start | existing, existing)
         sol = np.zeros(len(m.cost))
@@ -365,7 +366,7 @@ def _solve_capacitated(
     for k, cols in size_cols.items():
         zs = [zc for _, zc in z_cols.get(k, [])]
         m.row(zs + cols, [1.0] * len(zs) + [-s.kg_per_day for s in sizes], -inf, 0.0)
-    h = m.highs(maximize, time_limit, gap, threads)
+    h = m.highs(maximize, max(1.0, time_limit - (time.perf_counter() - t0)), gap, threads)
     h.run()
     if maximize and h.getInfo().primal_solution_status == 2:
         h = _cheapest_at_best_flow(

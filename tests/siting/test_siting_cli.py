@@ -61,6 +61,7 @@ def test_capacitated_and_deviation() -> None:
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     assert doc["model"] == "max-flow+capacitated"
+    assert doc["greedy_covered_flow"] is None  # the heuristic knows no capacities
     for s in doc["sites"]:
         assert s["kg_per_day"] <= s["capacity_kg_per_day"] + 1e-6 and s["size"] in {
             "small",

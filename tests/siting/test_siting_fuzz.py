@@ -231,6 +231,12 @@ def test_bad_options(tmp_path: Path) -> None:
     _bad(_grid(net, flows, "--target-share", "1.5"), "target")
     _bad(_grid(net, flows, "--stations", "2", "--time-limit", "nan"), "time")
     _bad(_grid(net, flows, "--stations", "2", "--max-deviation-km", "-5"), "deviation")
+    sizes = _write(tmp_path, "sizes.csv", SIZES)
+    _bad(
+        _grid(net, flows, "--stations", "2", "--capacity", str(sizes), "--method", "greedy"),
+        "--method greedy",
+        "capacit",
+    )
 
 
 # ------------------------------------------------------------------------------- fuzz
