@@ -113,6 +113,7 @@ class SiteResult:
             "covered_share": round(o.covered_flow / total, 6) if total > 0 else None,
             "mip_gap": o.mip_gap,
             "greedy_covered_flow": None if o.greedy_flow is None else round(o.greedy_flow, 6),
+            "greedy_stations": o.greedy_stations,
             "seconds": round(o.seconds, 3),
             "candidates": prob.n_candidates,
             "gravity_beta": self.beta,

@@ -37,6 +37,7 @@ class SitingOutcome:
     supply: dict[int, float] = field(default_factory=dict)
     sizes: list[SizeClass] | None = None
     notices: list[str] = field(default_factory=list)
+    greedy_stations: int | None = None  # new stations the heuristic opened
 
     @property
     def total_flow(self) -> float:
@@ -178,6 +179,7 @@ def locate(
             heur.covered_flow,
             value,
             notices=notices,
+            greedy_stations=int((heur.open_mask & ~prob.existing).sum()),
         )
     report("MILP (HiGHS)", 0.0, None)
     res = milp.solve(
@@ -206,6 +208,7 @@ def locate(
             heur.covered_flow,
             value,
             notices=notices,
+            greedy_stations=int((heur.open_mask & ~prob.existing).sum()),
         )
     if not res.optimal:
         notices.append(f"HiGHS stopped at the time limit with a gap of {res.mip_gap:.2%}")
@@ -220,6 +223,7 @@ def locate(
         heur.covered_flow,
         _route_values(prob, res.open_mask),
         notices=notices,
+        greedy_stations=int((heur.open_mask & ~prob.existing).sum()),
     )
 
 

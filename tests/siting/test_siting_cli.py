@@ -78,6 +78,7 @@ def test_min_stations_and_existing() -> None:
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     assert doc["covered_share"] >= 0.5 and doc["existing"] == ["15"] and "15" not in doc["stations"]
+    assert doc["greedy_stations"] >= len(doc["stations"])  # the heuristic never needs fewer
 
 
 @pytest.mark.parametrize(
