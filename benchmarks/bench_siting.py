@@ -139,44 +139,34 @@ def main() -> None:
         t = time.perf_counter()
         heur = greedy(prob, p, time_limit=args.time_limit / 4)
         tg = time.perf_counter() - t
-        cpu = time.process_time()
-        res = milp.solve(
-            prob,
-            p=p,
-            warm_start=heur.open_mask,
-            time_limit=args.time_limit,
-            gap=0.01,
-            threads=args.threads,
-        )
-        cpu_of[("reduced", p)] = time.process_time() - cpu
-        lines.append((p, heur.covered_flow, tg, heur.swaps, res))
-        loads.append(load_1min())
-        print(
-            f"p={p}: greedy+subst {heur.covered_flow:.2f} in {tg:.1f} s ({heur.swaps} swaps); "
-            f"reduced MILP ({res.columns:,} columns, {res.rows:,} rows; "
-            f"{res.removed_candidates} candidates dominated, {res.merged_routes} routes merged) "
-            f"{res.objective:.2f}, gap {res.mip_gap:.2%}, bound {res.bound:.2f}, "
-            f"{res.seconds:.1f} s, CPU {cpu_of[('reduced', p)]:.1f} s ({res.status})",
-            flush=True,
-        )
-        if args.compare_full:
+        models = [("reduced", True)] + ([("full", False)] if args.compare_full else [])
+        for name, reduced in models:
             cpu = time.process_time()
-            full = milp.solve(
+            res = milp.solve(
                 prob,
                 p=p,
                 warm_start=heur.open_mask,
                 time_limit=args.time_limit,
                 gap=0.01,
                 threads=args.threads,
-                reduce_model=False,
+                reduce_model=reduced,
             )
-            cpu_of[("full", p)] = time.process_time() - cpu
-            full_lines.append((p, full))
+            cpu_of[(name, p)] = time.process_time() - cpu
             loads.append(load_1min())
+            if reduced:
+                lines.append((p, heur.covered_flow, tg, heur.swaps, res))
+                head = (
+                    f"p={p}: greedy+subst {heur.covered_flow:.2f} in {tg:.1f} s ({heur.swaps} "
+                    f"swaps); reduced MILP ({res.columns:,} columns, {res.rows:,} rows; "
+                    f"{res.removed_candidates} candidates dominated, {res.merged_routes} routes "
+                    "merged)"
+                )
+            else:
+                full_lines.append((p, res))
+                head = f"p={p}: full MILP ({res.columns:,} columns, {res.rows:,} rows)"
             print(
-                f"p={p}: full MILP ({full.columns:,} columns, {full.rows:,} rows) "
-                f"{full.objective:.2f}, gap {full.mip_gap:.2%}, bound {full.bound:.2f}, "
-                f"{full.seconds:.1f} s, CPU {cpu_of[('full', p)]:.1f} s ({full.status})",
+                f"{head} {res.objective:.2f}, gap {res.mip_gap:.2%}, bound {res.bound:.2f}, "
+                f"{res.seconds:.1f} s, CPU {cpu_of[(name, p)]:.1f} s ({res.status})",
                 flush=True,
             )
     # path-based on growing subsets of the flows (longest paths last)

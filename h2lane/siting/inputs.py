@@ -108,6 +108,15 @@ def _number(
     return x
 
 
+def _once(path: Path, seen: set[str], value: str, row: int, line: int, fld: str) -> None:
+    """Refuse a key (id, name, size) that an earlier row already had."""
+    if value in seen:
+        raise InputFileError(
+            str(path), f"{fld} {value} appears more than once", row=row, line=line, field=fld
+        )
+    seen.add(value)
+
+
 def paths_to(network: SitingNetwork, pairs: Sequence[tuple[int, int]]) -> list[NetworkPath]:
     """Tie-broken shortest paths for (origin, destination) node pairs, one tree per destination."""
     out: list[NetworkPath | None] = [None] * len(pairs)
@@ -198,11 +207,7 @@ def read_candidates(path: Path, network: SitingNetwork, resolve: Resolver) -> li
         cid = row["id"]
         if not cid:
             raise InputFileError(str(path), "id is empty", row=i, line=line, field="id")
-        if cid in seen:
-            raise InputFileError(
-                str(path), f"id {cid} appears more than once", row=i, line=line, field="id"
-            )
-        seen.add(cid)
+        _once(path, seen, cid, i, line, "id")
         if row.get("node"):
             node = network.index.get(row["node"])
             if node is None:
@@ -246,17 +251,11 @@ def read_sizes(path: Path) -> list[SizeClass]:
     """Size classes from ``size,kg_per_day,cost``."""
     rows, lines = _rows(path, ["size", "kg_per_day", "cost"])
     out: list[SizeClass] = []
+    seen: set[str] = set()
     for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
         if not row["size"]:
             raise InputFileError(str(path), "size is empty", row=i, line=line, field="size")
-        if any(s.name == row["size"] for s in out):
-            raise InputFileError(
-                str(path),
-                f"size {row['size']} appears more than once",
-                row=i,
-                line=line,
-                field="size",
-            )
+        _once(path, seen, row["size"], i, line, "size")
         out.append(
             SizeClass(
                 row["size"],
@@ -283,14 +282,12 @@ def read_zones(path: Path, network: SitingNetwork) -> list[tuple[Zone, str]]:
         raise InputFileError(str(path), "needs a column node, or columns lat and lon")
     resolve = node_resolver(network)
     out: list[tuple[Zone, str]] = []
+    seen: set[str] = set()
     for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
         name = row["name"]
         if not name:
             raise InputFileError(str(path), "name is empty", row=i, line=line, field="name")
-        if any(z.name == name for z, _ in out):
-            raise InputFileError(
-                str(path), f"zone {name} appears more than once", row=i, line=line, field="name"
-            )
+        _once(path, seen, name, i, line, "name")
         where = row.get("node") or f"{row.get('lat', '')},{row.get('lon', '')}"
         node = resolve(where)
         if node is None:

@@ -255,7 +255,6 @@ def _solve_cover(
             warm.value_valid = True
             h.setSolution(warm)
     h.run()
-    status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     values = np.asarray(h.getSolution().col_value, dtype=float)
     has_solution = info.primal_solution_status == 2 and values.size == len(m.cost)
@@ -269,6 +268,24 @@ def _solve_cover(
     if maximize and p is not None:
         _pad(open_mask, existing, allowed, p, int((allowed & ~existing).sum()))
     objective = prob.evaluate(open_mask)[0] if has_solution else 0.0
+    res = _result(h, m, has_solution, open_mask, route_value, objective, t0)
+    res.removed_candidates = len(red.dominator)
+    res.merged_routes = len(prob.routes) - len(red.groups)
+    return res
+
+
+def _result(
+    h: highspy.Highs,
+    m: _Model,
+    has_solution: bool,
+    open_mask: NDArray,
+    route_value: NDArray,
+    objective: float,
+    t0: float,
+) -> MilpResult:
+    """A :class:`MilpResult` from HiGHS's status, gap and bound."""
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
     optimal = status == "Optimal"
     mip_gap = float(info.mip_gap) if has_solution else float("inf")
     if optimal and not np.isfinite(mip_gap):
@@ -284,8 +301,6 @@ def _solve_cover(
         optimal,
         rows=len(m.row_lo),
         columns=len(m.cost),
-        removed_candidates=len(red.dominator),
-        merged_routes=len(prob.routes) - len(red.groups),
     )
 
 
@@ -380,7 +395,6 @@ def _solve_capacitated(
             gap,
             time_limit - (time.perf_counter() - t0),
         )
-    status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     solution = h.getSolution()
     values = np.asarray(solution.col_value, dtype=float)
@@ -401,24 +415,9 @@ def _solve_capacitated(
     if maximize and p is not None:
         _pad(open_mask, existing, allowed, p, n_new_allowed)
     objective = float(route_value @ np.array([volumes[r.flow] * r.weight for r in prob.routes]))
-    optimal = status == "Optimal"
-    mip_gap = float(info.mip_gap) if has_solution else float("inf")
-    if optimal and not np.isfinite(mip_gap):
-        mip_gap = 0.0
-    return MilpResult(
-        open_mask,
-        route_value,
-        objective,
-        float(info.mip_dual_bound),
-        max(0.0, mip_gap),
-        status,
-        time.perf_counter() - t0,
-        optimal,
-        size_of,
-        supply,
-        rows=len(m.row_lo),
-        columns=len(m.cost),
-    )
+    res = _result(h, m, has_solution, open_mask, route_value, objective, t0)
+    res.size_of, res.supply = size_of, supply
+    return res
 
 
 def _cheapest_at_best_flow(

@@ -166,21 +166,27 @@ def locate(
         target_flow=target_flow,
     )
     report("greedy + substitution", 1.0, 1.0)
-    if not use_milp:
-        value = _route_values(prob, heur.open_mask)
+    greedy_stations = int((heur.open_mask & ~prob.existing).sum())
+
+    def outcome(
+        mask: NDArray, how: str, flow: float, gap_: float | None, status: str
+    ) -> SitingOutcome:
         return SitingOutcome(
             prob,
-            heur.open_mask,
-            "greedy",
-            heur.covered_flow,
-            None,
-            "heuristic",
+            mask,
+            how,
+            flow,
+            gap_,
+            status,
             time.perf_counter() - t0,
             heur.covered_flow,
-            value,
+            _route_values(prob, mask),
             notices=notices,
-            greedy_stations=int((heur.open_mask & ~prob.existing).sum()),
+            greedy_stations=greedy_stations,
         )
+
+    if not use_milp:
+        return outcome(heur.open_mask, "greedy", heur.covered_flow, None, "heuristic")
     report("MILP (HiGHS)", 0.0, None)
     res = milp.solve(
         prob,
@@ -196,35 +202,10 @@ def locate(
         notices.append(
             f"HiGHS found no solution in time ({res.status}): the heuristic's answer is shown"
         )
-        value = _route_values(prob, heur.open_mask)
-        return SitingOutcome(
-            prob,
-            heur.open_mask,
-            "greedy",
-            heur.covered_flow,
-            None,
-            res.status,
-            time.perf_counter() - t0,
-            heur.covered_flow,
-            value,
-            notices=notices,
-            greedy_stations=int((heur.open_mask & ~prob.existing).sum()),
-        )
+        return outcome(heur.open_mask, "greedy", heur.covered_flow, None, res.status)
     if not res.optimal:
         notices.append(f"HiGHS stopped at the time limit with a gap of {res.mip_gap:.2%}")
-    return SitingOutcome(
-        prob,
-        res.open_mask,
-        "milp",
-        res.objective,
-        res.mip_gap,
-        res.status,
-        time.perf_counter() - t0,
-        heur.covered_flow,
-        _route_values(prob, res.open_mask),
-        notices=notices,
-        greedy_stations=int((heur.open_mask & ~prob.existing).sum()),
-    )
+    return outcome(res.open_mask, "milp", res.objective, res.mip_gap, res.status)
 
 
 def _capacitated(
