@@ -100,6 +100,14 @@ class SiteResult:
                 }
             sites.append(site)
         total = o.total_flow
+        idle = [s["id"] for s in sites if not s["existing"] and s["flow_through"] <= 0]
+        notices = list(o.notices)
+        if idle:
+            notices.append(
+                f"{len(idle)} of the {len(o.new_stations)} new stations serve no flow "
+                f"({', '.join(idle[:5])}{', …' if len(idle) > 5 else ''}): the served flows need "
+                "no more, so they only fill up --stations"
+            )
         return {
             "network": self.network.name,
             "range_km": self.range_km,
@@ -119,7 +127,7 @@ class SiteResult:
             "gravity_beta": self.beta,
             "sites": sites,
             "flows": flows,
-            "notices": o.notices,
+            "notices": notices,
             "rule": (
                 "round trip O→D→O along the path, full refuel at every open station passed, "
                 "start at O with half the range (full if O has a station) and, without a station "

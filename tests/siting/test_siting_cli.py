@@ -142,3 +142,15 @@ def test_bundled_example(tmp_path: Path) -> None:
     assert ports == {"Tianjin Port", "Huanghua Port", "Caofeidian Port", "Qingdao Port"}
     assert 0 < doc["covered_share"] < 1 and doc["total_flow"] == pytest.approx(2000.0)
     assert "© OpenStreetMap contributors" in (tmp_path / "m.html").read_text()
+
+
+def test_idle_new_stations_are_named(tmp_path: Path) -> None:
+    """More stations than the flows need: the ones serving nothing are listed in a notice."""
+    f = tmp_path / "flows.csv"
+    f.write_text("origin,destination,flow\n10,11,5\n")  # one edge: stations at 10 or 11 serve it
+    args = ["site", "--network", str(SMALL), "--flows", str(f), "--range-km", "300"]
+    doc = json.loads(runner.invoke(app, [*args, "--stations", "4", "--json"]).output)
+    assert doc["covered_share"] == 1.0 and len(doc["stations"]) == 4
+    idle = [s["id"] for s in doc["sites"] if s["flow_through"] == 0]
+    assert len(idle) >= 2 and not {"10", "11"} & set(idle)
+    assert any(f"{len(idle)} of the 4 new stations serve no flow" in n for n in doc["notices"])
