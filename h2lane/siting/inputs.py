@@ -108,8 +108,10 @@ def _number(
     return x
 
 
-def _once(path: Path, seen: set[str], value: str, row: int, line: int, fld: str) -> None:
-    """Refuse a key (id, name, size) that an earlier row already had."""
+def _key(path: Path, seen: set[str], value: str, row: int, line: int, fld: str) -> None:
+    """Refuse an empty key (id, name, size) or one that an earlier row already had."""
+    if not value:
+        raise InputFileError(str(path), f"{fld} is empty", row=row, line=line, field=fld)
     if value in seen:
         raise InputFileError(
             str(path), f"{fld} {value} appears more than once", row=row, line=line, field=fld
@@ -205,9 +207,7 @@ def read_candidates(path: Path, network: SitingNetwork, resolve: Resolver) -> li
     seen: set[str] = set()
     for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
         cid = row["id"]
-        if not cid:
-            raise InputFileError(str(path), "id is empty", row=i, line=line, field="id")
-        _once(path, seen, cid, i, line, "id")
+        _key(path, seen, cid, i, line, "id")
         if row.get("node"):
             node = network.index.get(row["node"])
             if node is None:
@@ -253,9 +253,7 @@ def read_sizes(path: Path) -> list[SizeClass]:
     out: list[SizeClass] = []
     seen: set[str] = set()
     for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
-        if not row["size"]:
-            raise InputFileError(str(path), "size is empty", row=i, line=line, field="size")
-        _once(path, seen, row["size"], i, line, "size")
+        _key(path, seen, row["size"], i, line, "size")
         out.append(
             SizeClass(
                 row["size"],
@@ -285,9 +283,7 @@ def read_zones(path: Path, network: SitingNetwork) -> list[tuple[Zone, str]]:
     seen: set[str] = set()
     for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
         name = row["name"]
-        if not name:
-            raise InputFileError(str(path), "name is empty", row=i, line=line, field="name")
-        _once(path, seen, name, i, line, "name")
+        _key(path, seen, name, i, line, "name")
         where = row.get("node") or f"{row.get('lat', '')},{row.get('lon', '')}"
         node = resolve(where)
         if node is None:
