@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -14,7 +13,7 @@ from pydantic import Field
 from h2lane import params
 from h2lane.app.context import DEFAULT_SCENARIO, Context
 from h2lane.app.requests import Request
-from h2lane.errors import InputError, InputFileError, OptionError
+from h2lane.errors import InputError, OptionError
 from h2lane.siting.inputs import (
     Zone,
     deviation_routes,
@@ -25,6 +24,7 @@ from h2lane.siting.inputs import (
     read_candidates,
     read_flows,
     read_sizes,
+    read_zones,
 )
 from h2lane.siting.network import SitingNetwork
 from h2lane.siting.problem import Candidate, Flow, SitingProblem, SizeClass
@@ -100,6 +100,14 @@ class SiteResult:
                 }
             sites.append(site)
         total = o.total_flow
+        idle = [s["id"] for s in sites if not s["existing"] and s["flow_through"] <= 0]
+        notices = list(o.notices)
+        if idle:
+            notices.append(
+                f"{len(idle)} of the {len(o.new_stations)} new stations serve no flow "
+                f"({', '.join(idle[:5])}{', …' if len(idle) > 5 else ''}): the served flows need "
+                "no more, so they only fill up --stations"
+            )
         return {
             "network": self.network.name,
             "range_km": self.range_km,
@@ -113,12 +121,13 @@ class SiteResult:
             "covered_share": round(o.covered_flow / total, 6) if total > 0 else None,
             "mip_gap": o.mip_gap,
             "greedy_covered_flow": None if o.greedy_flow is None else round(o.greedy_flow, 6),
+            "greedy_stations": o.greedy_stations,
             "seconds": round(o.seconds, 3),
             "candidates": prob.n_candidates,
             "gravity_beta": self.beta,
             "sites": sites,
             "flows": flows,
-            "notices": o.notices,
+            "notices": notices,
             "rule": (
                 "round trip O→D→O along the path, full refuel at every open station passed, "
                 "start at O with half the range (full if O has a station) and, without a station "
@@ -140,46 +149,6 @@ def example_zones(network: SitingNetwork) -> list[tuple[Zone, str]]:
     """The bundled Shanxi coal → ports zones (weights in Mt/yr, roles origin/destination)."""
     path = Path(str(resources.files("h2lane.siting") / "data" / "shanxi-ports-zones.csv"))
     return read_zones(path, network)
-
-
-def read_zones(path: Path, network: SitingNetwork) -> list[tuple[Zone, str]]:
-    """Zones CSV ``name``, ``node`` or ``lat,lon``, ``weight`` [, ``role`` origin|destination|both]."""
-    resolve = node_resolver(network)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputFileError(str(path), f"cannot be read ({exc.strerror})") from None
-    reader = csv.DictReader(text.splitlines())
-    cols = set(reader.fieldnames or [])
-    if not {"name", "weight"} <= cols or not ("node" in cols or {"lat", "lon"} <= cols):
-        raise InputFileError(str(path), "needs columns name, weight and node or lat,lon")
-    out = []
-    for i, row in enumerate(reader, start=1):
-        where = row.get("node") or f"{row.get('lat', '')},{row.get('lon', '')}"
-        node = resolve(where)
-        if node is None:
-            raise InputFileError(
-                str(path), f"'{where}' is not a node or lat,lon of the network", row=i, field="node"
-            )
-        try:
-            weight = float(row["weight"])
-        except ValueError:
-            raise InputFileError(
-                str(path), "weight must be a number", row=i, field="weight"
-            ) from None
-        if not (weight >= 0 and np.isfinite(weight)):
-            raise InputFileError(
-                str(path), "weight must be a finite number ≥ 0", row=i, field="weight"
-            )
-        role = (row.get("role") or "both").lower()
-        if role not in {"origin", "destination", "both"}:
-            raise InputFileError(
-                str(path), "role must be origin, destination or both", row=i, field="role"
-            )
-        out.append((Zone(row["name"], node, weight), role))
-    if len(out) < 2:
-        raise InputFileError(str(path), "needs at least two zones")
-    return out
 
 
 def zone_flows(

@@ -183,7 +183,7 @@ def _summary(doc: dict[str, Any]) -> dict[str, str]:
         "MIP gap": "-" if gap is None else f"{gap:.2%}",
         "greedy + substitution": "-"
         if doc["greedy_covered_flow"] is None
-        else f"{doc['greedy_covered_flow']:,.1f}",
+        else f"{doc['greedy_covered_flow']:,.1f} with {doc['greedy_stations']} new station(s)",
     }
 
 

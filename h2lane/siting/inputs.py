@@ -76,7 +76,9 @@ def _rows(path: Path, required: Sequence[str]) -> tuple[list[dict[str, str]], li
     except OSError as exc:
         raise InputFileError(str(path), f"cannot be read ({exc.strerror})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    cols = [c.strip() for c in reader.fieldnames or []]
+    if reader.fieldnames is None:
+        raise InputFileError(str(path), "is empty (it needs a header " + ",".join(required) + ")")
+    cols = [c.strip() for c in reader.fieldnames]
     missing = [c for c in required if c not in cols]
     if missing:
         raise InputFileError(str(path), "is missing column(s) " + ", ".join(missing))
@@ -104,6 +106,17 @@ def _number(
             str(path), f"{value} must be a finite number {bound}", row=row, line=line, field=fld
         )
     return x
+
+
+def _key(path: Path, seen: set[str], value: str, row: int, line: int, fld: str) -> None:
+    """Refuse an empty key (id, name, size) or one that an earlier row already had."""
+    if not value:
+        raise InputFileError(str(path), f"{fld} is empty", row=row, line=line, field=fld)
+    if value in seen:
+        raise InputFileError(
+            str(path), f"{fld} {value} appears more than once", row=row, line=line, field=fld
+        )
+    seen.add(value)
 
 
 def paths_to(network: SitingNetwork, pairs: Sequence[tuple[int, int]]) -> list[NetworkPath]:
@@ -194,13 +207,7 @@ def read_candidates(path: Path, network: SitingNetwork, resolve: Resolver) -> li
     seen: set[str] = set()
     for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
         cid = row["id"]
-        if not cid:
-            raise InputFileError(str(path), "id is empty", row=i, line=line, field="id")
-        if cid in seen:
-            raise InputFileError(
-                str(path), f"id {cid} appears more than once", row=i, line=line, field="id"
-            )
-        seen.add(cid)
+        _key(path, seen, cid, i, line, "id")
         if row.get("node"):
             node = network.index.get(row["node"])
             if node is None:
@@ -243,10 +250,10 @@ def every_node(network: SitingNetwork) -> list[Candidate]:
 def read_sizes(path: Path) -> list[SizeClass]:
     """Size classes from ``size,kg_per_day,cost``."""
     rows, lines = _rows(path, ["size", "kg_per_day", "cost"])
-    out = []
+    out: list[SizeClass] = []
+    seen: set[str] = set()
     for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
-        if not row["size"]:
-            raise InputFileError(str(path), "size is empty", row=i, line=line, field="size")
+        _key(path, seen, row["size"], i, line, "size")
         out.append(
             SizeClass(
                 row["size"],
@@ -264,6 +271,43 @@ class Zone:
     name: str
     node: int
     weight: float
+
+
+def read_zones(path: Path, network: SitingNetwork) -> list[tuple[Zone, str]]:
+    """Zones CSV ``name``, ``node`` or ``lat,lon``, ``weight`` [, ``role`` origin|destination|both]."""
+    rows, lines = _rows(path, ["name", "weight"])
+    if "node" not in rows[0] and not {"lat", "lon"} <= set(rows[0]):
+        raise InputFileError(str(path), "needs a column node, or columns lat and lon")
+    resolve = node_resolver(network)
+    out: list[tuple[Zone, str]] = []
+    seen: set[str] = set()
+    for i, (row, line) in enumerate(zip(rows, lines, strict=True), start=1):
+        name = row["name"]
+        _key(path, seen, name, i, line, "name")
+        where = row.get("node") or f"{row.get('lat', '')},{row.get('lon', '')}"
+        node = resolve(where)
+        if node is None:
+            raise InputFileError(
+                str(path),
+                f"'{where}' is not a node or lat,lon of network '{network.name}'",
+                row=i,
+                line=line,
+                field="node" if row.get("node") else "lat",
+            )
+        weight = _number(path, row["weight"], i, line, "weight")
+        role = (row.get("role") or "both").lower()
+        if role not in {"origin", "destination", "both"}:
+            raise InputFileError(
+                str(path),
+                f"role '{row['role']}' must be origin, destination or both",
+                row=i,
+                line=line,
+                field="role",
+            )
+        out.append((Zone(name, node, weight), role))
+    if len(out) < 2:
+        raise InputFileError(str(path), "needs at least two zones")
+    return out
 
 
 def gravity_flows(

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from h2lane.siting.problem import SitingProblem, SizeClass
+from h2lane.siting.reduce import reduce
 
 _banner_lock = threading.Lock()
 _banner_done = False
@@ -78,6 +79,8 @@ class MilpResult:
     supply: dict[int, float] = field(default_factory=dict)  # candidate → kg/day supplied
     rows: int = 0
     columns: int = 0
+    removed_candidates: int = 0  # dominated candidates left out of the model
+    merged_routes: int = 0  # routes served together with an equal one
 
 
 class _Model:
@@ -152,19 +155,171 @@ def solve(
     time_limit: float = 300.0,
     gap: float = 1e-4,
     threads: int = 1,
+    reduce_model: bool = True,
 ) -> MilpResult:
     """Solve the max-flow (``p``) or min-stations (``target_flow``) model, optionally capacitated.
 
     ``allowed`` marks candidates that may be opened (default all); existing ones are always
     open. ``sizes`` with ``kg_per_flow`` (kg/day per unit of each flow) makes it capacitated.
     ``warm_start`` is an open mask (existing included) given to HiGHS as a MIP start.
+    ``reduce_model`` applies the exact reductions of :mod:`h2lane.siting.reduce` (uncapacitated
+    model only; False builds the full model, for comparison). ``time_limit`` counts building
+    the model too (HiGHS gets what is left, at least 1 s).
     """
+    n = prob.n_candidates
+    allowed = np.ones(n, dtype=bool) if allowed is None else allowed.copy()
+    if sizes is None:
+        return _solve_cover(
+            prob, p, target_flow, allowed, warm_start, time_limit, gap, threads, reduce_model
+        )
+    return _solve_capacitated(
+        prob, p, target_flow, allowed, sizes, kg_per_flow, time_limit, gap, threads
+    )
+
+
+def _solve_cover(
+    prob: SitingProblem,
+    p: int | None,
+    target_flow: float | None,
+    allowed: NDArray,
+    warm_start: NDArray | None,
+    time_limit: float,
+    gap: float,
+    threads: int,
+    reduce_model: bool,
+) -> MilpResult:
+    """The uncapacitated model on the reduced rows: one y per group of equal routes."""
+    t0 = time.perf_counter()
+    inf = highspy.kHighsInf
+    existing = prob.existing
+    maximize = target_flow is None
+    red = reduce(prob, allowed, cost_matters=not maximize, keep_all=not reduce_model)
+    m = _Model()
+    x_col = {
+        int(k): m.col(0.0 if maximize else prob.candidates[k].cost, 0.0, 1.0, True)
+        for k in red.columns
+    }
+    volumes = prob.volumes
+    weight = [
+        sum(float(volumes[prob.routes[r].flow] * prob.routes[r].weight) for r in g)
+        for g in red.groups
+    ]
+    y_col = []
+    for g, sets in enumerate(red.group_sets):
+        servable = not any(not s for s in sets)
+        y_col.append(m.col(weight[g] if maximize else 0.0, 0.0, 1.0 if servable else 0.0))
+        if servable:
+            for s in sets:
+                cols = [x_col[k] for k in sorted(s)]
+                m.row([*cols, y_col[g]], [1.0] * len(cols) + [-1.0], 0.0, inf)
+    group_of = np.empty(len(prob.routes), dtype=np.int64)
+    for g, rs in enumerate(red.groups):
+        group_of[rs] = g
+    by_flow: dict[int, list[int]] = {}
+    for r, route in enumerate(prob.routes):
+        by_flow.setdefault(route.flow, []).append(int(group_of[r]))
+    for gs in by_flow.values():
+        if len(gs) > 1:
+            m.row([y_col[g] for g in gs], [1.0] * len(gs), -inf, 1.0)
+    new_cols = list(x_col.values())
+    need = min(p or 0, len(new_cols))
+    if maximize:
+        m.row(new_cols, [1.0] * len(new_cols), float(need), float(need))
+    else:
+        assert target_flow is not None
+        m.row(y_col, weight, target_flow, inf)
+    h = m.highs(maximize, max(1.0, time_limit - (time.perf_counter() - t0)), gap, threads)
+    if warm_start is not None and maximize:
+        start = red.lift(warm_start | existing, existing)
+        sol = np.zeros(len(m.cost))
+        for k, c in x_col.items():
+            sol[c] = 1.0 if start[k] else 0.0
+        count = int(sol[new_cols].sum()) if new_cols else 0
+        for c in new_cols:  # the lifted start may hold fewer than p: pad
+            if count >= need:
+                break
+            if sol[c] < 0.5:
+                sol[c], count = 1.0, count + 1
+        opened = existing.copy()
+        for k, c in x_col.items():
+            opened[k] |= sol[c] > 0.5
+        for g, sets in enumerate(red.group_sets):
+            sol[y_col[g]] = 1.0 if all(any(opened[k] for k in s) for s in sets) else 0.0
+        for gs in by_flow.values():  # one route per flow: keep the best
+            served = [g for g in gs if sol[y_col[g]] > 0.5]
+            for g in sorted(served, key=lambda g: -weight[g])[1:]:
+                sol[y_col[g]] = 0.0
+        if count == need:
+            warm = highspy.HighsSolution()
+            warm.col_value = sol.tolist()
+            warm.value_valid = True
+            h.setSolution(warm)
+    h.run()
+    info = h.getInfo()
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    has_solution = info.primal_solution_status == 2 and values.size == len(m.cost)
+    open_mask = existing.copy()
+    route_value = np.zeros(len(prob.routes))
+    if has_solution:
+        for k, c in x_col.items():
+            open_mask[k] |= values[c] > 0.5
+        y = np.clip(np.array([values[c] for c in y_col]), 0.0, 1.0)
+        route_value = y[group_of]
+    if maximize and p is not None:
+        _pad(open_mask, existing, allowed, p, int((allowed & ~existing).sum()))
+    objective = prob.evaluate(open_mask)[0] if has_solution else 0.0
+    res = _result(h, m, has_solution, open_mask, route_value, objective, t0)
+    res.removed_candidates = len(red.dominator)
+    res.merged_routes = len(prob.routes) - len(red.groups)
+    return res
+
+
+def _result(
+    h: highspy.Highs,
+    m: _Model,
+    has_solution: bool,
+    open_mask: NDArray,
+    route_value: NDArray,
+    objective: float,
+    t0: float,
+) -> MilpResult:
+    """A :class:`MilpResult` from HiGHS's status, gap and bound."""
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    optimal = status == "Optimal"
+    mip_gap = float(info.mip_gap) if has_solution else float("inf")
+    if optimal and not np.isfinite(mip_gap):
+        mip_gap = 0.0
+    return MilpResult(
+        open_mask,
+        route_value,
+        objective,
+        float(info.mip_dual_bound),
+        max(0.0, mip_gap),
+        status,
+        time.perf_counter() - t0,
+        optimal,
+        rows=len(m.row_lo),
+        columns=len(m.cost),
+    )
+
+
+def _solve_capacitated(
+    prob: SitingProblem,
+    p: int | None,
+    target_flow: float | None,
+    allowed: NDArray,
+    sizes: list[SizeClass],
+    kg_per_flow: NDArray | None,
+    time_limit: float,
+    gap: float,
+    threads: int,
+) -> MilpResult:
+    """The capacitated model (size classes, hydrogen assigned to stations on the path)."""
     t0 = time.perf_counter()
     inf = highspy.kHighsInf
     n = prob.n_candidates
     existing = prob.existing
-    allowed = np.ones(n, dtype=bool) if allowed is None else allowed.copy()
-    capacitated = sizes is not None
     relevant = prob.relevant_candidates() | existing
     m = _Model()
     maximize = target_flow is None
@@ -172,7 +327,7 @@ def solve(
     x_col = np.full(n, -1, dtype=np.int64)
     for k in range(n):
         if existing[k]:
-            if capacitated and relevant[k]:
+            if relevant[k]:
                 x_col[k] = m.col(0.0, 1.0, 1.0, integer=True)
         elif relevant[k] and allowed[k]:
             cost = 0.0 if maximize else prob.candidates[k].cost
@@ -207,65 +362,39 @@ def solve(
         m.row(y_col, [float(volumes[r.flow] * r.weight) for r in prob.routes], target_flow, inf)
     size_cols: dict[int, list[int]] = {}
     z_cols: dict[int, list[tuple[int, int]]] = {}
-    if capacitated:
-        assert sizes is not None and kg_per_flow is not None
-        for k in range(n):
-            if x_col[k] < 0:
-                continue
-            cols = [m.col(0.0 if maximize else s.cost, 0.0, 1.0, integer=True) for s in sizes]
-            size_cols[k] = cols
-            m.row([*cols, int(x_col[k])], [1.0] * len(cols) + [-1.0], 0.0, 0.0)
-        for r, route in enumerate(prob.routes):
-            ks = sorted({k for _, k in prob.route_stops[r] if x_col[k] >= 0})
-            kg = float(kg_per_flow[route.flow])
-            cols = []
-            for k in ks:
-                zc = m.col(0.0, 0.0, inf)
-                cols.append(zc)
-                z_cols.setdefault(k, []).append((r, zc))
-            m.row([*cols, y_col[r]], [1.0] * len(cols) + [-kg], 0.0, 0.0)
-        for k, cols in size_cols.items():
-            zs = [zc for _, zc in z_cols.get(k, [])]
-            m.row(zs + cols, [1.0] * len(zs) + [-s.kg_per_day for s in sizes], -inf, 0.0)
-    h = m.highs(maximize, time_limit, gap, threads)
-    if warm_start is not None and not capacitated:
-        sol = np.zeros(len(m.cost))
-        for k in range(n):
-            if x_col[k] >= 0:
-                sol[x_col[k]] = 1.0 if warm_start[k] else 0.0
-        for r in range(len(prob.routes)):
-            sol[y_col[r]] = 1.0 if prob.route_served(r, warm_start | existing) else 0.0
-        for rs in by_flow.values():  # one route per flow: keep the best
-            served = [r for r in rs if sol[y_col[r]] > 0.5]
-            for r in sorted(served, key=lambda r: -prob.routes[r].weight)[1:]:
-                sol[y_col[r]] = 0.0
-        need = min(p or 0, len(new_cols))
-        count = round(sum(sol[c] for c in new_cols))
-        for c in new_cols:
-            if count >= need:
-                break
-            if sol[c] < 0.5:
-                sol[c] = 1.0
-                count += 1
-        if maximize and round(sum(sol[c] for c in new_cols)) == need:
-            warm = highspy.HighsSolution()
-            warm.col_value = sol.tolist()
-            warm.value_valid = True
-            h.setSolution(warm)
+    assert kg_per_flow is not None
+    for k in range(n):
+        if x_col[k] < 0:
+            continue
+        cols = [m.col(0.0 if maximize else s.cost, 0.0, 1.0, integer=True) for s in sizes]
+        size_cols[k] = cols
+        m.row([*cols, int(x_col[k])], [1.0] * len(cols) + [-1.0], 0.0, 0.0)
+    for r, route in enumerate(prob.routes):
+        ks = sorted({k for _, k in prob.route_stops[r] if x_col[k] >= 0})
+        kg = float(kg_per_flow[route.flow])
+        cols = []
+        for k in ks:
+            zc = m.col(0.0, 0.0, inf)
+            cols.append(zc)
+            z_cols.setdefault(k, []).append((r, zc))
+        m.row([*cols, y_col[r]], [1.0] * len(cols) + [-kg], 0.0, 0.0)
+    for k, cols in size_cols.items():
+        zs = [zc for _, zc in z_cols.get(k, [])]
+        m.row(zs + cols, [1.0] * len(zs) + [-s.kg_per_day for s in sizes], -inf, 0.0)
+    h = m.highs(maximize, max(1.0, time_limit - (time.perf_counter() - t0)), gap, threads)
     h.run()
-    if capacitated and maximize and h.getInfo().primal_solution_status == 2:
+    if maximize and h.getInfo().primal_solution_status == 2:
         h = _cheapest_at_best_flow(
             h,
             m,
             y_col,
             size_cols,
-            sizes or [],
+            sizes,
             prob,
             threads,
             gap,
             time_limit - (time.perf_counter() - t0),
         )
-    status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     solution = h.getSolution()
     values = np.asarray(solution.col_value, dtype=float)
@@ -285,28 +414,10 @@ def solve(
                 supply[k] = float(sum(values[zc] for _, zc in z_cols.get(k, [])))
     if maximize and p is not None:
         _pad(open_mask, existing, allowed, p, n_new_allowed)
-    if capacitated:
-        objective = float(route_value @ np.array([volumes[r.flow] * r.weight for r in prob.routes]))
-    else:
-        objective = prob.evaluate(open_mask)[0] if has_solution else 0.0
-    optimal = status == "Optimal"
-    mip_gap = float(info.mip_gap) if has_solution else float("inf")
-    if optimal and not np.isfinite(mip_gap):
-        mip_gap = 0.0
-    return MilpResult(
-        open_mask,
-        route_value,
-        objective,
-        float(info.mip_dual_bound),
-        max(0.0, mip_gap),
-        status,
-        time.perf_counter() - t0,
-        optimal,
-        size_of,
-        supply,
-        rows=len(m.row_lo),
-        columns=len(m.cost),
-    )
+    objective = float(route_value @ np.array([volumes[r.flow] * r.weight for r in prob.routes]))
+    res = _result(h, m, has_solution, open_mask, route_value, objective, t0)
+    res.size_of, res.supply = size_of, supply
+    return res
 
 
 def _cheapest_at_best_flow(

@@ -251,7 +251,11 @@ def _open(path: Path) -> io.StringIO:
 def _read_nodes(path: Path) -> tuple[list[str], NDArray, NDArray, bool]:
     with _open(path) as fh:
         reader = csv.DictReader(fh)
-        cols = set(reader.fieldnames or [])
+        if reader.fieldnames is None:
+            raise InputFileError(
+                str(path), "is empty (it needs a header node_id,lat,lon or node_id,x,y)"
+            )
+        cols = set(reader.fieldnames)
         if "node_id" not in cols:
             raise InputFileError(str(path), "is missing column node_id")
         if {"lat", "lon"} <= cols:
@@ -263,12 +267,22 @@ def _read_nodes(path: Path) -> tuple[list[str], NDArray, NDArray, bool]:
         ids: list[str] = []
         xs: list[float] = []
         ys: list[float] = []
+        seen: set[str] = set()
         for row_no, row in enumerate(reader, start=1):
             nid = (row.get("node_id") or "").strip()
             if not nid:
                 raise InputFileError(
                     str(path), "node_id is empty", row=row_no, line=reader.line_num, field="node_id"
                 )
+            if nid in seen:
+                raise InputFileError(
+                    str(path),
+                    f"node_id {nid} appears more than once",
+                    row=row_no,
+                    line=reader.line_num,
+                    field="node_id",
+                )
+            seen.add(nid)
             for col in (xcol, ycol):
                 try:
                     val = float(row.get(col) or "")
@@ -299,9 +313,6 @@ def _read_nodes(path: Path) -> tuple[list[str], NDArray, NDArray, bool]:
             ids.append(nid)
             xs.append(xv)
             ys.append(yv)
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise InputFileError(str(path), f"node_id {dup} appears more than once", field="node_id")
     return ids, np.array(xs), np.array(ys), geographic
 
 
@@ -311,7 +322,9 @@ def _read_edges(path: Path, index: dict[str, int]) -> tuple[list[int], list[int]
     km: list[float] = []
     with _open(path) as fh:
         reader = csv.DictReader(fh)
-        missing = {"u", "v", "length_km"} - set(reader.fieldnames or [])
+        if reader.fieldnames is None:
+            raise InputFileError(str(path), "is empty (it needs a header u,v,length_km)")
+        missing = {"u", "v", "length_km"} - set(reader.fieldnames)
         if missing:
             raise InputFileError(str(path), "is missing column(s) " + ", ".join(sorted(missing)))
         for row_no, row in enumerate(reader, start=1):

@@ -20,9 +20,18 @@ from h2lane.siting.rule import EPS_KM
 
 
 def combinations(
-    positions: list[float], candidates: list[int], length_km: float, range_km: float, cap: int
+    positions: list[float],
+    candidates: list[int],
+    length_km: float,
+    range_km: float,
+    cap: int,
+    deadline: float = float("inf"),
 ) -> list[tuple[int, ...]]:
-    """Minimal station chains (candidate indices at ``positions`` along the path) serving it."""
+    """Minimal station chains (candidate indices at ``positions`` along the path) serving it.
+
+    Stops (``ResourceLimitError``) past ``cap`` combinations, 20 × ``cap`` partial chains or
+    the ``time.perf_counter()`` ``deadline``.
+    """
     order = sorted(range(len(candidates)), key=lambda i: positions[i])
     pos = [positions[i] for i in order]
     cand = [candidates[i] for i in order]
@@ -44,6 +53,8 @@ def combinations(
             raise ResourceLimitError(
                 f"more than {cap:,} station combinations (or {20 * cap:,} partial chains) on one path"
             )
+        if visits[0] % 4096 == 0 and time.perf_counter() > deadline:
+            raise ResourceLimitError("enumerating the station combinations ran out of time")
         last = pos[chain[-1]]
         if length_km - last <= half + EPS_KM and minimal(chain):
             out.append(tuple(sorted({cand[j] for j in chain})))
@@ -85,7 +96,10 @@ def solve_path_based(
     gap: float = 1e-4,
     threads: int = 1,
 ) -> PathBasedResult:
-    """Max served flow with p stations (no existing stations, one route per flow)."""
+    """Max served flow with p stations (no existing stations, one route per flow).
+
+    ``time_limit`` bounds the enumeration of combinations and, separately, the HiGHS solve.
+    """
     t0 = time.perf_counter()
     combos: list[list[tuple[int, ...]]] = []
     total = 0
@@ -98,6 +112,7 @@ def solve_path_based(
                 route.path.length_km,
                 prob.range_km,
                 cap - total,
+                t0 + time_limit,
             )
             if route.path.length_km > 0
             else [()]

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from h2lane.errors import InputError
+from h2lane.errors import InfeasibleError, InputError
 from h2lane.siting import milp
 from h2lane.siting.greedy import greedy
 from h2lane.siting.problem import SitingProblem, SizeClass
@@ -37,6 +37,7 @@ class SitingOutcome:
     supply: dict[int, float] = field(default_factory=dict)
     sizes: list[SizeClass] | None = None
     notices: list[str] = field(default_factory=list)
+    greedy_stations: int | None = None  # new stations the heuristic opened
 
     @property
     def total_flow(self) -> float:
@@ -134,25 +135,29 @@ def locate(
     if target_share is not None and not (0 < target_share <= 1):
         raise InputError(f"--target-share must be in (0, 1] (got {target_share})")
     notices: list[str] = []
+    capacitated = sizes is not None
+    if capacitated and method == "greedy":
+        raise InputError(
+            "--method greedy ignores station capacities: use --method milp (or auto) with --capacity"
+        )
     nnz = sum(len(s) for sets in prob.route_sets for s in sets)
-    use_milp = method == "milp" or (method == "auto" and nnz <= MAX_MILP_NONZEROS)
+    use_milp = capacitated or method == "milp" or (method == "auto" and nnz <= MAX_MILP_NONZEROS)
     if method == "auto" and not use_milp:
         notices.append(
             f"the model has {nnz:,} cover entries (> {MAX_MILP_NONZEROS:,}): the greedy + "
             "substitution heuristic answers alone, without an optimality gap"
         )
     target_flow = None if target_share is None else target_share * prob.total_flow
-    capacitated = sizes is not None
     if target_flow is not None:
         everything = np.ones(prob.n_candidates, dtype=bool)
         reachable = prob.evaluate(everything)[0]
         if reachable < target_flow - 1e-9:
-            from h2lane.errors import InfeasibleError
-
             raise InfeasibleError(
                 f"even with every candidate open only {reachable / prob.total_flow:.1%} of the flow "
                 f"can be served, less than the target {target_share:.1%}"
             )
+    if capacitated:  # the heuristic knows no capacities: neither a start nor a comparison
+        return _capacitated(prob, p, target_flow, sizes, kg_per_flow, time_limit, gap, threads, t0)
     report("greedy + substitution", 0.0, 1.0)
     heur = greedy(
         prob,
@@ -161,27 +166,32 @@ def locate(
         target_flow=target_flow,
     )
     report("greedy + substitution", 1.0, 1.0)
-    if not use_milp:
-        value = _route_values(prob, heur.open_mask)
+    greedy_stations = int((heur.open_mask & ~prob.existing).sum())
+
+    def outcome(
+        mask: NDArray, how: str, flow: float, gap_: float | None, status: str
+    ) -> SitingOutcome:
         return SitingOutcome(
             prob,
-            heur.open_mask,
-            "greedy",
-            heur.covered_flow,
-            None,
-            "heuristic",
+            mask,
+            how,
+            flow,
+            gap_,
+            status,
             time.perf_counter() - t0,
             heur.covered_flow,
-            value,
+            _route_values(prob, mask),
             notices=notices,
+            greedy_stations=greedy_stations,
         )
+
+    if not use_milp:
+        return outcome(heur.open_mask, "greedy", heur.covered_flow, None, "heuristic")
     report("MILP (HiGHS)", 0.0, None)
     res = milp.solve(
         prob,
         p=p,
         target_flow=target_flow,
-        sizes=sizes,
-        kg_per_flow=kg_per_flow,
         warm_start=heur.open_mask,
         time_limit=max(1.0, time_limit - heur.seconds),
         gap=gap,
@@ -189,43 +199,55 @@ def locate(
     )
     report("MILP (HiGHS)", 1.0, 1.0)
     if res.mip_gap == float("inf"):
-        if capacitated:
-            from h2lane.errors import InfeasibleError
-
-            raise InfeasibleError(
-                f"HiGHS found no capacitated plan within {time_limit:g} s ({res.status}); "
-                "allow more time with --time-limit"
-            )
         notices.append(
             f"HiGHS found no solution in time ({res.status}): the heuristic's answer is shown"
         )
-        value = _route_values(prob, heur.open_mask)
-        return SitingOutcome(
-            prob,
-            heur.open_mask,
-            "greedy",
-            heur.covered_flow,
-            None,
-            res.status,
-            time.perf_counter() - t0,
-            heur.covered_flow,
-            value,
-            notices=notices,
-        )
+        return outcome(heur.open_mask, "greedy", heur.covered_flow, None, res.status)
     if not res.optimal:
         notices.append(f"HiGHS stopped at the time limit with a gap of {res.mip_gap:.2%}")
-    value = res.route_value if capacitated else _route_values(prob, res.open_mask)
-    covered = res.objective
+    return outcome(res.open_mask, "milp", res.objective, res.mip_gap, res.status)
+
+
+def _capacitated(
+    prob: SitingProblem,
+    p: int | None,
+    target_flow: float | None,
+    sizes: list[SizeClass] | None,
+    kg_per_flow: NDArray | None,
+    time_limit: float,
+    gap: float,
+    threads: int,
+    t0: float,
+) -> SitingOutcome:
+    """The capacitated MILP alone (no heuristic start: the heuristic ignores capacities)."""
+    res = milp.solve(
+        prob,
+        p=p,
+        target_flow=target_flow,
+        sizes=sizes,
+        kg_per_flow=kg_per_flow,
+        time_limit=time_limit,
+        gap=gap,
+        threads=threads,
+    )
+    if res.mip_gap == float("inf"):
+        raise InfeasibleError(
+            f"HiGHS found no capacitated plan within {time_limit:g} s ({res.status}); "
+            "allow more time with --time-limit"
+        )
+    notices = []
+    if not res.optimal:
+        notices.append(f"HiGHS stopped at the time limit with a gap of {res.mip_gap:.2%}")
     return SitingOutcome(
         prob,
         res.open_mask,
         "milp",
-        covered,
+        res.objective,
         res.mip_gap,
         res.status,
         time.perf_counter() - t0,
-        heur.covered_flow,
-        value,
+        None,
+        res.route_value,
         res.size_of,
         res.supply,
         sizes,

@@ -62,6 +62,7 @@ def test_capacitated_and_deviation() -> None:
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     assert doc["model"] == "max-flow+capacitated"
+    assert doc["greedy_covered_flow"] is None  # the heuristic knows no capacities
     for s in doc["sites"]:
         assert s["kg_per_day"] <= s["capacity_kg_per_day"] + 1e-6 and s["size"] in {
             "small",
@@ -78,6 +79,7 @@ def test_min_stations_and_existing() -> None:
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
     assert doc["covered_share"] >= 0.5 and doc["existing"] == ["15"] and "15" not in doc["stations"]
+    assert doc["greedy_stations"] >= len(doc["stations"])  # the heuristic never needs fewer
 
 
 @pytest.mark.parametrize(
@@ -148,3 +150,15 @@ def test_bundled_example(tmp_path: Path) -> None:
         assert "H2Map.create" in html and html.count('"kind":"new"') == 3
     else:
         assert leaflet_map.FALLBACK_NOTICE in html and html.count('class="new"') == 3
+
+
+def test_idle_new_stations_are_named(tmp_path: Path) -> None:
+    """More stations than the flows need: the ones serving nothing are listed in a notice."""
+    f = tmp_path / "flows.csv"
+    f.write_text("origin,destination,flow\n10,11,5\n")  # one edge: stations at 10 or 11 serve it
+    args = ["site", "--network", str(SMALL), "--flows", str(f), "--range-km", "300"]
+    doc = json.loads(runner.invoke(app, [*args, "--stations", "4", "--json"]).output)
+    assert doc["covered_share"] == 1.0 and len(doc["stations"]) == 4
+    idle = [s["id"] for s in doc["sites"] if s["flow_through"] == 0]
+    assert len(idle) >= 2 and not {"10", "11"} & set(idle)
+    assert any(f"{len(idle)} of the 4 new stations serve no flow" in n for n in doc["notices"])
