@@ -12,11 +12,9 @@ device's newest time and detectors), so a restart neither repeats nor forgets an
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,13 +25,12 @@ from typing import Any
 from sqlalchemy import Connection, desc, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from h2lane.errors import H2laneError, InputError
+from h2lane.errors import InputError
 from h2lane.ops.alarms.engine import (
     AlarmEngine,
     Condition,
     NextStopQuery,
     ReachQuery,
-    ReachVerdict,
 )
 from h2lane.ops.alarms.lifecycle import AlarmStateError, UnknownAlarmError
 from h2lane.ops.alarms.rules import default_rules, load_rules
@@ -46,8 +43,6 @@ from h2lane.ops.db.live_tables import (
     telemetry,
 )
 from h2lane.ops.telemetry.messages import Reading, decode_batch, parse_batch
-from h2lane.params import FCET_H2_LOADED
-from h2lane.roads.geo import haversine_km
 from h2lane.timeutil import CHINA
 
 log = logging.getLogger("h2lane.ops.live")
@@ -737,267 +732,3 @@ class UnknownIncidentError(InputError):
     """No incident has that id (HTTP 404)."""
 
     http_status = 404
-
-
-ROAD_FACTOR_APPROX = 1.3
-"""Road km ÷ straight-line km used for alternatives when no road query is given (typical
-detour factor for trunk roads, K)."""
-
-
-def scenario_stations(conn: Connection) -> dict[str, tuple[float, float]]:
-    """Station positions of the scenario the database holds (for matching detected refuels)."""
-    from h2lane.ops.db.models import SECTION_TABLES
-
-    table = SECTION_TABLES["stations"]
-    return {
-        r.id: (float(r.lat), float(r.lon))
-        for r in conn.execute(select(table.c.id, table.c.lat, table.c.lon))
-        if r.lat is not None and r.lon is not None
-    }
-
-
-def affected_trucks(conn: Connection, station: str, when: datetime) -> dict[str, Any]:
-    """Trucks heading to ``station`` on stored plans, and the nearest alternatives for each.
-
-    A truck is heading there if a finished plan job (newest first, one plan per truck) has a
-    refuelling stop at the station and no refuel of that truck at the station has been
-    detected since. Alternatives: the other scenario stations nearest to the truck's last
-    reported position (straight line × 1.3, marked approximate), with whether its hydrogen
-    reaches them keeping a 2 kg reserve.
-    """
-    from h2lane.ops.db.models import SECTION_TABLES, plan_jobs
-
-    table = SECTION_TABLES["stations"]
-    stations = {
-        r.id: (r.lat, r.lon, r.name)
-        for r in conn.execute(select(table.c.id, table.c.lat, table.c.lon, table.c.name))
-    }
-    refuelled = {
-        r.device
-        for r in conn.execute(
-            select(refuel_events.c.device).where(refuel_events.c.station == station)
-        )
-    }
-    heading: dict[str, dict[str, Any]] = {}
-    jobs = conn.execute(
-        select(plan_jobs.c.id, plan_jobs.c.result).where(plan_jobs.c.status == "done")
-        .order_by(desc(plan_jobs.c.finished_at)).limit(100)
-    ).all()  # fmt: skip
-    for job in jobs:
-        for i, route in enumerate((job.result or {}).get("routes", [])):
-            truck = route.get("truck_id") or f"truck-{i + 1}"
-            if truck in heading or truck in refuelled:
-                continue
-            stop = next((s for s in route.get("stops", []) if s.get("station_id") == station), None)
-            if stop is None:
-                continue
-            rate = ((route.get("truck") or {}).get("kg_per_100km") or 9.0) / 100.0
-            heading[truck] = {"truck": truck, "plan": job.id, "planned_arrive": stop.get("arrive"),
-                              "planned_refuel_kg": stop.get("refuel_kg"), "rate": rate}  # fmt: skip
-    states = {
-        r.device: json.loads(r.state)
-        for r in conn.execute(select(device_state).where(device_state.c.device.in_(list(heading))))
-    } if heading else {}  # fmt: skip
-    trucks = []
-    for truck, info in heading.items():
-        rate = info.pop("rate")
-        state = states.get(truck)
-        entry: dict[str, Any] = {**info, "position": None, "h2_kg": None, "alternatives": []}
-        if state and state.get("lat") is not None:
-            pos = (float(state["lat"]), float(state["lon"]))
-            h2 = float(state.get("h2_kg") or 0.0)
-            entry["position"], entry["h2_kg"] = [pos[0], pos[1]], h2
-            options = sorted(
-                (float(haversine_km(pos[0], pos[1], lat, lon)) * ROAD_FACTOR_APPROX, sid, name)
-                for sid, (lat, lon, name) in stations.items()
-                if sid != station and lat is not None and lon is not None
-            )[:3]
-            entry["alternatives"] = [
-                {"station": sid, "name": name, "km": round(km, 1), "approximate": True,
-                 "reachable": h2 - 2.0 >= km * rate}
-                for km, sid, name in options
-            ]  # fmt: skip
-        trucks.append(entry)
-    return {
-        "station": station,
-        "name": stations.get(station, (None, None, station))[2],
-        "trucks": trucks,
-    }
-
-
-class ScenarioReach:
-    """The range rule's query on the database's scenario: can this truck reach a station?
-
-    A :class:`~h2lane.routing.reach.StationReach` table over the scenario's road graph and
-    stations, rebuilt when the stations change; consumption is the truck's type's (loaded)
-    kg/100 km, else the Pengfei default. A station out of service — one with a critical or
-    emergency alarm open (a leak, an ESD) — does not count; opening hours do (a truck may wait
-    for a station to open: that is the trip planner's business, not an alarm). The ``k = 5``
-    nearest stations by road are looked at.
-    """
-
-    K = 5
-
-    def __init__(self, db: Engine) -> None:
-        self.db = db
-        self._key: tuple[Any, ...] | None = None
-        self._reach: Any = None
-        self._rates: dict[str, float] = {}
-        self._lock = threading.Lock()
-        self._checked = 0.0
-        self.out_of_service: Callable[[], set[str]] = set
-
-    def _refresh(self) -> None:
-        from h2lane.ops.db import store
-        from h2lane.roads.graph import RoadGraph
-        from h2lane.routing.reach import StationReach
-
-        now = time.monotonic()
-        if self._reach is not None and now - self._checked < 30.0:
-            return
-        self._checked = now
-        with self.db.connect() as conn:
-            scenario = store.load_scenario(conn)
-        key = (scenario.roads, tuple((s.id, s.lat, s.lon) for s in scenario.stations))
-        types = {t.id: t for t in scenario.truck_types}
-        self._rates = {t.id: types[t.type].kg_per_100km for t in scenario.trucks if t.type in types}
-        if key == self._key:
-            return
-        # the graph's own arrays only: no contraction hierarchy, whose queries are bound to the
-        # thread that made them (ingest runs on any thread of the pool)
-        self._reach = StationReach(RoadGraph.load(scenario.roads), scenario.stations, k=self.K)
-        self._key = key
-
-    def rate(self, device: str) -> float:
-        """kg H2 per 100 km of the truck's type (loaded), else the Pengfei default."""
-        return self._rates.get(device, FCET_H2_LOADED.value)
-
-    def __call__(self, r: Reading, reserve_kg: float) -> ReachVerdict | None:
-        if r.lat is None or r.lon is None or r.h2_kg is None:
-            return None
-        with self._lock:
-            try:
-                self._refresh()
-            except Exception as exc:  # no scenario or graph: the rule stays silent, and says why
-                log.warning("range rule: %s", exc)
-                return None
-            if self._reach is None or not self._reach.ids:
-                return None
-            try:
-                result = self._reach.query((r.lat, r.lon), r.h2_kg, self.rate(r.device), reserve_kg)
-            except H2laneError:
-                return None  # off the road graph
-        usable = max(0.0, r.h2_kg - reserve_kg)
-        down = self.out_of_service()
-        candidates = [n for n in result.nearest if n[0] not in down]
-        for sid, km, kg in candidates:
-            if kg <= usable + 1e-9:
-                return ReachVerdict(True, sid, km, kg)
-        if candidates:
-            sid, km, kg = candidates[0]
-            return ReachVerdict(False, sid, km, kg)
-        return ReachVerdict(False)
-
-
-class PlannedStops:
-    """The range warning's query: road km from a truck to its next planned refuelling stop.
-
-    The truck's plan is the newest finished plan job with a route for it; the route's road
-    polyline is drawn once per plan (on ``run_on_graph``, the thread that may use the road
-    graph's hierarchy) and each position is projected onto it, never going back along it, as
-    plan versus actual does. No plan, or past its last stop: no answer (the rule stays quiet).
-    """
-
-    def __init__(self, db: Engine, run_on_graph: Callable[[Callable[[], Any]], Any]) -> None:
-        self.db, self.run_on_graph = db, run_on_graph
-        self._plans: dict[str, tuple[str, Any, list[tuple[float, str]]]] = {}
-        self._at: dict[str, tuple[str, int, float]] = {}  # truck → (job, segment, line km)
-        self._checked = 0.0
-        self._lock = threading.Lock()
-
-    def _refresh(self) -> None:
-        from h2lane.ops.db.models import plan_jobs
-
-        now = time.monotonic()
-        if now - self._checked < 60.0:
-            return
-        self._checked = now
-        with self.db.connect() as conn:
-            jobs = conn.execute(
-                select(plan_jobs.c.id, plan_jobs.c.result).where(plan_jobs.c.status == "done")
-                .order_by(desc(plan_jobs.c.finished_at)).limit(20)
-            ).all()  # fmt: skip
-        known = {job for job, _, _ in self._plans.values()}
-        for job in reversed(jobs):  # oldest first: the newest plan of a truck wins
-            doc = job.result or {}
-            if job.id in known or not doc.get("routes"):
-                continue
-            try:
-                _, _, trucks = self.run_on_graph(functools.partial(_planned, doc))
-            except Exception as exc:  # a plan without clock times or off the graph: skip it
-                log.info("plan %s has no replayable routes: %s", job.id, exc)
-                continue
-            for t in trucks:
-                stops = sorted(
-                    (float(s["km_from_start"]), s["station_id"])
-                    for s in doc["routes"][t.route]["stops"]
-                )
-                self._plans[t.device] = (job.id, t, stops)
-
-    def __call__(self, r: Reading) -> tuple[str, float] | None:
-        if r.lat is None or r.lon is None:
-            return None
-        with self._lock:
-            try:
-                self._refresh()
-            except Exception as exc:
-                log.warning("next-stop rule: %s", exc)
-                return None
-            plan = self._plans.get(r.device)
-            if plan is None:
-                return None
-            job, truck, stops = plan
-            prev = self._at.get(r.device)
-            seg, at = (prev[1], prev[2]) if prev and prev[0] == job else (0, 0.0)
-            seg, at = _advance(truck, seg, at, r.lat, r.lon)
-            self._at[r.device] = (job, seg, at)
-        km_now = at / truck.scale if truck.scale > 0 else 0.0
-        for km, station in stops:
-            if km > km_now + 0.5:
-                return station, km - km_now
-        return None
-
-
-def _planned(doc: dict[str, Any]) -> Any:
-    """The plan's trucks on the road graph (call on the road-graph thread)."""
-    from h2lane.ops.api.deps import graph_for
-    from h2lane.ops.replay import plan_trucks
-
-    return plan_trucks(doc, graph_for(doc.get("road_graph") or "north-china"))
-
-
-def _advance(truck: Any, seg: int, at: float, lat: float, lon: float) -> tuple[int, float]:
-    """Project one position on the truck's polyline from ``(seg, at)`` onwards (nearest segment
-    within 50 km further along; never back)."""
-    import numpy as np
-
-    line, line_km = truck.line, truck.line_km
-    coslat = math.cos(math.radians(float(line[seg, 0])))
-    end = min(len(line) - 1, int(np.searchsorted(line_km, at + 50.0 * truck.scale, "right")) + 1)
-    end = max(end, min(seg + 1, len(line) - 1))
-    ax, ay = line[seg:end, 1] * coslat, line[seg:end, 0]
-    bx, by = line[seg + 1 : end + 1, 1] * coslat, line[seg + 1 : end + 1, 0]
-    px, py = lon * coslat, lat
-    dx, dy = bx - ax, by - ay
-    l2 = dx * dx + dy * dy
-    t = np.clip(
-        np.where(l2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(l2 > 0, l2, 1.0), 0.0),
-        0.0,
-        1.0,
-    )
-    d2 = (ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2
-    if len(d2) == 0:
-        return seg, at
-    k = int(np.argmin(d2))
-    km = float(line_km[seg + k] + t[k] * (line_km[seg + k + 1] - line_km[seg + k]))
-    return (seg + k, km) if km >= at else (seg, at)

@@ -57,13 +57,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def make_live(engine: Engine) -> Any:
     """Live operations on ``engine`` (stations for refuel matching read from the scenario)."""
     from h2lane.ops.api.deps import run_on_graph_thread
-    from h2lane.ops.live import (
-        LiveOps,
-        PlannedStops,
-        ScenarioReach,
-        affected_trucks,
-        scenario_stations,
-    )
+    from h2lane.ops.fleet import PlannedStops, ScenarioReach, affected_trucks, scenario_stations
+    from h2lane.ops.live import LiveOps
 
     reach = ScenarioReach(engine)
     live = LiveOps(engine, stations=scenario_stations, affected=affected_trucks, reach=reach,
