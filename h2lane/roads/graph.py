@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 from h2lane import OSM_ATTRIBUTION
 from h2lane.errors import InputFileError, RoadNetworkError
 from h2lane.roads.engines import CCHEngine, PathEngine, ScipyEngine
-from h2lane.roads.geo import haversine_km, unit_vectors
+from h2lane.roads.geo import haversine_km, haversine_km_1, unit_vectors
 
 BUNDLED_GRAPHS = ("north-china",)
 MAX_SNAP_KM = 30.0
@@ -197,7 +197,7 @@ class RoadGraph:
         """Nearest graph node to a point; error if it is beyond ``max_km``."""
         _, idx = self._tree.query(unit_vectors([lat], [lon])[0])
         node = int(idx)
-        d = float(haversine_km(lat, lon, self.lat[node], self.lon[node]))
+        d = haversine_km_1(lat, lon, float(self.lat[node]), float(self.lon[node]))
         if d > max_km:
             raise RoadNetworkError(
                 f"point {lat:.4f},{lon:.4f} is {d:.1f} km from the nearest road of the "

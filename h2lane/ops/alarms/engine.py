@@ -21,6 +21,7 @@ from typing import Literal
 from h2lane.ops.alarms.rules import Level, Rule
 from h2lane.ops.telemetry.messages import Reading
 from h2lane.params import FCET_H2_LOADED
+from h2lane.roads.geo import haversine_km_1
 
 Action = Literal["raise", "clear"]
 Key = tuple[str, str, str, str]
@@ -85,16 +86,11 @@ class _Track:
 
 
 def _km(a: Reading, b: Reading, road_factor: float) -> float:
+    """km between two readings: by odometer where both report one, else straight line × factor."""
     if a.odometer_km is not None and b.odometer_km is not None:
         return max(0.0, b.odometer_km - a.odometer_km)
-    lat1, lon1, lat2, lon2 = map(
-        math.radians, (a.lat or 0.0, a.lon or 0.0, b.lat or 0.0, b.lon or 0.0)
-    )
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h))) * road_factor
+    straight = haversine_km_1(a.lat or 0.0, a.lon or 0.0, b.lat or 0.0, b.lon or 0.0)
+    return straight * road_factor
 
 
 class AlarmEngine:
@@ -122,6 +118,7 @@ class AlarmEngine:
         self.kinds: dict[str, str] = {}
         self.detector_seen: dict[tuple[str, str], datetime] = {}
         self.tracks: dict[str, _Track] = {}
+        self._range_at: dict[str, tuple[datetime, float, float, float]] = {}
         self.refuels: list[RefuelEvent] = []
 
     def _of(self, kind: str) -> list[Rule]:
@@ -291,9 +288,30 @@ class AlarmEngine:
             if r.fill is None or r.fill.nozzle == nozzle:
                 self._clear(out, rule, rule.level, r.device, nozzle, r.time, message)
 
+    def _range_due(self, r: Reading) -> bool:
+        """Whether the range rules look again: the truck moved ≥ 1 km, its hydrogen changed by
+        ≥ 0.5 kg, or a minute passed since they last looked (the queries cost a snap and a
+        road search; in between nothing they depend on has changed, except a station going out
+        of service, which the next look within the minute sees)."""
+        last = self._range_at.get(r.device)
+        h2, lat, lon = r.h2_kg or 0.0, r.lat or 0.0, r.lon or 0.0
+        if last is not None:
+            t, h, la, lo = last
+            moved = math.hypot(lat - la, (lon - lo) * math.cos(math.radians(lat))) * 111.2
+            if abs((r.time - t).total_seconds()) < 60.0 and abs(h2 - h) < 0.5 and moved < 1.0:
+                return False
+        self._range_at[r.device] = (r.time, h2, lat, lon)
+        return True
+
     def _truck(self, out: list[Condition], r: Reading) -> None:
         h2 = r.h2_kg or 0.0
         rate = self.kg_per_100km(r.device) / 100.0
+        if (self.reach or self.next_stop) and self._range_due(r):
+            self._ranges(out, r, h2, rate)
+        for rule in self._of("h2_drop"):
+            self._drop(out, rule, r, rate)
+
+    def _ranges(self, out: list[Condition], r: Reading, h2: float, rate: float) -> None:
         for rule in self._of("range"):
             verdict = self.reach(r, rule.number("reserve_kg")) if self.reach else None
             if verdict is None:
@@ -356,8 +374,6 @@ class AlarmEngine:
                     r.time,
                     f"truck {r.device} can reach {stop}",
                 )
-        for rule in self._of("h2_drop"):
-            self._drop(out, rule, r, rate)
 
     def _drop(self, out: list[Condition], rule: Rule, r: Reading, rate: float) -> None:
         track = self.tracks.setdefault(r.device, _Track())

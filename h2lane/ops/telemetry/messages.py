@@ -41,6 +41,12 @@ _BOUNDS: dict[str, tuple[float, float, str]] = {
 }
 
 
+_TRUCK_FIELDS = tuple(
+    (name, _BOUNDS[name][0], _BOUNDS[name][1], name in _TRUCK_REQUIRED)
+    for name in _TRUCK_REQUIRED + _TRUCK_OPTIONAL
+)
+
+
 class MessageError(ValueError):
     """One message cannot be used; ``str()`` names the field and what is wrong."""
 
@@ -189,10 +195,14 @@ def parse_message(obj: Any) -> Reading:
             esd=esd,
         )
     if "lat" in obj or "lon" in obj:
-        values = {
-            name: _number(obj.get(name), name, name, required=name in _TRUCK_REQUIRED)
-            for name in _TRUCK_REQUIRED + _TRUCK_OPTIONAL
-        }
+        values: dict[str, float | None] = {}
+        for name, lo, hi, required in _TRUCK_FIELDS:
+            value: Any = obj.get(name)
+            kind = type(value)
+            if (kind is float or kind is int) and lo <= value <= hi:  # the common case, fast
+                values[name] = float(value)
+            else:  # missing, wrong type, out of range, NaN: the checked path says which
+                values[name] = _number(value, name, name, required=required)
         return Reading(mid, device, "truck", when, **values)  # type: ignore[arg-type]
     raise MessageError(
         "a message needs truck fields (lat, lon, h2_kg, speed_kmh) or station fields (detectors)"
