@@ -197,12 +197,12 @@ def parse_message(obj: Any) -> Reading:
     if "lat" in obj or "lon" in obj:
         values: dict[str, float | None] = {}
         for name, lo, hi, required in _TRUCK_FIELDS:
-            value: Any = obj.get(name)
-            kind = type(value)
-            if (kind is float or kind is int) and lo <= value <= hi:  # the common case, fast
-                values[name] = float(value)
+            given: Any = obj.get(name)
+            kind = type(given)
+            if (kind is float or kind is int) and lo <= given <= hi:  # the common case, fast
+                values[name] = float(given)
             else:  # missing, wrong type, out of range, NaN: the checked path says which
-                values[name] = _number(value, name, name, required=required)
+                values[name] = _number(given, name, name, required=required)
         return Reading(mid, device, "truck", when, **values)  # type: ignore[arg-type]
     raise MessageError(
         "a message needs truck fields (lat, lon, h2_kg, speed_kmh) or station fields (detectors)"
