@@ -267,12 +267,18 @@ class LiveOps:
 
     # --- ingest -----------------------------------------------------------------------------
 
-    def ingest_body(self, body: bytes, content_type: str, user: dict[str, Any]) -> IngestReply:
+    def ingest_body(
+        self, body: bytes, content_type: str, user: dict[str, Any], *, audit: str | None = None
+    ) -> IngestReply:
         """Decode, validate, authorise per device and ingest one HTTP body."""
         items = decode_batch(body, content_type)
-        return self.ingest_items(items, user)
+        return self.ingest_items(items, user, audit=audit)
 
-    def ingest_items(self, items: list[Any], user: dict[str, Any]) -> IngestReply:
+    def ingest_items(
+        self, items: list[Any], user: dict[str, Any], *, audit: str | None = None
+    ) -> IngestReply:
+        """Validate and ingest decoded messages; with ``audit``, the batch is recorded in the
+        audit log (as ``user``, key ``audit``) in the same transaction."""
         batch = parse_batch(items)
         reply = IngestReply(rejected=batch.rejected)
         readings: list[tuple[int, Reading]] = []
@@ -289,7 +295,7 @@ class LiveOps:
                 readings.append((index, reading))
         reply.rejected.sort(key=lambda r: r["index"])
         if readings:
-            self._ingest(readings, reply)
+            self._ingest(readings, reply, (user, audit) if audit is not None else None)
         return reply
 
     def ingest_readings(self, readings: list[Reading]) -> IngestReply:
@@ -319,7 +325,12 @@ class LiveOps:
         )
         return {(r[0], r[1]) for r in got}
 
-    def _ingest(self, readings: list[tuple[int, Reading]], reply: IngestReply) -> None:
+    def _ingest(
+        self,
+        readings: list[tuple[int, Reading]],
+        reply: IngestReply,
+        audit: tuple[dict[str, Any], str] | None = None,
+    ) -> None:
         received = ms(datetime.now(UTC))
         docs = [r.as_dict() for _, r in readings]
         texts = [json.dumps(d, separators=(",", ":")) for d in docs]
@@ -344,6 +355,12 @@ class LiveOps:
                             seen.add(k)
                     reply.accepted = len(fresh)
                     reply.duplicates = len(readings) - len(fresh)
+                    if audit is not None and fresh:
+                        from h2lane.ops.db import store
+
+                        store.audit(conn, audit[0], "ingest", "telemetry", audit[1] or None, {
+                            "accepted": reply.accepted, "duplicates": reply.duplicates,
+                            "rejected": len(reply.rejected)})  # fmt: skip
                     fresh.sort(key=lambda f: f[0].time)
                     conditions: list[Condition] = []
                     for r, _, _ in fresh:

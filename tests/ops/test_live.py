@@ -44,6 +44,8 @@ def test_ingest_counts_duplicates_once_and_rejects_by_index(api: Api) -> None:
     assert listed["total"] == 3 and [m["id"] for m in listed["items"]] == ["m1", "m2", "m3"]
     since = api.get("/api/v1/telemetry?device=T01&since=2026-12-02T08:01:00%2B08:00").json()
     assert since["total"] == 2
+    audit = api.get("/api/v1/audit?resource=telemetry").json()["items"]
+    assert [a["changes"]["accepted"] for a in audit] == [1, 2]  # each batch, in its transaction
 
 
 def test_state_uses_the_newest_time_despite_out_of_order_messages(api: Api) -> None:

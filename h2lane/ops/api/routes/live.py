@@ -83,16 +83,11 @@ async def post_telemetry(
 
     def work() -> dict[str, Any]:
         try:
-            reply = live.ingest_body(body, media_type(request), user)
+            reply = live.ingest_body(body, media_type(request), user, audit="")
         except MessageError as exc:
             raise InputError(str(exc), {"field": ["body"]}) from None
         except UnicodeDecodeError:
             raise InputError("the body is not UTF-8 text", {"field": ["body"]}) from None
-        if reply.accepted:
-            with engine_of(request).begin() as conn:
-                store.audit(conn, user, "ingest", "telemetry", None,
-                            {"accepted": reply.accepted, "duplicates": reply.duplicates,
-                             "rejected": len(reply.rejected)})  # fmt: skip
         return reply.as_dict()
 
     return await run_in_threadpool(work)
@@ -122,18 +117,13 @@ async def post_traccar(request: Request, user: User = Depends(require(*POSTERS))
             except MessageError as exc:
                 errors[i] = str(exc)
                 items.append(None)
-        reply = live.ingest_items([x for x in items if x is not None], user)
+        reply = live.ingest_items([x for x in items if x is not None], user, audit="traccar")
         # indices of the converted messages back to the forwards' own
         kept = [i for i, x in enumerate(items) if x is not None]
         rejected = [{"index": kept[r["index"]], "error": r["error"]} for r in reply.rejected]
         rejected += [{"index": i, "error": e} for i, e in errors.items()]
         out = reply.as_dict()
         out["rejected"] = sorted(rejected, key=lambda r: r["index"])
-        if reply.accepted:
-            with engine_of(request).begin() as conn:
-                store.audit(
-                    conn, user, "ingest", "telemetry", "traccar", {"accepted": reply.accepted}
-                )
         return out
 
     return await run_in_threadpool(work)
