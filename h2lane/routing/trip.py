@@ -555,13 +555,17 @@ def _problem(
 
 
 def _solve_dense(
-    problem: RefuelProblem, req: TripRequest, objective: Objective, with_due: bool
+    problem: RefuelProblem,
+    req: TripRequest,
+    objective: Objective,
+    with_due: bool,
+    upper: float = math.inf,
 ) -> RefuelSolution | None:
     saved = problem.wp_due_h
     if not with_due:
         problem.wp_due_h = None
     try:
-        return solve(problem, objective, full_refuel=req.full_refuel)
+        return solve(problem, objective, full_refuel=req.full_refuel, upper=upper)
     finally:
         problem.wp_due_h = saved
 
@@ -724,7 +728,7 @@ class _Scaled:
                 return None
             mask = sharper
         keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
-        sol = _solve_dense(self.problem(keep, mask[:, keep]), req, objective, with_due)
+        sol = _solve_dense(self.problem(keep, mask[:, keep]), req, objective, with_due, upper)
         if sol is not None:
             for s in sol.stops:
                 s.station = int(keep[s.station])
