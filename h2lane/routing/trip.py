@@ -515,17 +515,9 @@ def _check_earliest(
         due = req.waypoints[w].due
         if due is None:
             continue
-        prefix = dataclasses.replace(
-            req,
-            waypoints=[dataclasses.replace(p, due=None) for p in req.waypoints[: w + 1]],
-            loaded=list(req.loaded[:w]),
-            objective="time",
-        )
-        try:
-            early = plan_trip(graph, stations, prefix, engine, station_graph=station_graph)
-        except InfeasibleTripError:
+        arrive = _earliest_arrival(graph, stations, req, w, engine, station_graph)
+        if arrive is None:
             return  # out of range: the full search says where
-        arrive = early.at(early.solution.visits[-1].arrive_h)
         if arrive > due + timedelta(seconds=0.5):
             name = req.waypoints[w].name
             raise InfeasibleTripError(
@@ -540,6 +532,58 @@ def _check_earliest(
                     }
                 },
             )
+
+
+_EARLIEST: dict[tuple[Any, ...], datetime | None] = {}
+_EARLIEST_SIZE = 4096
+
+
+def _earliest_arrival(
+    graph: RoadGraph,
+    stations: list[Station],
+    req: TripRequest,
+    w: int,
+    engine: PathEngine | None,
+    station_graph: StationGraph | None,
+) -> datetime | None:
+    """Earliest arrival at waypoint ``w`` (None: out of range), cached per process.
+
+    Dispatch evaluates many chains that start alike; the key is everything the cut trip
+    depends on (graph, stations, waypoints with ready times, legs, truck, levels, departure,
+    refuel policy, rests, queues).
+    """
+    q = req.queue_wait_min
+    key = (
+        id(graph),
+        tuple(map(repr, stations)),
+        tuple((p.lat, p.lon, p.ready) for p in req.waypoints[: w + 1]),
+        tuple(req.loaded[:w]),
+        repr(req.truck),
+        req.start_kg,
+        req.reserve_kg,
+        req.depart,
+        req.full_refuel,
+        repr(req.rest),
+        None if q is None else tuple((k, tuple(v)) for k, v in sorted(q.items())),
+        id(engine),
+    )
+    if key in _EARLIEST:
+        return _EARLIEST[key]
+    prefix = dataclasses.replace(
+        req,
+        waypoints=[dataclasses.replace(p, due=None) for p in req.waypoints[: w + 1]],
+        loaded=list(req.loaded[:w]),
+        objective="time",
+    )
+    try:
+        early = plan_trip(graph, stations, prefix, engine, station_graph=station_graph)
+        arrive: datetime | None = early.at(early.solution.visits[-1].arrive_h)
+    except InfeasibleTripError:
+        arrive = None
+    if len(_EARLIEST) >= _EARLIEST_SIZE:
+        _EARLIEST.clear()
+    _EARLIEST[key] = arrive
+    return arrive
 
 
 def _check_legs(graph: RoadGraph, req: TripRequest, leg_km: np.ndarray) -> None:
