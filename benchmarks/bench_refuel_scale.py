@@ -185,9 +185,14 @@ def capped(
     kind: str, graph, stations, req, cap: float, payload=None
 ) -> tuple[float, float, int] | None:
     """One solve in a child process, or None beyond ``cap`` seconds."""
+    return in_child(_child, (kind, graph, stations, req, payload), cap)
+
+
+def in_child(target, args: tuple, cap: float):
+    """``target(conn, *args)`` in a forked process: what it sends, or None beyond ``cap`` s."""
     ctx = mp.get_context("fork")
     a, b = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(b, kind, graph, stations, req, payload))
+    proc = ctx.Process(target=target, args=(b, *args))
     proc.start()
     if a.poll(cap):
         out = a.recv()
@@ -213,17 +218,7 @@ def _dispatch_child(conn, graph, stations) -> None:  # runs in a forked process
 
 def capped_dispatch(graph, stations, cap: float) -> float | None:
     """Seconds of one ``plan_dispatch`` of the bundled scenario on ``stations``, or None past cap."""
-    ctx = mp.get_context("fork")
-    a, b = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_dispatch_child, args=(b, graph, stations))
-    proc.start()
-    if a.poll(cap):
-        out = a.recv()
-        proc.join()
-        return out
-    proc.terminate()
-    proc.join()
-    return None
+    return in_child(_dispatch_child, (graph, stations), cap)
 
 
 def fmt_s(x: float | None) -> str:

@@ -461,7 +461,7 @@ class _Search:
         self.due = np.full(L + 1, math.inf) if p.wp_due_h is None else np.asarray(p.wp_due_h, float)
         self.free_time = bool(np.all(np.isinf(self.due)))
         self.to_go: dict[int, float] = {}
-        self.to_go_fuel: dict[int, float] = {}
+        self.to_go_fuel: dict[int, tuple[float, float]] = {}
         # lowest price, slightly lowered so that float noise keeps the cost bound admissible
         self.pmin = float(np.min(p.price)) * (1.0 - 1e-9) if p.n_stations else 0.0
         self.due_ahead: dict[int, list[tuple[float, float]]] = {}
@@ -739,18 +739,25 @@ class _Search:
         return need * self.pmin if need > 0 else 0.0
 
     def to_go_kg(self, node: int) -> float:
-        kg = self.to_go_fuel.get(node)
-        if kg is None:
+        return self._to_go(node)[1]
+
+    def _to_go(self, node: int) -> tuple[float, float]:
+        """Km and kg from ``node`` straight on through the remaining waypoints."""
+        out = self.to_go_fuel.get(node)
+        if out is None:
             hops, p = self.hops, self.p
             if node == 0:
-                kg = float(hops.wp_rest_fuel[0])
+                out = (float(hops.wp_rest_km[0]), float(hops.wp_rest_fuel[0]))
             elif node == hops.dest:
-                kg = 0.0
+                out = (0.0, 0.0)
             else:
                 k, i = hops.leg_station(node)
-                kg = float(p.st_to_wp[k, i] * p.kg_per_km[k] + hops.wp_rest_fuel[k + 1])
-            self.to_go_fuel[node] = kg
-        return kg
+                out = (
+                    float(p.st_to_wp[k, i] + hops.wp_rest_km[k + 1]),
+                    float(p.st_to_wp[k, i] * p.kg_per_km[k] + hops.wp_rest_fuel[k + 1]),
+                )
+            self.to_go_fuel[node] = out
+        return out
 
     def rest_lb(self, drive: float, c: float, d: float) -> float:
         """Least pause time that ``drive`` more hours of driving need from counters c, d."""
@@ -765,15 +772,7 @@ class _Search:
     def to_go_h(self, node: int) -> float:
         h = self.to_go.get(node)
         if h is None:
-            hops, p = self.hops, self.p
-            if node == 0:
-                km = float(hops.wp_rest_km[0])
-            elif node == hops.dest:
-                km = 0.0
-            else:
-                k, i = hops.leg_station(node)
-                km = float(p.st_to_wp[k, i] + hops.wp_rest_km[k + 1])
-            h = self.to_go[node] = km / p.speed_kmh * (1.0 - 1e-12)
+            h = self.to_go[node] = self._to_go(node)[0] / self.p.speed_kmh * (1.0 - 1e-12)
         return h
 
     def too_late(self, node: int, time_h: float, c: float, d: float) -> bool:
