@@ -185,9 +185,14 @@ def capped(
     kind: str, graph, stations, req, cap: float, payload=None
 ) -> tuple[float, float, int] | None:
     """One solve in a child process, or None beyond ``cap`` seconds."""
+    return in_child(_child, (kind, graph, stations, req, payload), cap)
+
+
+def in_child(target, args: tuple, cap: float):
+    """``target(conn, *args)`` in a forked process: what it sends, or None beyond ``cap`` s."""
     ctx = mp.get_context("fork")
     a, b = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(b, kind, graph, stations, req, payload))
+    proc = ctx.Process(target=target, args=(b, *args))
     proc.start()
     if a.poll(cap):
         out = a.recv()
@@ -196,6 +201,24 @@ def capped(
     proc.terminate()
     proc.join()
     return None
+
+
+def _dispatch_child(conn, graph, stations) -> None:  # runs in a forked process
+    from h2lane.routing.dispatch import plan_dispatch
+
+    t = time.perf_counter()
+    plan_dispatch(
+        load_scenario("shanxi-tianjin"),
+        graph,
+        stations=stations,
+        default_depart=datetime(2026, 12, 1, 6),
+    )
+    conn.send(time.perf_counter() - t)
+
+
+def capped_dispatch(graph, stations, cap: float) -> float | None:
+    """Seconds of one ``plan_dispatch`` of the bundled scenario on ``stations``, or None past cap."""
+    return in_child(_dispatch_child, (graph, stations), cap)
 
 
 def fmt_s(x: float | None) -> str:
@@ -371,6 +394,14 @@ def main() -> None:
                 f"* 5,000 stations set-up {fmt_s(sg.setup_s)} — target ≤ 5 s: "
                 f"**{'met' if sg.setup_s <= 5 else 'missed'}**."
             )
+    if not args.quick:
+        disp = capped_dispatch(graph, sample_stations(graph, 500), 4 * args.cap)
+        disp_txt = f"> cap {4 * args.cap:.0f} s" if disp is None else fmt_s(disp)
+        verdicts.append(
+            f"* dispatch of the bundled orders (6 orders, 6 trucks, statutory rests) with 500 "
+            f"stations, station graph set-up included: {disp_txt} — target ≤ 5 s: "
+            f"**{'met' if disp is not None and disp <= 5 else 'missed'}**."
+        )
     verdicts.append(
         f"* range alarm query (`StationReach.query`), target ≤ 1 ms after set-up: worst "
         f"{alarm_worst * 1e6:.0f} µs over every size — **{'met' if alarm_worst <= 1e-3 else 'missed'}**."
@@ -378,7 +409,8 @@ def main() -> None:
     md = [
         "## Refuelling at network scale (issue 9)\n",
         f"Machine: {machine()}. Date: {today()}. Load average at start {load[0]:.2f} / "
-        f"{load[1]:.2f} / {load[2]:.2f} (the machine was shared with other work). "
+        f"{load[1]:.2f} / {load[2]:.2f}: the machine was shared with other agents (five "
+        "sessions on two cores), so times vary with their load; label counts do not. "
         f"Command: `python benchmarks/bench_refuel_scale.py{' --quick' if args.quick else ''} "
         f"--cap {args.cap:g} --write`.\n",
         f"Truck pengfei-49t (58 kg, 9 / 5.5 kg/100 km), reserve 5 kg, start full, departure "
@@ -417,6 +449,20 @@ def main() -> None:
         "",
         "### Verdicts\n",
         *verdicts,
+        "",
+        "What limits the missed targets, and what would close them: the time objective with "
+        "statutory rests on the longest trips expands tens of thousands of labels (Pareto sets "
+        "over driving-since-break and driving-today at each stop and level), because its A* "
+        "bound counts the driving and the rests it forces but not the refuelling stops that "
+        "cannot share a rest; a bound that counts those, or bidirectional bounds from the "
+        "destination, would cut the labels. Each expansion still scans every kept station of "
+        "every later leg (a dense scan, 2–4 legs × the stations the filter keeps); a "
+        "successor list per station from the station graph restricted to the kept stations "
+        "would make it proportional to the stations within range. With 1,000–5,000 "
+        "stations the filter keeps hundreds of stations near the corridor: sharper lower "
+        "bounds per station (the cheapest plan through it, not only its detour) would keep "
+        "fewer. Dispatch re-plans many chains; the earliest arrivals are cached, the trip "
+        "plans of chains that share a prefix are not.",
     ]
     text = "\n".join(md) + "\n"
     print(text)

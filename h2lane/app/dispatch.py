@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -11,7 +11,12 @@ from h2lane import params
 from h2lane.app.context import DEFAULT_SCENARIO, Context
 from h2lane.app.documents import dispatch_document
 from h2lane.app.requests import Request
-from h2lane.app.trip import parse_depart, station_queues
+from h2lane.app.trip import (
+    STATION_WAITS_FIELD,
+    StationWaitsValue,
+    parse_depart,
+    station_queues,
+)
 from h2lane.plan import PlanDocument
 from h2lane.roads.graph import RoadGraph
 from h2lane.routing import dispatch as dispatcher
@@ -30,11 +35,7 @@ class DispatchOptions(Request):
         default=None, description="departure for orders without a ready time"
     )
     rest: bool = Field(default=True, description="apply the driver rest rules")
-    station_waits: str | dict[str, Any] | None = Field(
-        default=None,
-        description="station-waits file of 'h2lane simulate --waits' (a service request "
-        "gives the document itself)",
-    )
+    station_waits: StationWaitsValue = STATION_WAITS_FIELD
 
 
 @dataclass(slots=True)

@@ -292,9 +292,7 @@ def account_emissions(
         )
         if path is not None
     ]
-    acc.provenance = provenance(
-        acc, inputs, options=_options(request), generated_at=generated_at
-    )
+    acc.provenance = provenance(acc, inputs, options=_options(request), generated_at=generated_at)
     step("writing outputs", 4.0)
     outputs, manifest = write_outputs(
         acc, csv=request.csv, ileap=request.ileap, report=request.report

@@ -22,6 +22,13 @@ from h2lane.routing.rest import RestRules
 from h2lane.scenario.model import Scenario, Station, TruckType
 from h2lane.timeutil import YEARS, at, parse_clock, today
 
+StationWaitsValue = str | dict[str, Any] | None
+STATION_WAITS_FIELD: Any = Field(
+    default=None,
+    description="station-waits file of 'h2lane simulate --waits' (a service request gives "
+    "the document itself)",
+)
+
 
 class TripOptions(Request):
     """What ``h2lane trip`` (and ``POST /plans`` with kind ``trip``) asks for."""
@@ -46,11 +53,7 @@ class TripOptions(Request):
     scenario: str = DEFAULT_SCENARIO
     stations: str | None = None
     roads: str | None = None
-    station_waits: str | dict[str, Any] | None = Field(
-        default=None,
-        description="station-waits file of 'h2lane simulate --waits' (a service request "
-        "gives the document itself)",
-    )
+    station_waits: StationWaitsValue = STATION_WAITS_FIELD
 
 
 @dataclass(slots=True)

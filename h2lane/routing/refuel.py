@@ -11,8 +11,9 @@ form a hop graph whose arcs carry the road distance and the hydrogen needed betw
 consecutive stops (through any intermediate waypoints). A label-setting search runs over
 labels ``(stop node, arrival level; elapsed time, money, driving since the last break c,
 driving today d)``. Keys are lexicographic, ``(time, money)`` for ``time`` and
-``(money, time)`` for ``cost``; for ``time`` the key adds an admissible bound on the time
-still needed (driving plus the rests it forces), an A*. A label is dropped only when another
+``(money, time)`` for ``cost``; the key adds a consistent bound on what is still needed,
+an A*: for ``time`` the driving plus the rests it forces, for ``cost`` the hydrogen still to
+buy at the lowest price. A label is dropped only when another
 at the same ``(node, level)`` is no worse in time, money, c and d — or, for ``cost`` when no
 due time can be missed, simply cheaper (see :meth:`_Search.dominates`).
 
@@ -460,6 +461,9 @@ class _Search:
         self.due = np.full(L + 1, math.inf) if p.wp_due_h is None else np.asarray(p.wp_due_h, float)
         self.free_time = bool(np.all(np.isinf(self.due)))
         self.to_go: dict[int, float] = {}
+        self.to_go_fuel: dict[int, tuple[float, float]] = {}
+        # lowest price, slightly lowered so that float noise keeps the cost bound admissible
+        self.pmin = float(np.min(p.price)) * (1.0 - 1e-9) if p.n_stations else 0.0
         self.due_ahead: dict[int, list[tuple[float, float]]] = {}
         self.pieces_cache: dict[tuple[int, int], list[tuple[float, int, int | None]]] = {}
         self.queue: tuple[NDArray, NDArray] | None = None
@@ -712,18 +716,48 @@ class _Search:
         return a.money <= b.money + EPS
 
     def key(
-        self, time_h: float, money: float, node: int, c: float, d: float
+        self, time_h: float, money: float, node: int, c: float, d: float, level: float
     ) -> tuple[float, float]:
         """Heap key: objective (rounded so that float noise does not beat the tie-break).
 
-        For ``time`` it adds a lower bound on the time still needed — the driving to the
-        destination plus the breaks and daily rests that driving forces — so the search is
-        an A* with an admissible bound and still pops the optimal destination label first.
+        Both objectives add a consistent lower bound on what is still to come, so the search
+        is an A* and still pops the optimal destination label first. ``time``: the driving
+        to the destination plus the breaks and daily rests that driving forces. ``cost``:
+        the hydrogen still to buy — the fuel to the destination (by the triangle inequality
+        at least the direct way on through the waypoints) plus the reserve, less what is on
+        board — at the lowest price of any station (consistent: a hop costs its fuel, a stop
+        pays at least that price for what it adds).
         """
         if self.objective == "time":
             drive = self.to_go_h(node)
             return (round(time_h + drive + self.rest_lb(drive, c, d), 7), money)
-        return (round(money, 6), time_h)
+        return (round(money + self.cost_lb(node, level), 6), time_h)
+
+    def cost_lb(self, node: int, level: float) -> float:
+        """Least money still to spend from ``node`` arriving with ``level`` kg."""
+        need = self.to_go_kg(node) + self.p.reserve_kg - level
+        return need * self.pmin if need > 0 else 0.0
+
+    def to_go_kg(self, node: int) -> float:
+        return self._to_go(node)[1]
+
+    def _to_go(self, node: int) -> tuple[float, float]:
+        """Km and kg from ``node`` straight on through the remaining waypoints."""
+        out = self.to_go_fuel.get(node)
+        if out is None:
+            hops, p = self.hops, self.p
+            if node == 0:
+                out = (float(hops.wp_rest_km[0]), float(hops.wp_rest_fuel[0]))
+            elif node == hops.dest:
+                out = (0.0, 0.0)
+            else:
+                k, i = hops.leg_station(node)
+                out = (
+                    float(p.st_to_wp[k, i] + hops.wp_rest_km[k + 1]),
+                    float(p.st_to_wp[k, i] * p.kg_per_km[k] + hops.wp_rest_fuel[k + 1]),
+                )
+            self.to_go_fuel[node] = out
+        return out
 
     def rest_lb(self, drive: float, c: float, d: float) -> float:
         """Least pause time that ``drive`` more hours of driving need from counters c, d."""
@@ -738,15 +772,7 @@ class _Search:
     def to_go_h(self, node: int) -> float:
         h = self.to_go.get(node)
         if h is None:
-            hops, p = self.hops, self.p
-            if node == 0:
-                km = float(hops.wp_rest_km[0])
-            elif node == hops.dest:
-                km = 0.0
-            else:
-                k, i = hops.leg_station(node)
-                km = float(p.st_to_wp[k, i] + hops.wp_rest_km[k + 1])
-            h = self.to_go[node] = km / p.speed_kmh * (1.0 - 1e-12)
+            h = self.to_go[node] = self._to_go(node)[0] / self.p.speed_kmh * (1.0 - 1e-12)
         return h
 
     def too_late(self, node: int, time_h: float, c: float, d: float) -> bool:
@@ -808,7 +834,7 @@ class _Search:
         origin = WaypointVisit(0, 0.0, p.depart_h, p.depart_h)
         push(
             _Label(
-                self.key(0.0, 0.0, 0, 0.0, 0.0),
+                self.key(0.0, 0.0, 0, 0.0, 0.0, p.start_kg),
                 0,
                 p.start_kg,
                 0.0,
@@ -897,7 +923,7 @@ class _Search:
                 continue
             push(
                 _Label(
-                    self.key(time_h, money, b, c, d),
+                    self.key(time_h, money, b, c, d, level - f),
                     b,
                     level - f,
                     time_h,
@@ -1006,6 +1032,7 @@ def solve(
     full_refuel: bool = False,
     compiled: bool | None = None,
     max_labels: int = MAX_LABELS,
+    upper: float = math.inf,
 ) -> RefuelSolution | None:
     """Optimal refuelling and rest plan, or ``None`` when no plan reaches the destination.
 
@@ -1013,6 +1040,8 @@ def solve(
     :mod:`h2lane.routing.refuelkernel` and then writes the plan by solving again, in
     Python, over just the stops it chose; ``False`` runs the Python search throughout.
     Raises :class:`~h2lane.errors.ResourceLimitError` past ``max_labels`` labels.
+    ``upper`` (compiled search): the objective value of a plan known to be feasible (time or
+    money, with some slack for rounding); labels that cannot beat it are not made.
     """
     if compiled is None:
         compiled = p.n_stations > PYTHON_UP_TO
@@ -1022,7 +1051,9 @@ def solve(
         return None  # rather than searching the clock-dependent levels to the label budget
     from h2lane.routing import refuelkernel
 
-    found = refuelkernel.run(p, objective, full_refuel, max_labels)
+    found = refuelkernel.run(p, objective, full_refuel, max_labels, upper)
+    if found.status == 1 and math.isfinite(upper):  # not expected: the bound was no plan's
+        found = refuelkernel.run(p, objective, full_refuel, max_labels)
     if found.status == 1:
         return None
     if found.status != 0:  # a hop with more rest branches than the kernel holds

@@ -15,6 +15,11 @@ level, time and money are all no better than those of a label already expanded t
 dropped (any plan from it can be followed from the other, buying less at every stop).
 With rests on, a shorter stop may no longer count as a break, so this rule is not used.
 
+With ``upper``, the objective of a plan known to be feasible (the scaled planner's bound),
+a label whose A* key exceeds it is not made: it cannot lead to a plan as good, so the
+optimum is kept; the cheap part of the key (stop, hop driving, the bound to go) is checked
+before the hop's rests are branched.
+
 A label budget bounds memory: past ``max_labels`` labels the search stops and
 :func:`solve_compiled` raises :class:`~h2lane.errors.ResourceLimitError`.
 """
@@ -242,11 +247,12 @@ def _stops(t, base, c, d, on, brk, day_rest, out, n0):  # pragma: no cover - com
 
 @njit(cache=True)
 def _drive(
-    st, ns, pk, pl, pw, npieces, speed, on, cmax, dmax, brk, day_rest, ready, due, L
+    st, ns, pk, pl, pw, npieces, speed, on, cmax, dmax, brk, day_rest, ready, due, L, nxt, stack
 ):  # pragma: no cover
-    """Drive the hop's pieces from the states ``st[:ns]`` (t, c, d); returns the count left."""
-    nxt = np.empty((_MAXS, 3))
-    stack = np.empty((_MAXS, 4))
+    """Drive the hop's pieces from the states ``st[:ns]`` (t, c, d); returns the count left.
+
+    ``nxt`` (``(_MAXS, 3)``) and ``stack`` (``(_MAXS, 4)``) are work buffers.
+    """
     for p in range(npieces):
         hours = pk[p] / speed
         nn = 0
@@ -386,11 +392,14 @@ def search(
     use_q,
     qw,
     qn,
+    upper,
 ):  # pragma: no cover - compiled
     """Returns ``(status, end, node, parent, explored, n_labels)``.
 
     ``use_q``: stations queue with ``qw`` (``(n, 24)`` hourly waits) and ``qn`` (their
-    :func:`~h2lane.routing.refuel.queue_next`).
+    :func:`~h2lane.routing.refuel.queue_next`). ``upper``: the objective of a known plan
+    (``inf`` for none); a label whose A* key exceeds it cannot be on an optimal plan and is
+    not made.
 
     Status 0 ok, 1 no plan, 2 label budget reached, 3 too many rest branches on one hop.
     """
@@ -419,6 +428,16 @@ def search(
     for k in range(L):
         for i in range(n):
             togo[1 + k * n + i] = (st_to_wp[k, i] + rest_km[k + 1]) / speed * (1.0 - 1e-12)
+    # the cost objective's A* bound (as refuel._Search.cost_lb): fuel to go at the lowest price
+    togo_kg = np.empty(n_nodes)
+    togo_kg[0] = rest_fuel[0]
+    togo_kg[dest] = 0.0
+    for k in range(L):
+        for i in range(n):
+            togo_kg[1 + k * n + i] = st_to_wp[k, i] * rate[k] + rest_fuel[k + 1]
+    pmin = 0.0
+    if n > 0:
+        pmin = np.min(price) * (1.0 - 1e-9)
 
     C = 4096
     lf = np.empty((C, 6))
@@ -446,6 +465,8 @@ def search(
     pl = np.empty(L + 2, dtype=np.int64)
     pw = np.empty(L + 2, dtype=np.int64)
     lev = np.empty(16)
+    drv_nxt = np.empty((_MAXS, 3))
+    drv_stack = np.empty((_MAXS, 4))
     ext = np.empty(1024)  # coupled departure levels of one successor
     bp = np.empty(256)
     ws_s = np.empty(3)
@@ -467,7 +488,8 @@ def search(
     lnext[0] = -1
     nl = 1
     if cost_obj:
-        hk1[0], hk2[0] = 0.0, 0.0
+        need0 = togo_kg[0] + reserve - start
+        hk1[0], hk2[0] = round(0.0 + (need0 * pmin if need0 > 0 else 0.0), 6), 0.0
     else:
         hk1[0] = round(
             0.0 + togo[0] + _rest_lb(togo[0], 0.0, 0.0, on, cmax, dmax, brk, day_rest), 7
@@ -682,6 +704,15 @@ def search(
                     spend = buy * price[j]
                     nst = _stops(now, base, c_u, d_u, on, brk, day_rest, st, 0)
                 money = m_u + spend
+                # no plan through this hop can beat the upper bound: skip it before driving
+                if cost_obj:
+                    need = togo_kg[v] + reserve - (dlev - kg)
+                    if money + (need * pmin if need > 0 else 0.0) > upper:
+                        continue
+                else:
+                    base0 = 0.0 if u == 0 else base
+                    if t_u + base0 + km / speed * (1.0 - 1e-12) + togo[v] > upper:
+                        continue
                 nst = _drive(
                     st,
                     nst,
@@ -698,6 +729,8 @@ def search(
                     ready,
                     due,
                     L,
+                    drv_nxt,
+                    drv_stack,
                 )
                 if nst < 0:
                     return 3, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
@@ -705,6 +738,14 @@ def search(
                 for a in range(nst):
                     time_h = st[a, 0] - depart_h
                     c2, d2 = st[a, 1], st[a, 2]
+                    if not cost_obj and np.isfinite(upper):
+                        bound = (
+                            time_h
+                            + togo[v]
+                            + _rest_lb(togo[v], c2, d2, on, cmax, dmax, brk, day_rest)
+                        )
+                        if bound > upper:
+                            continue
                     # too late for a due time ahead?
                     if not free_time and v != dest:
                         late = False
@@ -842,7 +883,8 @@ def search(
                     if 2 * n_keys > tk.size:
                         tk, tv = _grow(tk, tv)
                     if cost_obj:
-                        k1 = round(money, 6)
+                        need = togo_kg[v] + reserve - new_level
+                        k1 = round(money + (need * pmin if need > 0 else 0.0), 6)
                         k2 = time_h
                     else:
                         k1 = round(
@@ -879,8 +921,14 @@ def search(
     return 1, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
 
 
-def run(p: RefuelProblem, objective: str, full_refuel: bool, max_labels: int) -> KernelResult:
-    """The compiled search on problem ``p``."""
+def run(
+    p: RefuelProblem,
+    objective: str,
+    full_refuel: bool,
+    max_labels: int,
+    upper: float = math.inf,
+) -> KernelResult:
+    """The compiled search on problem ``p``; ``upper``: the objective of a known plan."""
     from h2lane.routing.refuel import queue_next
 
     L, n = p.n_legs, p.n_stations
@@ -923,6 +971,7 @@ def run(p: RefuelProblem, objective: str, full_refuel: bool, max_labels: int) ->
         use_q,
         f(qw),
         f(qn),
+        float(upper),
     )
     if status == 2:
         mb = max_labels * _BYTES_PER_LABEL / 1e6

@@ -14,6 +14,7 @@ from those km at the leg's consumption and the truck's speed.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable
@@ -462,6 +463,7 @@ def plan_trip(
         if scaled:
             raise OptionError("the scaled trip planner uses the road graph's own engine")
         use_scaled = False
+    _check_earliest(graph, stations, req, engine, station_graph)
     if use_scaled and stations:
         return _plan_scaled(graph, stations, req, st_nodes, st_snap, station_graph)
     wp_nodes = np.array([w.node for w in req.waypoints], dtype=np.int64)
@@ -490,6 +492,98 @@ def plan_trip(
         message, details = diagnose(problem, req, stations)
         raise InfeasibleTripError(message, details)
     return _finish(graph, req, stations, st_nodes, st_snap, sol, problem, engine)
+
+
+def _check_earliest(
+    graph: RoadGraph,
+    stations: list[Station],
+    req: TripRequest,
+    engine: PathEngine | None,
+    station_graph: StationGraph | None,
+) -> None:
+    """Raise the late error when a due time is earlier than the earliest possible arrival.
+
+    The earliest arrival at waypoint ``w`` is the quickest plan of the trip cut at ``w``
+    (same truck, levels, ready times, rests and queues; no due times): every plan of the
+    whole trip starts with such a plan, so arriving later than that due time is certain.
+    This answers in a few fast searches what the search with due times would otherwise
+    prove by exhausting every label that is not yet late.
+    """
+    if len(req.waypoints) < 3 or all(w.due is None for w in req.waypoints[1:]):
+        return
+    for w in range(1, len(req.waypoints)):
+        due = req.waypoints[w].due
+        if due is None:
+            continue
+        arrive = _earliest_arrival(graph, stations, req, w, engine, station_graph)
+        if arrive is None:
+            return  # out of range: the full search says where
+        if arrive > due + timedelta(seconds=0.5):
+            name = req.waypoints[w].name
+            raise InfeasibleTripError(
+                f"no plan reaches {name} by its due time {due:%Y-%m-%d %H:%M%z}: the earliest "
+                f"arrival is {arrive:%Y-%m-%d %H:%M%z}",
+                {
+                    "late": {
+                        "waypoint": w,
+                        "name": name,
+                        "arrive": timeutil.iso(arrive),
+                        "due": timeutil.iso(due),
+                    }
+                },
+            )
+
+
+_EARLIEST: dict[tuple[Any, ...], datetime | None] = {}
+_EARLIEST_SIZE = 4096
+
+
+def _earliest_arrival(
+    graph: RoadGraph,
+    stations: list[Station],
+    req: TripRequest,
+    w: int,
+    engine: PathEngine | None,
+    station_graph: StationGraph | None,
+) -> datetime | None:
+    """Earliest arrival at waypoint ``w`` (None: out of range), cached per process.
+
+    Dispatch evaluates many chains that start alike; the key is everything the cut trip
+    depends on (graph, stations, waypoints with ready times, legs, truck, levels, departure,
+    refuel policy, rests, queues).
+    """
+    q = req.queue_wait_min
+    key = (
+        id(graph),
+        tuple(map(repr, stations)),
+        tuple((p.lat, p.lon, p.ready) for p in req.waypoints[: w + 1]),
+        tuple(req.loaded[:w]),
+        repr(req.truck),
+        req.start_kg,
+        req.reserve_kg,
+        req.depart,
+        req.full_refuel,
+        repr(req.rest),
+        None if q is None else tuple((k, tuple(v)) for k, v in sorted(q.items())),
+        id(engine),
+    )
+    if key in _EARLIEST:
+        return _EARLIEST[key]
+    prefix = dataclasses.replace(
+        req,
+        waypoints=[dataclasses.replace(p, due=None) for p in req.waypoints[: w + 1]],
+        loaded=list(req.loaded[:w]),
+        objective="time",
+    )
+    try:
+        early = plan_trip(graph, stations, prefix, engine, station_graph=station_graph)
+        arrive: datetime | None = early.at(early.solution.visits[-1].arrive_h)
+    except InfeasibleTripError:
+        arrive = None
+    if len(_EARLIEST) >= _EARLIEST_SIZE:
+        _EARLIEST.clear()
+    _EARLIEST[key] = arrive
+    return arrive
 
 
 def _check_legs(graph: RoadGraph, req: TripRequest, leg_km: np.ndarray) -> None:
@@ -555,13 +649,17 @@ def _problem(
 
 
 def _solve_dense(
-    problem: RefuelProblem, req: TripRequest, objective: Objective, with_due: bool
+    problem: RefuelProblem,
+    req: TripRequest,
+    objective: Objective,
+    with_due: bool,
+    upper: float = math.inf,
 ) -> RefuelSolution | None:
     saved = problem.wp_due_h
     if not with_due:
         problem.wp_due_h = None
     try:
-        return solve(problem, objective, full_refuel=req.full_refuel)
+        return solve(problem, objective, full_refuel=req.full_refuel, upper=upper)
     finally:
         problem.wp_due_h = saved
 
@@ -724,7 +822,7 @@ class _Scaled:
                 return None
             mask = sharper
         keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
-        sol = _solve_dense(self.problem(keep, mask[:, keep]), req, objective, with_due)
+        sol = _solve_dense(self.problem(keep, mask[:, keep]), req, objective, with_due, upper)
         if sol is not None:
             for s in sol.stops:
                 s.station = int(keep[s.station])

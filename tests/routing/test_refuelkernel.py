@@ -34,6 +34,17 @@ def _key(sol, objective):
     return (sol.duration_h, sol.cost) if objective == "time" else (sol.cost, sol.duration_h)
 
 
+def _same(p, objective, full):
+    """The compiled and the Python search find the same optimum (or both none)."""
+    ref = solve(p, objective, full_refuel=full, compiled=False)
+    got = solve(p, objective, full_refuel=full, compiled=True)
+    assert (ref is None) == (got is None)
+    if ref is not None:
+        a, b = _key(ref, objective), _key(got, objective)
+        assert b[0] == pytest.approx(a[0], rel=1e-7, abs=1e-6)
+        assert b[1] == pytest.approx(a[1], rel=1e-6, abs=1e-5)
+
+
 CASES = [
     (seed, obj, full) for seed in range(45) for obj in ("time", "cost") for full in (False, True)
 ]
@@ -69,13 +80,7 @@ def test_compiled_equals_python_with_station_queues(seed, objective, full):
     """Random hourly queue profiles (not FIFO as given) on the random cases above."""
     p = _case(seed)
     p.queue_h = random_queues(np.random.default_rng(30_000 + seed), p.n_stations)
-    ref = solve(p, objective, full_refuel=full, compiled=False)
-    got = solve(p, objective, full_refuel=full, compiled=True)
-    assert (ref is None) == (got is None)
-    if ref is not None:
-        a, b = _key(ref, objective), _key(got, objective)
-        assert b[0] == pytest.approx(a[0], rel=1e-7, abs=1e-6)
-        assert b[1] == pytest.approx(a[1], rel=1e-6, abs=1e-5)
+    _same(p, objective, full)
 
 
 def test_queue_cases_queue():
@@ -146,10 +151,4 @@ def test_medium_cases_equal_the_python_search(seed, objective, full, rest):
     p = random_problem(
         rng, n_stations=n, n_legs=3, rest=RestRules() if rest else RestRules.off(), windows=True
     )
-    ref = solve(p, objective, full_refuel=full, compiled=False)
-    got = solve(p, objective, full_refuel=full, compiled=True)
-    assert (ref is None) == (got is None)
-    if ref is not None:
-        a, b = _key(ref, objective), _key(got, objective)
-        assert b[0] == pytest.approx(a[0], rel=1e-7, abs=1e-6)
-        assert b[1] == pytest.approx(a[1], rel=1e-6, abs=1e-5)
+    _same(p, objective, full)
