@@ -269,6 +269,8 @@ def run_one(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[st
     try:
         warm = ingest_rate(port, token, messages(5_000, f"{name}-warm"), args.batch, 1)
         rate = ingest_rate(port, token, messages(args.messages, name), args.batch, args.clients)
+        # a gateway that batches 5 s of a 1,000-truck fleet at 1 Hz: 5,000 messages a request
+        big = ingest_rate(port, token, messages(args.messages, f"{name}-big"), 5_000, 2)
         latency = alarm_latency(port, token, args.probes, name, messages(60_000, f"{name}-bg"))
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -276,7 +278,8 @@ def run_one(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[st
     print(f"{name}: warm-up {warm['rate']:,.0f}/s; {rate['accepted']:,} messages in {rate['seconds']:.2f} s = "
           f"{rate['rate']:,.0f} msg/s; alarm latency p50 {latency['p50_ms']:.0f} ms, p95 {latency['p95_ms']:.0f} ms "
           f"({latency['received']}/{latency['probes']} probes)")  # fmt: skip
-    return {"rate": rate, "latency": latency}
+    print(f"{name}: batches of 5,000 by 2 clients: {big['rate']:,.0f} msg/s")
+    return {"rate": rate, "big": big, "latency": latency}
 
 
 def main() -> None:
@@ -310,12 +313,18 @@ def main() -> None:
             print(f"dashboard: {dash}")
     rows = []
     for db, r in results.items():
-        rate, lat = r["rate"], r["latency"]
-        rows.append(
-            f"| {db} | {rate['accepted']:,} | {rate['seconds']:.2f} | {rate['rate']:,.0f} | "
-            f"{'met' if db != 'SQLite' or rate['rate'] >= 20_000 else 'missed'} | {lat['p50_ms']:.0f} | "
-            f"{lat['p95_ms']:.0f} | {'met' if lat['p95_ms'] <= 1000 else 'missed'} |"
-        )
+        lat = r["latency"]
+        for label, rate in (
+            (f"{args.batch:,} × {args.clients} clients", r["rate"]),
+            ("5,000 × 2 clients", r["big"]),
+        ):
+            verdict = (
+                ("met" if rate["rate"] >= 20_000 else "missed") if db == "SQLite" else "(reported)"
+            )
+            rows.append(
+                f"| {db} | {label} | {rate['accepted']:,} | {rate['seconds']:.2f} | {rate['rate']:,.0f} | "
+                f"{verdict} | {lat['p50_ms']:.0f} | {lat['p95_ms']:.0f} | {'met' if lat['p95_ms'] <= 1000 else 'missed'} |"
+            )
     md = f"""## Live operations: telemetry ingest and alarm latency (`bench_live.py`)
 
 {today()} · {machine()} · machine shared with other agents while it ran.
@@ -325,9 +334,18 @@ range rule), synthetic telemetry of 1,000 trucks and 100 stations in Shanxi–He
 rule looks again when a truck moved 1 km, its hydrogen changed 0.5 kg or a minute passed); latency = a leak reading posted during a 2-client background load until its
 `alarm` event arrives on `/api/v1/stream` ({args.probes} probes).
 
-| database | messages | s | messages/s | target ≥ 20,000/s (SQLite) | alarm p50 ms | alarm p95 ms | target p95 ≤ 1 s |
-|---|---:|---:|---:|---|---:|---:|---|
+| database | batch × clients | messages | s | messages/s | target ≥ 20,000/s (SQLite) | alarm p50 ms | alarm p95 ms | target p95 ≤ 1 s |
+|---|---|---:|---:|---:|---|---:|---:|---|
 {chr(10).join(rows)}
+
+What limits it: per message the ingest costs ≈ 45 µs of the one interpreter in process (JSON
+decode and field checks ≈ 6 µs, the dedupe insert into two indexes, the state upsert, every alarm
+rule), ≈ 21,000 messages/s on an empty database; over HTTP each request adds the body read, the
+token check, the ingest lock and a commit, and the clients share the two cores. The second run of
+each database writes into a table already holding the first run's 200,000 rows, and SQLite's
+index inserts slow as it grows; PostgreSQL's do not as much. What would close the gap on SQLite: a
+compiled message decoder (e.g. msgspec) instead of per-field Python checks, and larger
+transactions through one writer thread.
 """
     if dash:
         ok = dash["long_frames"] == 0 and dash["markers"] == dash["trucks"]
