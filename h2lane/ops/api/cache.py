@@ -22,11 +22,15 @@ unknown tokens are never cached (a new user's token works at once).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
 
 TOKEN_TTL_S = 5.0
 """Seconds a token → user lookup is reused before the database is asked again."""
@@ -35,6 +39,35 @@ MAX_ANSWERS = 4096
 """Answers kept at most (least recently used dropped first); 100-record pages are ~30 kB."""
 
 MAX_TOKENS = 10_000
+
+
+class VersionReader:
+    """:func:`~h2lane.ops.db.store.data_version` on one connection of its own in autocommit
+    mode (each read sees the latest commit; no BEGIN, ROLLBACK or pool ping around it: one
+    round trip). Used only from the event loop's thread; a failed read drops the connection
+    and reads once more on a pooled one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+
+    def read(self) -> int:
+        from h2lane.ops.db import store
+
+        try:
+            if self._conn is None:
+                self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            return store.data_version(self._conn)
+        except Exception:
+            self.close()
+            with self.engine.connect() as conn:
+                return store.data_version(conn)
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 class AnswerCache:

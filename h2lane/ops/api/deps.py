@@ -80,8 +80,7 @@ async def cached_json(
 ) -> Response:
     """The JSON of ``read(conn)`` (a scenario read), from the answer cache when the scenario
     has not changed since it was stored (one version query), else read in the thread pool."""
-    with engine_of(request).connect() as conn:
-        version = store.data_version(conn)
+    version = request.app.state.versions.read()
     found = request.app.state.answers.get(key, version)
     if found is not None:
         return Response(found[1], status_code=found[0], media_type="application/json")
