@@ -434,13 +434,16 @@ def report(args: Any, rows: list[tuple[str, str, Load]], jobs: list[tuple[str, l
             f"{min(args.duration, 5.0):g} s: "
             + "; ".join(f"{n} p50 {h.p50_ms:.1f} ms, p95 {h.p95_ms:.1f} ms, {h.rps:,.0f} req/s"
                         for n, h in healthz)
-            + ". Its tail is much shorter than the list mix's, so the mix's tail is not only "
-            "one uvicorn process sharing 2 cores with wrk and the other sessions: the requests "
-            "themselves add to it (30 kB answers, the uncached plans list at 1.1–1.4 ms); not "
-            "isolated further here. With one server process the p50 (100 ÷ throughput) is "
-            "already at the target, so p95 ≤ 50 ms saturated needs several server processes on "
-            "free cores. The paced runs are the dashboards' load (on a loaded machine their "
-            "tail follows the other sessions).",
+            + ". The list mix's saturated p95 is "
+            + ", ".join(f"{n} {r.p95_ms / max(h.p95_ms, 1e-9):.1f}×" for (n, h), r in
+                        zip(healthz, sat, strict=False))
+            + " that of /healthz: beyond the queue, one uvicorn process sharing 2 cores with "
+            "wrk and the other sessions, and the answers themselves (30 kB pages, the uncached "
+            "plans list) make the tail; not isolated further here. With one server process the "
+            "p50 (100 ÷ throughput) is about the target already, so p95 ≤ 50 ms saturated needs "
+            "several server processes on free cores. The paced runs are the dashboards' load "
+            "(on a loaded machine their tail follows the other sessions; their CPU per request "
+            "includes the server's background work while idle).",
         ]
     lines += [
         "",
