@@ -2,7 +2,9 @@
 
 Each job runs in a child process forked from the worker (which has loaded the road graph
 and compiled the planners once), so a cancel kills it at once and a crash cannot take the
-worker down. A child that dies without an answer fails its job with the exit code as the
+worker down. The child sends its outcome (the document, or the error) back through a pipe and
+the worker stores it on its own warm connection, so a short job opens no connection of its
+own. A child that dies without an answer fails its job with the exit code as the
 reason (``WorkerDied``); a worker that dies is noticed by the server's watchdog
 (:class:`WorkerPool`), which fails the jobs it was running with the reason and starts a new
 worker. When the whole server stops, jobs still running fail at the next start with
@@ -61,7 +63,8 @@ class Cancelled(Exception):
 
 _SCENARIO: dict[str, Any] = {}
 """The worker's parsed scenario and its :func:`~h2lane.ops.db.store.scenario_version`: parsed
-once per change in the worker, inherited by each job's forked process."""
+once per change in the worker, inherited by each job's forked process (``checked_for``: the
+job for which the version was checked just before the fork)."""
 
 
 def current_scenario(conn: Any) -> Any:
@@ -81,14 +84,17 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def run_job(db_url: str, job: dict[str, Any], engine: Any = None) -> None:
-    """Run one job to done or failed (in the calling process); ``engine`` is the forked
-    worker's engine (its pool already released by the parent), else a new one."""
+def plan_outcome(
+    db_url: str, job: dict[str, Any], scenario: Any, engine: Any = None
+) -> tuple[str, dict[str, Any]]:
+    """Plan ``job`` on ``scenario``: ``("done", document)`` or ``("failed", error)``. The
+    database is opened only for progress reports (the first after :data:`PROGRESS_EVERY_S`),
+    so a short job needs no connection of its own."""
     from h2lane.app.context import Context
     from h2lane.app.plans import run_plan
 
-    engine = engine if engine is not None else make_engine(db_url)
     last = [time.monotonic()]
+    own: list[Any] = []
 
     def progress(task: str, done: float, total: float | None) -> None:
         # at most one write per PROGRESS_EVERY_S, the first after that long: a short job
@@ -97,66 +103,123 @@ def run_job(db_url: str, job: dict[str, Any], engine: Any = None) -> None:
         if t - last[0] < PROGRESS_EVERY_S:
             return
         last[0] = t
+        if not own:
+            own.append(engine if engine is not None else make_engine(db_url))
         fraction = min(1.0, done / total) if total else 0.0
-        with engine.begin() as conn:
+        with own[0].begin() as conn:
             if store.set_progress(conn, job["id"], 0.05 + 0.9 * fraction, task):
                 raise Cancelled()
 
     try:
-        with engine.connect() as conn:
-            scenario = current_scenario(conn)
         result = run_plan(job["kind"], job["request"], Context.of(scenario, progress=progress))
     except Cancelled:
-        with engine.begin() as conn:
-            store.fail_job(conn, job["id"], {"error": "Cancelled", "message": "Cancelled.",
-                                             "status": 409})  # fmt: skip
+        return "failed", {"error": "Cancelled", "message": "Cancelled.", "status": 409}
     except Exception as exc:
-        with engine.begin() as conn:
-            store.fail_job(conn, job["id"], error_dict(exc))
-    else:
-        with engine.begin() as conn:
-            store.finish_job(conn, job["id"], result)
+        return "failed", error_dict(exc)
+    finally:
+        for e in own:
+            e.dispose()
+    return "done", result
+
+
+def run_job(db_url: str, job: dict[str, Any], engine: Any = None) -> None:
+    """Run one job to done or failed in the calling process, on the database's current
+    scenario; ``engine``: one to use, else a new one."""
+    engine = engine if engine is not None else make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            scenario = current_scenario(conn)
+        outcome = plan_outcome(db_url, job, scenario, engine)
+    except Exception as exc:
+        outcome = ("failed", error_dict(exc))
+    try:
+        record_outcome(engine, job["id"], outcome)
     finally:
         engine.dispose()
 
 
-def _child(db_url: str, job: dict[str, Any], engine: Any) -> None:
+def record_outcome(engine: Any, job_id: str, outcome: tuple[str, dict[str, Any]]) -> None:
+    """Store a job's outcome (only if it is still running: a cancel may have won)."""
+    status, data = outcome
+    with engine.begin() as conn:
+        if status == "done":
+            store.finish_job(conn, job_id, data)
+        else:
+            store.fail_job(conn, job_id, data)
+
+
+def _child(db_url: str, job: dict[str, Any], engine: Any, out: Any) -> None:
+    """The job's process: plan on the scenario the worker checked (its version) just before
+    forking, and send the outcome to the worker, which stores it with its own warm
+    connection: a short job opens no database connection of its own (on PostgreSQL a new
+    connection cost most of a job's overhead)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    engine.dispose(close=False)  # new connections in this process, none of the parent's
-    run_job(db_url, job, engine)
+    engine.dispose(close=False)  # none of the parent's connections in this process
+    try:
+        if _SCENARIO.get("checked_for") == job["id"]:
+            scenario = _SCENARIO["scenario"]
+        else:  # the worker could not read the scenario: meet its error here, in the job
+            own = make_engine(db_url)
+            try:
+                with own.connect() as conn:
+                    scenario = current_scenario(conn)
+            finally:
+                own.dispose()
+        outcome = plan_outcome(db_url, job, scenario)
+    except Exception as exc:
+        outcome = ("failed", error_dict(exc))
+    out.send(outcome)
+    out.close()
 
 
 def supervise(
     db_url: str, job: dict[str, Any], engine: Any, stopping: Any = lambda: False
 ) -> None:
-    """Run ``job`` in a forked child; kill it on cancel or when ``stopping()``; fail it if
-    the child dies."""
+    """Run ``job`` in a forked child and store the outcome it sends; kill it on cancel or
+    when ``stopping()``; fail it if the child dies without an outcome."""
+    from multiprocessing.connection import wait
+
     gc.freeze()  # what the worker made since the last freeze (see :func:`freeze_heap`)
-    child = mp.get_context("fork").Process(target=_child, args=(db_url, job, engine),
-                                       daemon=True)  # fmt: skip
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(db_url, job, engine, send), daemon=True)
     child.start()
-    with engine.begin() as conn:
-        store.set_worker_pid(conn, job["id"], child.pid or 0)
-    while True:
-        child.join(POLL_S)
-        with engine.connect() as conn:
-            current = store.get_job(conn, job["id"])
-        if child.exitcode is not None:
-            break
-        if current is not None and current["cancel_requested"]:
-            child.kill()
-            child.join()
-            with engine.begin() as conn:
-                store.fail_job(conn, job["id"], {"error": "Cancelled",
-                                                 "message": "Cancelled while running.",
-                                                 "status": 409})  # fmt: skip
-            return
-        if stopping():
-            child.kill()
-            child.join()
-            with engine.begin() as conn:
-                store.fail_job(conn, job["id"], store.SERVER_STOPPED)
-            return
+    send.close()
+    outcome: tuple[str, dict[str, Any]] | None = None
+    try:
+        with engine.begin() as conn:
+            store.set_worker_pid(conn, job["id"], child.pid or 0)
+        while outcome is None:
+            ready = wait([receive, child.sentinel], POLL_S)
+            if receive in ready:
+                with contextlib.suppress(EOFError, OSError):
+                    outcome = receive.recv()
+                break
+            if child.sentinel in ready:
+                break
+            with engine.connect() as conn:
+                current = store.get_job(conn, job["id"])
+            if current is not None and current["cancel_requested"]:
+                child.kill()
+                child.join()
+                with engine.begin() as conn:
+                    store.fail_job(conn, job["id"], {"error": "Cancelled",
+                                                     "message": "Cancelled while running.",
+                                                     "status": 409})  # fmt: skip
+                return
+            if stopping():
+                child.kill()
+                child.join()
+                with engine.begin() as conn:
+                    store.fail_job(conn, job["id"], store.SERVER_STOPPED)
+                return
+    finally:
+        receive.close()
+    if outcome is not None:
+        record_outcome(engine, job["id"], outcome)
+        child.join()
+        return
+    child.join()
     with engine.begin() as conn:
         current = store.get_job(conn, job["id"])
         if current is not None and current["status"] == "running":
@@ -214,8 +277,10 @@ def worker_main(db_url: str, stop: Any = None, warm: bool = True) -> None:
             continue
         # a changed scenario is parsed here, once, not in every job's process (an error is
         # met again by the job's process, which fails the job with it)
+        _SCENARIO.pop("checked_for", None)
         with engine.connect() as conn, contextlib.suppress(H2laneError):
             current_scenario(conn)
+            _SCENARIO["checked_for"] = job["id"]  # the job's process plans on it as it is
         try:
             supervise(db_url, job, engine, lambda: not running[0])
         except Exception as exc:  # the supervisor itself failed: the job must not stay running

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from h2lane import OSM_ATTRIBUTION, __version__
 from h2lane.errors import OptionError
 from h2lane.ops.api import errors
+from h2lane.ops.api.cache import AnswerCache, TokenCache, VersionReader
 from h2lane.ops.api.deps import BodyLimit
 from h2lane.ops.api.routes import admin, dashboard, emissions, map_data, plans
 from h2lane.ops.api.routes import live as live_routes
@@ -52,6 +53,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         live.stop()
+        app.state.versions.close()
 
 
 def make_live(engine: Engine) -> Any:
@@ -84,6 +86,9 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.tokens = TokenCache()
+    app.state.answers = AnswerCache()
+    app.state.versions = VersionReader(engine)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
 

@@ -6,18 +6,20 @@ import asyncio
 import functools
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from h2lane.ops.api.errors import ApiError
+from h2lane.ops.db import store
 
 MAX_PAGE = 1000
 T = TypeVar("T")
@@ -55,8 +57,35 @@ def fast_json(data: Any, status_code: int = 200) -> Response:
     about 20 times faster than FastAPI's validation of a large ``dict[str, Any]`` answer,
     which made a page of 100 records cost 10 ms. The route's ``response_model`` still
     documents the shape (and the schema tests check it)."""
-    body = json.dumps(data, default=_plain, ensure_ascii=False, separators=(",", ":"))
-    return Response(body, status_code=status_code, media_type="application/json")
+    return Response(_json_bytes(data), status_code=status_code, media_type="application/json")
+
+
+def _json_bytes(data: Any) -> bytes:
+    return json.dumps(data, default=_plain, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _fill(request: Request, key: Hashable, read: Callable[[Connection], Any]) -> bytes:
+    """Read an answer and keep it if no scenario write was in flight (see :mod:`cache`)."""
+    with engine_of(request).connect() as conn:
+        safe = store.scenario_read_lock(conn)
+        version = store.data_version(conn)
+        body = _json_bytes(read(conn))
+    if safe:
+        request.app.state.answers.put(key, version, 200, body)
+    return body
+
+
+async def cached_json(
+    request: Request, key: Hashable, read: Callable[[Connection], Any]
+) -> Response:
+    """The JSON of ``read(conn)`` (a scenario read), from the answer cache when the scenario
+    has not changed since it was stored (one version query), else read in the thread pool."""
+    version = request.app.state.versions.read()
+    found = request.app.state.answers.get(key, version)
+    if found is not None:
+        return Response(found[1], status_code=found[0], media_type="application/json")
+    body = await run_in_threadpool(_fill, request, key, read)
+    return Response(body, media_type="application/json")
 
 
 class Page(BaseModel):

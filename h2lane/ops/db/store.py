@@ -79,6 +79,7 @@ def load_scenario(conn: Connection) -> Scenario:
 
 def replace_scenario(conn: Connection, scenario: Scenario) -> dict[str, int]:
     """Replace everything the database holds of the scenario; returns counts per section."""
+    _scenario_write_lock(conn)
     conn.execute(delete(scenario_meta))
     conn.execute(
         insert(scenario_meta).values(
@@ -94,6 +95,36 @@ def replace_scenario(conn: Connection, scenario: Scenario) -> dict[str, int]:
             conn.execute(insert(table), rows)
         counts[section] = len(rows)
     return counts
+
+
+SCENARIO_LOCK = 0x68326C61
+"""PostgreSQL advisory lock key ('h2la') of scenario writes (see :func:`scenario_read_lock`)."""
+
+
+def _scenario_write_lock(conn: Connection) -> None:
+    """On PostgreSQL, hold the scenario lock exclusively until the transaction ends: taken by
+    every scenario write before its audit entry gets an id, so ids of scenario writes are
+    handed out only while no cached read is being filled (SQLite writes one at a time)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(SCENARIO_LOCK)))
+
+
+def scenario_read_lock(conn: Connection) -> bool:
+    """Whether no scenario write is in flight, holding that true until the transaction ends
+    (PostgreSQL: the scenario lock shared, if free; SQLite: always true, one writer at a
+    time). A read may be cached under :func:`data_version` only when this was true."""
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool(conn.execute(select(func.pg_try_advisory_xact_lock_shared(SCENARIO_LOCK))).scalar())
+
+
+_VERSION = select(func.max(audit_log.c.id))
+
+
+def data_version(conn: Connection) -> int:
+    """The newest audit entry's id: it grows with every write to the scenario (each is
+    audited in its own transaction), and with other audited writes too."""
+    return int(conn.execute(_VERSION).scalar() or 0)
 
 
 def list_records(
@@ -136,15 +167,18 @@ def get_record(conn: Connection, section: str, key: str) -> dict[str, Any] | Non
 
 
 def insert_record(conn: Connection, section: str, data: dict[str, Any]) -> None:
+    _scenario_write_lock(conn)
     conn.execute(insert(SECTION_TABLES[section]).values(**data))
 
 
 def update_record(conn: Connection, section: str, key: str, data: dict[str, Any]) -> None:
+    _scenario_write_lock(conn)
     table = SECTION_TABLES[section]
     conn.execute(update(table).where(table.c[records.key_field(section)] == key).values(**data))
 
 
 def delete_record(conn: Connection, section: str, key: str) -> None:
+    _scenario_write_lock(conn)
     table = SECTION_TABLES[section]
     conn.execute(delete(table).where(table.c[records.key_field(section)] == key))
 
@@ -191,8 +225,13 @@ def create_user(
 
 
 def user_by_token(conn: Connection, token: str) -> dict[str, Any] | None:
+    return user_by_token_hash(conn, hash_token(token))
+
+
+def user_by_token_hash(conn: Connection, token_hash: str) -> dict[str, Any] | None:
+    """The enabled user whose token has this SHA-256, else None."""
     row = conn.execute(
-        select(users).where(users.c.token_hash == hash_token(token), users.c.disabled.is_(False))
+        select(users).where(users.c.token_hash == token_hash, users.c.disabled.is_(False))
     ).first()
     return None if row is None else dict(row._mapping)
 

@@ -11,11 +11,12 @@ import functools
 from typing import Any, get_type_hints
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from sqlalchemy import Connection
 
 from h2lane.app import records
 from h2lane.errors import ScenarioError
 from h2lane.ops.api.auth import READERS, WRITERS, User, current_user, forbid, require
-from h2lane.ops.api.deps import MAX_PAGE, Page, engine_of, fast_json
+from h2lane.ops.api.deps import MAX_PAGE, Page, cached_json, engine_of
 from h2lane.ops.api.errors import ApiError
 from h2lane.ops.db import store
 from h2lane.scenario.model import SECTIONS
@@ -77,7 +78,7 @@ def make_router(resource: str, section: str) -> APIRouter:
     writers = WRITERS[section]
 
     @router.get("", summary=f"List {resource}", response_model=Page)
-    def list_(
+    async def list_(
         request: Request,
         limit: int = Query(100, ge=1, le=MAX_PAGE),
         offset: int = Query(0, ge=0, le=10**9),
@@ -86,19 +87,27 @@ def make_router(resource: str, section: str) -> APIRouter:
         _: User = Depends(require(*READERS)),
     ) -> Response:
         filters = _filters(section, request)
-        with engine_of(request).connect() as conn:
+
+        def read(conn: Connection) -> dict[str, Any]:
             items, total = store.list_records(
                 conn, section, filters=filters, q=q, sort=sort, limit=limit, offset=offset
             )
-        return fast_json({"items": items, "total": total, "limit": limit, "offset": offset})
+            return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+        query = (limit, offset, q, sort, tuple(sorted(filters.items())))
+        return await cached_json(request, (section, "list", query), read)
 
     @router.get("/{item_key}", summary=f"Get one of {resource}", response_model=dict[str, Any])
-    def get(request: Request, item_key: str, _: User = Depends(require(*READERS))) -> Response:
-        with engine_of(request).connect() as conn:
+    async def get(
+        request: Request, item_key: str, _: User = Depends(require(*READERS))
+    ) -> Response:
+        def read(conn: Connection) -> dict[str, Any]:
             found = store.get_record(conn, section, item_key)
-        if found is None:
-            raise ApiError(404, "NotFound", f"No {resource} record with {key} '{item_key}'.")
-        return fast_json(found)
+            if found is None:
+                raise ApiError(404, "NotFound", f"No {resource} record with {key} '{item_key}'.")
+            return found
+
+        return await cached_json(request, (section, "get", item_key), read)
 
     @router.post("", status_code=201, summary=f"Create one of {resource}")
     def create(
