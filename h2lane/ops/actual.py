@@ -92,29 +92,11 @@ def _project(
     truck: PlannedTruck, lats: np.ndarray, lons: np.ndarray, secs: np.ndarray
 ) -> np.ndarray:
     """km along the route of each position (onto the nearest segment ahead), non-decreasing."""
-    line, line_km = truck.line, truck.line_km
-    coslat = np.cos(np.radians(float(np.mean(line[:, 0]))))
-    x, y = line[:, 1] * coslat, line[:, 0]
     out = np.empty(len(lats))
     seg, at = 0, 0.0  # current segment and line km
     for j, (lat, lon) in enumerate(zip(lats, lons, strict=True)):
         dt_h = 0.0 if j == 0 else max(0.0, float(secs[j] - secs[j - 1])) / 3600.0
-        reach = at + (MAX_SPEED_KMH * dt_h + 5.0) * truck.scale
-        end = min(len(line) - 1, int(np.searchsorted(line_km, reach, "right")) + 1)
-        end = max(end, min(seg + 1, len(line) - 1))
-        ax, ay, bx, by = x[seg:end], y[seg:end], x[seg + 1 : end + 1], y[seg + 1 : end + 1]
-        px, py = lon * coslat, lat
-        dx, dy = bx - ax, by - ay
-        length2 = dx * dx + dy * dy
-        t = np.where(
-            length2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(length2 > 0, length2, 1), 0.0
-        )
-        t = np.clip(t, 0.0, 1.0)
-        d2 = (ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2
-        k = int(np.argmin(d2))
-        km = float(line_km[seg + k] + t[k] * (line_km[seg + k + 1] - line_km[seg + k]))
-        if km >= at:
-            seg, at = seg + k, km
+        seg, at = truck.advance(seg, at, float(lat), float(lon), MAX_SPEED_KMH * dt_h + 5.0)
         out[j] = at / truck.scale if truck.scale > 0 else 0.0
     return out
 

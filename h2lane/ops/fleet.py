@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -250,7 +249,7 @@ class PlannedStops:
             job, truck, stops = plan
             prev = self._at.get(r.device)
             seg, at = (prev[1], prev[2]) if prev and prev[0] == job else (0, 0.0)
-            seg, at = _advance(truck, seg, at, r.lat, r.lon)
+            seg, at = truck.advance(seg, at, r.lat, r.lon, 50.0)
             self._at[r.device] = (job, seg, at)
         km_now = at / truck.scale if truck.scale > 0 else 0.0
         for km, station in stops:
@@ -265,30 +264,3 @@ def _planned(doc: dict[str, Any]) -> Any:
     from h2lane.ops.replay import plan_trucks
 
     return plan_trucks(doc, graph_for(doc.get("road_graph") or "north-china"))
-
-
-def _advance(truck: Any, seg: int, at: float, lat: float, lon: float) -> tuple[int, float]:
-    """Project one position on the truck's polyline from ``(seg, at)`` onwards (nearest segment
-    within 50 km further along; never back)."""
-    import numpy as np
-
-    line, line_km = truck.line, truck.line_km
-    coslat = math.cos(math.radians(float(line[seg, 0])))
-    end = min(len(line) - 1, int(np.searchsorted(line_km, at + 50.0 * truck.scale, "right")) + 1)
-    end = max(end, min(seg + 1, len(line) - 1))
-    ax, ay = line[seg:end, 1] * coslat, line[seg:end, 0]
-    bx, by = line[seg + 1 : end + 1, 1] * coslat, line[seg + 1 : end + 1, 0]
-    px, py = lon * coslat, lat
-    dx, dy = bx - ax, by - ay
-    l2 = dx * dx + dy * dy
-    t = np.clip(
-        np.where(l2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(l2 > 0, l2, 1.0), 0.0),
-        0.0,
-        1.0,
-    )
-    d2 = (ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2
-    if len(d2) == 0:
-        return seg, at
-    k = int(np.argmin(d2))
-    km = float(line_km[seg + k] + t[k] * (line_km[seg + k + 1] - line_km[seg + k]))
-    return (seg + k, km) if km >= at else (seg, at)

@@ -91,6 +91,34 @@ class PlannedTruck:
     scale: float  # line km per plan km
     fills: list[tuple[float, float, str]] = field(default_factory=list)  # start, end, station
     route: int = -1  # index of the route in the plan document
+    coslat: float = field(init=False, default=1.0)  # x scale of the planar projection
+
+    def __post_init__(self) -> None:
+        self.coslat = math.cos(math.radians(float(np.mean(self.line[:, 0]))))
+
+    def advance(
+        self, seg: int, at: float, lat: float, lon: float, ahead_km: float
+    ) -> tuple[int, float]:
+        """Project a position onto the polyline from segment ``seg`` (line km ``at``) onwards,
+        looking at most ``ahead_km`` plan km further along; never back. The new
+        ``(segment, line km)``."""
+        line, line_km = self.line, self.line_km
+        coslat = self.coslat
+        reach = at + ahead_km * self.scale
+        end = min(len(line) - 1, int(np.searchsorted(line_km, reach, "right")) + 1)
+        end = max(end, min(seg + 1, len(line) - 1))
+        if end <= seg:
+            return seg, at
+        ax, ay = line[seg:end, 1] * coslat, line[seg:end, 0]
+        bx, by = line[seg + 1 : end + 1, 1] * coslat, line[seg + 1 : end + 1, 0]
+        px, py = lon * coslat, lat
+        dx, dy = bx - ax, by - ay
+        l2 = dx * dx + dy * dy
+        t = np.where(l2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(l2 > 0, l2, 1.0), 0.0)
+        t = np.clip(t, 0.0, 1.0)
+        k = int(np.argmin((ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2))
+        km = float(line_km[seg + k] + t[k] * (line_km[seg + k + 1] - line_km[seg + k]))
+        return (seg + k, km) if km >= at else (seg, at)
 
     def at(self, t: float) -> tuple[float, float, float, float]:
         """(lat, lon, km, h2) at ``t`` seconds."""
@@ -117,7 +145,9 @@ def _line_km(line: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(steps)])
 
 
-def plan_trucks(document: dict[str, Any], graph: RoadGraph) -> tuple[datetime, datetime, list[PlannedTruck]]:
+def plan_trucks(
+    document: dict[str, Any], graph: RoadGraph
+) -> tuple[datetime, datetime, list[PlannedTruck]]:
     """The plan's start, end and one :class:`PlannedTruck` per route with clock times."""
     from h2lane.app.geometry import route_lines
     from h2lane.plan import PlanDocument
@@ -236,7 +266,9 @@ def replay_messages(
         times = [f.after_min * 60 for f in faults if f.kind == "silent" and f.device == device]
         return min(times) if times else math.inf
 
-    def truck_stream(truck: PlannedTruck, index: int) -> Iterator[tuple[float, int, dict[str, Any]]]:
+    def truck_stream(
+        truck: PlannedTruck, index: int
+    ) -> Iterator[tuple[float, int, dict[str, Any]]]:
         quiet = silent_after(truck.device)
         drops = [
             f.after_min * 60 for f in faults if f.kind == "h2-drop" and f.device == truck.device
