@@ -235,10 +235,7 @@ class LiveOps:
                     created_ms=ms(datetime.now(UTC)),
                 )
             )
-            self.engine.rules = rules
-            self.engine._by_kind = {}
-            for rule in rules:
-                self.engine._by_kind.setdefault(rule.kind, []).append(rule)
+            self.engine.set_rules(rules)
         return {**stored, "version": version}
 
     def _fresh_engine(self) -> AlarmEngine:

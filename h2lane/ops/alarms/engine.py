@@ -105,10 +105,7 @@ class AlarmEngine:
         kg_per_100km: Callable[[str], float] | None = None,
         stations: dict[str, tuple[float, float]] | None = None,
     ) -> None:
-        self.rules = list(rules)
-        self._by_kind: dict[str, list[Rule]] = {}
-        for rule in self.rules:
-            self._by_kind.setdefault(rule.kind, []).append(rule)
+        self.set_rules(rules)
         self.reach = reach
         self.next_stop = next_stop
         self.kg_per_100km = kg_per_100km or (lambda _device: FCET_H2_LOADED.value)
@@ -120,6 +117,13 @@ class AlarmEngine:
         self.tracks: dict[str, _Track] = {}
         self._range_at: dict[str, tuple[datetime, float, float, float]] = {}
         self.refuels: list[RefuelEvent] = []
+
+    def set_rules(self, rules: Iterable[Rule]) -> None:
+        """Evaluate ``rules`` from now on (the conditions already open stay open)."""
+        self.rules = list(rules)
+        self._by_kind: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            self._by_kind.setdefault(rule.kind, []).append(rule)
 
     def _of(self, kind: str) -> list[Rule]:
         return self._by_kind.get(kind, [])
@@ -241,36 +245,24 @@ class AlarmEngine:
         fill = r.fill
         for rule in self._of("fill_temperature"):
             limit = rule.number("max_c")
+            breach = None
             if fill is not None and fill.gas_temp_c > limit:
-                self._raise(
-                    out,
-                    rule,
-                    rule.level,
-                    r.device,
-                    fill.nozzle,
-                    r.time,
-                    f"fill gas {fill.gas_temp_c:.1f} °C at nozzle {fill.nozzle} of station {r.device} "
-                    f"(limit {limit:g} °C): stop the fill",
+                breach = (
+                    f"fill gas {fill.gas_temp_c:.1f} °C at nozzle {fill.nozzle} of station "
+                    f"{r.device} (limit {limit:g} °C): stop the fill",
                     fill.gas_temp_c,
                 )
-            elif not late:
-                self._clear_fill(out, rule, r, "fill gas temperature back in limits")
+            self._fill_limit(out, rule, r, late, breach, "fill gas temperature")
         for rule in self._of("fill_pressure"):
             share = rule.number("max_share_of_nwp")
+            breach = None
             if fill is not None and fill.pressure_mpa > share * fill.nwp_mpa:
-                self._raise(
-                    out,
-                    rule,
-                    rule.level,
-                    r.device,
-                    fill.nozzle,
-                    r.time,
+                breach = (
                     f"fill pressure {fill.pressure_mpa:.1f} MPa at nozzle {fill.nozzle} of station "
                     f"{r.device} over {share:.0%} of {fill.nwp_mpa:g} MPa NWP: stop the fill",
                     fill.pressure_mpa,
                 )
-            elif not late:
-                self._clear_fill(out, rule, r, "fill pressure back in limits")
+            self._fill_limit(out, rule, r, late, breach, "fill pressure")
         for rule in self._of("esd"):
             if r.esd:
                 self._raise(
@@ -281,12 +273,29 @@ class AlarmEngine:
                     out, rule, rule.level, r.device, "", r.time, f"station {r.device}: ESD reset"
                 )
 
-    def _clear_fill(self, out: list[Condition], rule: Rule, r: Reading, message: str) -> None:
-        """Clear the reported nozzle's condition, or every nozzle's when no fill runs."""
+    def _fill_limit(
+        self,
+        out: list[Condition],
+        rule: Rule,
+        r: Reading,
+        late: bool,
+        breach: tuple[str, float] | None,
+        what: str,
+    ) -> None:
+        """A fill limit: raise for the reported nozzle on a ``breach`` (message, value);
+        otherwise (unless the reading is late) clear the reported nozzle's condition, or every
+        nozzle's when no fill runs."""
+        if breach is not None and r.fill is not None:
+            self._raise(out, rule, rule.level, r.device, r.fill.nozzle, r.time, *breach)
+            return
+        if late:
+            return
         nozzles = [k[2] for k in self.active if k[0] == rule.id and k[1] == r.device]
         for nozzle in nozzles:
             if r.fill is None or r.fill.nozzle == nozzle:
-                self._clear(out, rule, rule.level, r.device, nozzle, r.time, message)
+                self._clear(
+                    out, rule, rule.level, r.device, nozzle, r.time, f"{what} back in limits"
+                )
 
     def _range_due(self, r: Reading) -> bool:
         """Whether the range rules look again: the truck moved ≥ 1 km, its hydrogen changed by
