@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import time
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,8 @@ HERE = Path(__file__).resolve().parent
 # ../shared beside the repository, or H2LANE_SHARED; the instances in H2LANE_BENCHMARKS if set.
 SHARED = Path(os.environ.get("H2LANE_SHARED", HERE.parent.parent / "shared"))
 BENCH = Path(os.environ.get("H2LANE_BENCHMARKS", SHARED / "benchmarks"))
+PG_SERVER = os.environ.get("H2LANE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+"""The PostgreSQL server the service benchmarks use (its ``test`` database must exist)."""
 
 
 def machine() -> str:
@@ -66,3 +69,29 @@ def write_section(name: str, markdown: str) -> Path:
     out = HERE / "RESULTS.md"
     out.write_text("\n".join(parts), encoding="utf-8")
     return out
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a server a benchmark starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_pg_database(name: str) -> str | None:
+    """A new empty database ``name`` on :data:`PG_SERVER` (dropped first); its URL, or None
+    with a printed reason when the server is unreachable."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 3})  # fmt: skip
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"PostgreSQL at {PG_SERVER} unreachable ({type(exc).__name__}); skipped")
+        return None
+    finally:
+        admin.dispose()
+    return f"{PG_SERVER}/{name}"

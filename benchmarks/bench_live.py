@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,16 +32,9 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, today, write_section
+from _common import free_port, fresh_pg_database, machine, today, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-PG = os.environ.get("H2LANE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_token(url: str, scenario: str | None = None) -> str:
@@ -244,24 +236,6 @@ def dashboard_1hz(port: int, token: str, trucks: int = 1000, seconds: int = 15) 
     }
 
 
-def pg_url() -> str | None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(
-        f"{PG}/test", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS h2lane_bench_live"))
-            conn.execute(text("CREATE DATABASE h2lane_bench_live"))
-    except Exception as exc:
-        print(f"PostgreSQL skipped: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-        return None
-    finally:
-        admin.dispose()
-    return f"{PG}/h2lane_bench_live"
-
-
 def run_one(name: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     token = make_token(url, "shanxi-tianjin")  # its stations: the range rule asks the road graph
     port = free_port()
@@ -296,7 +270,7 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="h2lane-bench-live-") as tmp:
         results["SQLite"] = run_one("sqlite", f"sqlite:///{Path(tmp) / 'live.db'}", args, Path(tmp))
-        url = pg_url()
+        url = fresh_pg_database("h2lane_bench_live")
         if url:
             results["PostgreSQL"] = run_one("postgresql", url, args, Path(tmp))
         dash = None

@@ -27,7 +27,6 @@ import dataclasses
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,9 +38,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine, today, write_section
+from _common import free_port, fresh_pg_database, machine, today, write_section
 
-PG_SERVER = os.environ.get("H2LANE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 LIST_PATHS = ["/api/v1/stations", "/api/v1/trucks", "/api/v1/orders", "/api/v1/places",
               "/api/v1/plans"]  # fmt: skip
 TRIP = {"from": "Xiaoyi", "to": "Tianjin Port", "round_trip": True, "depart": "2026-12-03T08:00"}
@@ -69,24 +67,6 @@ def scaled_scenario(trucks: int, stations: int, orders: int) -> Any:
     return dataclasses.replace(base, stations=sts, trucks=trk, orders=ords, locations={})
 
 
-def pg_bench_url() -> str | None:
-    """A fresh database ``h2lane_bench`` on the local PostgreSQL server (None if unreachable)."""
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})  # fmt: skip
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS h2lane_bench WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE h2lane_bench"))
-    except Exception as exc:
-        print(f"PostgreSQL at {PG_SERVER} unreachable ({type(exc).__name__}); skipped")
-        return None
-    finally:
-        admin.dispose()
-    return f"{PG_SERVER}/h2lane_bench"
-
-
 def fill(url: str, scenario: Any) -> str:
     """Migrate, load ``scenario``, create an admin; its token."""
     from h2lane.cli.serve import prepare
@@ -105,12 +85,6 @@ def fill(url: str, scenario: Any) -> str:
 
 
 # --- the server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -331,7 +305,7 @@ def main() -> None:
     scenario = scaled_scenario(args.trucks, args.stations, args.orders)
     tmp = Path(tempfile.mkdtemp(prefix="h2lane-bench-serve-"))
     backends = [("SQLite", f"sqlite:///{tmp / 'h2lane.db'}")]
-    if not args.no_pg and (pg := pg_bench_url()) is not None:
+    if not args.no_pg and (pg := fresh_pg_database("h2lane_bench")) is not None:
         backends.append(("PostgreSQL", pg))
 
     direct = direct_seconds(scenario, args.jobs)

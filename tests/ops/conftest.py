@@ -9,6 +9,7 @@ rule in tests/conftest.py).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,13 @@ from h2lane.scenario import io as scenario_io
 PG_SERVER = os.environ.get("H2LANE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 ROLES = ("admin", "dispatcher", "station-operator", "auditor", "device")
 OWN_STATION = "xiaoyi-beiyao"
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def pg_url(suffix: str = "") -> str:

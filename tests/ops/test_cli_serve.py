@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from h2lane.cli import app
 from h2lane.cli.serve import display_url, prepare
 from h2lane.ops.db import store
 from h2lane.ops.db.models import users
-from tests.ops.conftest import wait_for
+from tests.ops.conftest import free_port, wait_for
 
 runner = CliRunner()
 
@@ -106,15 +105,10 @@ def test_display_url_hides_credentials():
     assert display_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def test_serve_demo_runs_a_real_server_on_loopback(tmp_path: Path):
     """``h2lane serve --demo`` in its own process: the banner, the token, loopback only."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "H2LANE_DB": "", "H2LANE_HOST": ""}
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "h2lane"), "serve", "--demo", "--port", str(port),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import struct
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from h2lane.ops.api.app import web_dir
 from h2lane.ops.db import store
 from h2lane.ops.db.engine import make_engine, upgrade
 from h2lane.scenario import io as scenario_io
+from tests.ops.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 NO_CHROMIUM = "headless Chromium (/usr/bin/chromium) is not installed: apt-get install chromium"
@@ -39,11 +39,6 @@ pytestmark = [
 ]
 TRIP = {"from": "Xiaoyi", "to": "Tianjin Port", "round_trip": True}
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -82,7 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         store.replace_scenario(conn, scenario_io.load_scenario("shanxi-tianjin"))
         _, token = store.create_user(conn, "browser-admin", "admin")
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "h2lane", "serve", "--db", url, "--port", str(port)],

@@ -22,14 +22,10 @@ from h2lane.ops.db import store
 from h2lane.ops.db.engine import make_engine, upgrade
 from h2lane.ops.db.live_tables import telemetry
 from tests.conftest import IN_CI
+from tests.ops.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env() -> dict[str, str]:
@@ -83,7 +79,7 @@ def test_http_kill_9_loses_no_acknowledged_message_and_stores_none_twice(tmp_pat
     with engine.begin() as conn:
         _, token = store.create_user(conn, "loader", "admin")
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     proc = _serve(url, port, log)
     headers = {"Authorization": f"Bearer {token}"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from typing import Any
@@ -11,18 +10,12 @@ from typing import Any
 import httpx
 import uvicorn
 
-from tests.ops.conftest import OWN_STATION, make_api
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.ops.conftest import OWN_STATION, free_port, make_api
 
 
 def test_stream_delivers_state_and_alarm_events(sqlite_url: str) -> None:
     api = make_api(sqlite_url)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(api.client.app, host="127.0.0.1", port=port, log_level="warning")
     )
