@@ -32,7 +32,7 @@ from h2lane.ops.alarms.engine import (
     NextStopQuery,
     ReachQuery,
 )
-from h2lane.ops.alarms.lifecycle import AlarmStateError, UnknownAlarmError
+from h2lane.ops.alarms.lifecycle import AlarmStateError, UnknownAlarmError, next_state
 from h2lane.ops.alarms.rules import default_rules, load_rules
 from h2lane.ops.db.live_tables import (
     alarm_rules,
@@ -48,7 +48,6 @@ from h2lane.timeutil import CHINA
 log = logging.getLogger("h2lane.ops.live")
 
 INCIDENT_LEVELS = ("critical", "emergency")
-ALARM_STATES = ("active", "acknowledged", "resolved")
 
 
 def ms(value: datetime) -> int:
@@ -578,26 +577,19 @@ class LiveOps:
             notes = list(row.notes or [])
             if note:
                 notes.append({"time": from_ms(ms(now)), "by": user, "note": note})
-            if action == "ack":
-                if row.state != "active":
-                    raise AlarmStateError(
-                        f"alarm {alarm_id} is {row.state}: only an active alarm can be acknowledged"
-                    )
-                values = {
-                    "state": "acknowledged",
-                    "acknowledged_by": user,
-                    "acknowledged_ms": ms(now),
-                }
-            else:
-                if row.state == "resolved":
-                    raise AlarmStateError(f"alarm {alarm_id} is already resolved")
-                values = {"state": "resolved", "resolved_by": user, "resolved_ms": ms(now)}
+            state = next_state(alarm_id, row.state, action)
+            who, when = (
+                ("acknowledged_by", "acknowledged_ms")
+                if action == "ack"
+                else ("resolved_by", "resolved_ms")
+            )
+            values = {"state": state, who: user, when: ms(now)}
             conn.execute(
                 update(alarms).where(alarms.c.id == alarm_id).values(notes=notes, **values)
             )
             if row.incident_id is not None:
                 self._timeline(conn, int(row.incident_id), {
-                    "time": from_ms(ms(now)), "kind": "acknowledged" if action == "ack" else "resolved",
+                    "time": from_ms(ms(now)), "kind": state,
                     "alarm_id": alarm_id, "by": user, "text": note,
                 })  # fmt: skip
             alarm = _alarm_dict(conn.execute(select(alarms).where(alarms.c.id == alarm_id)).one())

@@ -24,6 +24,20 @@ class AlarmStateError(InfeasibleError):
     """The alarm is not in a state that allows the action (HTTP 409)."""
 
 
+def next_state(alarm_id: int, state: str, action: str) -> State:
+    """The state an ``ack`` or ``resolve`` moves an alarm to; :class:`AlarmStateError` when
+    its ``state`` does not allow the action. The one statement of the lifecycle's rules."""
+    if action == "ack":
+        if state != "active":
+            raise AlarmStateError(
+                f"alarm {alarm_id} is {state}: only an active alarm can be acknowledged"
+            )
+        return "acknowledged"
+    if state == "resolved":
+        raise AlarmStateError(f"alarm {alarm_id} is already resolved")
+    return "resolved"
+
+
 class UnknownAlarmError(InputError):
     """No alarm has that id (HTTP 404)."""
 
@@ -116,20 +130,16 @@ class AlarmLog:
 
     def acknowledge(self, alarm_id: int, by: str, at: datetime, note: str = "") -> Alarm:
         alarm = self.get(alarm_id)
-        if alarm.state != "active":
-            raise AlarmStateError(
-                f"alarm {alarm_id} is {alarm.state}: only an active alarm can be acknowledged"
-            )
-        alarm.state, alarm.acknowledged_by, alarm.acknowledged_at = "acknowledged", by, at
+        alarm.state = next_state(alarm_id, alarm.state, "ack")
+        alarm.acknowledged_by, alarm.acknowledged_at = by, at
         if note:
             alarm.notes.append({"time": iso(at), "by": by, "note": note})
         return alarm
 
     def resolve(self, alarm_id: int, by: str, at: datetime, note: str = "") -> Alarm:
         alarm = self.get(alarm_id)
-        if alarm.state == "resolved":
-            raise AlarmStateError(f"alarm {alarm_id} is already resolved")
-        alarm.state, alarm.resolved_by, alarm.resolved_at = "resolved", by, at
+        alarm.state = next_state(alarm_id, alarm.state, "resolve")
+        alarm.resolved_by, alarm.resolved_at = by, at
         if note:
             alarm.notes.append({"time": iso(at), "by": by, "note": note})
         return alarm
