@@ -40,7 +40,9 @@ def pg_url(suffix: str = "") -> str:
     """A database of this xdist worker on the local server (created from ``test``); a
     ``suffix`` gives a module that keeps a server running its own database."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"h2lane_test_{worker}{suffix}"
+    # H2LANE_TEST_PG_PREFIX keeps two suites run at once on one server out of each other's databases.
+    prefix = os.environ.get("H2LANE_TEST_PG_PREFIX", "h2lane_test")
+    name = f"{prefix}_{worker}{suffix}"
     admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT", connect_args={
         "connect_timeout": 3})  # fmt: skip
     try:
