@@ -290,13 +290,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--duration", type=float, default=15.0, help="seconds per load run")
     ap.add_argument("--clients", type=int, default=100)
-    ap.add_argument("--period", type=float, default=1.0, help="paced: s between a client's requests")
+    ap.add_argument(
+        "--period", type=float, default=1.0, help="paced: s between a client's requests"
+    )
     ap.add_argument("--jobs", type=int, default=15, help="plan jobs timed per database")
     ap.add_argument("--trucks", type=int, default=1000)
     ap.add_argument("--stations", type=int, default=100)
     ap.add_argument("--orders", type=int, default=1000)
     ap.add_argument("--quick", action="store_true", help="5 s runs, 5 jobs")
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--lists-only", action="store_true",
+                    help="only the list endpoints (no plan jobs; not for --write)")  # fmt: skip
     ap.add_argument("--write", action="store_true", help="record in benchmarks/RESULTS.md")
     args = ap.parse_args()
     if args.quick:
@@ -308,8 +312,8 @@ def main() -> None:
     if not args.no_pg and (pg := fresh_pg_database("h2lane_bench")) is not None:
         backends.append(("PostgreSQL", pg))
 
-    direct = direct_seconds(scenario, args.jobs)
-    cli = cli_seconds(3)
+    direct = [] if args.lists_only else direct_seconds(scenario, args.jobs)
+    cli = [] if args.lists_only else cli_seconds(3)
     rows: list[tuple[str, str, Load]] = []
     jobs: list[tuple[str, list[float]]] = []
     cpus: list[tuple[str, dict[str, float]]] = []
@@ -338,6 +342,8 @@ def main() -> None:
                       f"p95 {hz.p95_ms:.1f} ms")  # fmt: skip
             print(f"{name:10s} server CPU ms/request: " + ", ".join(
                 f"{k} {v:.2f}" for k, v in cpus[-1][1].items()))  # fmt: skip
+            if args.lists_only:
+                continue
             job_seconds(server.base, token)  # the worker's first job after start
             times = [job_seconds(server.base, token) for _ in range(args.jobs)]
             jobs.append((name, times))
@@ -406,11 +412,15 @@ def report(args: Any, rows: list[tuple[str, str, Load]], jobs: list[tuple[str, l
             "longer than the queue. `GET /healthz` (no token check, `SELECT 1`, a tiny answer) "
             f"under the same {args.clients} back-to-back clients, "
             f"{min(args.duration, 5.0):g} s: "
-            + "; ".join(f"{n} p50 {h.p50_ms:.1f} ms, p95 {h.p95_ms:.1f} ms, {h.rps:,.0f} req/s"
-                        for n, h in healthz)
+            + "; ".join(
+                f"{n} p50 {h.p50_ms:.1f} ms, p95 {h.p95_ms:.1f} ms, {h.rps:,.0f} req/s"
+                for n, h in healthz
+            )
             + ". The list mix's saturated p95 is "
-            + ", ".join(f"{n} {r.p95_ms / max(h.p95_ms, 1e-9):.1f}×" for (n, h), r in
-                        zip(healthz, sat, strict=False))
+            + ", ".join(
+                f"{n} {r.p95_ms / max(h.p95_ms, 1e-9):.1f}×"
+                for (n, h), r in zip(healthz, sat, strict=False)
+            )
             + " that of /healthz: beyond the queue, one uvicorn process sharing 2 cores with "
             "wrk and the other sessions, and the answers themselves (30 kB pages, the uncached "
             "plans list) make the tail; not isolated further here. With one server process the "

@@ -164,3 +164,67 @@ def test_token_cache_expires():
     assert tokens.get("h") == {"name": "x"}
     time.sleep(0.06)
     assert tokens.get("h") is None
+
+
+def _count_routed(app):
+    """Wrap the app inside the fast path: a list that grows by one for every request the
+    fast path passed on to routing."""
+    from h2lane.ops.api.fastpath import FastReads
+
+    routed: list[str] = []
+    stack = app.build_middleware_stack()
+    layer = stack
+    while not isinstance(layer, FastReads):
+        layer = layer.app
+    inner = layer.app
+
+    async def counting(scope, receive, send):
+        routed.append(scope.get("path", ""))
+        await inner(scope, receive, send)
+
+    layer.app = counting
+    app.middleware_stack = stack
+    return routed
+
+
+def test_fast_path_answers_a_current_page_and_only_to_readers(api):
+    routed = _count_routed(api.client.app)
+    first = api.get("/api/v1/stations?limit=5")
+    assert first.status_code == 200 and len(routed) == 1
+    again = api.get("/api/v1/stations?limit=5")  # the same bytes, without routing
+    assert again.content == first.content and len(routed) == 1
+    assert again.headers["content-type"] == "application/json"
+    assert int(again.headers["content-length"]) == len(first.content)
+    # no token, a bad token, a role that may not read: the app answers, as before
+    assert api.get("/api/v1/stations?limit=5", role=None).status_code == 401
+    bad = {"Authorization": "Bearer h2l_not-a-token"}
+    assert api.client.get("/api/v1/stations?limit=5", headers=bad).status_code == 401
+    assert api.get("/api/v1/stations?limit=5", role="device").status_code == 403
+    assert len(routed) == 4
+    # a write makes the page stale: the next read goes through the app and sees it
+    station = first.json()["items"][0]
+    r = api.call("PATCH", f"/api/v1/stations/{station['id']}", json={"price": 66})
+    assert r.status_code == 200, r.text
+    assert api.get("/api/v1/stations?limit=5").json()["items"][0]["price"] == 66
+
+
+def test_plan_list_follows_job_changes_without_an_audit_entry(api):
+    """The worker updates jobs with no audit entry: the cached plan list must still change."""
+    from h2lane.ops.db.models import plan_jobs
+
+    queued = api.call("POST", "/api/v1/plans", json={"kind": "trip", "request": {
+        "from": "Xiaoyi", "to": "Tianjin Port"}})  # fmt: skip
+    assert queued.status_code == 202, queued.text
+    job_id = queued.json()["id"]
+
+    def status():
+        items = api.get("/api/v1/plans").json()["items"]
+        return next(j["status"] for j in items if j["id"] == job_id)
+
+    assert status() == "queued" and status() == "queued"  # the second one from the cache
+    assert len(api.client.app.state.job_answers) >= 1
+    with api.client.app.state.engine.begin() as conn:  # as the worker does: no audit entry
+        conn.execute(plan_jobs.update().where(plan_jobs.c.id == job_id).values(
+            status="failed", error={"error": "x"}))  # fmt: skip
+    assert status() == "failed"
+    assert api.get("/api/v1/plans?status=failed").json()["total"] == 1

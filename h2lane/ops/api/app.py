@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine
 from h2lane import OSM_ATTRIBUTION, __version__
 from h2lane.errors import OptionError
 from h2lane.ops.api import errors
-from h2lane.ops.api.cache import AnswerCache, TokenCache, VersionReader
+from h2lane.ops.api.cache import AnswerCache, TokenCache, VersionGate
 from h2lane.ops.api.deps import BodyLimit
+from h2lane.ops.api.fastpath import FastReads
 from h2lane.ops.api.routes import admin, dashboard, emissions, map_data, plans
 from h2lane.ops.api.routes import live as live_routes
 from h2lane.ops.api.routes import resources as res_routes
@@ -70,7 +71,9 @@ def make_live(engine: Engine) -> Any:
     return live
 
 
-def create_app(settings: Settings, engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings, engine: Engine | None = None, *, migrate: bool = True
+) -> FastAPI:
     """The application on ``settings.db_url`` (migrations applied unless ``migrate`` is False)."""
     engine = engine or make_engine(settings.db_url)
     if migrate:
@@ -88,9 +91,11 @@ def create_app(settings: Settings, engine: Engine | None = None, *, migrate: boo
     app.state.settings = settings
     app.state.tokens = TokenCache()
     app.state.answers = AnswerCache()
-    app.state.versions = VersionReader(engine)
+    app.state.job_answers = AnswerCache(max_entries=256)
+    app.state.versions = VersionGate(engine)
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(FastReads, state=app.state)  # outermost: before routing
 
     @app.get(
         "/healthz",
