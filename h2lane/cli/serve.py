@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.engine import Engine
@@ -84,6 +85,14 @@ def serve(
         int | None,
         typer.Option("--workers", help="Plan-job worker processes (default 1, or H2LANE_WORKERS)."),
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            help="HTTP server processes on the one port (default 1, or H2LANE_PROCESSES); "
+            "live operations and plan jobs stay in the first, the others forward to it.",
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -102,14 +111,14 @@ def serve(
     ] = True,
 ) -> None:
     """Run the operations platform: API, plan-job workers and the dashboard."""
-    import uvicorn
-
     from h2lane.ops.api.app import create_app
+    from h2lane.ops.api.processes import uvicorn_server
     from h2lane.ops.settings import Settings
     from h2lane.ops.worker import WorkerPool
 
     def load() -> tuple[Settings, Prepared]:
-        settings = Settings.load(db=db, host=host, port=port, workers=workers)
+        settings = Settings.load(db=db, host=host, port=port, workers=workers,
+                                 processes=processes)  # fmt: skip
         return settings, prepare(settings.db_url, demo=demo)
 
     settings, ready = guarded(load, False)
@@ -131,10 +140,19 @@ def serve(
         err_console.print(f"[bold yellow]{ready.token}[/]", highlight=False, soft_wrap=True)
         err_console.rule("[bold red]anyone with this token is admin")
     if settings.host not in LOOPBACK:
-        err_console.print(f"[bold yellow]warning:[/] listening on {settings.host}, not only loopback")
+        err_console.print(
+            f"[bold yellow]warning:[/] listening on {settings.host}, not only loopback"
+        )
     err_console.print(f"Dashboard and API on http://{settings.host}:{settings.port}/ "
                       f"(OpenAPI at /api/v1/openapi.json)")  # fmt: skip
+    group = None
+    if settings.processes > 1:
+        ready.engine.dispose()  # nothing open is handed to the secondaries
+        group = guarded(lambda: _bind_group(settings), False).start()
+        err_console.print(f"{settings.processes} server processes (live operations and plan jobs "
+                          f"in this one, pid {os.getpid()}).")  # fmt: skip
     app = create_app(settings, ready.engine, migrate=False)
+    app.state.freeze_heap = True
     pool = WorkerPool(settings.db_url, settings.workers).start()
     fleet_stop = None
     if demo and fleet:
@@ -148,12 +166,31 @@ def serve(
                               "stations then report live at 60× (a leak follows after 3 simulated "
                               "hours): open the Live view.")  # fmt: skip
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        server = uvicorn_server(app, settings.host, settings.port)
+        if group is None:
+            server.run()
+        else:
+            server.run(sockets=group.sockets())
     finally:
         if fleet_stop is not None:
             fleet_stop.set()
+        if group is not None:
+            group.stop()
         pool.stop()
         ready.engine.dispose()
+
+
+def _bind_group(settings: Any) -> Any:
+    """The public and private sockets of ``--processes`` (a port in use is one sentence)."""
+    from h2lane.errors import OptionError
+    from h2lane.ops.api.processes import ServerGroup
+
+    try:
+        return ServerGroup(settings)
+    except OSError as exc:
+        raise OptionError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+        ) from None
 
 
 @db_app.command("upgrade")
@@ -183,9 +220,7 @@ def create_user(
     name: Annotated[str, typer.Argument(help="User name (unique).")],
     role: Annotated[
         str,
-        typer.Option(
-            "--role", help="admin, dispatcher, station-operator, auditor or device."
-        ),
+        typer.Option("--role", help="admin, dispatcher, station-operator, auditor or device."),
     ],
     station: Annotated[
         list[str] | None,

@@ -8,6 +8,8 @@ bind address           ``H2LANE_HOST``              ``127.0.0.1`` (never all int
                                                     unless told)
 port                   ``H2LANE_PORT``              ``8000``
 plan workers           ``H2LANE_WORKERS``           ``1`` (processes; 0 = no worker)
+server processes       ``H2LANE_PROCESSES``         ``1`` (HTTP processes on one socket;
+                                                    see :mod:`h2lane.ops.api.processes`)
 max upload             ``H2LANE_MAX_UPLOAD_MB``     ``20`` MB (larger bodies get 413)
 =====================  ===========================  ======================================
 
@@ -70,6 +72,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    processes: int = 1
     max_upload_bytes: int = 20 * 1024 * 1024
 
     @classmethod
@@ -80,6 +83,7 @@ class Settings:
         host: str | None = None,
         port: int | None = None,
         workers: int | None = None,
+        processes: int | None = None,
     ) -> Settings:
         """Flags first, then ``H2LANE_*`` variables, then the defaults."""
         url = db or os.environ.get("H2LANE_DB") or default_db_url()
@@ -89,11 +93,15 @@ class Settings:
         n = workers if workers is not None else _env_int("H2LANE_WORKERS", 1, 0, 16)
         if not 0 <= n <= 16:
             raise OptionError(f"--workers {n} is outside 0–16")
+        procs = processes if processes is not None else _env_int("H2LANE_PROCESSES", 1, 1, 64)
+        if not 1 <= procs <= 64:
+            raise OptionError(f"--processes {procs} is outside 1–64")
         mb = _env_int("H2LANE_MAX_UPLOAD_MB", 20, 1, 1024)
         return cls(
             db_url=normalise_db_url(url),
             host=host or os.environ.get("H2LANE_HOST") or "127.0.0.1",
             port=the_port,
             workers=n,
+            processes=procs,
             max_upload_bytes=mb * 1024 * 1024,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator
 from importlib import resources
@@ -42,18 +43,27 @@ def web_dir() -> Path:
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """While the server runs, the alarm clock ticks (silence rules), every
-    ``H2LANE_ALARM_TICK_S`` seconds (default 5; 0 turns it off)."""
+    ``H2LANE_ALARM_TICK_S`` seconds (default 5; 0 turns it off) — in the process that owns
+    live operations. With ``app.state.freeze_heap`` (``h2lane serve``) everything made until
+    now goes to the collector's permanent generation: a full collection then walks only what
+    requests make, not the thousands of objects of the app, the models and the scenario
+    (those walks were pauses of tens of milliseconds under load)."""
     live = app.state.live
-    raw = os.environ.get("H2LANE_ALARM_TICK_S", "5") or "0"
-    try:
-        every = float(raw)
-    except ValueError:
-        raise OptionError(f"H2LANE_ALARM_TICK_S={raw!r} is not a number of seconds") from None
-    live.start_ticker(every)
+    if live is not None:
+        raw = os.environ.get("H2LANE_ALARM_TICK_S", "5") or "0"
+        try:
+            every = float(raw)
+        except ValueError:
+            raise OptionError(f"H2LANE_ALARM_TICK_S={raw!r} is not a number of seconds") from None
+        live.start_ticker(every)
+    if getattr(app.state, "freeze_heap", False):
+        gc.collect()
+        gc.freeze()
     try:
         yield
     finally:
-        live.stop()
+        if live is not None:
+            live.stop()
         app.state.versions.close()
 
 
@@ -72,9 +82,15 @@ def make_live(engine: Engine) -> Any:
 
 
 def create_app(
-    settings: Settings, engine: Engine | None = None, *, migrate: bool = True
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    migrate: bool = True,
+    live_owner: str | None = None,
 ) -> FastAPI:
-    """The application on ``settings.db_url`` (migrations applied unless ``migrate`` is False)."""
+    """The application on ``settings.db_url`` (migrations applied unless ``migrate`` is False).
+    With ``live_owner`` (a Unix socket path) this is a secondary server process: live
+    operations are not run here but forwarded there (see :mod:`h2lane.ops.api.processes`)."""
     engine = engine or make_engine(settings.db_url)
     if migrate:
         upgrade(engine)
@@ -89,11 +105,16 @@ def create_app(
     )
     app.state.engine = engine
     app.state.settings = settings
+    process = {"pid": os.getpid(), "role": "primary" if live_owner is None else "secondary"}
     app.state.tokens = TokenCache()
     app.state.answers = AnswerCache()
     app.state.job_answers = AnswerCache(max_entries=256)
     app.state.versions = VersionGate(engine)
     errors.install(app)
+    if live_owner is not None:
+        from h2lane.ops.api.processes import LiveForwarder
+
+        app.add_middleware(LiveForwarder, uds=live_owner)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     app.add_middleware(FastReads, state=app.state)  # outermost: before routing
 
@@ -114,13 +135,14 @@ def create_app(
                 ),
                 status_code=503,
             )
-        return {"status": "ok", "version": __version__, "database": engine.dialect.name}
+        return {"status": "ok", "version": __version__, "database": engine.dialect.name,
+                "process": process}  # fmt: skip
 
     routers = [*res_routes.routers(), scenario_routes.router, plans.router, emissions.router,
                admin.router, map_data.router, dashboard.router, live_routes.router]  # fmt: skip
     for router in routers:
         app.include_router(router, responses=errors.ERROR_RESPONSES)
-    app.state.live = make_live(engine)
+    app.state.live = make_live(engine) if live_owner is None else None
 
     web = web_dir()
     vendor = web / "node_modules"
