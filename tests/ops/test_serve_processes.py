@@ -104,7 +104,7 @@ def _listen(client: httpx.Client, events: list[dict[str, Any]], ready: threading
 def test_streams_on_any_process_hear_alarms_posted_through_any_other(group: Group) -> None:
     on_secondary, first = group.client_on("secondary")
     on_primary, _ = group.client_on("primary")
-    poster, second = group.client_on("secondary", avoid={first})
+    poster, _ = group.client_on("secondary", avoid={first})
     streams: list[list[dict[str, Any]]] = [[], []]
     ready = [threading.Event(), threading.Event()]
     threads = [threading.Thread(target=_listen, args=(c, streams[i], ready[i]), daemon=True)
