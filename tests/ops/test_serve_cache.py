@@ -228,3 +228,12 @@ def test_plan_list_follows_job_changes_without_an_audit_entry(api):
             status="failed", error={"error": "x"}))  # fmt: skip
     assert status() == "failed"
     assert api.get("/api/v1/plans?status=failed").json()["total"] == 1
+
+
+def test_healthz_is_503_when_the_database_is_down():
+    from tests.ops.conftest import free_port
+
+    dead = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing"
+    client = TestClient(create_app(Settings(db_url=dead), migrate=False))
+    r = client.get("/healthz")
+    assert r.status_code == 503 and r.json()["error"] == "DatabaseUnreachable", r.text
