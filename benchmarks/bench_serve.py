@@ -470,13 +470,13 @@ def report(args: Any, rows: list[tuple[str, int, str, Load]],
             "changes with every commit (the worker updates jobs without an audit entry), "
             "`gc.freeze()` once the server has started (a full collection no longer walks the "
             "app's and the scenario's objects: tens of milliseconds of pause under load), no "
-            "access log, and — the largest share of the old tail — measuring once the plan "
-            "worker has warmed up: until then its start (imports, the road graph, the "
-            "planners' compilation, seconds of CPU) takes one of the two cores from the "
-            "server and wrk.",
+            "access log, and measuring in steady state: until the plan worker has warmed up, "
+            "its start (imports, the road graph, the planners' compilation: seconds of CPU) "
+            "takes one of the two cores from the server and wrk, and the old runs measured "
+            "from the server's start.",
         ]
         if cold:
-            lines[-1] += " The same saturated mix measured from the server's start: " + "; ".join(
+            lines[-1] += " The same saturated mix (one process) measured from the server's start: " + "; ".join(
                 f"{name} p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, "
                 f"{r.rps:,.0f} req/s (load {r.load:.1f})" for name, r in cold) + "."  # fmt: skip
         lines[-1] += (
