@@ -45,6 +45,7 @@ _MAXS = 256  # partial states kept per hop (rest branches after the Pareto filte
 # float columns of a label
 _LV, _TM, _MO, _KM, _C, _D = range(6)
 _BYTES_PER_LABEL = 6 * 8 + 4 * 8 + 1
+_MAX_SUCC = 1 << 24  # sorted successor entries kept (12 bytes each); beyond, sorted per use
 
 
 @dataclass(slots=True)
@@ -154,18 +155,49 @@ def _rest_lb(drive, c, d, on, cmax, dmax, brk, day_rest):  # pragma: no cover - 
 
 @njit(cache=True, inline="always")
 def _better(
-    lv_a, t_a, m_a, c_a, d_a, lv_b, t_b, m_b, c_b, d_b, money_only, brk, day_rest
+    lv_a,
+    t_a,
+    m_a,
+    c_a,
+    d_a,
+    lv_b,
+    t_b,
+    m_b,
+    c_b,
+    d_b,
+    money_only,
+    brk,
+    day_rest,
+    top_price,
+    top_h,
+    top_room,
+    tank,
 ):  # pragma: no cover - compiled
-    """Label ``a`` at a node is no worse than ``b`` there, whatever the levels.
+    """Label ``a`` at a station node is no worse than ``b`` there, whatever the levels.
 
     ``money_only``: cost objective without due times, where being cheaper is enough.
     Otherwise ``a`` needs no less hydrogen, no more money, and a time that is no later even
     after the rest that brings its counters down to ``b``'s: none, a break (resets the
     continuous driving), or a daily rest (resets both). Rests off: ``brk`` and
     ``day_rest`` are infinite and the counters zero.
+
+    With less hydrogen than ``b``, ``a`` first buys the difference at this station (a label
+    at a station node always stops there): ``top_price`` yuan and ``top_h`` hours per kg
+    (``inf`` where the fill's length changes its start: opening hours or a queue; only
+    money counts for ``money_only``), then compares as above. Every departure level that
+    ``b`` can reach ``a`` then reaches too, no later and no dearer, as long as the most
+    one stop dispenses (``top_room`` kg) still takes ``a`` as high as it takes ``b``.
     """
     if lv_a < lv_b - EPS:
-        return False
+        if lv_a + top_room < min(tank, lv_b + top_room) - EPS:
+            return False
+        gap = lv_b - lv_a
+        m_a = m_a + gap * top_price
+        if money_only:
+            return m_a < m_b - 1e-9
+        if not np.isfinite(top_h):
+            return False
+        t_a = t_a + gap * top_h
     if money_only and m_a < m_b - 1e-9:
         return True
     if m_a > m_b + EPS:
@@ -175,6 +207,43 @@ def _better(
     if t_a + brk <= t_b + EPS and d_a <= d_b + EPS:
         return True
     return t_a + day_rest <= t_b + EPS
+
+
+@njit(cache=True, inline="always")
+def _time_lb(
+    drive, need, first_conn, first_room, cap, conn_min, hpk_min, on, c, d, cmax, dmax, brk, day_rest
+):  # pragma: no cover - compiled
+    """Least hours still to come: ``drive`` hours of driving plus what is not driving.
+
+    ``need`` kg are still to buy; ``first_conn`` is the connect time of the stop the label
+    must make at its own station (``nan`` at the origin and the destination, where no stop
+    is due) and ``first_room`` the most that stop adds (the tank less the level); every
+    later stop adds at most ``cap`` kg (it arrives with at least the reserve). The
+    stops take at least their connects and the fill of ``need`` at the fastest nozzle; the
+    rests forced by the driving take :func:`_rest_lb`, and a stop that is not one of those
+    rests still connects, so at least ``max(0, stops − rests)`` connects come on top.
+    """
+    if not np.isfinite(drive):
+        return np.inf
+    stops = 0
+    stops_h = 0.0
+    if not np.isnan(first_conn):
+        stops = 1
+        stops_h = first_conn
+    if need > 1e-6:
+        more = math.ceil((need - 1e-6 - first_room) / cap - 1e-7)
+        if more > 0:
+            stops += more
+            stops_h += more * conn_min
+        stops_h += (need - 1e-6) * hpk_min
+    if not on or drive <= 0:
+        return drive + stops_h
+    days = max(0, math.ceil((d + drive) / dmax - 1e-9) - 1)
+    pauses = max(0, math.ceil((c + drive) / cmax - 1e-9) - 1)
+    n_rest = days + max(0, pauses - days)
+    rest_h = days * day_rest + max(0, pauses - days) * brk
+    rest_h += max(0, stops - n_rest) * min(conn_min, brk)
+    return drive + max(stops_h, rest_h)
 
 
 @njit(cache=True)
@@ -362,6 +431,36 @@ def _pieces(a, b, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw):  # pragm
     return m
 
 
+@njit(cache=True, inline="always")
+def _hop_of(
+    u, e, n, L, k, j, cum_km, cum_fuel, rest_km, rest_fuel, wp_to_st, st_to_wp, st_st, rate
+):  # pragma: no cover - compiled
+    """``(v, km, kg)`` of successor ``e`` of node ``u`` (station ``j`` in leg ``k``).
+
+    ``e < L*n``: station ``e % n`` in leg ``e // n``; ``e == L*n``: the destination.
+    ``v`` is −1 where the hop does not exist (an earlier leg, or the station itself).
+    """
+    if e < L * n:
+        m = e // n
+        jj = e % n
+        v = 1 + e
+        if u == 0:
+            return v, cum_km[m] + wp_to_st[m, jj], cum_fuel[m] + wp_to_st[m, jj] * rate[m]
+        if m < k or (m == k and jj == j):
+            return -1, 0.0, 0.0
+        if m == k:
+            return v, st_st[j, jj], st_st[j, jj] * rate[k]
+        out_km = st_to_wp[k, j]
+        km = out_km + (cum_km[m] - cum_km[k + 1]) + wp_to_st[m, jj]
+        kg = out_km * rate[k] + (cum_fuel[m] - cum_fuel[k + 1]) + wp_to_st[m, jj] * rate[m]
+        return v, km, kg
+    v = 1 + L * n
+    if u == 0:
+        return v, cum_km[L], cum_fuel[L]
+    out_km = st_to_wp[k, j]
+    return v, out_km + rest_km[k + 1], out_km * rate[k] + rest_fuel[k + 1]
+
+
 @njit(cache=True)
 def search(
     leg_km,
@@ -393,8 +492,14 @@ def search(
     qw,
     qn,
     upper,
+    top_h,
+    top_room,
 ):  # pragma: no cover - compiled
     """Returns ``(status, end, node, parent, explored, n_labels)``.
+
+    ``top_h`` (hours per kg where a longer fill never starts later, else ``inf``) and
+    ``top_room`` (the most one stop dispenses) per station serve the dominance of
+    :func:`_better`.
 
     ``use_q``: stations queue with ``qw`` (``(n, 24)`` hourly waits) and ``qn`` (their
     :func:`~h2lane.routing.refuel.queue_next`). ``upper``: the objective of a known plan
@@ -436,8 +541,13 @@ def search(
         for i in range(n):
             togo_kg[1 + k * n + i] = st_to_wp[k, i] * rate[k] + rest_fuel[k + 1]
     pmin = 0.0
+    conn_min = 0.0
+    hpk_min = 0.0
     if n > 0:
         pmin = np.min(price) * (1.0 - 1e-9)
+        conn_min = np.min(conn) * (1.0 - 1e-9)
+        hpk_min = np.min(hpk) * (1.0 - 1e-9)
+    cap_kg = tank - reserve
 
     C = 4096
     lf = np.empty((C, 6))
@@ -460,6 +570,17 @@ def search(
     brk_dom = brk if on else np.inf
     rest_dom = day_rest if on else np.inf
 
+    # per node: its successors within range, sorted (see the expansion)
+    n_succ = 1 + L * n
+    soff = np.full(n_nodes, -1, dtype=np.int64)
+    slen = np.zeros(n_nodes, dtype=np.int64)
+    sbuf = np.empty(1 << 14, dtype=np.int32)
+    skey = np.empty(1 << 14)
+    spos = 0
+    tmp_e = np.empty(n_succ, dtype=np.int32)
+    tmp_key = np.empty(n_succ)
+    tmp_e2 = np.empty(n_succ, dtype=np.int32)
+    tmp_key2 = np.empty(n_succ)
     st = np.empty((_MAXS, 3))
     pk = np.empty(L + 2)
     pl = np.empty(L + 2, dtype=np.int64)
@@ -492,7 +613,23 @@ def search(
         hk1[0], hk2[0] = round(0.0 + (need0 * pmin if need0 > 0 else 0.0), 6), 0.0
     else:
         hk1[0] = round(
-            0.0 + togo[0] + _rest_lb(togo[0], 0.0, 0.0, on, cmax, dmax, brk, day_rest), 7
+            _time_lb(
+                togo[0],
+                togo_kg[0] + reserve - start,
+                np.nan,
+                0.0,
+                cap_kg,
+                conn_min,
+                hpk_min,
+                on,
+                0.0,
+                0.0,
+                cmax,
+                dmax,
+                brk,
+                day_rest,
+            ),
+            7,
         )
         hk2[0] = 0.0
     hsq[0] = 0
@@ -530,7 +667,8 @@ def search(
         level = lf[s, _LV]
         t_u = lf[s, _TM]
         m_u = lf[s, _MO]
-        if cross and u != 0:
+        if cross and u != 0 and u != dest:
+            j_u = (u - 1) % n
             o = pop_head[u]
             dom = False
             while o >= 0:
@@ -548,6 +686,10 @@ def search(
                     cost_obj and free_time,
                     brk_dom,
                     rest_dom,
+                    price[j_u],
+                    top_h[j_u],
+                    top_room[j_u],
+                    tank,
                 ):
                     dom = True
                     break
@@ -595,44 +737,91 @@ def search(
             k = 0
             j = -1
             avail = level - reserve
-        # successors
-        n_succ = 1 + L * n
-        for e in range(n_succ):
-            # e < L*n: station e%n in leg e//n; e == L*n: the destination
-            if e < L * n:
-                m = e // n
-                jj = e % n
-                v = 1 + e
-                if u == 0:
-                    km = cum_km[m] + wp_to_st[m, jj]
-                    kg = cum_fuel[m] + wp_to_st[m, jj] * rate[m]
-                else:
-                    if m < k:
-                        continue
-                    if m == k:
-                        if jj == j:
-                            continue
-                        km = st_st[j, jj]
-                        kg = st_st[j, jj] * rate[k]
-                    else:
-                        out_km = st_to_wp[k, j]
-                        km = out_km + (cum_km[m] - cum_km[k + 1]) + wp_to_st[m, jj]
-                        kg = (
-                            out_km * rate[k]
-                            + (cum_fuel[m] - cum_fuel[k + 1])
-                            + wp_to_st[m, jj] * rate[m]
-                        )
-            else:
-                v = dest
-                if u == 0:
-                    km = cum_km[L]
-                    kg = cum_fuel[L]
-                else:
-                    out_km = st_to_wp[k, j]
-                    km = out_km + rest_km[k + 1]
-                    kg = out_km * rate[k] + rest_fuel[k + 1]
-            if not (kg <= avail + EPS):
-                continue
+        # successors within range, sorted by the part of the upper-bound test that does not
+        # depend on the label (built at the node's first expansion): the scan stops at the
+        # first successor that no label here can take below ``upper``
+        if soff[u] < 0:
+            cnt = 0
+            for e in range(n_succ):
+                v, km, kg = _hop_of(
+                    u,
+                    e,
+                    n,
+                    L,
+                    k,
+                    j,
+                    cum_km,
+                    cum_fuel,
+                    rest_km,
+                    rest_fuel,
+                    wp_to_st,
+                    st_to_wp,
+                    st_st,
+                    rate,
+                )
+                if v < 0 or not (kg <= avail + EPS):
+                    continue
+                tmp_e[cnt] = e
+                tmp_key[cnt] = togo_kg[v] + kg if cost_obj else km / speed * (1.0 - 1e-12) + togo[v]
+                cnt += 1
+            order = np.argsort(tmp_key[:cnt], kind="mergesort")
+            if soff[u] == -1 and spos + cnt <= _MAX_SUCC:
+                if spos + cnt > sbuf.size:
+                    grow = max(2 * sbuf.size, spos + cnt)
+                    sb2 = np.empty(grow, dtype=np.int32)
+                    sb2[:spos] = sbuf[:spos]
+                    sbuf = sb2
+                    sk2 = np.empty(grow)
+                    sk2[:spos] = skey[:spos]
+                    skey = sk2
+                for q in range(cnt):
+                    sbuf[spos + q] = tmp_e[order[q]]
+                    skey[spos + q] = tmp_key[order[q]]
+                soff[u] = spos
+                slen[u] = cnt
+                spos += cnt
+            else:  # over the budget: this node sorts at every expansion
+                for q in range(cnt):
+                    tmp_e2[q] = tmp_e[order[q]]
+                    tmp_key2[q] = tmp_key[order[q]]
+                slen[u] = cnt
+                soff[u] = -2
+        use_buf = soff[u] >= 0
+        lo_q = soff[u] if use_buf else 0
+        hi_q = lo_q + slen[u]
+        # the least any departure from here spends before the hop: a full tank or a bit
+        top = tank if (u != 0 and full_refuel) else level
+        spend_min = 0.0
+        base_min = 0.0
+        if u != 0:
+            base_min = conn[j] + (top - level) * hpk[j]
+            spend_min = (top - level) * price[j]
+        limit = upper + 1e-9 * max(1.0, abs(upper))
+        for qq in range(lo_q, hi_q):
+            e = sbuf[qq] if use_buf else tmp_e2[qq]
+            sk = skey[qq] if use_buf else tmp_key2[qq]
+            if cost_obj:
+                rest_need = sk + reserve - top
+                if m_u + spend_min + (rest_need * pmin if rest_need > 0 else 0.0) > limit:
+                    break
+            elif t_u + base_min + sk > limit:
+                break
+            v, km, kg = _hop_of(
+                u,
+                e,
+                n,
+                L,
+                k,
+                j,
+                cum_km,
+                cum_fuel,
+                rest_km,
+                rest_fuel,
+                wp_to_st,
+                st_to_wp,
+                st_st,
+                rate,
+            )
             npieces = _pieces(u, v, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw)
             # coupled levels (as refuel._Search.coupled_levels): reach v, or the next
             # waypoint's ready time, at a breakpoint of its start
@@ -738,11 +927,23 @@ def search(
                 for a in range(nst):
                     time_h = st[a, 0] - depart_h
                     c2, d2 = st[a, 1], st[a, 2]
-                    if not cost_obj and np.isfinite(upper):
-                        bound = (
-                            time_h
-                            + togo[v]
-                            + _rest_lb(togo[v], c2, d2, on, cmax, dmax, brk, day_rest)
+                    bound = 0.0
+                    if not cost_obj:
+                        bound = time_h + _time_lb(
+                            togo[v],
+                            togo_kg[v] + reserve - new_level,
+                            np.nan if v == dest else conn[(v - 1) % n],
+                            tank - new_level,
+                            cap_kg,
+                            conn_min,
+                            hpk_min,
+                            on,
+                            c2,
+                            d2,
+                            cmax,
+                            dmax,
+                            brk,
+                            day_rest,
                         )
                         if bound > upper:
                             continue
@@ -784,6 +985,10 @@ def search(
                                 cost_obj and free_time,
                                 brk_dom,
                                 rest_dom,
+                                price[(v - 1) % n],
+                                top_h[(v - 1) % n],
+                                top_room[(v - 1) % n],
+                                tank,
                             ):
                                 dom = True
                                 break
@@ -887,12 +1092,7 @@ def search(
                         k1 = round(money + (need * pmin if need > 0 else 0.0), 6)
                         k2 = time_h
                     else:
-                        k1 = round(
-                            time_h
-                            + togo[v]
-                            + _rest_lb(togo[v], c2, d2, on, cmax, dmax, brk, day_rest),
-                            7,
-                        )
+                        k1 = round(bound, 7)
                         k2 = money
                     if hs == hk1.size:
                         b1 = np.empty(2 * hs)
@@ -929,7 +1129,7 @@ def run(
     upper: float = math.inf,
 ) -> KernelResult:
     """The compiled search on problem ``p``; ``upper``: the objective of a known plan."""
-    from h2lane.routing.refuel import queue_next
+    from h2lane.routing.refuel import max_fill_kg, queue_next
 
     L, n = p.n_legs, p.n_stations
     r = p.rest
@@ -938,6 +1138,10 @@ def run(
     use_q = p.queue_h is not None
     qw = np.zeros((n, 24)) if p.queue_h is None else np.asarray(p.queue_h, float).reshape(n, 24)
     qn = queue_next(qw) if use_q else qw
+    # a longer fill starts no later where the station never closes and has no queue
+    always = np.asarray(p.close_h, float) - np.asarray(p.open_h, float) >= 24.0 - EPS
+    queued = np.any(qw > 0, axis=1)
+    top_h = np.where(always & ~queued, np.asarray(p.fill_h_per_kg, float), np.inf)
 
     def f(x: object) -> NDArray:
         return np.ascontiguousarray(x, dtype=np.float64)
@@ -972,6 +1176,8 @@ def run(
         f(qw),
         f(qn),
         float(upper),
+        f(top_h),
+        f(max_fill_kg(p)),
     )
     if status == 2:
         mb = max_labels * _BYTES_PER_LABEL / 1e6

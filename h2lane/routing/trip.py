@@ -817,7 +817,7 @@ class _Scaled:
         mask = cand.leg_mask
         no_due = not with_due or all(w.due is None for w in req.waypoints)
         if objective == "cost" and req.rest.enabled and no_due:
-            sharper = self._cost_tie_mask(mask)
+            sharper = self._cost_tie_mask(mask, upper)
             if sharper is None:
                 return None
             mask = sharper
@@ -831,21 +831,22 @@ class _Scaled:
                     b.station = int(keep[b.station])
         return sol
 
-    def _cost_tie_mask(self, mask: np.ndarray) -> np.ndarray | None:
+    def _cost_tie_mask(self, mask: np.ndarray, upper: float = math.inf) -> np.ndarray | None:
         """Sharpen the cost filter with a time bound, for rest rules without due times.
 
         Without due times, rests change neither which plans exist nor what they cost, so
         the cheapest money ``M`` is that of the plan without rests. Solving with rests on
         that plan's stops gives a plan costing ``M`` that takes ``T`` hours; the optimum
         (cheapest, then quickest) costs ``M`` and takes at most ``T``, so its stops also
-        pass the time filter with bound ``T``. ``None`` when no plan exists.
+        pass the time filter with bound ``T``. ``None`` when no plan exists. ``upper``
+        bounds the money of the optimum with rests, hence ``M`` too, and prunes that solve.
         """
         req, sg, spec = self.req, self.sg, self.spec
         keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
         relaxed = self.problem(keep, mask[:, keep])
         relaxed.rest = RestRules.off()
         relaxed.wp_due_h = None
-        cheap = solve(relaxed, "cost", full_refuel=req.full_refuel)
+        cheap = solve(relaxed, "cost", full_refuel=req.full_refuel, upper=upper)
         if cheap is None:
             return None
         sub = np.unique([int(keep[s.station]) for s in cheap.stops]).astype(np.int64)
