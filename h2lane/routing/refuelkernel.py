@@ -211,25 +211,25 @@ def _better(
 
 @njit(cache=True, inline="always")
 def _time_lb(
-    drive, need, first_conn, first_room, cap, conn_min, hpk_min, on, c, d, cmax, dmax, brk, day_rest
+    drive, need, first_h, first_room, cap, conn_min, hpk_min, on, c, d, cmax, dmax, brk, day_rest
 ):  # pragma: no cover - compiled
     """Least hours still to come: ``drive`` hours of driving plus what is not driving.
 
-    ``need`` kg are still to buy; ``first_conn`` is the connect time of the stop the label
-    must make at its own station (``nan`` at the origin and the destination, where no stop
-    is due) and ``first_room`` the most that stop adds (the tank less the level); every
-    later stop adds at most ``cap`` kg (it arrives with at least the reserve). The
-    stops take at least their connects and the fill of ``need`` at the fastest nozzle; the
-    rests forced by the driving take :func:`_rest_lb`, and a stop that is not one of those
-    rests still connects, so at least ``max(0, stops − rests)`` connects come on top.
+    ``first_h`` is the least length of the stop the label must make at its own station
+    (``nan`` at the origin and the destination, where none is due) and ``first_room`` the
+    kg that stop may add beyond ``need``'s count; ``need`` more kg are to be bought, at
+    most ``cap`` kg a later stop (each arrives with at least the reserve). The stops take
+    at least their connects and the fill of ``need`` at the fastest nozzle; the rests
+    forced by the driving take :func:`_rest_lb`, and a stop that is not one of those rests
+    still connects, so at least ``max(0, stops − rests)`` connects come on top.
     """
     if not np.isfinite(drive):
         return np.inf
     stops = 0
     stops_h = 0.0
-    if not np.isnan(first_conn):
+    if not np.isnan(first_h):
         stops = 1
-        stops_h = first_conn
+        stops_h = first_h
     if need > 1e-6:
         more = math.ceil((need - 1e-6 - first_room) / cap - 1e-7)
         if more > 0:
@@ -244,6 +244,108 @@ def _time_lb(
     rest_h = days * day_rest + max(0, pauses - days) * brk
     rest_h += max(0, stops - n_rest) * min(conn_min, brk)
     return drive + max(stops_h, rest_h)
+
+
+@njit(cache=True, inline="always")
+def _togo_h(
+    v,
+    lvl,
+    dest,
+    n,
+    full_refuel,
+    togo,
+    togo_kg,
+    reserve,
+    tank,
+    conn,
+    hpk,
+    cap,
+    conn_min,
+    hpk_min,
+    on,
+    c,
+    d,
+    cmax,
+    dmax,
+    brk,
+    day_rest,
+    extra_h,
+):  # pragma: no cover - compiled
+    """:func:`_time_lb` of a label at node ``v`` with ``lvl`` kg (counters ``c``, ``d``),
+    with ``extra_h`` hours of driving before it reaches ``v`` (0: it is there).
+
+    At a station the label stops: at least its connect, and with full refuels exactly the
+    fill to the brim at that station's nozzle.
+    """
+    need = togo_kg[v] + reserve - lvl
+    drive = togo[v] + extra_h
+    if v == 0 or v == dest:
+        return _time_lb(
+            drive,
+            need,
+            np.nan,
+            0.0,
+            cap,
+            conn_min,
+            hpk_min,
+            on,
+            c,
+            d,
+            cmax,
+            dmax,
+            brk,
+            day_rest,
+        )
+    jv = (v - 1) % n
+    if full_refuel:
+        room = tank - lvl
+        return _time_lb(
+            drive,
+            need - room,
+            conn[jv] + room * hpk[jv] * (1.0 - 1e-12),
+            0.0,
+            cap,
+            conn_min,
+            hpk_min,
+            on,
+            c,
+            d,
+            cmax,
+            dmax,
+            brk,
+            day_rest,
+        )
+    return _time_lb(
+        drive,
+        need,
+        conn[jv],
+        tank - lvl,
+        cap,
+        conn_min,
+        hpk_min,
+        on,
+        c,
+        d,
+        cmax,
+        dmax,
+        brk,
+        day_rest,
+    )
+
+
+@njit(cache=True, inline="always")
+def _togo_money(
+    v, lvl, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin
+):  # pragma: no cover
+    """Least money still to spend from node ``v`` with ``lvl`` kg: the hydrogen to buy at
+    the lowest price; with full refuels the stop at a station fills to the brim at its
+    own price."""
+    need = togo_kg[v] + reserve - lvl
+    if full_refuel and v != 0 and v != dest:
+        room = tank - lvl
+        more = need - room
+        return room * price[(v - 1) % n] * (1.0 - 1e-12) + (more * pmin if more > 0 else 0.0)
+    return need * pmin if need > 0 else 0.0
 
 
 @njit(cache=True)
@@ -895,13 +997,49 @@ def search(
                 money = m_u + spend
                 # no plan through this hop can beat the upper bound: skip it before driving
                 if cost_obj:
-                    need = togo_kg[v] + reserve - (dlev - kg)
-                    if money + (need * pmin if need > 0 else 0.0) > upper:
+                    togo_m = _togo_money(
+                        v, dlev - kg, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin
+                    )
+                    if money + togo_m > upper:
                         continue
                 else:
                     base0 = 0.0 if u == 0 else base
-                    if t_u + base0 + km / speed * (1.0 - 1e-12) + togo[v] > upper:
+                    hop_h = km / speed * (1.0 - 1e-12)
+                    if t_u + base0 + hop_h + togo[v] > upper:
                         continue
+                    if np.isfinite(upper):  # each way to leave, with its rests to come
+                        kept = 0
+                        for a in range(nst):
+                            lb_a = (st[a, 0] - depart_h) + _togo_h(
+                                v,
+                                dlev - kg,
+                                dest,
+                                n,
+                                full_refuel,
+                                togo,
+                                togo_kg,
+                                reserve,
+                                tank,
+                                conn,
+                                hpk,
+                                cap_kg,
+                                conn_min,
+                                hpk_min,
+                                on,
+                                st[a, 1],
+                                st[a, 2],
+                                cmax,
+                                dmax,
+                                brk,
+                                day_rest,
+                                hop_h,
+                            )
+                            if lb_a <= upper:
+                                st[kept, 0], st[kept, 1], st[kept, 2] = st[a, 0], st[a, 1], st[a, 2]
+                                kept += 1
+                        if kept == 0:
+                            continue
+                        nst = kept
                 nst = _drive(
                     st,
                     nst,
@@ -929,11 +1067,18 @@ def search(
                     c2, d2 = st[a, 1], st[a, 2]
                     bound = 0.0
                     if not cost_obj:
-                        bound = time_h + _time_lb(
-                            togo[v],
-                            togo_kg[v] + reserve - new_level,
-                            np.nan if v == dest else conn[(v - 1) % n],
-                            tank - new_level,
+                        bound = time_h + _togo_h(
+                            v,
+                            new_level,
+                            dest,
+                            n,
+                            full_refuel,
+                            togo,
+                            togo_kg,
+                            reserve,
+                            tank,
+                            conn,
+                            hpk,
                             cap_kg,
                             conn_min,
                             hpk_min,
@@ -944,6 +1089,7 @@ def search(
                             dmax,
                             brk,
                             day_rest,
+                            0.0,
                         )
                         if bound > upper:
                             continue
@@ -1088,8 +1234,22 @@ def search(
                     if 2 * n_keys > tk.size:
                         tk, tv = _grow(tk, tv)
                     if cost_obj:
-                        need = togo_kg[v] + reserve - new_level
-                        k1 = round(money + (need * pmin if need > 0 else 0.0), 6)
+                        k1 = round(
+                            money
+                            + _togo_money(
+                                v,
+                                new_level,
+                                dest,
+                                n,
+                                full_refuel,
+                                togo_kg,
+                                reserve,
+                                tank,
+                                price,
+                                pmin,
+                            ),
+                            6,
+                        )
                         k2 = time_h
                     else:
                         k1 = round(bound, 7)

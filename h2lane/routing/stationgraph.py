@@ -512,8 +512,13 @@ def full_refuel_path(
     spec: TripSpec,
     objective: Objective = "time",
     dist: TripDistances | None = None,
+    *,
+    keep: NDArray | None = None,
 ) -> StopPlan | None:
     """Exact optimum when every stop fills the tank; ``None`` when no plan exists.
+
+    ``keep`` (boolean per station): use only those stations — a feasible plan, and the
+    optimum over them, quicker than over all when few are kept.
 
     Time objective: hours of driving + connect + kg ÷ nozzle flow, opening hours
     ignored (the planner's full-refuel optimum when every station is always open).
@@ -532,6 +537,7 @@ def full_refuel_path(
         per_km, per_stop, per_kg = 1.0 / spec.speed_kmh, sg.connect_h, sg.fill_h_per_kg
     else:
         per_km, per_stop, per_kg = 0.0, np.zeros(n), sg.price
+    use = np.ones(n, dtype=np.bool_) if keep is None else np.asarray(keep, dtype=np.bool_)
     value, km, pred = kern.full_refuel_dijkstra(
         sg.indptr,
         sg.idx,
@@ -548,6 +554,7 @@ def full_refuel_path(
         np.asarray(per_stop, dtype=float),
         np.asarray(per_kg, dtype=float),
         EPS,
+        use,
     )
     if not math.isfinite(value):
         return None

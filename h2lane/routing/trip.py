@@ -39,6 +39,7 @@ from h2lane.routing.refuel import (
 from h2lane.routing.rest import RestRules
 from h2lane.routing.stationgraph import (
     StationGraph,
+    StopPlan,
     TripDistances,
     TripSpec,
     candidate_stations,
@@ -350,6 +351,9 @@ def _clock(value: datetime) -> str:
 
 SCALE_MIN_STATIONS = 12
 """Above this many stations :func:`plan_trip` solves over the exactly filtered stations."""
+
+QUICK_STATIONS = 48
+"""Stations per leg (least detour) over which the scaled planner first seeks its bound."""
 
 _GRAPH_CACHE: list[tuple[RoadGraph, bytes, StationGraph]] = []
 _GRAPH_CACHE_SIZE = 4
@@ -796,8 +800,8 @@ class _Scaled:
 
     def solve(self, objective: Objective, with_due: bool) -> RefuelSolution | None:
         """The exact optimum over all stations, solved on the stations that can matter."""
-        req, sg, spec, dist = self.req, self.sg, self.spec, self.dist
-        paths = [full_refuel_path(sg, spec, obj, dist) for obj in ("time", "cost")]
+        req, sg, spec = self.req, self.sg, self.spec
+        paths = self._quick_paths()
         if all(p is None for p in paths):
             return None  # not even full tanks on road km alone reach the destination
         sub = np.unique([j for p in paths if p is not None for _, j in p.stops]).astype(np.int64)
@@ -830,6 +834,28 @@ class _Scaled:
                 if b.station is not None:
                     b.station = int(keep[b.station])
         return sol
+
+    def _quick_paths(self) -> list[StopPlan | None]:
+        """Full-refuel paths (time, cost) whose stops seed the bound of :meth:`solve`.
+
+        Any feasible plan gives a valid bound, so with many stations the paths are first
+        searched over the :data:`QUICK_STATIONS` stations of least detour per leg; only
+        when neither exists there are all stations searched (which also decides that no
+        plan exists).
+        """
+        sg, spec, dist = self.sg, self.spec, self.dist
+        objectives: tuple[Objective, Objective] = ("time", "cost")
+        if sg.n > 2 * QUICK_STATIONS:
+            road = self.road
+            detour = road[:-1] + road[1:]  # (L, n), inf where unreachable
+            keep = np.zeros(sg.n, dtype=bool)
+            for row in detour:
+                keep[np.argsort(row, kind="stable")[:QUICK_STATIONS]] = True
+            keep &= np.isfinite(detour).any(axis=0)
+            quick = [full_refuel_path(sg, spec, obj, dist, keep=keep) for obj in objectives]
+            if any(p is not None for p in quick):
+                return quick
+        return [full_refuel_path(sg, spec, obj, dist) for obj in objectives]
 
     def _cost_tie_mask(self, mask: np.ndarray, upper: float = math.inf) -> np.ndarray | None:
         """Sharpen the cost filter with a time bound, for rest rules without due times.
