@@ -1033,6 +1033,7 @@ def solve(
     compiled: bool | None = None,
     max_labels: int = MAX_LABELS,
     upper: float = math.inf,
+    upper_time: float = math.inf,
 ) -> RefuelSolution | None:
     """Optimal refuelling and rest plan, or ``None`` when no plan reaches the destination.
 
@@ -1042,6 +1043,8 @@ def solve(
     Raises :class:`~h2lane.errors.ResourceLimitError` past ``max_labels`` labels.
     ``upper`` (compiled search): the objective value of a plan known to be feasible (time or
     money, with some slack for rounding); labels that cannot beat it are not made.
+    ``upper_time`` (cost objective): the hours, with slack, of a plan known to cost the
+    least; labels whose time bound exceeds it are not made.
     """
     if compiled is None:
         compiled = p.n_stations > PYTHON_UP_TO
@@ -1051,8 +1054,9 @@ def solve(
         return None  # rather than searching the clock-dependent levels to the label budget
     from h2lane.routing import refuelkernel
 
-    found = refuelkernel.run(p, objective, full_refuel, max_labels, upper)
-    if found.status == 1 and math.isfinite(upper):  # not expected: the bound was no plan's
+    found = refuelkernel.run(p, objective, full_refuel, max_labels, upper, upper_time)
+    if found.status == 1 and (math.isfinite(upper) or math.isfinite(upper_time)):
+        # not expected: the bound was no plan's
         found = refuelkernel.run(p, objective, full_refuel, max_labels)
     if found.status == 1:
         return None

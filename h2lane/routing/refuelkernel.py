@@ -45,6 +45,7 @@ _MAXS = 256  # partial states kept per hop (rest branches after the Pareto filte
 # float columns of a label
 _LV, _TM, _MO, _KM, _C, _D = range(6)
 _BYTES_PER_LABEL = 6 * 8 + 4 * 8 + 1
+_TIE_H = 1e-6  # hours: an earlier label by more than this stays earlier (keys round to 1e-7)
 _MAX_SUCC = 1 << 24  # sorted successor entries kept (12 bytes each); beyond, sorted per use
 
 
@@ -172,6 +173,7 @@ def _better(
     top_h,
     top_room,
     tank,
+    strict,
 ):  # pragma: no cover - compiled
     """Label ``a`` at a station node is no worse than ``b`` there, whatever the levels.
 
@@ -187,6 +189,10 @@ def _better(
     money counts for ``money_only``), then compares as above. Every departure level that
     ``b`` can reach ``a`` then reaches too, no later and no dearer, as long as the most
     one stop dispenses (``top_room`` kg) still takes ``a`` as high as it takes ``b``.
+
+    ``strict``: time objective where nothing waits (no opening hours, queues or ready
+    times), so a label that is earlier by more than the keys' rounding stays earlier to the
+    end and wins whatever its money (money only breaks ties in time).
     """
     if lv_a < lv_b - EPS:
         if lv_a + top_room < min(tank, lv_b + top_room) - EPS:
@@ -201,7 +207,13 @@ def _better(
     if money_only and m_a < m_b - 1e-9:
         return True
     if m_a > m_b + EPS:
-        return False
+        if not strict:
+            return False
+        if t_a < t_b - _TIE_H and c_a <= c_b + EPS and d_a <= d_b + EPS:
+            return True
+        if t_a + brk < t_b - _TIE_H and d_a <= d_b + EPS:
+            return True
+        return t_a + day_rest < t_b - _TIE_H
     if t_a <= t_b + EPS and c_a <= c_b + EPS and d_a <= d_b + EPS:
         return True
     if t_a + brk <= t_b + EPS and d_a <= d_b + EPS:
@@ -454,22 +466,21 @@ def _drive(
                 rem -= room
                 if sp >= _MAXS - 2:
                     return -1
-                if True:
+                stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3] = (
+                    t + day_rest,
+                    0.0,
+                    0.0,
+                    rem,
+                )
+                sp += 1
+                if d < dmax - EPS:
                     stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3] = (
-                        t + day_rest,
+                        t + brk,
                         0.0,
-                        0.0,
+                        d,
                         rem,
                     )
                     sp += 1
-                    if d < dmax - EPS:
-                        stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3] = (
-                            t + brk,
-                            0.0,
-                            d,
-                            rem,
-                        )
-                        sp += 1
         wp = pw[p]
         if wp >= 0:
             mm = 0
@@ -596,8 +607,12 @@ def search(
     upper,
     top_h,
     top_room,
+    upper_t,
 ):  # pragma: no cover - compiled
     """Returns ``(status, end, node, parent, explored, n_labels)``.
+
+    ``upper_t`` (cost objective): hours of a plan known to be among the cheapest; a label
+    whose time bound exceeds it cannot be the optimum (cheapest, then quickest).
 
     ``top_h`` (hours per kg where a longer fill never starts later, else ``inf``) and
     ``top_room`` (the most one stop dispenses) per station serve the dominance of
@@ -618,6 +633,13 @@ def search(
     for w in range(L + 1):
         if np.isfinite(due[w]):
             free_time = False
+    strict = not cost_obj and not use_q
+    for w in range(1, L):
+        if np.isfinite(ready[w]):
+            strict = False
+    for i in range(n):
+        if close_h[i] - open_h[i] < 24.0 - EPS:
+            strict = False
     leg_fuel = leg_km * rate
     rest_km = np.zeros(L + 1)
     rest_fuel = np.zeros(L + 1)
@@ -792,6 +814,7 @@ def search(
                     top_h[j_u],
                     top_room[j_u],
                     tank,
+                    strict,
                 ):
                     dom = True
                     break
@@ -864,7 +887,24 @@ def search(
                 if v < 0 or not (kg <= avail + EPS):
                     continue
                 tmp_e[cnt] = e
-                tmp_key[cnt] = togo_kg[v] + kg if cost_obj else km / speed * (1.0 - 1e-12) + togo[v]
+                # what reaching v adds for sure: the hop, the bound on from v, and the stop
+                # at v (at least its connect; with full refuels the fill to the brim)
+                if cost_obj:
+                    if full_refuel:
+                        more = togo_kg[v] + reserve - tank
+                        sk = more * pmin if more > 0 else 0.0
+                        if v != dest:
+                            sk += kg * price[(v - 1) % n] * (1.0 - 1e-12)
+                    else:
+                        sk = togo_kg[v] + kg
+                else:
+                    sk = km / speed * (1.0 - 1e-12) + togo[v]
+                    if v != dest:
+                        jv = (v - 1) % n
+                        sk += conn[jv] * (1.0 - 1e-12)
+                        if full_refuel:
+                            sk += kg * hpk[jv] * (1.0 - 1e-12)
+                tmp_key[cnt] = sk
                 cnt += 1
             order = np.argsort(tmp_key[:cnt], kind="mergesort")
             if soff[u] == -1 and spos + cnt <= _MAX_SUCC:
@@ -903,9 +943,13 @@ def search(
             e = sbuf[qq] if use_buf else tmp_e2[qq]
             sk = skey[qq] if use_buf else tmp_key2[qq]
             if cost_obj:
-                rest_need = sk + reserve - top
-                if m_u + spend_min + (rest_need * pmin if rest_need > 0 else 0.0) > limit:
-                    break
+                if full_refuel:
+                    if m_u + spend_min + sk > limit:
+                        break
+                else:
+                    rest_need = sk + reserve - top
+                    if m_u + spend_min + (rest_need * pmin if rest_need > 0 else 0.0) > limit:
+                        break
             elif t_u + base_min + sk > limit:
                 break
             v, km, kg = _hop_of(
@@ -1002,44 +1046,45 @@ def search(
                     )
                     if money + togo_m > upper:
                         continue
-                else:
+                hop_h = km / speed * (1.0 - 1e-12)
+                limit_t = upper_t if cost_obj else upper
+                if not cost_obj:
                     base0 = 0.0 if u == 0 else base
-                    hop_h = km / speed * (1.0 - 1e-12)
                     if t_u + base0 + hop_h + togo[v] > upper:
                         continue
-                    if np.isfinite(upper):  # each way to leave, with its rests to come
-                        kept = 0
-                        for a in range(nst):
-                            lb_a = (st[a, 0] - depart_h) + _togo_h(
-                                v,
-                                dlev - kg,
-                                dest,
-                                n,
-                                full_refuel,
-                                togo,
-                                togo_kg,
-                                reserve,
-                                tank,
-                                conn,
-                                hpk,
-                                cap_kg,
-                                conn_min,
-                                hpk_min,
-                                on,
-                                st[a, 1],
-                                st[a, 2],
-                                cmax,
-                                dmax,
-                                brk,
-                                day_rest,
-                                hop_h,
-                            )
-                            if lb_a <= upper:
-                                st[kept, 0], st[kept, 1], st[kept, 2] = st[a, 0], st[a, 1], st[a, 2]
-                                kept += 1
-                        if kept == 0:
-                            continue
-                        nst = kept
+                if np.isfinite(limit_t):  # each way to leave, with its rests to come
+                    kept = 0
+                    for a in range(nst):
+                        lb_a = (st[a, 0] - depart_h) + _togo_h(
+                            v,
+                            dlev - kg,
+                            dest,
+                            n,
+                            full_refuel,
+                            togo,
+                            togo_kg,
+                            reserve,
+                            tank,
+                            conn,
+                            hpk,
+                            cap_kg,
+                            conn_min,
+                            hpk_min,
+                            on,
+                            st[a, 1],
+                            st[a, 2],
+                            cmax,
+                            dmax,
+                            brk,
+                            day_rest,
+                            hop_h,
+                        )
+                        if lb_a <= limit_t:
+                            st[kept, 0], st[kept, 1], st[kept, 2] = st[a, 0], st[a, 1], st[a, 2]
+                            kept += 1
+                    if kept == 0:
+                        continue
+                    nst = kept
                 nst = _drive(
                     st,
                     nst,
@@ -1066,7 +1111,7 @@ def search(
                     time_h = st[a, 0] - depart_h
                     c2, d2 = st[a, 1], st[a, 2]
                     bound = 0.0
-                    if not cost_obj:
+                    if not cost_obj or np.isfinite(upper_t):
                         bound = time_h + _togo_h(
                             v,
                             new_level,
@@ -1091,7 +1136,7 @@ def search(
                             day_rest,
                             0.0,
                         )
-                        if bound > upper:
+                        if bound > (upper_t if cost_obj else upper):
                             continue
                     # too late for a due time ahead?
                     if not free_time and v != dest:
@@ -1135,6 +1180,7 @@ def search(
                                 top_h[(v - 1) % n],
                                 top_room[(v - 1) % n],
                                 tank,
+                                strict,
                             ):
                                 dom = True
                                 break
@@ -1166,7 +1212,7 @@ def search(
                             ):
                                 dd = False
                             if dd and not cost_obj and not (lf[o, _MO] <= money + EPS):
-                                dd = False
+                                dd = strict and lf[o, _TM] < time_h - _TIE_H
                             if dd:
                                 rejected = True
                                 break
@@ -1192,7 +1238,7 @@ def search(
                             ):
                                 dd = False
                             if dd and not cost_obj and not (money <= lf[o, _MO] + EPS):
-                                dd = False
+                                dd = strict and time_h < lf[o, _TM] - _TIE_H
                             if dd:
                                 ldead[o] = True
                         o = lnext[o]
@@ -1287,8 +1333,10 @@ def run(
     full_refuel: bool,
     max_labels: int,
     upper: float = math.inf,
+    upper_time: float = math.inf,
 ) -> KernelResult:
-    """The compiled search on problem ``p``; ``upper``: the objective of a known plan."""
+    """The compiled search on problem ``p``; ``upper``: the objective of a known plan;
+    ``upper_time`` (cost objective): the hours of a known plan among the cheapest."""
     from h2lane.routing.refuel import max_fill_kg, queue_next
 
     L, n = p.n_legs, p.n_stations
@@ -1338,6 +1386,7 @@ def run(
         float(upper),
         f(top_h),
         f(max_fill_kg(p)),
+        float(upper_time),
     )
     if status == 2:
         mb = max_labels * _BYTES_PER_LABEL / 1e6

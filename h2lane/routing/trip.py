@@ -658,12 +658,15 @@ def _solve_dense(
     objective: Objective,
     with_due: bool,
     upper: float = math.inf,
+    upper_time: float = math.inf,
 ) -> RefuelSolution | None:
     saved = problem.wp_due_h
     if not with_due:
         problem.wp_due_h = None
     try:
-        return solve(problem, objective, full_refuel=req.full_refuel, upper=upper)
+        return solve(
+            problem, objective, full_refuel=req.full_refuel, upper=upper, upper_time=upper_time
+        )
     finally:
         problem.wp_due_h = saved
 
@@ -820,13 +823,16 @@ class _Scaled:
         )
         mask = cand.leg_mask
         no_due = not with_due or all(w.due is None for w in req.waypoints)
+        upper_time = math.inf
         if objective == "cost" and req.rest.enabled and no_due:
-            sharper = self._cost_tie_mask(mask, upper)
+            sharper, money, upper_time = self._cost_tie_mask(mask, upper)
             if sharper is None:
                 return None
-            mask = sharper
+            mask, upper = sharper, min(upper, money)
         keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
-        sol = _solve_dense(self.problem(keep, mask[:, keep]), req, objective, with_due, upper)
+        sol = _solve_dense(
+            self.problem(keep, mask[:, keep]), req, objective, with_due, upper, upper_time
+        )
         if sol is not None:
             for s in sol.stops:
                 s.station = int(keep[s.station])
@@ -857,7 +863,9 @@ class _Scaled:
                 return quick
         return [full_refuel_path(sg, spec, obj, dist) for obj in objectives]
 
-    def _cost_tie_mask(self, mask: np.ndarray, upper: float = math.inf) -> np.ndarray | None:
+    def _cost_tie_mask(
+        self, mask: np.ndarray, upper: float = math.inf
+    ) -> tuple[np.ndarray | None, float, float]:
         """Sharpen the cost filter with a time bound, for rest rules without due times.
 
         Without due times, rests change neither which plans exist nor what they cost, so
@@ -866,6 +874,8 @@ class _Scaled:
         (cheapest, then quickest) costs ``M`` and takes at most ``T``, so its stops also
         pass the time filter with bound ``T``. ``None`` when no plan exists. ``upper``
         bounds the money of the optimum with rests, hence ``M`` too, and prunes that solve.
+        Also returns ``M`` and ``T`` (with slack; ``inf`` when not found), which bound the
+        optimum's money and hours: the final search drops labels whose bounds exceed them.
         """
         req, sg, spec = self.req, self.sg, self.spec
         keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
@@ -874,16 +884,16 @@ class _Scaled:
         relaxed.wp_due_h = None
         cheap = solve(relaxed, "cost", full_refuel=req.full_refuel, upper=upper)
         if cheap is None:
-            return None
+            return None, math.inf, math.inf
         sub = np.unique([int(keep[s.station]) for s in cheap.stops]).astype(np.int64)
         timed = _solve_dense(self.problem(sub), req, "cost", False)
         money = cheap.cost + 1e-6 * max(1.0, abs(cheap.cost))
         if timed is None or timed.cost > money:
-            return mask  # not expected; the cost filter alone stays exact
+            return mask, math.inf, math.inf  # not expected; the cost filter alone stays exact
         hours = timed.duration_h + 1e-6 * max(1.0, timed.duration_h)
         by_cost = candidate_stations(sg, spec, "cost", money, self.dist_access)
         by_time = candidate_stations(sg, spec, "time", hours, self.dist_access, rest=req.rest)
-        return mask & by_cost.leg_mask & by_time.leg_mask
+        return mask & by_cost.leg_mask & by_time.leg_mask, money, hours
 
     def full_problem(self) -> RefuelProblem:
         """The problem over every station (hops beyond the graph's range: ``inf``)."""
