@@ -845,22 +845,25 @@ class _Scaled:
         """Full-refuel paths (time, cost) whose stops seed the bound of :meth:`solve`.
 
         Any feasible plan gives a valid bound, so with many stations the paths are first
-        searched over the :data:`QUICK_STATIONS` stations of least detour per leg; only
-        when neither exists there are all stations searched (which also decides that no
-        plan exists).
+        searched over the :data:`QUICK_STATIONS` stations of least detour per leg, then
+        four times as many, and so on; only when neither exists there are all stations
+        searched (which also decides that no plan exists).
         """
         sg, spec, dist = self.sg, self.spec, self.dist
         objectives: tuple[Objective, Objective] = ("time", "cost")
-        if sg.n > 2 * QUICK_STATIONS:
-            road = self.road
-            detour = road[:-1] + road[1:]  # (L, n), inf where unreachable
+        road = self.road
+        detour = road[:-1] + road[1:]  # (L, n), inf where unreachable
+        order = np.argsort(detour, axis=1, kind="stable")
+        reachable = np.isfinite(detour).any(axis=0)
+        k = QUICK_STATIONS
+        while 2 * k < sg.n:
             keep = np.zeros(sg.n, dtype=bool)
-            for row in detour:
-                keep[np.argsort(row, kind="stable")[:QUICK_STATIONS]] = True
-            keep &= np.isfinite(detour).any(axis=0)
+            keep[order[:, :k].ravel()] = True
+            keep &= reachable
             quick = [full_refuel_path(sg, spec, obj, dist, keep=keep) for obj in objectives]
             if any(p is not None for p in quick):
                 return quick
+            k *= 4
         return [full_refuel_path(sg, spec, obj, dist) for obj in objectives]
 
     def _cost_tie_mask(
