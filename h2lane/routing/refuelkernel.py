@@ -899,7 +899,7 @@ def search(
                         sk = togo_kg[v] + kg
                 else:
                     sk = km / speed * (1.0 - 1e-12) + togo[v]
-                    if v != dest:
+                    if v != dest and not on:  # with rests: the driving alone (see below)
                         jv = (v - 1) % n
                         sk += conn[jv] * (1.0 - 1e-12)
                         if full_refuel:
@@ -950,8 +950,22 @@ def search(
                     rest_need = sk + reserve - top
                     if m_u + spend_min + (rest_need * pmin if rest_need > 0 else 0.0) > limit:
                         break
-            elif t_u + base_min + sk > limit:
-                break
+            elif not on:
+                if t_u + base_min + sk > limit:
+                    break
+            else:
+                # sk hours still to drive: the stop here (as it is, or stretched to a break
+                # or a daily rest) and the rests that driving forces after it
+                g = base_min + _rest_lb(sk, c_u, d_u, on, cmax, dmax, brk, day_rest)
+                if u != 0:
+                    g = min(
+                        g,
+                        max(brk, base_min) + _rest_lb(sk, 0.0, d_u, on, cmax, dmax, brk, day_rest),
+                        max(day_rest, base_min)
+                        + _rest_lb(sk, 0.0, 0.0, on, cmax, dmax, brk, day_rest),
+                    )
+                if t_u + sk + g > limit:
+                    break
             v, km, kg = _hop_of(
                 u,
                 e,
