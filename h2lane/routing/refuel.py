@@ -446,8 +446,15 @@ def _pareto(states: list[_Partial]) -> list[_Partial]:
 class _Search:
     """One label-setting run; see the module docstring."""
 
-    def __init__(self, p: RefuelProblem, objective: Objective, full_refuel: bool) -> None:
+    def __init__(
+        self,
+        p: RefuelProblem,
+        objective: Objective,
+        full_refuel: bool,
+        upper: float = math.inf,
+    ) -> None:
         self.p, self.objective, self.full_refuel = p, objective, full_refuel
+        self.upper = upper  # labels whose A* key exceeds this objective value are not made
         self.hops = StopGraph(p)
         r = p.rest
         self.on = r.enabled
@@ -814,6 +821,8 @@ class _Search:
         dominates = self.dominates
 
         def push(lab: _Label) -> None:
+            if lab.key[0] > self.upper:
+                return  # cannot lead to a plan as good as the one the bound comes from
             state = (lab.node, round(lab.level, 6))
             bucket = front.setdefault(state, [])
             for i in bucket:
@@ -1063,8 +1072,12 @@ def solve(
     if found.status != 0:  # a hop with more rest branches than the kernel holds
         return _Search(p, objective, full_refuel).run()
     sub = np.array(sorted({j for _, j in found.stops}), dtype=np.int64)
-    sol = _Search(restrict(p, sub, found.stops), objective, full_refuel).run()
-    if sol is None:  # cannot happen: the chain's plan is a plan of the restricted problem
+    small = restrict(p, sub, found.stops)
+    value = found.time_h if objective == "time" else found.money
+    sol = _Search(small, objective, full_refuel, value + 1e-6 * max(1.0, abs(value))).run()
+    if sol is None:  # not expected: the chain's plan is a plan of the restricted problem
+        sol = _Search(small, objective, full_refuel).run()
+    if sol is None:  # cannot happen
         return _Search(p, objective, full_refuel).run()
     for stop in sol.stops:
         stop.station = int(sub[stop.station])

@@ -659,13 +659,19 @@ def _solve_dense(
     with_due: bool,
     upper: float = math.inf,
     upper_time: float = math.inf,
+    compiled: bool | None = None,
 ) -> RefuelSolution | None:
     saved = problem.wp_due_h
     if not with_due:
         problem.wp_due_h = None
     try:
         return solve(
-            problem, objective, full_refuel=req.full_refuel, upper=upper, upper_time=upper_time
+            problem,
+            objective,
+            full_refuel=req.full_refuel,
+            upper=upper,
+            upper_time=upper_time,
+            compiled=compiled,
         )
     finally:
         problem.wp_due_h = saved
@@ -808,7 +814,7 @@ class _Scaled:
         if all(p is None for p in paths):
             return None  # not even full tanks on road km alone reach the destination
         sub = np.unique([j for p in paths if p is not None for _, j in p.stops]).astype(np.int64)
-        bound = _solve_dense(self.problem(sub), req, objective, with_due)
+        bound = _solve_dense(self.problem(sub), req, objective, with_due, compiled=True)
         upper = math.inf
         if bound is not None:
             value = bound.duration_h if objective == "time" else bound.cost
@@ -889,7 +895,7 @@ class _Scaled:
         if cheap is None:
             return None, math.inf, math.inf
         sub = np.unique([int(keep[s.station]) for s in cheap.stops]).astype(np.int64)
-        timed = _solve_dense(self.problem(sub), req, "cost", False)
+        timed = _solve_dense(self.problem(sub), req, "cost", False, compiled=True)
         money = cheap.cost + 1e-6 * max(1.0, abs(cheap.cost))
         if timed is None or timed.cost > money:
             return mask, math.inf, math.inf  # not expected; the cost filter alone stays exact
