@@ -13,7 +13,8 @@ labels ``(stop node, arrival level; elapsed time, money, driving since the last 
 driving today d)``. Keys are lexicographic, ``(time, money)`` for ``time`` and
 ``(money, time)`` for ``cost``; the key adds a consistent bound on what is still needed,
 an A*: for ``time`` the driving plus the rests it forces, for ``cost`` the hydrogen still to
-buy at the lowest price. A label is dropped only when another
+buy at the lowest price (the compiled search of :mod:`h2lane.routing.refuelkernel` adds the
+refuel stops to both). A label is dropped only when another
 at the same ``(node, level)`` is no worse in time, money, c and d — or, for ``cost`` when no
 due time can be missed, simply cheaper (see :meth:`_Search.dominates`).
 

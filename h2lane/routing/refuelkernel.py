@@ -4,21 +4,33 @@ It runs the same model on the same dense :class:`~h2lane.routing.refuel.RefuelPr
 arrays and with the same float operations: hop graph, departure levels (full tank, the
 gas-station "just enough", the opening-window and rest vertices), the fill-must-end-by-
 closing rule, station queues (the FIFO queue-start rule), driver rests on the road and at
-stops, waypoint ready and due times, the A* bound for ``time`` and the Pareto dominance per
-``(node, level)``. It returns only the
-optimal label chain; :func:`solve_compiled` re-solves the few stops of that chain with
-the Python search to write the full plan (stops, rests, waypoint visits), which has the
-same optimum because it is the same model on a subset that contains the optimal plan.
+stops, waypoint ready and due times and the Pareto dominance per ``(node, level)``. It
+returns only the optimal label chain; :func:`h2lane.routing.refuel.solve` re-solves the few
+stops of that chain with the Python search to write the full plan (stops, rests, waypoint
+visits), which has the same optimum because it is the same model on a subset that contains
+the optimal plan.
 
-One dominance is added where it is sound: with rest rules off, a label at a node whose
-level, time and money are all no better than those of a label already expanded there is
-dropped (any plan from it can be followed from the other, buying less at every stop).
-With rests on, a shorter stop may no longer count as a break, so this rule is not used.
+What it adds, each sound on its own (and checked against the Python search on random
+cases, ``tests/routing/test_refuelkernel.py``):
 
-With ``upper``, the objective of a plan known to be feasible (the scaled planner's bound),
-a label whose A* key exceeds it is not made: it cannot lead to a plan as good, so the
-optimum is kept; the cheap part of the key (stop, hop driving, the bound to go) is checked
-before the hop's rests are branched.
+* **Stronger A* keys.** ``time``: the driving still to come plus the larger of (a) the
+  stops still needed — the connect of the stop a label at a station must make, one more
+  connect per tank the hydrogen still to buy needs, that hydrogen at the fastest nozzle,
+  and with full refuels the fill to the brim at the label's own station — and (b) the
+  rests that driving forces plus a connect for each stop beyond them (:func:`_time_lb`).
+  ``cost``: the hydrogen still to buy at the lowest price, and with full refuels the fill
+  to the brim at the label's own station's price. Both are lower bounds, so the first
+  destination label popped is optimal.
+* **Dominance across levels** at a station node (where a label always stops): a label with
+  less hydrogen that, after buying the difference there, is no dearer and no later and has
+  counters no higher wins (:func:`_better`). With nothing that waits (no opening hours,
+  queues or ready times) a label that is earlier by more than the keys' rounding also wins
+  under ``time`` whatever its money: it stays that much earlier to the end.
+* **Pruning by a known plan.** With ``upper`` (the objective of a feasible plan) and, for
+  ``cost``, ``upper_time`` (the hours of a cheapest plan), a label whose bound exceeds it is
+  not made; every way to leave a stop is checked before its hop is driven, and each node's
+  successors within range are sorted once by what reaching them adds for sure, so the scan
+  stops at the first that cannot beat the bound.
 
 A label budget bounds memory: past ``max_labels`` labels the search stops and
 :func:`solve_compiled` raises :class:`~h2lane.errors.ResourceLimitError`.
