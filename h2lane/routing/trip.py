@@ -355,6 +355,9 @@ SCALE_MIN_STATIONS = 12
 QUICK_STATIONS = 48
 """Stations per leg (least detour) over which the scaled planner first seeks its bound."""
 
+BOUND_STATIONS = 12
+"""Stations per leg and kind that the scaled planner adds to the bound's solve."""
+
 _GRAPH_CACHE: list[tuple[RoadGraph, bytes, StationGraph]] = []
 _GRAPH_CACHE_SIZE = 4
 
@@ -814,6 +817,8 @@ class _Scaled:
         if all(p is None for p in paths):
             return None  # not even full tanks on road km alone reach the destination
         sub = np.unique([j for p in paths if p is not None for _, j in p.stops]).astype(np.int64)
+        if sg.n > 2 * QUICK_STATIONS:
+            sub = np.union1d(sub, self._best_near_route(objective)).astype(np.int64)
         bound = _solve_dense(self.problem(sub), req, objective, with_due, compiled=True)
         upper = math.inf
         if bound is not None:
@@ -846,6 +851,21 @@ class _Scaled:
                 if b.station is not None:
                     b.station = int(keep[b.station])
         return sol
+
+    def _best_near_route(self, objective: Objective) -> np.ndarray:
+        """Per leg the :data:`BOUND_STATIONS` stations of least detour among the cheapest
+        (``cost``) or fastest-filling (``time``) ones, and as many of least detour overall:
+        with the full-refuel paths' stops they make the few stations the bound is solved on
+        (the lower that bound, the fewer stations the exact filter keeps)."""
+        detour = self.road[:-1] + self.road[1:]  # (L, n), inf where unreachable
+        attr = self.attrs["price"] if objective == "cost" else self.attrs["fill_h_per_kg"]
+        best = attr <= float(attr.min()) + 1e-12
+        picks = []
+        for row in detour:
+            for pool in (np.where(best, row, np.inf), row):
+                first = np.argsort(pool, kind="stable")[:BOUND_STATIONS]
+                picks.append(first[np.isfinite(pool[first])])
+        return np.unique(np.concatenate(picks)).astype(np.int64)
 
     def _quick_paths(self) -> list[StopPlan | None]:
         """Full-refuel paths (time, cost) whose stops seed the bound of :meth:`solve`.
