@@ -489,7 +489,8 @@ def main() -> None:
         "Below 100 ms a query's fixed part shows: the Python search that writes the plan on "
         "the chosen stops, the road geometry, and two full-refuel Dijkstras. The set-up at "
         "5,000 stations is 5,000 CCH one-to-many queries whose answers come back as Python "
-        "lists (about 1 ms each for 5,000 targets, upper triangle only, two threads); a "
+        "lists (about 1 ms each for 5,000 targets; upper triangle only, split over two "
+        "processes since the binding holds the GIL), then the mirrored CSR assembly; a "
         "bucket many-to-many query that returns arrays would be the next step.",
     ]
     text = "\n".join(md) + "\n"
