@@ -13,7 +13,8 @@ labels ``(stop node, arrival level; elapsed time, money, driving since the last 
 driving today d)``. Keys are lexicographic, ``(time, money)`` for ``time`` and
 ``(money, time)`` for ``cost``; the key adds a consistent bound on what is still needed,
 an A*: for ``time`` the driving plus the rests it forces, for ``cost`` the hydrogen still to
-buy at the lowest price. A label is dropped only when another
+buy at the lowest price (the compiled search of :mod:`h2lane.routing.refuelkernel` adds the
+refuel stops to both). A label is dropped only when another
 at the same ``(node, level)`` is no worse in time, money, c and d — or, for ``cost`` when no
 due time can be missed, simply cheaper (see :meth:`_Search.dominates`).
 
@@ -446,8 +447,15 @@ def _pareto(states: list[_Partial]) -> list[_Partial]:
 class _Search:
     """One label-setting run; see the module docstring."""
 
-    def __init__(self, p: RefuelProblem, objective: Objective, full_refuel: bool) -> None:
+    def __init__(
+        self,
+        p: RefuelProblem,
+        objective: Objective,
+        full_refuel: bool,
+        upper: float = math.inf,
+    ) -> None:
         self.p, self.objective, self.full_refuel = p, objective, full_refuel
+        self.upper = upper  # labels whose A* key exceeds this objective value are not made
         self.hops = StopGraph(p)
         r = p.rest
         self.on = r.enabled
@@ -814,6 +822,8 @@ class _Search:
         dominates = self.dominates
 
         def push(lab: _Label) -> None:
+            if lab.key[0] > self.upper:
+                return  # cannot lead to a plan as good as the one the bound comes from
             state = (lab.node, round(lab.level, 6))
             bucket = front.setdefault(state, [])
             for i in bucket:
@@ -1033,6 +1043,7 @@ def solve(
     compiled: bool | None = None,
     max_labels: int = MAX_LABELS,
     upper: float = math.inf,
+    upper_time: float = math.inf,
 ) -> RefuelSolution | None:
     """Optimal refuelling and rest plan, or ``None`` when no plan reaches the destination.
 
@@ -1042,6 +1053,8 @@ def solve(
     Raises :class:`~h2lane.errors.ResourceLimitError` past ``max_labels`` labels.
     ``upper`` (compiled search): the objective value of a plan known to be feasible (time or
     money, with some slack for rounding); labels that cannot beat it are not made.
+    ``upper_time`` (cost objective): the hours, with slack, of a plan known to cost the
+    least; labels whose time bound exceeds it are not made.
     """
     if compiled is None:
         compiled = p.n_stations > PYTHON_UP_TO
@@ -1051,16 +1064,21 @@ def solve(
         return None  # rather than searching the clock-dependent levels to the label budget
     from h2lane.routing import refuelkernel
 
-    found = refuelkernel.run(p, objective, full_refuel, max_labels, upper)
-    if found.status == 1 and math.isfinite(upper):  # not expected: the bound was no plan's
+    found = refuelkernel.run(p, objective, full_refuel, max_labels, upper, upper_time)
+    if found.status == 1 and (math.isfinite(upper) or math.isfinite(upper_time)):
+        # not expected: the bound was no plan's
         found = refuelkernel.run(p, objective, full_refuel, max_labels)
     if found.status == 1:
         return None
     if found.status != 0:  # a hop with more rest branches than the kernel holds
         return _Search(p, objective, full_refuel).run()
     sub = np.array(sorted({j for _, j in found.stops}), dtype=np.int64)
-    sol = _Search(restrict(p, sub, found.stops), objective, full_refuel).run()
-    if sol is None:  # cannot happen: the chain's plan is a plan of the restricted problem
+    small = restrict(p, sub, found.stops)
+    value = found.time_h if objective == "time" else found.money
+    sol = _Search(small, objective, full_refuel, value + 1e-6 * max(1.0, abs(value))).run()
+    if sol is None:  # not expected: the chain's plan is a plan of the restricted problem
+        sol = _Search(small, objective, full_refuel).run()
+    if sol is None:  # cannot happen
         return _Search(p, objective, full_refuel).run()
     for stop in sol.stops:
         stop.station = int(sub[stop.station])

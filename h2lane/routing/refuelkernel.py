@@ -4,21 +4,33 @@ It runs the same model on the same dense :class:`~h2lane.routing.refuel.RefuelPr
 arrays and with the same float operations: hop graph, departure levels (full tank, the
 gas-station "just enough", the opening-window and rest vertices), the fill-must-end-by-
 closing rule, station queues (the FIFO queue-start rule), driver rests on the road and at
-stops, waypoint ready and due times, the A* bound for ``time`` and the Pareto dominance per
-``(node, level)``. It returns only the
-optimal label chain; :func:`solve_compiled` re-solves the few stops of that chain with
-the Python search to write the full plan (stops, rests, waypoint visits), which has the
-same optimum because it is the same model on a subset that contains the optimal plan.
+stops, waypoint ready and due times and the Pareto dominance per ``(node, level)``. It
+returns only the optimal label chain; :func:`h2lane.routing.refuel.solve` re-solves the few
+stops of that chain with the Python search to write the full plan (stops, rests, waypoint
+visits), which has the same optimum because it is the same model on a subset that contains
+the optimal plan.
 
-One dominance is added where it is sound: with rest rules off, a label at a node whose
-level, time and money are all no better than those of a label already expanded there is
-dropped (any plan from it can be followed from the other, buying less at every stop).
-With rests on, a shorter stop may no longer count as a break, so this rule is not used.
+What it adds, each sound on its own (and checked against the Python search on random
+cases, ``tests/routing/test_refuelkernel.py``):
 
-With ``upper``, the objective of a plan known to be feasible (the scaled planner's bound),
-a label whose A* key exceeds it is not made: it cannot lead to a plan as good, so the
-optimum is kept; the cheap part of the key (stop, hop driving, the bound to go) is checked
-before the hop's rests are branched.
+* **Stronger A* keys.** ``time``: the driving still to come plus the larger of (a) the
+  stops still needed — the connect of the stop a label at a station must make, one more
+  connect per tank the hydrogen still to buy needs, that hydrogen at the fastest nozzle,
+  and with full refuels the fill to the brim at the label's own station — and (b) the
+  rests that driving forces plus a connect for each stop beyond them (:func:`_time_lb`).
+  ``cost``: the hydrogen still to buy at the lowest price, and with full refuels the fill
+  to the brim at the label's own station's price. Both are lower bounds, so the first
+  destination label popped is optimal.
+* **Dominance across levels** at a station node (where a label always stops): a label with
+  less hydrogen that, after buying the difference there, is no dearer and no later and has
+  counters no higher wins (:func:`_better`). With nothing that waits (no opening hours,
+  queues or ready times) a label that is earlier by more than the keys' rounding also wins
+  under ``time`` whatever its money: it stays that much earlier to the end.
+* **Pruning by a known plan.** With ``upper`` (the objective of a feasible plan) and, for
+  ``cost``, ``upper_time`` (the hours of a cheapest plan), a label whose bound exceeds it is
+  not made; every way to leave a stop is checked before its hop is driven, and each node's
+  successors within range are sorted once by what reaching them adds for sure, so the scan
+  stops at the first that cannot beat the bound.
 
 A label budget bounds memory: past ``max_labels`` labels the search stops and
 :func:`solve_compiled` raises :class:`~h2lane.errors.ResourceLimitError`.
@@ -45,6 +57,8 @@ _MAXS = 256  # partial states kept per hop (rest branches after the Pareto filte
 # float columns of a label
 _LV, _TM, _MO, _KM, _C, _D = range(6)
 _BYTES_PER_LABEL = 6 * 8 + 4 * 8 + 1
+_TIE_H = 1e-6  # hours: an earlier label by more than this stays earlier (keys round to 1e-7)
+_MAX_SUCC = 1 << 24  # sorted successor entries kept (12 bytes each); beyond, sorted per use
 
 
 @dataclass(slots=True)
@@ -154,27 +168,208 @@ def _rest_lb(drive, c, d, on, cmax, dmax, brk, day_rest):  # pragma: no cover - 
 
 @njit(cache=True, inline="always")
 def _better(
-    lv_a, t_a, m_a, c_a, d_a, lv_b, t_b, m_b, c_b, d_b, money_only, brk, day_rest
+    lv_a,
+    t_a,
+    m_a,
+    c_a,
+    d_a,
+    lv_b,
+    t_b,
+    m_b,
+    c_b,
+    d_b,
+    money_only,
+    brk,
+    day_rest,
+    top_price,
+    top_h,
+    top_room,
+    tank,
+    strict,
 ):  # pragma: no cover - compiled
-    """Label ``a`` at a node is no worse than ``b`` there, whatever the levels.
+    """Label ``a`` at a station node is no worse than ``b`` there, whatever the levels.
 
     ``money_only``: cost objective without due times, where being cheaper is enough.
     Otherwise ``a`` needs no less hydrogen, no more money, and a time that is no later even
     after the rest that brings its counters down to ``b``'s: none, a break (resets the
     continuous driving), or a daily rest (resets both). Rests off: ``brk`` and
     ``day_rest`` are infinite and the counters zero.
+
+    With less hydrogen than ``b``, ``a`` first buys the difference at this station (a label
+    at a station node always stops there): ``top_price`` yuan and ``top_h`` hours per kg
+    (``inf`` where the fill's length changes its start: opening hours or a queue; only
+    money counts for ``money_only``), then compares as above. Every departure level that
+    ``b`` can reach ``a`` then reaches too, no later and no dearer, as long as the most
+    one stop dispenses (``top_room`` kg) still takes ``a`` as high as it takes ``b``.
+
+    ``strict``: time objective where nothing waits (no opening hours, queues or ready
+    times), so a label that is earlier by more than the keys' rounding stays earlier to the
+    end and wins whatever its money (money only breaks ties in time).
     """
     if lv_a < lv_b - EPS:
-        return False
+        if lv_a + top_room < min(tank, lv_b + top_room) - EPS:
+            return False
+        gap = lv_b - lv_a
+        m_a = m_a + gap * top_price
+        if money_only:
+            return m_a < m_b - 1e-9
+        if not np.isfinite(top_h):
+            return False
+        t_a = t_a + gap * top_h
     if money_only and m_a < m_b - 1e-9:
         return True
     if m_a > m_b + EPS:
-        return False
+        if not strict:
+            return False
+        if t_a < t_b - _TIE_H and c_a <= c_b + EPS and d_a <= d_b + EPS:
+            return True
+        if t_a + brk < t_b - _TIE_H and d_a <= d_b + EPS:
+            return True
+        return t_a + day_rest < t_b - _TIE_H
     if t_a <= t_b + EPS and c_a <= c_b + EPS and d_a <= d_b + EPS:
         return True
     if t_a + brk <= t_b + EPS and d_a <= d_b + EPS:
         return True
     return t_a + day_rest <= t_b + EPS
+
+
+@njit(cache=True, inline="always")
+def _time_lb(
+    drive, need, first_h, first_room, cap, conn_min, hpk_min, on, c, d, cmax, dmax, brk, day_rest
+):  # pragma: no cover - compiled
+    """Least hours still to come: ``drive`` hours of driving plus what is not driving.
+
+    ``first_h`` is the least length of the stop the label must make at its own station
+    (``nan`` at the origin and the destination, where none is due) and ``first_room`` the
+    kg that stop may add beyond ``need``'s count; ``need`` more kg are to be bought, at
+    most ``cap`` kg a later stop (each arrives with at least the reserve). The stops take
+    at least their connects and the fill of ``need`` at the fastest nozzle; the rests
+    forced by the driving take :func:`_rest_lb`, and a stop that is not one of those rests
+    still connects, so at least ``max(0, stops − rests)`` connects come on top.
+    """
+    if not np.isfinite(drive):
+        return np.inf
+    stops = 0
+    stops_h = 0.0
+    if not np.isnan(first_h):
+        stops = 1
+        stops_h = first_h
+    if need > 1e-6:
+        more = math.ceil((need - 1e-6 - first_room) / cap - 1e-7)
+        if more > 0:
+            stops += more
+            stops_h += more * conn_min
+        stops_h += (need - 1e-6) * hpk_min
+    if not on or drive <= 0:
+        return drive + stops_h
+    days = max(0, math.ceil((d + drive) / dmax - 1e-9) - 1)
+    pauses = max(0, math.ceil((c + drive) / cmax - 1e-9) - 1)
+    n_rest = days + max(0, pauses - days)
+    rest_h = days * day_rest + max(0, pauses - days) * brk
+    rest_h += max(0, stops - n_rest) * min(conn_min, brk)
+    return drive + max(stops_h, rest_h)
+
+
+@njit(cache=True, inline="always")
+def _togo_h(
+    v,
+    lvl,
+    dest,
+    n,
+    full_refuel,
+    togo,
+    togo_kg,
+    reserve,
+    tank,
+    conn,
+    hpk,
+    cap,
+    conn_min,
+    hpk_min,
+    on,
+    c,
+    d,
+    cmax,
+    dmax,
+    brk,
+    day_rest,
+    extra_h,
+):  # pragma: no cover - compiled
+    """:func:`_time_lb` of a label at node ``v`` with ``lvl`` kg (counters ``c``, ``d``),
+    with ``extra_h`` hours of driving before it reaches ``v`` (0: it is there).
+
+    At a station the label stops: at least its connect, and with full refuels exactly the
+    fill to the brim at that station's nozzle.
+    """
+    need = togo_kg[v] + reserve - lvl
+    drive = togo[v] + extra_h
+    if v == 0 or v == dest:
+        return _time_lb(
+            drive,
+            need,
+            np.nan,
+            0.0,
+            cap,
+            conn_min,
+            hpk_min,
+            on,
+            c,
+            d,
+            cmax,
+            dmax,
+            brk,
+            day_rest,
+        )
+    jv = (v - 1) % n
+    if full_refuel:
+        room = tank - lvl
+        return _time_lb(
+            drive,
+            need - room,
+            conn[jv] + room * hpk[jv] * (1.0 - 1e-12),
+            0.0,
+            cap,
+            conn_min,
+            hpk_min,
+            on,
+            c,
+            d,
+            cmax,
+            dmax,
+            brk,
+            day_rest,
+        )
+    return _time_lb(
+        drive,
+        need,
+        conn[jv],
+        tank - lvl,
+        cap,
+        conn_min,
+        hpk_min,
+        on,
+        c,
+        d,
+        cmax,
+        dmax,
+        brk,
+        day_rest,
+    )
+
+
+@njit(cache=True, inline="always")
+def _togo_money(
+    v, lvl, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin
+):  # pragma: no cover
+    """Least money still to spend from node ``v`` with ``lvl`` kg: the hydrogen to buy at
+    the lowest price; with full refuels the stop at a station fills to the brim at its
+    own price."""
+    need = togo_kg[v] + reserve - lvl
+    if full_refuel and v != 0 and v != dest:
+        room = tank - lvl
+        more = need - room
+        return room * price[(v - 1) % n] * (1.0 - 1e-12) + (more * pmin if more > 0 else 0.0)
+    return need * pmin if need > 0 else 0.0
 
 
 @njit(cache=True)
@@ -283,22 +478,21 @@ def _drive(
                 rem -= room
                 if sp >= _MAXS - 2:
                     return -1
-                if True:
+                stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3] = (
+                    t + day_rest,
+                    0.0,
+                    0.0,
+                    rem,
+                )
+                sp += 1
+                if d < dmax - EPS:
                     stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3] = (
-                        t + day_rest,
+                        t + brk,
                         0.0,
-                        0.0,
+                        d,
                         rem,
                     )
                     sp += 1
-                    if d < dmax - EPS:
-                        stack[sp, 0], stack[sp, 1], stack[sp, 2], stack[sp, 3] = (
-                            t + brk,
-                            0.0,
-                            d,
-                            rem,
-                        )
-                        sp += 1
         wp = pw[p]
         if wp >= 0:
             mm = 0
@@ -362,6 +556,36 @@ def _pieces(a, b, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw):  # pragm
     return m
 
 
+@njit(cache=True, inline="always")
+def _hop_of(
+    u, e, n, L, k, j, cum_km, cum_fuel, rest_km, rest_fuel, wp_to_st, st_to_wp, st_st, rate
+):  # pragma: no cover - compiled
+    """``(v, km, kg)`` of successor ``e`` of node ``u`` (station ``j`` in leg ``k``).
+
+    ``e < L*n``: station ``e % n`` in leg ``e // n``; ``e == L*n``: the destination.
+    ``v`` is −1 where the hop does not exist (an earlier leg, or the station itself).
+    """
+    if e < L * n:
+        m = e // n
+        jj = e % n
+        v = 1 + e
+        if u == 0:
+            return v, cum_km[m] + wp_to_st[m, jj], cum_fuel[m] + wp_to_st[m, jj] * rate[m]
+        if m < k or (m == k and jj == j):
+            return -1, 0.0, 0.0
+        if m == k:
+            return v, st_st[j, jj], st_st[j, jj] * rate[k]
+        out_km = st_to_wp[k, j]
+        km = out_km + (cum_km[m] - cum_km[k + 1]) + wp_to_st[m, jj]
+        kg = out_km * rate[k] + (cum_fuel[m] - cum_fuel[k + 1]) + wp_to_st[m, jj] * rate[m]
+        return v, km, kg
+    v = 1 + L * n
+    if u == 0:
+        return v, cum_km[L], cum_fuel[L]
+    out_km = st_to_wp[k, j]
+    return v, out_km + rest_km[k + 1], out_km * rate[k] + rest_fuel[k + 1]
+
+
 @njit(cache=True)
 def search(
     leg_km,
@@ -393,8 +617,18 @@ def search(
     qw,
     qn,
     upper,
+    top_h,
+    top_room,
+    upper_t,
 ):  # pragma: no cover - compiled
     """Returns ``(status, end, node, parent, explored, n_labels)``.
+
+    ``upper_t`` (cost objective): hours of a plan known to be among the cheapest; a label
+    whose time bound exceeds it cannot be the optimum (cheapest, then quickest).
+
+    ``top_h`` (hours per kg where a longer fill never starts later, else ``inf``) and
+    ``top_room`` (the most one stop dispenses) per station serve the dominance of
+    :func:`_better`.
 
     ``use_q``: stations queue with ``qw`` (``(n, 24)`` hourly waits) and ``qn`` (their
     :func:`~h2lane.routing.refuel.queue_next`). ``upper``: the objective of a known plan
@@ -411,6 +645,13 @@ def search(
     for w in range(L + 1):
         if np.isfinite(due[w]):
             free_time = False
+    strict = not cost_obj and not use_q
+    for w in range(1, L):
+        if np.isfinite(ready[w]):
+            strict = False
+    for i in range(n):
+        if close_h[i] - open_h[i] < 24.0 - EPS:
+            strict = False
     leg_fuel = leg_km * rate
     rest_km = np.zeros(L + 1)
     rest_fuel = np.zeros(L + 1)
@@ -436,8 +677,13 @@ def search(
         for i in range(n):
             togo_kg[1 + k * n + i] = st_to_wp[k, i] * rate[k] + rest_fuel[k + 1]
     pmin = 0.0
+    conn_min = 0.0
+    hpk_min = 0.0
     if n > 0:
         pmin = np.min(price) * (1.0 - 1e-9)
+        conn_min = np.min(conn) * (1.0 - 1e-9)
+        hpk_min = np.min(hpk) * (1.0 - 1e-9)
+    cap_kg = tank - reserve
 
     C = 4096
     lf = np.empty((C, 6))
@@ -460,6 +706,17 @@ def search(
     brk_dom = brk if on else np.inf
     rest_dom = day_rest if on else np.inf
 
+    # per node: its successors within range, sorted (see the expansion)
+    n_succ = 1 + L * n
+    soff = np.full(n_nodes, -1, dtype=np.int64)
+    slen = np.zeros(n_nodes, dtype=np.int64)
+    sbuf = np.empty(1 << 14, dtype=np.int32)
+    skey = np.empty(1 << 14)
+    spos = 0
+    tmp_e = np.empty(n_succ, dtype=np.int32)
+    tmp_key = np.empty(n_succ)
+    tmp_e2 = np.empty(n_succ, dtype=np.int32)
+    tmp_key2 = np.empty(n_succ)
     st = np.empty((_MAXS, 3))
     pk = np.empty(L + 2)
     pl = np.empty(L + 2, dtype=np.int64)
@@ -492,7 +749,23 @@ def search(
         hk1[0], hk2[0] = round(0.0 + (need0 * pmin if need0 > 0 else 0.0), 6), 0.0
     else:
         hk1[0] = round(
-            0.0 + togo[0] + _rest_lb(togo[0], 0.0, 0.0, on, cmax, dmax, brk, day_rest), 7
+            _time_lb(
+                togo[0],
+                togo_kg[0] + reserve - start,
+                np.nan,
+                0.0,
+                cap_kg,
+                conn_min,
+                hpk_min,
+                on,
+                0.0,
+                0.0,
+                cmax,
+                dmax,
+                brk,
+                day_rest,
+            ),
+            7,
         )
         hk2[0] = 0.0
     hsq[0] = 0
@@ -530,7 +803,8 @@ def search(
         level = lf[s, _LV]
         t_u = lf[s, _TM]
         m_u = lf[s, _MO]
-        if cross and u != 0:
+        if cross and u != 0 and u != dest:
+            j_u = (u - 1) % n
             o = pop_head[u]
             dom = False
             while o >= 0:
@@ -548,6 +822,11 @@ def search(
                     cost_obj and free_time,
                     brk_dom,
                     rest_dom,
+                    price[j_u],
+                    top_h[j_u],
+                    top_room[j_u],
+                    tank,
+                    strict,
                 ):
                     dom = True
                     break
@@ -595,44 +874,126 @@ def search(
             k = 0
             j = -1
             avail = level - reserve
-        # successors
-        n_succ = 1 + L * n
-        for e in range(n_succ):
-            # e < L*n: station e%n in leg e//n; e == L*n: the destination
-            if e < L * n:
-                m = e // n
-                jj = e % n
-                v = 1 + e
-                if u == 0:
-                    km = cum_km[m] + wp_to_st[m, jj]
-                    kg = cum_fuel[m] + wp_to_st[m, jj] * rate[m]
-                else:
-                    if m < k:
-                        continue
-                    if m == k:
-                        if jj == j:
-                            continue
-                        km = st_st[j, jj]
-                        kg = st_st[j, jj] * rate[k]
+        # successors within range, sorted by the part of the upper-bound test that does not
+        # depend on the label (built at the node's first expansion): the scan stops at the
+        # first successor that no label here can take below ``upper``
+        if soff[u] < 0:
+            cnt = 0
+            for e in range(n_succ):
+                v, km, kg = _hop_of(
+                    u,
+                    e,
+                    n,
+                    L,
+                    k,
+                    j,
+                    cum_km,
+                    cum_fuel,
+                    rest_km,
+                    rest_fuel,
+                    wp_to_st,
+                    st_to_wp,
+                    st_st,
+                    rate,
+                )
+                if v < 0 or not (kg <= avail + EPS):
+                    continue
+                tmp_e[cnt] = e
+                # what reaching v adds for sure: the hop, the bound on from v, and the stop
+                # at v (at least its connect; with full refuels the fill to the brim)
+                if cost_obj:
+                    if full_refuel:
+                        more = togo_kg[v] + reserve - tank
+                        sk = more * pmin if more > 0 else 0.0
+                        if v != dest:
+                            sk += kg * price[(v - 1) % n] * (1.0 - 1e-12)
                     else:
-                        out_km = st_to_wp[k, j]
-                        km = out_km + (cum_km[m] - cum_km[k + 1]) + wp_to_st[m, jj]
-                        kg = (
-                            out_km * rate[k]
-                            + (cum_fuel[m] - cum_fuel[k + 1])
-                            + wp_to_st[m, jj] * rate[m]
-                        )
-            else:
-                v = dest
-                if u == 0:
-                    km = cum_km[L]
-                    kg = cum_fuel[L]
+                        sk = togo_kg[v] + kg
                 else:
-                    out_km = st_to_wp[k, j]
-                    km = out_km + rest_km[k + 1]
-                    kg = out_km * rate[k] + rest_fuel[k + 1]
-            if not (kg <= avail + EPS):
-                continue
+                    sk = km / speed * (1.0 - 1e-12) + togo[v]
+                    if v != dest and not on:  # with rests: the driving alone (see below)
+                        jv = (v - 1) % n
+                        sk += conn[jv] * (1.0 - 1e-12)
+                        if full_refuel:
+                            sk += kg * hpk[jv] * (1.0 - 1e-12)
+                tmp_key[cnt] = sk
+                cnt += 1
+            order = np.argsort(tmp_key[:cnt], kind="mergesort")
+            if soff[u] == -1 and spos + cnt <= _MAX_SUCC:
+                if spos + cnt > sbuf.size:
+                    grow = max(2 * sbuf.size, spos + cnt)
+                    sb2 = np.empty(grow, dtype=np.int32)
+                    sb2[:spos] = sbuf[:spos]
+                    sbuf = sb2
+                    sk2 = np.empty(grow)
+                    sk2[:spos] = skey[:spos]
+                    skey = sk2
+                for q in range(cnt):
+                    sbuf[spos + q] = tmp_e[order[q]]
+                    skey[spos + q] = tmp_key[order[q]]
+                soff[u] = spos
+                slen[u] = cnt
+                spos += cnt
+            else:  # over the budget: this node sorts at every expansion
+                for q in range(cnt):
+                    tmp_e2[q] = tmp_e[order[q]]
+                    tmp_key2[q] = tmp_key[order[q]]
+                slen[u] = cnt
+                soff[u] = -2
+        use_buf = soff[u] >= 0
+        lo_q = soff[u] if use_buf else 0
+        hi_q = lo_q + slen[u]
+        # the least any departure from here spends before the hop: a full tank or a bit
+        top = tank if (u != 0 and full_refuel) else level
+        spend_min = 0.0
+        base_min = 0.0
+        if u != 0:
+            base_min = conn[j] + (top - level) * hpk[j]
+            spend_min = (top - level) * price[j]
+        limit = upper + 1e-9 * max(1.0, abs(upper))
+        for qq in range(lo_q, hi_q):
+            e = sbuf[qq] if use_buf else tmp_e2[qq]
+            sk = skey[qq] if use_buf else tmp_key2[qq]
+            if cost_obj:
+                if full_refuel:
+                    if m_u + spend_min + sk > limit:
+                        break
+                else:
+                    rest_need = sk + reserve - top
+                    if m_u + spend_min + (rest_need * pmin if rest_need > 0 else 0.0) > limit:
+                        break
+            elif not on:
+                if t_u + base_min + sk > limit:
+                    break
+            else:
+                # sk hours still to drive: the stop here (as it is, or stretched to a break
+                # or a daily rest) and the rests that driving forces after it
+                g = base_min + _rest_lb(sk, c_u, d_u, on, cmax, dmax, brk, day_rest)
+                if u != 0:
+                    g = min(
+                        g,
+                        max(brk, base_min) + _rest_lb(sk, 0.0, d_u, on, cmax, dmax, brk, day_rest),
+                        max(day_rest, base_min)
+                        + _rest_lb(sk, 0.0, 0.0, on, cmax, dmax, brk, day_rest),
+                    )
+                if t_u + sk + g > limit:
+                    break
+            v, km, kg = _hop_of(
+                u,
+                e,
+                n,
+                L,
+                k,
+                j,
+                cum_km,
+                cum_fuel,
+                rest_km,
+                rest_fuel,
+                wp_to_st,
+                st_to_wp,
+                st_st,
+                rate,
+            )
             npieces = _pieces(u, v, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw)
             # coupled levels (as refuel._Search.coupled_levels): reach v, or the next
             # waypoint's ready time, at a breakpoint of its start
@@ -706,13 +1067,50 @@ def search(
                 money = m_u + spend
                 # no plan through this hop can beat the upper bound: skip it before driving
                 if cost_obj:
-                    need = togo_kg[v] + reserve - (dlev - kg)
-                    if money + (need * pmin if need > 0 else 0.0) > upper:
+                    togo_m = _togo_money(
+                        v, dlev - kg, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin
+                    )
+                    if money + togo_m > upper:
                         continue
-                else:
+                hop_h = km / speed * (1.0 - 1e-12)
+                limit_t = upper_t if cost_obj else upper
+                if not cost_obj:
                     base0 = 0.0 if u == 0 else base
-                    if t_u + base0 + km / speed * (1.0 - 1e-12) + togo[v] > upper:
+                    if t_u + base0 + hop_h + togo[v] > upper:
                         continue
+                if np.isfinite(limit_t):  # each way to leave, with its rests to come
+                    kept = 0
+                    for a in range(nst):
+                        lb_a = (st[a, 0] - depart_h) + _togo_h(
+                            v,
+                            dlev - kg,
+                            dest,
+                            n,
+                            full_refuel,
+                            togo,
+                            togo_kg,
+                            reserve,
+                            tank,
+                            conn,
+                            hpk,
+                            cap_kg,
+                            conn_min,
+                            hpk_min,
+                            on,
+                            st[a, 1],
+                            st[a, 2],
+                            cmax,
+                            dmax,
+                            brk,
+                            day_rest,
+                            hop_h,
+                        )
+                        if lb_a <= limit_t:
+                            st[kept, 0], st[kept, 1], st[kept, 2] = st[a, 0], st[a, 1], st[a, 2]
+                            kept += 1
+                    if kept == 0:
+                        continue
+                    nst = kept
                 nst = _drive(
                     st,
                     nst,
@@ -738,13 +1136,33 @@ def search(
                 for a in range(nst):
                     time_h = st[a, 0] - depart_h
                     c2, d2 = st[a, 1], st[a, 2]
-                    if not cost_obj and np.isfinite(upper):
-                        bound = (
-                            time_h
-                            + togo[v]
-                            + _rest_lb(togo[v], c2, d2, on, cmax, dmax, brk, day_rest)
+                    bound = 0.0
+                    if not cost_obj or np.isfinite(upper_t):
+                        bound = time_h + _togo_h(
+                            v,
+                            new_level,
+                            dest,
+                            n,
+                            full_refuel,
+                            togo,
+                            togo_kg,
+                            reserve,
+                            tank,
+                            conn,
+                            hpk,
+                            cap_kg,
+                            conn_min,
+                            hpk_min,
+                            on,
+                            c2,
+                            d2,
+                            cmax,
+                            dmax,
+                            brk,
+                            day_rest,
+                            0.0,
                         )
-                        if bound > upper:
+                        if bound > (upper_t if cost_obj else upper):
                             continue
                     # too late for a due time ahead?
                     if not free_time and v != dest:
@@ -784,6 +1202,11 @@ def search(
                                 cost_obj and free_time,
                                 brk_dom,
                                 rest_dom,
+                                price[(v - 1) % n],
+                                top_h[(v - 1) % n],
+                                top_room[(v - 1) % n],
+                                tank,
+                                strict,
                             ):
                                 dom = True
                                 break
@@ -815,7 +1238,7 @@ def search(
                             ):
                                 dd = False
                             if dd and not cost_obj and not (lf[o, _MO] <= money + EPS):
-                                dd = False
+                                dd = strict and lf[o, _TM] < time_h - _TIE_H
                             if dd:
                                 rejected = True
                                 break
@@ -841,7 +1264,7 @@ def search(
                             ):
                                 dd = False
                             if dd and not cost_obj and not (money <= lf[o, _MO] + EPS):
-                                dd = False
+                                dd = strict and time_h < lf[o, _TM] - _TIE_H
                             if dd:
                                 ldead[o] = True
                         o = lnext[o]
@@ -883,16 +1306,25 @@ def search(
                     if 2 * n_keys > tk.size:
                         tk, tv = _grow(tk, tv)
                     if cost_obj:
-                        need = togo_kg[v] + reserve - new_level
-                        k1 = round(money + (need * pmin if need > 0 else 0.0), 6)
+                        k1 = round(
+                            money
+                            + _togo_money(
+                                v,
+                                new_level,
+                                dest,
+                                n,
+                                full_refuel,
+                                togo_kg,
+                                reserve,
+                                tank,
+                                price,
+                                pmin,
+                            ),
+                            6,
+                        )
                         k2 = time_h
                     else:
-                        k1 = round(
-                            time_h
-                            + togo[v]
-                            + _rest_lb(togo[v], c2, d2, on, cmax, dmax, brk, day_rest),
-                            7,
-                        )
+                        k1 = round(bound, 7)
                         k2 = money
                     if hs == hk1.size:
                         b1 = np.empty(2 * hs)
@@ -927,9 +1359,11 @@ def run(
     full_refuel: bool,
     max_labels: int,
     upper: float = math.inf,
+    upper_time: float = math.inf,
 ) -> KernelResult:
-    """The compiled search on problem ``p``; ``upper``: the objective of a known plan."""
-    from h2lane.routing.refuel import queue_next
+    """The compiled search on problem ``p``; ``upper``: the objective of a known plan;
+    ``upper_time`` (cost objective): the hours of a known plan among the cheapest."""
+    from h2lane.routing.refuel import max_fill_kg, queue_next
 
     L, n = p.n_legs, p.n_stations
     r = p.rest
@@ -938,6 +1372,10 @@ def run(
     use_q = p.queue_h is not None
     qw = np.zeros((n, 24)) if p.queue_h is None else np.asarray(p.queue_h, float).reshape(n, 24)
     qn = queue_next(qw) if use_q else qw
+    # a longer fill starts no later where the station never closes and has no queue
+    always = np.asarray(p.close_h, float) - np.asarray(p.open_h, float) >= 24.0 - EPS
+    queued = np.any(qw > 0, axis=1)
+    top_h = np.where(always & ~queued, np.asarray(p.fill_h_per_kg, float), np.inf)
 
     def f(x: object) -> NDArray:
         return np.ascontiguousarray(x, dtype=np.float64)
@@ -972,6 +1410,9 @@ def run(
         f(qw),
         f(qn),
         float(upper),
+        f(top_h),
+        f(max_fill_kg(p)),
+        float(upper_time),
     )
     if status == 2:
         mb = max_labels * _BYTES_PER_LABEL / 1e6

@@ -27,11 +27,13 @@ here equals what :meth:`RoadGraph.matrix_km` returns for the same pair.
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
+import os
+import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import routingkit_cch as rk
@@ -50,6 +52,46 @@ if TYPE_CHECKING:
 
 Objective = Literal["time", "cost"]
 EPS = 1e-9
+PROCESS_MIN_STATIONS = 1000
+"""From this many stations the CCH build of :class:`StationGraph` uses two processes."""
+
+
+def _in_processes(work: Callable[[list], dict], shares: list[list]) -> dict | None:
+    """``work`` on each share, the first here and the others in forked processes; their
+    results merged. ``None`` (the caller works alone) where forking is not available, other
+    threads run (a fork copies only this one, and any lock another holds), or a child
+    fails."""
+    if threading.active_count() > 1:
+        return None
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:
+        return None
+    children = []
+    for share in shares[1:]:
+        recv, send = ctx.Pipe(duplex=False)
+
+        def child(conn: Any = send, mine: list = share) -> None:
+            try:
+                conn.send(work(mine))
+            finally:
+                conn.close()
+                os._exit(0)  # no atexit handlers of the parent in the child
+
+        proc = ctx.Process(target=child, daemon=True)
+        proc.start()
+        send.close()
+        children.append((proc, recv))
+    merged = work(shares[0])
+    ok = True
+    for proc, recv in children:
+        try:
+            merged.update(recv.recv())
+        except (EOFError, OSError):
+            ok = False
+        recv.close()
+        proc.join()
+    return merged if ok else None
 
 
 def _positive(name: str, value: float) -> float:
@@ -303,17 +345,24 @@ class StationGraph:
             parts.append(self._compact(first, out))
         return self._assemble(parts)
 
-    def _build_cch(self, threads: int = 2, blocks: int = 16) -> tuple[NDArray, NDArray, NDArray]:
-        """Upper triangle by blocks (sources of block b against stations b_start…n−1), mirrored."""
+    def _build_cch(self, workers: int = 2, blocks: int = 16) -> tuple[NDArray, NDArray, NDArray]:
+        """Upper triangle by blocks (sources of block b against stations b_start…n−1), mirrored.
+
+        The CCH binding holds the GIL while it answers, so threads would take turns: from
+        :data:`PROCESS_MIN_STATIONS` stations on, a forked process answers every other
+        block while this one answers the rest (the blocks alternate, big ones first, so
+        both finish together).
+        """
         metric = self.graph.engine._metric
         n = self.n
         if n == 0:
             return self._assemble([])
         bounds = np.linspace(0, n, min(blocks, n) + 1).astype(int)
         jobs = [(int(bounds[b]), int(bounds[b + 1])) for b in range(len(bounds) - 1)]
-        parts: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
+        dtype = np.int32 if self.range_m < 2**31 - 1 else np.int64
 
-        def work(mine: list[tuple[int, int]]) -> None:
+        def work(mine: list[tuple[int, int]]) -> dict[int, tuple[NDArray, NDArray, NDArray]]:
+            out_parts: dict[int, tuple[NDArray, NDArray, NDArray]] = {}
             otm: rk.CCHOneToMany | None = None
             for lo, hi in mine:
                 targets = self.nodes[lo:].tolist()
@@ -328,21 +377,24 @@ class StationGraph:
                     d[: r + 1] = -1  # keep j > i only
                     out[r] = d.astype(np.int64)
                 rr, cc = np.nonzero(out >= 0)
-                parts[lo] = (
+                out_parts[lo] = (
                     np.bincount(rr, minlength=hi - lo).astype(np.int64),
                     (cc + lo).astype(np.int32),
-                    out[rr, cc],
+                    out[rr, cc].astype(dtype),
                 )
+            return out_parts
 
-        # big blocks first, alternating, so the threads finish together
-        shares = [jobs[t::threads] for t in range(threads)]
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(work, shares))
+        shares = [jobs[t::workers] for t in range(workers)]
+        parts = _in_processes(work, shares) if n >= PROCESS_MIN_STATIONS else None
+        if parts is None:
+            parts = {}
+            for share in shares:
+                parts.update(work(share))
         counts = np.concatenate([parts[lo][0] for lo, _ in jobs])
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         cols = np.concatenate([parts[lo][1] for lo, _ in jobs])
-        vals = np.concatenate([parts[lo][2] for lo, _ in jobs]) + 1  # +1: keep 0 m arcs
+        vals = np.concatenate([parts[lo][2] for lo, _ in jobs]).astype(np.int64) + 1  # keep 0 m
         upper = csr_matrix((vals, cols, indptr), shape=(n, n))
         full = (upper + upper.T).tocsr()
         full.sort_indices()
@@ -512,8 +564,13 @@ def full_refuel_path(
     spec: TripSpec,
     objective: Objective = "time",
     dist: TripDistances | None = None,
+    *,
+    keep: NDArray | None = None,
 ) -> StopPlan | None:
     """Exact optimum when every stop fills the tank; ``None`` when no plan exists.
+
+    ``keep`` (boolean per station): use only those stations — a feasible plan, and the
+    optimum over them, quicker than over all when few are kept.
 
     Time objective: hours of driving + connect + kg ÷ nozzle flow, opening hours
     ignored (the planner's full-refuel optimum when every station is always open).
@@ -532,6 +589,7 @@ def full_refuel_path(
         per_km, per_stop, per_kg = 1.0 / spec.speed_kmh, sg.connect_h, sg.fill_h_per_kg
     else:
         per_km, per_stop, per_kg = 0.0, np.zeros(n), sg.price
+    use = np.ones(n, dtype=np.bool_) if keep is None else np.asarray(keep, dtype=np.bool_)
     value, km, pred = kern.full_refuel_dijkstra(
         sg.indptr,
         sg.idx,
@@ -548,6 +606,7 @@ def full_refuel_path(
         np.asarray(per_stop, dtype=float),
         np.asarray(per_kg, dtype=float),
         EPS,
+        use,
     )
     if not math.isfinite(value):
         return None

@@ -214,8 +214,11 @@ def full_refuel_dijkstra(
     per_stop,
     per_kg,
     eps,
+    keep,
 ):  # pragma: no cover - compiled
     """Station-graph shortest path when every stop fills the tank.
+
+    Only the stations with ``keep[j]`` are used (all of them: the exact full-refuel path).
 
     States: 0 = origin, ``1 + k*n + j`` = station ``j`` used during leg ``k``,
     ``1 + L*n`` = destination. An arc's weight is
@@ -290,6 +293,8 @@ def full_refuel_dijkstra(
             r = rate[k0]
             for q in range(sg_ptr[ni], sg_ptr[ni + 1]):
                 j = sg_idx[q]
+                if not keep[j]:
+                    continue
                 km = sg_m[q] / 1000.0
                 kg = km * r
                 if kg > avail + eps:
@@ -327,6 +332,8 @@ def full_refuel_dijkstra(
                 kg = between_kg + d / 1000.0 * rate[m]
                 if kg > avail + eps:
                     break
+                if not keep[j]:
+                    continue
                 v = 1 + m * n + j
                 buy = tank - start + kg if u == 0 else kg
                 if buy <= eps:

@@ -39,6 +39,7 @@ from h2lane.routing.refuel import (
 from h2lane.routing.rest import RestRules
 from h2lane.routing.stationgraph import (
     StationGraph,
+    StopPlan,
     TripDistances,
     TripSpec,
     candidate_stations,
@@ -351,6 +352,12 @@ def _clock(value: datetime) -> str:
 SCALE_MIN_STATIONS = 12
 """Above this many stations :func:`plan_trip` solves over the exactly filtered stations."""
 
+QUICK_STATIONS = 48
+"""Stations per leg (least detour) over which the scaled planner first seeks its bound."""
+
+BOUND_STATIONS = 12
+"""Stations per leg and kind that the scaled planner adds to the bound's solve."""
+
 _GRAPH_CACHE: list[tuple[RoadGraph, bytes, StationGraph]] = []
 _GRAPH_CACHE_SIZE = 4
 
@@ -654,12 +661,21 @@ def _solve_dense(
     objective: Objective,
     with_due: bool,
     upper: float = math.inf,
+    upper_time: float = math.inf,
+    compiled: bool | None = None,
 ) -> RefuelSolution | None:
     saved = problem.wp_due_h
     if not with_due:
         problem.wp_due_h = None
     try:
-        return solve(problem, objective, full_refuel=req.full_refuel, upper=upper)
+        return solve(
+            problem,
+            objective,
+            full_refuel=req.full_refuel,
+            upper=upper,
+            upper_time=upper_time,
+            compiled=compiled,
+        )
     finally:
         problem.wp_due_h = saved
 
@@ -796,12 +812,14 @@ class _Scaled:
 
     def solve(self, objective: Objective, with_due: bool) -> RefuelSolution | None:
         """The exact optimum over all stations, solved on the stations that can matter."""
-        req, sg, spec, dist = self.req, self.sg, self.spec, self.dist
-        paths = [full_refuel_path(sg, spec, obj, dist) for obj in ("time", "cost")]
+        req, sg, spec = self.req, self.sg, self.spec
+        paths = self._quick_paths()
         if all(p is None for p in paths):
             return None  # not even full tanks on road km alone reach the destination
         sub = np.unique([j for p in paths if p is not None for _, j in p.stops]).astype(np.int64)
-        bound = _solve_dense(self.problem(sub), req, objective, with_due)
+        if sg.n > 2 * QUICK_STATIONS:
+            sub = np.union1d(sub, self._best_near_route(objective)).astype(np.int64)
+        bound = _solve_dense(self.problem(sub), req, objective, with_due, compiled=True)
         upper = math.inf
         if bound is not None:
             value = bound.duration_h if objective == "time" else bound.cost
@@ -816,13 +834,16 @@ class _Scaled:
         )
         mask = cand.leg_mask
         no_due = not with_due or all(w.due is None for w in req.waypoints)
+        upper_time = math.inf
         if objective == "cost" and req.rest.enabled and no_due:
-            sharper = self._cost_tie_mask(mask)
+            sharper, money, upper_time = self._cost_tie_mask(mask, upper)
             if sharper is None:
                 return None
-            mask = sharper
+            mask, upper = sharper, min(upper, money)
         keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
-        sol = _solve_dense(self.problem(keep, mask[:, keep]), req, objective, with_due, upper)
+        sol = _solve_dense(
+            self.problem(keep, mask[:, keep]), req, objective, with_due, upper, upper_time
+        )
         if sol is not None:
             for s in sol.stops:
                 s.station = int(keep[s.station])
@@ -831,32 +852,77 @@ class _Scaled:
                     b.station = int(keep[b.station])
         return sol
 
-    def _cost_tie_mask(self, mask: np.ndarray) -> np.ndarray | None:
+    def _best_near_route(self, objective: Objective) -> np.ndarray:
+        """Per leg the :data:`BOUND_STATIONS` stations of least detour among the cheapest
+        (``cost``) or fastest-filling (``time``) ones, and as many of least detour overall:
+        with the full-refuel paths' stops they make the few stations the bound is solved on
+        (the lower that bound, the fewer stations the exact filter keeps)."""
+        detour = self.road[:-1] + self.road[1:]  # (L, n), inf where unreachable
+        attr = self.attrs["price"] if objective == "cost" else self.attrs["fill_h_per_kg"]
+        best = attr <= float(attr.min()) + 1e-12
+        picks = []
+        for row in detour:
+            for pool in (np.where(best, row, np.inf), row):
+                first = np.argsort(pool, kind="stable")[:BOUND_STATIONS]
+                picks.append(first[np.isfinite(pool[first])])
+        return np.unique(np.concatenate(picks)).astype(np.int64)
+
+    def _quick_paths(self) -> list[StopPlan | None]:
+        """Full-refuel paths (time, cost) whose stops seed the bound of :meth:`solve`.
+
+        Any feasible plan gives a valid bound, so with many stations the paths are first
+        searched over the :data:`QUICK_STATIONS` stations of least detour per leg, then
+        four times as many, and so on; only when neither exists there are all stations
+        searched (which also decides that no plan exists).
+        """
+        sg, spec, dist = self.sg, self.spec, self.dist
+        objectives: tuple[Objective, Objective] = ("time", "cost")
+        road = self.road
+        detour = road[:-1] + road[1:]  # (L, n), inf where unreachable
+        order = np.argsort(detour, axis=1, kind="stable")
+        reachable = np.isfinite(detour).any(axis=0)
+        k = QUICK_STATIONS
+        while 2 * k < sg.n:
+            keep = np.zeros(sg.n, dtype=bool)
+            keep[order[:, :k].ravel()] = True
+            keep &= reachable
+            quick = [full_refuel_path(sg, spec, obj, dist, keep=keep) for obj in objectives]
+            if any(p is not None for p in quick):
+                return quick
+            k *= 4
+        return [full_refuel_path(sg, spec, obj, dist) for obj in objectives]
+
+    def _cost_tie_mask(
+        self, mask: np.ndarray, upper: float = math.inf
+    ) -> tuple[np.ndarray | None, float, float]:
         """Sharpen the cost filter with a time bound, for rest rules without due times.
 
         Without due times, rests change neither which plans exist nor what they cost, so
         the cheapest money ``M`` is that of the plan without rests. Solving with rests on
         that plan's stops gives a plan costing ``M`` that takes ``T`` hours; the optimum
         (cheapest, then quickest) costs ``M`` and takes at most ``T``, so its stops also
-        pass the time filter with bound ``T``. ``None`` when no plan exists.
+        pass the time filter with bound ``T``. ``None`` when no plan exists. ``upper``
+        bounds the money of the optimum with rests, hence ``M`` too, and prunes that solve.
+        Also returns ``M`` and ``T`` (with slack; ``inf`` when not found), which bound the
+        optimum's money and hours: the final search drops labels whose bounds exceed them.
         """
         req, sg, spec = self.req, self.sg, self.spec
         keep = np.flatnonzero(mask.any(axis=0)).astype(np.int64)
         relaxed = self.problem(keep, mask[:, keep])
         relaxed.rest = RestRules.off()
         relaxed.wp_due_h = None
-        cheap = solve(relaxed, "cost", full_refuel=req.full_refuel)
+        cheap = solve(relaxed, "cost", full_refuel=req.full_refuel, upper=upper)
         if cheap is None:
-            return None
+            return None, math.inf, math.inf
         sub = np.unique([int(keep[s.station]) for s in cheap.stops]).astype(np.int64)
-        timed = _solve_dense(self.problem(sub), req, "cost", False)
+        timed = _solve_dense(self.problem(sub), req, "cost", False, compiled=True)
         money = cheap.cost + 1e-6 * max(1.0, abs(cheap.cost))
         if timed is None or timed.cost > money:
-            return mask  # not expected; the cost filter alone stays exact
+            return mask, math.inf, math.inf  # not expected; the cost filter alone stays exact
         hours = timed.duration_h + 1e-6 * max(1.0, timed.duration_h)
         by_cost = candidate_stations(sg, spec, "cost", money, self.dist_access)
         by_time = candidate_stations(sg, spec, "time", hours, self.dist_access, rest=req.rest)
-        return mask & by_cost.leg_mask & by_time.leg_mask
+        return mask & by_cost.leg_mask & by_time.leg_mask, money, hours
 
     def full_problem(self) -> RefuelProblem:
         """The problem over every station (hops beyond the graph's range: ``inf``)."""

@@ -152,3 +152,62 @@ def test_medium_cases_equal_the_python_search(seed, objective, full, rest):
         rng, n_stations=n, n_legs=3, rest=RestRules() if rest else RestRules.off(), windows=True
     )
     _same(p, objective, full)
+
+
+BOUND_CASES = [
+    (seed, obj, full) for seed in range(45) for obj in ("time", "cost") for full in (False, True)
+]
+
+
+@pytest.mark.parametrize(("seed", "objective", "full"), BOUND_CASES)
+def test_bounds_at_the_optimum_keep_it(seed, objective, full):
+    """The A* bounds are admissible along the optimal plan: with ``upper`` set to the
+    optimum itself (and, for cost, ``upper_time`` to its hours) every label of that plan
+    survives the pruning, so the search still finds the optimum without its fallback."""
+    p = _case(seed)
+    ref = solve(p, objective, full_refuel=full, compiled=False)
+    if ref is None:
+        return
+    value = ref.duration_h if objective == "time" else ref.cost
+    upper = value + 1e-9 * max(1.0, abs(value))
+    hours = ref.duration_h + 1e-9 * max(1.0, ref.duration_h) if objective == "cost" else math.inf
+    found = refuelkernel.run(p, objective, full, 10**7, upper, hours)
+    assert found.status == 0
+    assert found.time_h == pytest.approx(ref.duration_h, rel=1e-7, abs=1e-6)
+    assert found.money == pytest.approx(ref.cost, rel=1e-6, abs=1e-5)
+    # and a bound just below the optimum leaves no plan: the pruning is not idle
+    below = value - 1e-3 * max(1.0, abs(value))
+    assert refuelkernel.run(p, objective, full, 10**7, below).status == 1
+
+
+@pytest.mark.parametrize("seed", range(45))
+def test_time_bound_at_the_origin_is_below_the_optimum(seed):
+    """The kernel's time bound (driving, stops, forced rests) from the origin never
+    exceeds the optimum, and counts the stops: above the bare driving when one is needed."""
+    p = _case(seed)
+    for full in (False, True):
+        ref = solve(p, "time", full_refuel=full, compiled=False)
+        if ref is None:
+            continue
+        r = p.rest
+        drive = float(np.sum(p.leg_km)) / p.speed_kmh
+        need = float(np.sum(p.leg_km * p.kg_per_km)) + p.reserve_kg - p.start_kg
+        lb = refuelkernel._time_lb(
+            drive * (1.0 - 1e-12),
+            need,
+            math.nan,
+            0.0,
+            p.tank_kg - p.reserve_kg,
+            float(np.min(p.connect_h)),
+            float(np.min(p.fill_h_per_kg)),
+            r.enabled,
+            0.0,
+            0.0,
+            r.max_drive_h if r.enabled else math.inf,
+            r.max_daily_drive_h if r.enabled else math.inf,
+            r.break_h,
+            r.daily_rest_h,
+        )
+        assert lb <= ref.duration_h + 1e-9
+        if need > 1e-3 and not r.enabled:
+            assert lb > drive + float(np.min(p.connect_h)) - 1e-9

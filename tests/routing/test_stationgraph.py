@@ -84,6 +84,29 @@ def _value(req, stations, graph):
 
 
 # ---------------------------------------------------------------- station graph
+def test_station_graph_built_in_two_processes_equals_one(north_china, cases, monkeypatch):
+    """The CCH build split over a forked process gives the same arcs as in one process."""
+    nodes = np.array(cases["graph_nodes"], dtype=np.int64)
+    nodes[7] = nodes[3]
+    one = sgm.StationGraph(north_china, nodes, 250.0)
+    monkeypatch.setattr(sgm, "PROCESS_MIN_STATIONS", 1)
+    monkeypatch.setattr(sgm.threading, "active_count", lambda: 1)  # as in a plain process
+    forked = []
+    real = sgm._in_processes
+
+    def spy(work, shares):
+        out = real(work, shares)
+        forked.append(out is not None)
+        return out
+
+    monkeypatch.setattr(sgm, "_in_processes", spy)
+    two = sgm.StationGraph(north_china, nodes, 250.0)
+    assert forked == [True]
+    for a, b in ((one.indptr, two.indptr), (one.idx, two.idx), (one.metres, two.metres)):
+        assert np.array_equal(a, b) and a.dtype == b.dtype
+    assert one.n_arcs > 0
+
+
 def test_station_graph_equals_thresholded_matrix(north_china, cases):
     nodes = np.array(cases["graph_nodes"], dtype=np.int64)
     nodes[7] = nodes[3]  # two stations on one node: a 0 m arc both ways

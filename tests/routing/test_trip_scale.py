@@ -251,3 +251,36 @@ def test_station_graph_is_built_once_and_can_be_passed(north_china, corridor):
     other = station_graph_for(north_china, stations[:-1], truck_range_km(truck))
     with pytest.raises(OptionError, match="station_graph was built for other stations"):
         plan_trip(north_china, stations, req, station_graph=other)
+
+
+@pytest.mark.parametrize(("seed", "quick"), [(31, 2), (32, 3), (33, 5)])
+def test_bound_from_a_few_stations_keeps_the_optimum(north_china, corridor, seed, quick):
+    """The bound's full-refuel paths sought over a few least-detour stations first (and
+    widened when none is found there) leave the optimum as over all stations."""
+    rng = np.random.default_rng(seed)
+    stations = _stations(north_china, corridor, 40, rng)
+    names, loaded = TRIPS[seed % len(TRIPS)]
+    for objective, full, rest in (("time", False, True), ("cost", True, False)):
+        state = rng.bit_generator.state
+
+        def make(
+            state: dict = state, objective: str = objective, full: bool = full, rest: bool = rest
+        ) -> TripRequest:
+            rng.bit_generator.state = state
+            return _request(
+                names,
+                loaded,
+                rng,
+                objective=objective,
+                full_refuel=full,
+                rest=RestRules() if rest else RestRules.off(),
+            )
+
+        dense = _both(north_china, stations, make)[1]
+        saved = trip_mod.QUICK_STATIONS
+        trip_mod.QUICK_STATIONS = quick
+        try:
+            scaled = _summary(plan_trip(north_china, stations, make(), scaled=True))
+        finally:
+            trip_mod.QUICK_STATIONS = saved
+        assert scaled == dense
