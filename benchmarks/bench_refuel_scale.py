@@ -45,6 +45,7 @@ from h2lane.routing.rest import RestRules
 from h2lane.routing.stationsearch import solve_station_graph
 from h2lane.routing.trip import TripRequest, Waypoint, plan_trip
 from h2lane.scenario import load_scenario
+from h2lane.scenario.io import write_csv_section
 from h2lane.scenario.model import Station, TruckType
 
 HERE = Path(__file__).resolve().parent
@@ -238,6 +239,12 @@ def main() -> None:
         help="comma-separated station counts to run (e.g. 1000,5000; default 7,100,1000,5000); "
         "the dispatch row runs only with every size",
     )
+    ap.add_argument(
+        "--stations-csv",
+        metavar="FILE",
+        help="write the stations of the one size given by --sizes (default 1000) as a CSV for "
+        "`h2lane trip --stations FILE` and stop",
+    )
     args = ap.parse_args()
     sizes = [7, 100] if args.quick else [7, 100, 1000, 5000]
     if args.sizes:
@@ -247,6 +254,15 @@ def main() -> None:
             ap.error(f"--sizes takes whole numbers separated by commas, not {args.sizes!r}")
         if not sizes or min(sizes) < 1:
             ap.error("--sizes needs at least one station count of 1 or more")
+    if args.stations_csv:
+        n = sizes[0] if args.sizes else 1000
+        if args.sizes and len(sizes) != 1:
+            ap.error("--stations-csv writes one station set: give one size with --sizes")
+        path = write_csv_section(
+            args.stations_csv, Station, sample_stations(RoadGraph.bundled(), n)
+        )
+        print(f"{n} stations written to {path}")
+        return
     graph = RoadGraph.bundled()
     graph.engine  # noqa: B018
     truck = _truck()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -35,7 +36,7 @@ class _JsonAwareGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-app = typer.Typer(
+_app = typer.Typer(
     cls=_JsonAwareGroup,
     name="h2lane",
     help="Plan and operate zero-carbon hydrogen truck logistics. Road data © OpenStreetMap contributors.",
@@ -51,7 +52,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -63,41 +64,64 @@ def _root(
     """Plan and operate zero-carbon hydrogen truck logistics."""
 
 
-def _register() -> None:
-    from h2lane.cli import dispatch, plan, roads, scenario, trip, vrp
+def _group(name: str, module: str, attr: str = "app") -> Callable[[], None]:
+    def add() -> None:
+        _app.add_typer(getattr(importlib.import_module(f"h2lane.cli.{module}"), attr), name=name)
 
-    app.command("trip")(trip.trip)
-    app.command("dispatch")(dispatch.dispatch)
-    app.add_typer(scenario.app, name="scenario")
-    app.add_typer(roads.app, name="roads")
-    app.add_typer(vrp.app, name="vrp")
-    app.add_typer(plan.app, name="plan")
-    from h2lane.cli.emissions import emissions
-
-    app.command("emissions")(emissions)
-    from h2lane.cli import simulate, supply
-
-    app.command("supply")(supply.supply)
-    app.add_typer(simulate.app, name="simulate")
-    from h2lane.cli.site import site
-
-    app.command("site")(site)
-    from h2lane.cli import serve
-
-    app.command("serve")(serve.serve)
-    app.add_typer(serve.db_app, name="db")
-    app.add_typer(serve.admin_app, name="admin")
-    from h2lane.cli.replay import replay
-
-    app.command("replay")(replay)
-    from h2lane.cli import ingest
-
-    app.add_typer(ingest.app, name="ingest")
+    return add
 
 
-_register()
+def _command(name: str, module: str, attr: str) -> Callable[[], None]:
+    def add() -> None:
+        _app.command(name)(getattr(importlib.import_module(f"h2lane.cli.{module}"), attr))
+
+    return add
+
+
+_COMMANDS: dict[str, Callable[[], None]] = {
+    "trip": _command("trip", "trip", "trip"),
+    "dispatch": _command("dispatch", "dispatch", "dispatch"),
+    "scenario": _group("scenario", "scenario"),
+    "roads": _group("roads", "roads"),
+    "vrp": _group("vrp", "vrp"),
+    "plan": _group("plan", "plan"),
+    "emissions": _command("emissions", "emissions", "emissions"),
+    "supply": _command("supply", "supply", "supply"),
+    "simulate": _group("simulate", "simulate"),
+    "site": _command("site", "site", "site"),
+    "serve": _command("serve", "serve", "serve"),
+    "db": _group("db", "serve", "db_app"),
+    "admin": _group("admin", "serve", "admin_app"),
+    "replay": _command("replay", "replay", "replay"),
+    "ingest": _group("ingest", "ingest"),
+}
+"""Each command and how to add it; a module is imported only when its command is added, so
+``h2lane trip`` does not load the database, simulation or optimisation libraries."""
+_added: set[str] = set()
+
+
+def _add(names: Iterable[str]) -> typer.Typer:
+    for name in names:
+        if name not in _added:
+            _COMMANDS[name]()
+            _added.add(name)
+    return _app
+
+
+def app_for(argv: Sequence[str]) -> typer.Typer:
+    """The command line with just the command ``argv`` names (every command when it names
+    none, e.g. ``--help``, or an unknown one, so click lists them all)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return _add([first] if first in _COMMANDS else _COMMANDS)
+
+
+def __getattr__(name: str) -> Any:
+    """``h2lane.cli.app``: the command line with every command (tests, documentation)."""
+    if name == "app":
+        return _add(_COMMANDS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Entry point of the ``h2lane`` script."""
-    app()
+    app_for(sys.argv[1:])()

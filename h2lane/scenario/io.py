@@ -18,7 +18,7 @@ import functools
 import io
 import math
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -290,7 +290,9 @@ def read_stations_csv(path: str | Path) -> list[Station]:
     return read_csv_section(p, Station, display=str(path))
 
 
+@functools.cache
 def _field_specs(cls: type) -> dict[str, tuple[dataclasses.Field[Any], type]]:
+    """Each field of the record class ``cls`` with its resolved type (computed once per class)."""
     hints = get_type_hints(cls)
     return {f.name: (f, hints[f.name]) for f in dataclasses.fields(cls)}
 
@@ -538,19 +540,26 @@ def write_yaml(scenario: Scenario, path: str | Path) -> Path:
     return out
 
 
+def write_csv_section(path: str | Path, cls: type, records: Sequence[Any]) -> Path:
+    """Write ``records`` of dataclass ``cls`` as a CSV table with every field as a column
+    (empty cells for ``None``); :func:`read_csv_section` reads it back."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    with Path(path).open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(names)
+        for rec in records:
+            row = record_dict(rec)
+            writer.writerow(["" if row[n] is None else row[n] for n in names])
+    return Path(path)
+
+
 def write_csv_dir(scenario: Scenario, directory: str | Path) -> Path:
     """Write ``scenario.yaml`` plus one CSV per section into ``directory``."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     doc: dict[str, Any] = {k: getattr(scenario, k) for k in TOP_LEVEL}
     for section, cls in SECTIONS.items():
-        names = [f.name for f in dataclasses.fields(cls)]
-        with (d / f"{section}.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(names)
-            for rec in getattr(scenario, section):
-                row = record_dict(rec)
-                writer.writerow(["" if row[n] is None else row[n] for n in names])
+        write_csv_section(d / f"{section}.csv", cls, getattr(scenario, section))
         doc[section] = f"{section}.csv"
     (d / "scenario.yaml").write_text(
         yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8"
