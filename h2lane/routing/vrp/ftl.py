@@ -190,6 +190,10 @@ class State(NamedTuple):
     km: float
     kg_bought: float
     money: float
+    price: float = 0.0
+    """Pump price of the last fill (for the end-of-route credit of the cost objectives)."""
+    last_kg: float = 0.0
+    """Kilograms bought at the last fill."""
 
 
 @dataclass(slots=True)
@@ -405,14 +409,25 @@ class Evaluator:
         inst = self.inst
         tt = inst.types[ty]
         prof = self.profiles[ty][1 if loaded else 0]
-        rate, speed, reserve, tank = prof.rate, tt.speed_kmh, inst.reserve_kg, tt.tank_kg
+        rate, speed, reserve = prof.rate, tt.speed_kmh, inst.reserve_kg
         a = s.loc
         t, fuel, c, d = s.t, s.fuel, s.drive_since_break, s.drive_today
         direct = self.km[a][b]
         breaks = log[1] if log is not None else None
         if rate * direct <= fuel - reserve - need_after + _EPS:
             t, c, d = self._drive(t, c, d, direct / speed, breaks)
-            return State(b, t, fuel - rate * direct, c, d, s.km + direct, s.kg_bought, s.money)
+            return State(
+                b,
+                t,
+                fuel - rate * direct,
+                c,
+                d,
+                s.km + direct,
+                s.kg_bought,
+                s.money,
+                s.price,
+                s.last_kg,
+            )
         best: State | None = None
         best_log: tuple[list[Visit], list[RoadBreak]] | None = None
         tried = 0
@@ -452,6 +467,7 @@ class Evaluator:
         speed, reserve, tank, L = tt.speed_kmh, inst.reserve_kg, tt.tank_kg, self.L
         t, fuel, c, d = s.t, s.fuel, s.drive_since_break, s.drive_today
         km_total, kg_bought, money = s.km, s.kg_bought, s.money
+        price, last_kg = s.price, s.last_kg
         breaks = log[1] if log is not None else None
         km = self.km
         here = s.loc
@@ -498,6 +514,7 @@ class Evaluator:
             t += stop
             kg_bought += buy
             money += buy * st.price
+            price, last_kg = st.price, buy
             fuel = tank
             here = node
             i = j + 1
@@ -508,7 +525,7 @@ class Evaluator:
         fuel -= rate * hop
         if fuel < reserve - _EPS:
             return None
-        return State(b, t, fuel, c, d, km_total + hop, kg_bought, money)
+        return State(b, t, fuel, c, d, km_total + hop, kg_bought, money, price, last_kg)
 
     # ---------------------------------------------------------------- tasks and routes
     def start_state(self, truck: int, first: int | None) -> State | None:
@@ -590,11 +607,14 @@ class Evaluator:
         inst = self.inst
         hours = end.t - depart
         tt = inst.types[inst.trucks[truck].type]
-        total = tt.fixed_cost + tt.cost_per_hour * hours + tt.cost_per_km * end.km + end.money
+        # the last fill needed only what the rest of the route burns: credit the surplus
+        surplus = min(max(end.fuel - inst.reserve_kg, 0.0), end.last_kg) * end.price
+        money = end.money - surplus
+        total = tt.fixed_cost + tt.cost_per_hour * hours + tt.cost_per_km * end.km + money
         if inst.objective == "time":
-            key = hours + _TIE * end.money
+            key = hours + _TIE * money
         elif inst.objective == "cost":
-            key = end.money + _TIE * 1e3 * hours
+            key = money + _TIE * 1e3 * hours
         else:
             key = total + _TIE * 1e3 * hours
         return key + _BALANCE * hours * hours
@@ -651,9 +671,18 @@ class Evaluator:
         kg_used = tt.tank_kg + end.kg_bought - end.fuel
         total = tt.fixed_cost + tt.cost_per_hour * hours + tt.cost_per_km * end.km + end.money
         return RoutePlan(
-            truck, list(seq), visits, breaks, depart, end.t, end.km, kg_used, end.kg_bought,
-            end.money, total,
-        )  # fmt: skip
+            truck,
+            list(seq),
+            visits,
+            breaks,
+            depart,
+            end.t,
+            end.km,
+            kg_used,
+            end.kg_bought,
+            end.money,
+            total,
+        )
 
     def why_alone(self, k: int) -> Unserved | None:
         """Why no truck can serve order ``k`` on its own (None when one can)."""
@@ -662,8 +691,11 @@ class Evaluator:
         name = f"order {o.id} ({inst.locations[o.origin]} → {inst.locations[o.destination]})"
         best_payload = max(t.payload_t for t in inst.types)
         if o.tonnes > best_payload + 1e-9:
-            return Unserved(k, "payload", f"{name} has {o.tonnes:g} t but the largest payload "
-                            f"is {best_payload:g} t")  # fmt: skip
+            return Unserved(
+                k,
+                "payload",
+                f"{name} has {o.tonnes:g} t but the largest payload is {best_payload:g} t",
+            )
         reason = ""
         for ti, tr in enumerate(inst.trucks):
             if inst.types[tr.type].payload_t + 1e-9 < o.tonnes:
@@ -695,8 +727,10 @@ class Evaluator:
             return "range: the return to the depot is out of reach"
         s = self.states_relaxed_due(truck, k)
         if s is not None and s > o.due_h:
-            return (f"time_window: the earliest delivery is at hour {s:.1f}, after its due time "
-                    f"(hour {o.due_h:.1f})")  # fmt: skip
+            return (
+                f"time_window: the earliest delivery is at hour {s:.1f}, after its due time "
+                f"(hour {o.due_h:.1f})"
+            )
         if s is not None:
             return "horizon: the truck cannot be back within the planning horizon"
         return "time_window: it cannot be picked up in its window"
@@ -755,6 +789,8 @@ def _same(a: State, b: State) -> bool:
         and abs(a.drive_since_break - b.drive_since_break) <= 1e-9
         and abs(a.drive_today - b.drive_today) <= 1e-9
         and a.loc == b.loc
+        and a.price == b.price
+        and abs(a.last_kg - b.last_kg) <= 1e-9
     )
 
 
@@ -798,7 +834,6 @@ class FTLSearch:
         self, routes: list[_Route], k: int, trucks: list[int], blink: float
     ) -> tuple[float, int, int, list[State] | None]:
         """Cheapest (increase, truck, position, states) for order ``k``."""
-        ev = self.ev
         best: tuple[float, int, int, list[State] | None] = (math.inf, -1, -1, None)
         rand = self.rng.random
         for ti in trucks:
@@ -851,13 +886,12 @@ class FTLSearch:
                     x._replace(km=x.km + dk, money=x.money + dm, kg_bought=x.kg_bought + db)
                     for x in tail
                 )
-                end = new_states[-1]
-                return ev.route_key(ti, new_states[0].t, end) - r.key, new_states
-        end = ev.finish(ti, s)
-        if end is None:
+                return ev.route_key(ti, new_states[0].t, new_states[-1]) - r.key, new_states
+        last = ev.finish(ti, s)
+        if last is None:
             return math.inf, None
-        new_states.append(end)
-        return ev.route_key(ti, new_states[0].t, end) - r.key, new_states
+        new_states.append(last)
+        return ev.route_key(ti, new_states[0].t, last) - r.key, new_states
 
     def candidates(self, routes: list[_Route], k: int) -> list[int]:
         limit = self.params.candidate_trucks
@@ -1010,7 +1044,7 @@ class FTLSearch:
                     f"order {o.id} ({inst.locations[o.origin]} → "
                     f"{inst.locations[o.destination]}) fits no truck's day: every truck "
                     "that could serve it is busy in its window",
-                )  # fmt: skip
+                )
             )
         plans = []
         for ti, r in enumerate(best):
@@ -1020,8 +1054,9 @@ class FTLSearch:
             if p is None:  # the states said feasible; a plan must exist
                 raise AssertionError(f"route of truck {inst.trucks[ti].id} failed to replay")
             plans.append(p)
-        return _solution(inst, plans, unserved, time.perf_counter() - t0, it, first_feasible,
-                         history)  # fmt: skip
+        return _solution(
+            inst, plans, unserved, time.perf_counter() - t0, it, first_feasible, history
+        )
 
 
 def _solution(
@@ -1070,8 +1105,9 @@ def solve_ftl(
         raise OptionError(
             f"--time-limit must be a finite number of seconds ≥ 0, not {time_limit!r}"
         )
-    return FTLSearch(inst, seed, params).solve(time_limit, max_iterations, idle_iterations,
-                                               progress)  # fmt: skip
+    return FTLSearch(inst, seed, params).solve(
+        time_limit, max_iterations, idle_iterations, progress
+    )
 
 
 def empty_km_lower_bound(inst: FTLInstance) -> float:

@@ -136,7 +136,7 @@ def build_instance(
             t.kg_per_100km_empty / 100.0,
             t.payload_t,
             t.speed_kmh,
-        )  # fmt: skip
+        )
         for t in scen.truck_types
     ]
     trucks = [
@@ -157,9 +157,18 @@ def build_instance(
         for o in scen.orders
     ]
     inst = FTLInstance(
-        scen.name, names, ftl_stations, km, types, trucks, orders, reserve_kg=reserve_kg,
-        rest=rest, objective=objective, return_to_depot=return_to_depot,
-    )  # fmt: skip
+        scen.name,
+        names,
+        ftl_stations,
+        km,
+        types,
+        trucks,
+        orders,
+        reserve_kg=reserve_kg,
+        rest=rest,
+        objective=objective,
+        return_to_depot=return_to_depot,
+    )
     return Built(inst, day0)
 
 

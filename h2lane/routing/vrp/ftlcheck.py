@@ -103,8 +103,10 @@ def _check_route(inst: FTLInstance, p: RoutePlan, rep: FTLCheck, seen: dict[int,
         km_total += km
         rate = tt.kg_per_km_loaded if loaded else tt.kg_per_km_empty
         if abs(b.fuel_arrive - (fuel_out - rate * km)) > 1e-5:
-            bad(f"{name} arrives at visit {i} with {b.fuel_arrive:.3f} kg, not "
-                f"{fuel_out - rate * km:.3f}")  # fmt: skip
+            bad(
+                f"{name} arrives at visit {i} with {b.fuel_arrive:.3f} kg, not "
+                f"{fuel_out - rate * km:.3f}"
+            )
         if b.fuel_arrive < inst.reserve_kg - 1e-5:
             bad(f"{name} arrives at visit {i} below the reserve ({b.fuel_arrive:.2f} kg)")
         # driving from a.depart to b.arrive, interrupted by the road breaks in between
@@ -187,7 +189,7 @@ def _check_route(inst: FTLInstance, p: RoutePlan, rep: FTLCheck, seen: dict[int,
             drive_c = 0.0
     if bi < len(breaks):
         bad(f"{name} has breaks after its last drive")
-    finish = v[-1].depart if v[-1].kind == "return" else v[-1].depart
+    finish = v[-1].depart
     if finish > inst.horizon_h + TOL:
         bad(f"{name} finishes after the horizon")
     hours = finish - v[0].depart
