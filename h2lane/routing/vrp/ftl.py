@@ -358,6 +358,11 @@ class Evaluator:
         self.max_daily = r.max_daily_drive_h
         self.daily_rest = r.daily_rest_h
         self.station_choices = 3
+        self.open24 = [st.always_open for st in inst.stations]
+        self._cache: dict[tuple, tuple | bool] = {}
+        """Leg outcomes (time shift, hydrogen, counters, totals) by starting state; legs whose
+        stations are all open around the clock do not depend on the clock time."""
+        self._cache_timed: dict[tuple, tuple | bool] = {}
         """First stations tried per leg that needs a stop (the best outcome is kept)."""
 
     # ---------------------------------------------------------------- time and rests
@@ -428,23 +433,61 @@ class Evaluator:
                 s.price,
                 s.last_kg,
             )
+        key = (ty, loaded, a, b, fuel, c, d, need_after)
+        if log is None:
+            hit = self._cache.get(key)
+            if hit is None:
+                hit = self._cache_timed.get((*key, t))
+            if hit is not None:
+                return self._apply(s, b, hit)
         best: State | None = None
         best_log: tuple[list[Visit], list[RoadBreak]] | None = None
         tried = 0
+        invariant = True
         for s1 in prof.options[a][b]:
             if tried >= self.station_choices:
                 break
             if rate * self.km[a][self.L + s1] > fuel - reserve + _EPS:
                 continue
             tried += 1
+            path = prof.path(s1, b)
+            if invariant and not all(self.open24[x] for x in path):
+                invariant = False
             sub: tuple[list[Visit], list[RoadBreak]] | None = ([], []) if log is not None else None
-            out = self._via(ty, rate, s, b, prof.path(s1, b), sub)
+            out = self._via(ty, rate, s, b, path, sub)
             if out is not None and (best is None or self._better(out, best)):
                 best, best_log = out, sub
         if best is not None and log is not None and best_log is not None:
             log[0].extend(best_log[0])
             log[1].extend(best_log[1])
+        if log is None:
+            delta: tuple | bool = False
+            if best is not None:
+                delta = (
+                    best.t - t,
+                    best.fuel,
+                    best.drive_since_break,
+                    best.drive_today,
+                    best.km - s.km,
+                    best.kg_bought - s.kg_bought,
+                    best.money - s.money,
+                    best.price,
+                    best.last_kg,
+                )
+            cache = self._cache if invariant else self._cache_timed
+            if len(cache) > 1_000_000:
+                cache.clear()
+            cache[key if invariant else (*key, t)] = delta
         return best
+
+    @staticmethod
+    def _apply(s: State, b: int, hit: tuple | bool) -> State | None:
+        if hit is False or hit is True:
+            return None
+        dt, fuel, c, d, dkm, dkg, dm, price, last_kg = hit
+        return State(
+            b, s.t + dt, fuel, c, d, s.km + dkm, s.kg_bought + dkg, s.money + dm, price, last_kg
+        )
 
     def _better(self, x: State, y: State) -> bool:
         if self.inst.objective == "time":
@@ -817,6 +860,7 @@ class FTLSearch:
         depots = np.array([t.depot for t in inst.trucks], dtype=np.int64)
         self.depot_km = km[depots[:, None], orig[None, :]] if n else np.zeros((len(depots), 0))
         self.big = 1e4 * (1.0 + self._scale())
+        self.speed = [inst.types[t.type].speed_kmh for t in inst.trucks]
 
     def _scale(self) -> float:
         """A typical single-order route objective (for the penalty and temperatures)."""
@@ -852,10 +896,26 @@ class FTLSearch:
         ev = self.ev
         seq = r.seq
         o = self.inst.orders[k]
-        # a task that must start after the next one's latest pickup cannot go before it
+        km = ev.km
+        speed = self.speed[ti]
+        # time screens with driving alone (no stops, no rests): a lower bound on every arrival
         if pos < len(seq):
             nxt = self.inst.orders[seq[pos]]
             if o.ready_h > nxt.pickup_due_h or o.ready_h > nxt.due_h:
+                return math.inf, None
+            earliest = max(o.ready_h, 0.0 if r.states is None else r.states[pos].t)
+            reach = km[o.origin][o.destination] + km[o.destination][nxt.origin]
+            if earliest + (reach + km[nxt.origin][nxt.destination]) / speed > nxt.due_h + 1e-9:
+                return math.inf, None
+        if r.states is not None and pos > 0:
+            here = r.states[pos]
+            drive = (km[here.loc][o.origin] + km[o.origin][o.destination]) / speed
+            if (
+                max(here.t + km[here.loc][o.origin] / speed, o.ready_h)
+                + drive
+                - km[here.loc][o.origin] / speed
+                > o.due_h + 1e-9
+            ):
                 return math.inf, None
         if pos == 0 or r.states is None:
             new_seq = [*seq[:pos], k, *seq[pos:]]
@@ -1110,8 +1170,9 @@ def solve_ftl(
     )
 
 
-def empty_km_lower_bound(inst: FTLInstance) -> float:
-    """Lower bound on the empty km of any plan serving every order (time and range relaxed).
+def empty_km_lower_bound(inst: FTLInstance, served: list[int] | None = None) -> float:
+    """Lower bound on the empty km of any plan serving the orders ``served`` (default: all),
+    time and range relaxed.
 
     Each order's destination is followed by one empty run: to another order's origin or
     back to a depot (``return_to_depot``) — a min-cost assignment of deliveries to pick-ups
@@ -1122,7 +1183,7 @@ def empty_km_lower_bound(inst: FTLInstance) -> float:
     from scipy.optimize import linear_sum_assignment
 
     km = inst.km
-    orders = inst.orders
+    orders = inst.orders if served is None else [inst.orders[k] for k in served]
     n, m = len(orders), len(inst.trucks)
     if n == 0:
         return 0.0
