@@ -517,7 +517,11 @@ def _plan_vrp(
         "first_feasible_s": round(sol.first_feasible_s, 3),
         "search_truck_hours": round(sol.truck_hours, 3),
         "search_h2_cost": round(sol.h2_cost, 2),
+        "search_served": len(inst.orders) - len(sol.unserved),
+        "first_served": sol.first_served,
+        "first_truck_hours": round(sol.first_truck_hours, 3),
         "empty_km": round(sol.empty_km, 1),
+        "checked": True,
     }
     unassigned.sort(key=lambda u: u["order_id"])
     return DispatchPlan(scen.name, objective, routes, unassigned, search)

@@ -269,6 +269,10 @@ class FTLSolution:
     iterations: int
     first_feasible_s: float
     history: list[tuple[float, float]] = field(default_factory=list)
+    first_served: int = 0
+    """Orders served by the construction (insertion) plan."""
+    first_truck_hours: float = 0.0
+    """Truck-hours of the construction plan."""
 
 
 class _Profile:
@@ -1055,6 +1059,8 @@ class FTLSearch:
         order = sorted(servable, key=lambda k: (self.ready[k], inst.orders[k].due_h, k))
         left = [k for k in order if not self.insert(routes, k, 0.0)]
         first_feasible = time.perf_counter() - t0
+        first_hours = sum(r.states[-1].t - r.states[0].t for r in routes if r.seq and r.states)
+        first_served = len(servable) - len(left)
 
         def total(rs: list[_Route], lf: list[int]) -> float:
             return sum(r.key for r in rs) + self.big * len(lf)
@@ -1114,9 +1120,11 @@ class FTLSearch:
             if p is None:  # the states said feasible; a plan must exist
                 raise AssertionError(f"route of truck {inst.trucks[ti].id} failed to replay")
             plans.append(p)
-        return _solution(
+        out = _solution(
             inst, plans, unserved, time.perf_counter() - t0, it, first_feasible, history
         )
+        out.first_served, out.first_truck_hours = first_served, first_hours
+        return out
 
 
 def _solution(
