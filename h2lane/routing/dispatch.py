@@ -104,8 +104,8 @@ class DispatchPlan:
         if self.search is not None:
             s = self.search
             doc["notices"] = [
-                f"orders assigned by the VRP engine ({s['iterations']} iterations in "
-                f"{s['seconds']:.1f} s); each truck's chain planned by the exact trip planner"
+                f"orders assigned by the VRP engine ({s['iterations']} search iterations); "
+                "each truck's chain planned by the exact trip planner"
             ]
         return doc
 
@@ -327,11 +327,13 @@ def plan_dispatch(
     engine: Engine = "vrp",
     time_limit: float = 5.0,
     seed: int = 0,
+    max_iterations: int = 20_000,
 ) -> DispatchPlan:
     """Assign and sequence the scenario's orders on its trucks, with exact refuelling per truck.
 
-    ``engine`` ``vrp`` searches for ``time_limit`` seconds at most (it stops earlier after
-    a run of iterations without improvement; ``seed`` fixes its random choices);
+    ``engine`` ``vrp`` searches for ``time_limit`` seconds or ``max_iterations`` at most,
+    and stops after 2,000 iterations without a new best; ``seed`` fixes its random choices,
+    and the plan is the same on every run unless the time limit cuts the search short.
     ``greedy`` is the insertion baseline.
 
     ``rest`` defaults to the statutory rest rules; ``RestRules.off()`` plans without breaks.
@@ -365,6 +367,7 @@ def plan_dispatch(
             time_limit,
             seed,
             progress,
+            max_iterations,
         )
     jobs = [
         _Job(
@@ -447,6 +450,7 @@ def _plan_vrp(
     time_limit: float,
     seed: int,
     progress: Callable[[int, int], None] | None,
+    max_iterations: int,
 ) -> DispatchPlan:
     """Assignment and sequences from the FTL search, exact trip plans per truck."""
     from h2lane.routing.vrp.ftl import solve_ftl
@@ -469,7 +473,14 @@ def _plan_vrp(
         if progress:
             progress(int(100 * frac), steps)
 
-    sol = solve_ftl(inst, time_limit=time_limit, idle_iterations=2000, seed=seed, progress=tick)
+    sol = solve_ftl(
+        inst,
+        time_limit=time_limit,
+        max_iterations=max_iterations,
+        idle_iterations=2000,
+        seed=seed,
+        progress=tick,
+    )
     check_ftl(inst, sol.routes).raise_if_invalid()
     types = {t.id: t for t in scen.truck_types}
     by_id = {o.id: o for o in scen.orders}

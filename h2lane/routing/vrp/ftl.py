@@ -170,8 +170,8 @@ class FTLInstance:
         for t in self.types:
             if self.reserve_kg >= t.tank_kg:
                 raise OptionError(
-                    f"the reserve of {self.reserve_kg:g} kg leaves nothing of the "
-                    f"{t.tank_kg:g} kg tank of truck type {t.name}"
+                    f"--reserve-kg {self.reserve_kg:g} leaves nothing of the {t.tank_kg:g} kg "
+                    f"tank of truck type {t.name} to drive on: it must be below the tank"
                 )
 
     @property
@@ -811,6 +811,9 @@ class FTLParams:
     t_start: float = 0.05
     """Start temperature as a share of the initial objective per order."""
     t_end: float = 0.001
+    regret_rate: float = 0.3
+    """Share of the recreates done by regret-2 insertion (when few orders are out)."""
+    regret_max: int = 25
     candidate_trucks: int = 60
     """Trucks tried per order insertion (nearest by depot and route locations); all when fewer."""
 
@@ -1026,6 +1029,8 @@ class FTLSearch:
 
     def recreate(self, routes: list[_Route], removed: list[int], blink: float) -> list[int]:
         rng = self.rng
+        if len(removed) <= self.params.regret_max and rng.random() < self.params.regret_rate:
+            return self.recreate_regret(routes, removed)
         if rng.random() < 0.5:
             rng.shuffle(removed)
         else:
@@ -1034,6 +1039,46 @@ class FTLSearch:
         for k in removed:
             if not self.insert(routes, k, blink):
                 left.append(k)
+        return left
+
+    def recreate_regret(self, routes: list[_Route], removed: list[int]) -> list[int]:
+        """Regret-2 insertion: the order whose second-best truck is worst off goes first
+        (an order with one possible truck before any with two)."""
+        best_by: dict[tuple[int, int], tuple[float, int, list[State] | None]] = {}
+
+        def per_truck(k: int, ti: int) -> tuple[float, int, list[State] | None]:
+            key = (k, ti)
+            hit = best_by.get(key)
+            if hit is None:
+                inc, _t, pos, st = self.best_insert(routes, k, [ti], 0.0)
+                hit = best_by[key] = (inc, pos, st)
+            return hit
+
+        remaining = list(removed)
+        cands = {k: self.candidates(routes, k) for k in remaining}
+        left: list[int] = []
+        while remaining:
+            pick, pick_regret, pick_choice = -1, -math.inf, None
+            for k in remaining:
+                opts = sorted(((per_truck(k, ti), ti) for ti in cands[k]), key=lambda x: x[0][0])
+                if not opts or not math.isfinite(opts[0][0][0]):
+                    continue
+                second = opts[1][0][0] if len(opts) > 1 else math.inf
+                regret = second - opts[0][0][0]
+                if regret > pick_regret + 1e-12:
+                    pick, pick_regret, pick_choice = k, regret, opts[0]
+            if pick < 0:
+                left.extend(remaining)
+                break
+            assert pick_choice is not None
+            (inc, pos, states), ti = pick_choice
+            r = routes[ti]
+            r.seq.insert(pos, pick)
+            r.states = states
+            r.key += inc
+            remaining.remove(pick)
+            for key in [key for key in best_by if key[1] == ti]:
+                del best_by[key]
         return left
 
     # ---------------------------------------------------------------- main loop
@@ -1076,11 +1121,12 @@ class FTLSearch:
         idle = 0
         while servable:
             elapsed = time.perf_counter() - t0
-            frac = elapsed / time_limit if time_limit > 0 else 1.0
-            if max_iterations is not None:
-                frac = max(frac, it / max_iterations) if time_limit > 0 else it / max_iterations
-            if frac >= 1.0 or (idle_iterations is not None and idle >= idle_iterations):
+            if elapsed >= time_limit or (max_iterations is not None and it >= max_iterations):
                 break
+            if idle_iterations is not None and idle >= idle_iterations:
+                break
+            # the cooling follows the iterations when they are capped (deterministic runs)
+            frac = it / max_iterations if max_iterations else elapsed / max(time_limit, 1e-9)
             if progress is not None and it % 10 == 0:
                 progress(min(frac, 1.0))
             temp = temp0 * (temp1 / temp0) ** min(frac, 1.0)
