@@ -1256,3 +1256,37 @@ def empty_km_lower_bound(inst: FTLInstance, served: list[int] | None = None) -> 
         cost[n + t, n + t] = 0.0  # an unused truck
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].sum())
+
+
+def truck_hours_lower_bound(inst: FTLInstance, served: list[int] | None = None) -> float:
+    """Lower bound on the truck-hours of any plan serving ``served`` (default: all orders).
+
+    Driving: each order's loaded run direct at the fastest type's speed plus the empty-km
+    bound (:func:`empty_km_lower_bound`) at that speed; loading and unloading. Rests (rules
+    on): the larger of those inside each loaded run (a daily rest per full driving day, a
+    break per further ``max_drive_h``) and those the total driving ``D`` forces on a fleet
+    of ``m`` trucks (at least ``D / max_daily_drive_h − m`` daily rests, and at least
+    ``D / max_drive_h`` driving stretches, each after the first of a route or a rest behind a
+    break). Waits, station stops and detours are relaxed.
+    """
+    speed = max(t.speed_kmh for t in inst.types)
+    rest = inst.rest
+    orders = list(range(len(inst.orders))) if served is None else list(served)
+    drive = service = inner = 0.0
+    for k in orders:
+        o = inst.orders[k]
+        h = float(inst.km[o.origin, o.destination]) / speed
+        drive += h
+        service += o.load_h + o.unload_h
+        if rest.enabled and h > 0:
+            days = math.ceil(h / rest.max_daily_drive_h - 1e-9)
+            spans = math.ceil(h / rest.max_drive_h - 1e-9)
+            inner += (days - 1) * rest.daily_rest_h + max(spans - days, 0) * rest.break_h
+    drive += empty_km_lower_bound(inst, orders) / speed
+    if not rest.enabled or not orders:
+        return drive + service
+    m = len(inst.trucks)
+    daily = max(math.ceil(drive / rest.max_daily_drive_h - 1e-9) - m, 0)
+    breaks = max(math.ceil(drive / rest.max_drive_h - 1e-9) - daily - m, 0)
+    fleet = daily * rest.daily_rest_h + breaks * rest.break_h
+    return drive + service + max(inner, fleet)

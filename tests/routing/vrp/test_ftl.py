@@ -303,3 +303,14 @@ def test_search_is_deterministic_for_a_seed_and_an_iteration_cap():
     b = solve_ftl(inst, time_limit=60.0, max_iterations=150, seed=3)
     assert [p.orders for p in a.routes] == [p.orders for p in b.routes]
     assert a.truck_hours == b.truck_hours
+
+
+def test_truck_hours_lower_bound_is_below_every_plan():
+    from h2lane.routing.vrp.ftl import truck_hours_lower_bound
+
+    for seed in range(1, 6):
+        inst = _random_instance(seed, 5)
+        sol = solve_ftl(inst, time_limit=30.0, max_iterations=100, seed=seed)
+        served = sorted(k for p in sol.routes for k in p.orders)
+        bound = truck_hours_lower_bound(inst, served)
+        assert 0 < bound <= sol.truck_hours + 1e-6
