@@ -11,27 +11,12 @@ def _doc(*stops: dict) -> dict:
 
 def test_fills_count_in_the_hour_they_start_china_time():
     a = _doc(
-        {
-            "station_id": "s1",
-            "name": "One",
-            "arrive": "2026-12-02T09:50+08:00",
-            "wait_min": 15,
-            "refuel_kg": 10.0,
-        },  # starts 10:05
-        {
-            "station_id": "s1",
-            "name": "One",
-            "arrive": "2026-12-02T02:10Z",
-            "wait_min": 0,
-            "refuel_kg": 5.5,
-        },  # 10:10 China time
-        {
-            "station_id": "s2",
-            "name": "Two",
-            "arrive": "2026-12-02T23:59+08:00",
-            "wait_min": 2,
-            "refuel_kg": 1.0,
-        },  # 00:01 the next day
+        {"station_id": "s1", "name": "One", "arrive": "2026-12-02T09:50+08:00", "wait_min": 15,
+         "refuel_kg": 10.0},  # starts 10:05
+        {"station_id": "s1", "name": "One", "arrive": "2026-12-02T02:10Z", "wait_min": 0,
+         "refuel_kg": 5.5},  # 10:10 China time
+        {"station_id": "s2", "name": "Two", "arrive": "2026-12-02T23:59+08:00", "wait_min": 2,
+         "refuel_kg": 1.0},  # 00:01 the next day
         {"station_id": "s3", "arrive": None, "refuel_kg": 3.0},  # a benchmark stop: no clock
     )
     b = _doc({"station_id": "s1", "name": "One", "arrive": "2026-12-03T10:30+08:00",

@@ -101,10 +101,9 @@ def test_demo_loads_the_bundled_scenario_and_makes_a_dev_admin(db_url):
 
 
 def test_display_url_hides_credentials():
-    assert (
-        display_url("postgresql+psycopg://u:secret@db:5432/h2") == "postgresql+psycopg://db:5432/h2"
-    )
+    assert display_url("postgresql+psycopg://u:secret@db:5432/h2") == "postgresql+psycopg://db:5432/h2"
     assert display_url("sqlite:///x.db") == "sqlite:///x.db"
+
 
 
 def test_serve_demo_runs_a_real_server_on_loopback(tmp_path: Path):

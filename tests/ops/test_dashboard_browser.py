@@ -40,6 +40,7 @@ pytestmark = [
 TRIP = {"from": "Xiaoyi", "to": "Tianjin Port", "round_trip": True}
 
 
+
 class Server:
     """``h2lane serve`` in a subprocess, with an admin token."""
 
@@ -80,10 +81,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "h2lane", "serve", "--db", url, "--port", str(port)],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "H2LANE_WORKERS": "1"},
+        cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "H2LANE_WORKERS": "1"},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -235,8 +233,7 @@ def test_station_load_from_current_plans(browser, server, plans):
     page.click("#station-list a[data-fly]")
     page.wait_for_selector(".leaflet-popup .h2-popup", timeout=5000)
     assert "Opening hours" in page.inner_text(".leaflet-popup") and "Dispensers" in page.inner_text(
-        ".leaflet-popup"
-    )
+        ".leaflet-popup")
     p.close()
 
 

@@ -27,6 +27,7 @@ from tests.ops.conftest import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+
 def _env() -> dict[str, str]:
     return {**os.environ, "H2LANE_ALARM_TICK_S": "0", "PYTHONPATH": str(ROOT)}
 

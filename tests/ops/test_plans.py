@@ -62,9 +62,7 @@ def cli_json(kind: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served(
-    request: pytest.FixtureRequest, tmp_path_factory: Any
-) -> Iterator[tuple[Api, WorkerPool]]:
+def served(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[tuple[Api, WorkerPool]]:
     """The app and one real worker process on a database of this module."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'h2lane.db'}"

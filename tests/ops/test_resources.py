@@ -90,21 +90,15 @@ def test_scenario_yaml_round_trip(api):
 
 def test_scenario_import_errors_name_the_row_and_field(api):
     bad = "name: x\nstations:\n  - {id: a, name: A, lat: 95, lon: 110}\n"
-    r = api.call(
-        "POST", "/api/v1/scenario", content=bad, headers={"Content-Type": "application/yaml"}
-    )
+    r = api.call("POST", "/api/v1/scenario", content=bad, headers={"Content-Type": "application/yaml"})
     assert r.status_code == 422
     assert r.json()["field"] == ["body", "lat"] and "row 1" in r.json()["message"]
-    r = api.call(
-        "POST", "/api/v1/scenario", content="a: [", headers={"Content-Type": "application/yaml"}
-    )
+    r = api.call("POST", "/api/v1/scenario", content="a: [", headers={"Content-Type": "application/yaml"})
     assert r.status_code == 422
     r = api.call("POST", "/api/v1/scenario", content="name: x\nstations: s.csv\n",
                  headers={"Content-Type": "application/yaml"})  # fmt: skip
     assert r.status_code == 422
-    r = api.call(
-        "POST", "/api/v1/scenario", content="name: x", headers={"Content-Type": "text/plain"}
-    )
+    r = api.call("POST", "/api/v1/scenario", content="name: x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 415
     # the failed imports changed nothing
     assert api.get("/api/v1/stations").json()["total"] == 7

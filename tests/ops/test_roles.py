@@ -13,88 +13,28 @@ YAML = {"Content-Type": "application/yaml"}
 
 # endpoint kind → (method, path, body kind, roles allowed)
 MATRIX = {
-    "read resource": (
-        "GET",
-        "/api/v1/stations",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
-    "read one": (
-        "GET",
-        f"/api/v1/stations/{OWN_STATION}",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
+    "read resource": ("GET", "/api/v1/stations", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "read one": ("GET", f"/api/v1/stations/{OWN_STATION}", None, {"admin", "dispatcher", "station-operator", "auditor"}),
     "write order": ("POST", "/api/v1/orders", "order", {"admin", "dispatcher"}),
     "write truck": ("PATCH", "/api/v1/trucks/T01", "truck", {"admin", "dispatcher"}),
-    "write own station": (
-        "PATCH",
-        f"/api/v1/stations/{OWN_STATION}",
-        "price",
-        {"admin", "station-operator"},
-    ),
+    "write own station": ("PATCH", f"/api/v1/stations/{OWN_STATION}", "price", {"admin", "station-operator"}),
     "write other station": ("PATCH", "/api/v1/stations/jinzhong", "price", {"admin"}),
     "write place": ("POST", "/api/v1/places", "place", {"admin"}),
     "delete order": ("DELETE", "/api/v1/orders/{order}", None, {"admin", "dispatcher"}),
     "import scenario": ("POST", "/api/v1/scenario", "yaml", {"admin"}),
-    "export scenario": (
-        "GET",
-        "/api/v1/scenario",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
+    "export scenario": ("GET", "/api/v1/scenario", None, {"admin", "dispatcher", "station-operator", "auditor"}),
     "plan": ("POST", "/api/v1/plans", "plan", {"admin", "dispatcher"}),
-    "list plans": (
-        "GET",
-        "/api/v1/plans",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
-    "get plan": (
-        "GET",
-        "/api/v1/plans/{job}",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
-    "plan result": (
-        "GET",
-        "/api/v1/plans/{done}/result",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
+    "list plans": ("GET", "/api/v1/plans", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "get plan": ("GET", "/api/v1/plans/{job}", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "plan result": ("GET", "/api/v1/plans/{done}/result", None, {"admin", "dispatcher", "station-operator", "auditor"}),
     "cancel plan": ("POST", "/api/v1/plans/{job}/cancel", None, {"admin", "dispatcher"}),
     "update order": ("PATCH", "/api/v1/orders/C001", "tonnes", {"admin", "dispatcher"}),
     "delete station": ("DELETE", "/api/v1/stations/{station}", None, {"admin"}),
-    "scenario fields": (
-        "GET",
-        "/api/v1/scenario/fields",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
-    "emissions of a plan": (
-        "POST",
-        "/api/v1/emissions",
-        "plan_id",
-        {"admin", "dispatcher", "auditor"},
-    ),
-    "get emissions": (
-        "GET",
-        "/api/v1/emissions/{run}",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
-    "ileap export": (
-        "GET",
-        "/api/v1/emissions/{run}/ileap",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
-    "emissions report": (
-        "GET",
-        "/api/v1/emissions/{run}/report",
-        None,
-        {"admin", "dispatcher", "station-operator", "auditor"},
-    ),
+    "scenario fields": ("GET", "/api/v1/scenario/fields", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "emissions of a plan": ("POST", "/api/v1/emissions", "plan_id", {"admin", "dispatcher", "auditor"}),
+    "get emissions": ("GET", "/api/v1/emissions/{run}", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "ileap export": ("GET", "/api/v1/emissions/{run}/ileap", None, {"admin", "dispatcher", "station-operator", "auditor"}),
+    "emissions report": ("GET", "/api/v1/emissions/{run}/report", None, {"admin", "dispatcher", "station-operator", "auditor"}),
     "emissions": ("POST", "/api/v1/emissions", "ledger", {"admin", "dispatcher", "auditor"}),
     "users": ("GET", "/api/v1/users", None, {"admin"}),
     "create user": ("POST", "/api/v1/users", "user", {"admin"}),
@@ -105,14 +45,7 @@ MATRIX = {
 
 def _kwargs(kind: str | None, role: str, data_dir, ids: dict[str, str]) -> dict:
     if kind == "order":
-        return {
-            "json": {
-                "id": f"N-{role}",
-                "origin": "Xiaoyi",
-                "destination": "Tianjin Port",
-                "tonnes": 30,
-            }
-        }
+        return {"json": {"id": f"N-{role}", "origin": "Xiaoyi", "destination": "Tianjin Port", "tonnes": 30}}
     if kind == "truck":
         return {"json": {"depot": "Xiaoyi"}}
     if kind == "tonnes":

@@ -47,10 +47,7 @@ def served_api(tmp_path_factory: Any) -> Iterator[Api]:
 # ``schemathesis.pytest.from_fixture`` loader fails on pytest 9.)
 # The live stream never ends by design (Server-Sent Events): it is tested in test_live_stream.py.
 schema = schemathesis.openapi.from_asgi(
-    "/api/v1/openapi.json",
-    create_app(
-        Settings(db_url=f"sqlite:///{tempfile.gettempdir()}/h2lane-never-opened.db"), migrate=False
-    ),
+    "/api/v1/openapi.json", create_app(Settings(db_url=f"sqlite:///{tempfile.gettempdir()}/h2lane-never-opened.db"), migrate=False)
 ).exclude(path="/api/v1/stream")
 
 

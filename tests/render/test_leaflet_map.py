@@ -80,9 +80,7 @@ def test_the_file_works_alone_in_chromium(tmp_path, north_china):
         labels = page.locator(".h2-stop-label:not(.h2-hidden)").count()
         # out along a road and back on it: with a reference side both halves keep to one side
         # (two trucks on a round trip never swap); without, the return lies on the other side
-        there_back = (
-            "[L.point(0, 0), L.point(100, 0), L.point(200, 0), L.point(100, 0), L.point(0, 0)]"
-        )
+        there_back = "[L.point(0, 0), L.point(100, 0), L.point(200, 0), L.point(100, 0), L.point(0, 0)]"
         kept = page.evaluate(f"H2Map.offsetPoints({there_back}, 4, [0, 1]).map(p => p.y)")
         swapped = page.evaluate(f"H2Map.offsetPoints({there_back}, 4).map(p => p.y)")
         browser.close()
