@@ -131,9 +131,7 @@ def serve(
         err_console.print(f"[bold yellow]{ready.token}[/]", highlight=False, soft_wrap=True)
         err_console.rule("[bold red]anyone with this token is admin")
     if settings.host not in LOOPBACK:
-        err_console.print(
-            f"[bold yellow]warning:[/] listening on {settings.host}, not only loopback"
-        )
+        err_console.print(f"[bold yellow]warning:[/] listening on {settings.host}, not only loopback")
     err_console.print(f"Dashboard and API on http://{settings.host}:{settings.port}/ "
                       f"(OpenAPI at /api/v1/openapi.json)")  # fmt: skip
     app = create_app(settings, ready.engine, migrate=False)
@@ -185,7 +183,9 @@ def create_user(
     name: Annotated[str, typer.Argument(help="User name (unique).")],
     role: Annotated[
         str,
-        typer.Option("--role", help="admin, dispatcher, station-operator, auditor or device."),
+        typer.Option(
+            "--role", help="admin, dispatcher, station-operator, auditor or device."
+        ),
     ],
     station: Annotated[
         list[str] | None,

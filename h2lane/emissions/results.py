@@ -189,10 +189,8 @@ def audit_sections(acc: Accounting) -> dict[str, Any]:
         pathway_comparison,
     )
 
-    method = (
-        "share"
-        if acc.config.cog_allocation is not None
-        else (acc.config.allocation or DEFAULT_ALLOCATION)
+    method = "share" if acc.config.cog_allocation is not None else (
+        acc.config.allocation or DEFAULT_ALLOCATION
     )
     cog = next((f for f in acc.factors if f.pathway == "cog-psa"), None)
     customers = []

@@ -26,9 +26,7 @@ log = logging.getLogger("h2lane.ops.demo")
 DEMO_USER = {"name": "demo-fleet", "role": "admin"}
 
 
-def _wait_for(
-    db: Engine, job_id: str, stop: threading.Event, timeout_s: float
-) -> dict[str, Any] | None:
+def _wait_for(db: Engine, job_id: str, stop: threading.Event, timeout_s: float) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout_s
     while not stop.wait(1.0) and time.monotonic() < deadline:
         with db.connect() as conn:
@@ -70,9 +68,7 @@ def start_demo_fleet(
             return list(replay_messages(doc, graph, faults=faults, start_at=start))
 
         msgs = run_on_graph_thread(messages)
-        log.warning(
-            "demo fleet: replaying plan %s (%d messages) at %g×", job_id, len(msgs), speedup
-        )
+        log.warning("demo fleet: replaying plan %s (%d messages) at %g×", job_id, len(msgs), speedup)
 
         def send(batch: list[dict[str, Any]]) -> None:
             if stop.is_set():

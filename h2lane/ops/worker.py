@@ -172,7 +172,9 @@ def _child(db_url: str, job: dict[str, Any], engine: Any, out: Any) -> None:
     out.close()
 
 
-def supervise(db_url: str, job: dict[str, Any], engine: Any, stopping: Any = lambda: False) -> None:
+def supervise(
+    db_url: str, job: dict[str, Any], engine: Any, stopping: Any = lambda: False
+) -> None:
     """Run ``job`` in a forked child and store the outcome it sends; kill it on cancel or
     when ``stopping()``; fail it if the child dies without an outcome."""
     from multiprocessing.connection import wait

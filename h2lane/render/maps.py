@@ -83,10 +83,7 @@ def render_html(
     pad_lon = max(0.4, (max(lons) - min(lons)) * 0.22)
     box = (min(lats) - pad_lat, max(lats) + pad_lat, min(lons) - pad_lon, max(lons) + pad_lon)
     written = leaflet_map.render(
-        path,
-        title,
-        _leaflet_data(layers, markers, graph, box),
-        summary=summary,
+        path, title, _leaflet_data(layers, markers, graph, box), summary=summary,
         legend_html='<i style="background:#fff;border:2px solid #57606a;height:8px;width:8px"></i>'
         'station <i style="background:#1a7f37;border-radius:50%;height:9px;width:9px"></i>'
         "refuelling stop; click a station or stop for details",

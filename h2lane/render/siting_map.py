@@ -157,13 +157,8 @@ def _legend() -> str:
 
 
 def _leaflet(
-    path: Path,
-    outcome: SitingOutcome,
-    network: SitingNetwork,
-    rows: list[dict[str, Any]],
-    paths: list[np.ndarray],
-    summary: dict[str, Any],
-    box: tuple[float, float, float, float],
+    path: Path, outcome: SitingOutcome, network: SitingNetwork, rows: list[dict[str, Any]],
+    paths: list[np.ndarray], summary: dict[str, Any], box: tuple[float, float, float, float],
 ) -> Path | None:
     """The siting answer on the dashboard's map component (None without Leaflet)."""
     prob = outcome.problem
@@ -215,11 +210,8 @@ def _leaflet(
         "layers": ["roads", "stations", "places"],
     }  # fmt: skip
     return leaflet_map.render(
-        path,
-        "Hydrogen station siting",
-        data,
-        summary=[(str(k), str(v)) for k, v in summary.items()],
-        legend_html=_legend(),
+        path, "Hydrogen station siting", data,
+        summary=[(str(k), str(v)) for k, v in summary.items()], legend_html=_legend(),
     )
 
 

@@ -70,9 +70,7 @@ def make_live(engine: Engine) -> Any:
     return live
 
 
-def create_app(
-    settings: Settings, engine: Engine | None = None, *, migrate: bool = True
-) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
     """The application on ``settings.db_url`` (migrations applied unless ``migrate`` is False)."""
     engine = engine or make_engine(settings.db_url)
     if migrate:

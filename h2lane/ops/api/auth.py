@@ -71,9 +71,7 @@ def require(*roles: str) -> Callable[..., Awaitable[User]]:
     async def check(user: User = Depends(current_user)) -> User:
         if user["role"] not in roles:
             raise ApiError(
-                403,
-                "Forbidden",
-                f"The role {user['role']} may not do this ({', '.join(roles)} may).",
+                403, "Forbidden", f"The role {user['role']} may not do this ({', '.join(roles)} may)."
             )
         return user
 

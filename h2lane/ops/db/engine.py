@@ -16,9 +16,7 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL journaling, a busy timeout and FKs."""
     if url.startswith("sqlite"):
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=20,
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
             max_overflow=40,
         )
 

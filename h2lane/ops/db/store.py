@@ -394,7 +394,9 @@ def set_progress(conn: Connection, job_id: str, progress: float, task: str) -> b
         .where(plan_jobs.c.id == job_id, plan_jobs.c.status == "running")
         .values(progress=max(0.0, min(1.0, progress)), task=task[:500])
     )
-    row = conn.execute(select(plan_jobs.c.cancel_requested).where(plan_jobs.c.id == job_id)).first()
+    row = conn.execute(
+        select(plan_jobs.c.cancel_requested).where(plan_jobs.c.id == job_id)
+    ).first()
     return bool(row and row.cancel_requested)
 
 

@@ -91,9 +91,9 @@ def _account_in(root: Path, engine: Any, options: dict[str, Any], *, ledger: byt
     )
     with engine.connect() as conn:
         scenario = store.load_scenario(conn)
-    result = account_emissions(
-        req, LazyOracle(lambda: scenario_distance_oracle(scenario, graph_for(scenario.roads)))
-    )
+    result = account_emissions(req, LazyOracle(
+        lambda: scenario_distance_oracle(scenario, graph_for(scenario.roads))
+    ))
     document = result.document(shipments_limit=1000)
     document.pop("outputs", None)  # scratch paths; the route sets ``source``
     document.pop("source", None)
@@ -141,16 +141,10 @@ async def create_emissions(request: Request, user: User = Depends(require(*ACCOU
     else:
         raise ApiError(415, "UnsupportedMediaType",
                        "Send a ledger as text/csv or {\"plan_id\": ID} as application/json.")  # fmt: skip
-    document, ileap, html = await in_graph_thread(
-        functools.partial(_account, engine, options, where, **args)
-    )
+    document, ileap, html = await in_graph_thread(functools.partial(_account, engine, options, where, **args))
     with engine.begin() as conn:
         run_id = store.save_emissions(
-            conn,
-            source=source,
-            user=user["name"],
-            document=document,
-            ileap=ileap,
+            conn, source=source, user=user["name"], document=document, ileap=ileap,
             report_html=html,
         )
         store.audit(conn, user, "create", "emissions", run_id, {"source": [None, source]})

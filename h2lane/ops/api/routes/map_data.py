@@ -20,9 +20,7 @@ per request (FastAPI's encoder would walk every coordinate each time)."""
 _LINES: dict[str, list[dict[str, Any]]] = {}
 
 
-@router.get(
-    "/basemap", summary="Roads around the scenario as GeoJSON (© OpenStreetMap contributors)"
-)
+@router.get("/basemap", summary="Roads around the scenario as GeoJSON (© OpenStreetMap contributors)")
 async def get_basemap(request: Request, _: User = Depends(require(*READERS))) -> Any:
     with engine_of(request).connect() as conn:
         scenario = store.load_scenario(conn)
@@ -36,9 +34,7 @@ async def get_basemap(request: Request, _: User = Depends(require(*READERS))) ->
 
 
 @router.get("/plans/{job_id}", summary="The routes of a finished plan job on the roads")
-async def get_plan_lines(
-    job_id: str, request: Request, _: User = Depends(require(*READERS))
-) -> Any:
+async def get_plan_lines(job_id: str, request: Request, _: User = Depends(require(*READERS))) -> Any:
     with engine_of(request).connect() as conn:
         job = store.get_job(conn, job_id)
         roads = store.scenario_header(conn)["roads"]

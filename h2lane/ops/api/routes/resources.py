@@ -51,9 +51,7 @@ def _filters(section: str, request: Request) -> dict[str, Any]:
                 number = float(value)
             except ValueError:
                 raise ApiError(
-                    422,
-                    "InputError",
-                    f"Filter '{name}' must be a number, got '{value}'.",
+                    422, "InputError", f"Filter '{name}' must be a number, got '{value}'.",
                     ["query", name],
                 ) from None
             if number != number or number in (float("inf"), float("-inf")):
@@ -122,9 +120,7 @@ def make_router(resource: str, section: str) -> APIRouter:
         with engine_of(request).begin() as conn:
             if store.get_record(conn, section, data[key]) is not None:
                 raise ApiError(
-                    409,
-                    "Conflict",
-                    f"A {resource} record with {key} '{data[key]}' exists.",
+                    409, "Conflict", f"A {resource} record with {key} '{data[key]}' exists.",
                     ["body", key],
                 )
             scenario = store.load_scenario(conn)
@@ -150,9 +146,7 @@ def make_router(resource: str, section: str) -> APIRouter:
                 raise ApiError(404, "NotFound", f"No {resource} record with {key} '{item_key}'.")
             if key in body and body[key] != item_key:
                 raise ApiError(
-                    422,
-                    "InputError",
-                    f"The {key} of a record cannot change (delete and create).",
+                    422, "InputError", f"The {key} of a record cannot change (delete and create).",
                     ["body", key],
                 )
             merged = records.merge_patch(current, body, section)
