@@ -41,6 +41,9 @@ class DispatchOptions(Request):
     )
     time_limit: float = Field(default=5.0, gt=0, le=3600, description="search seconds (vrp)")
     seed: int = Field(default=0, ge=0, description="random seed of the search (vrp)")
+    return_to_depot: bool = Field(
+        default=True, description="end every chain at the truck's depot (else at the last delivery)"
+    )
 
 
 @dataclass(slots=True)
@@ -79,6 +82,7 @@ def dispatch_orders(o: DispatchOptions, ctx: Context | None = None) -> DispatchR
         engine=o.engine,
         time_limit=o.time_limit,
         seed=o.seed,
+        return_to_depot=o.return_to_depot,
     )
     document = dispatch_document(plan.to_dict())
     if queues is not None:

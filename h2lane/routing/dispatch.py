@@ -152,8 +152,10 @@ class _Dispatcher:
         default_depart: datetime,
         rest: RestRules,
         queue_wait_min: dict[str, list[float]] | None = None,
+        return_to_depot: bool = True,
     ) -> None:
         self.scen, self.graph, self.stations = scen, graph, stations
+        self.return_to_depot = return_to_depot
         self.objective, self.reserve_kg, self.default_depart = objective, reserve_kg, default_depart
         self.rest = rest
         self.queue_wait_min = queue_wait_min
@@ -208,7 +210,7 @@ class _Dispatcher:
                     points.append(wp)
                     loaded.append(is_loaded)
                 marks.append((len(points) - 1, kind, k))
-        if (points[-1].lat, points[-1].lon) != (depot.lat, depot.lon):
+        if self.return_to_depot and (points[-1].lat, points[-1].lon) != (depot.lat, depot.lon):
             points.append(dataclasses.replace(depot))
             loaded.append(False)
         if len(points) < 2:
@@ -328,13 +330,15 @@ def plan_dispatch(
     time_limit: float = 5.0,
     seed: int = 0,
     max_iterations: int = 20_000,
+    return_to_depot: bool = True,
 ) -> DispatchPlan:
     """Assign and sequence the scenario's orders on its trucks, with exact refuelling per truck.
 
     ``engine`` ``vrp`` searches for ``time_limit`` seconds or ``max_iterations`` at most,
     and stops after 2,000 iterations without a new best; ``seed`` fixes its random choices,
     and the plan is the same on every run unless the time limit cuts the search short.
-    ``greedy`` is the insertion baseline.
+    ``greedy`` is the insertion baseline. ``return_to_depot=False`` ends each truck's chain
+    at its last delivery (the truck stays out; its hours end there).
 
     ``rest`` defaults to the statutory rest rules; ``RestRules.off()`` plans without breaks.
     ``default_depart`` (any offset, naive = China time) is used for orders without a ready time.
@@ -349,7 +353,15 @@ def plan_dispatch(
         default_depart = timeutil.at(timeutil.today(), 8)
     default_depart = timeutil.parse_datetime(default_depart) or default_depart
     disp = _Dispatcher(
-        scen, graph, stations, objective, reserve_kg, default_depart, rest, queue_wait_min
+        scen,
+        graph,
+        stations,
+        objective,
+        reserve_kg,
+        default_depart,
+        rest,
+        queue_wait_min,
+        return_to_depot,
     )
     types = {t.id: t for t in scen.truck_types}
     if engine not in ENGINES:
@@ -465,6 +477,7 @@ def _plan_vrp(
         reserve_kg=reserve_kg,
         default_depart=default_depart,
         rest=rest,
+        return_to_depot=disp.return_to_depot,
     )
     inst = built.instance
     steps = 100 + len(scen.trucks)

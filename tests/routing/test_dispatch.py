@@ -169,3 +169,17 @@ def test_unknown_engine_is_refused(north_china):
 
     with pytest.raises(OptionError, match="--engine"):
         plan_dispatch(_small(1), north_china, engine="simplex")
+
+
+@pytest.mark.parametrize("engine", ["vrp", "greedy"])
+def test_trucks_may_stay_out_after_their_last_delivery(north_china, engine):
+    scen = _small(2)
+    kw = {"default_depart": datetime(2026, 12, 1, 6, 0), "engine": engine}
+    back = plan_dispatch(scen, north_china, **kw).to_dict()
+    out = plan_dispatch(scen, north_china, return_to_depot=False, **kw).to_dict()
+    assert out["unassigned"] == [] and back["unassigned"] == []
+    for r in out["routes"]:
+        assert r["legs"][-1]["loaded"] and r["legs"][-1]["to"] == "Tianjin Port"
+    # no empty run home: fewer km and hours
+    assert out["totals"]["distance_km"] < back["totals"]["distance_km"] - 1000
+    assert out["totals"]["duration_h"] < back["totals"]["duration_h"] - 20
