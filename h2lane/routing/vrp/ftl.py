@@ -39,8 +39,11 @@ fleet balance: among equal plans the one with the smaller sum of squared route h
 
 Search: insertion construction (orders by ready time, cheapest truck and position), then
 ruin and recreate (random, related and string removals; greedy reinsertion in a random or
-ready-time order with blinks) accepted by simulated annealing; orders no truck can take are
-left unassigned at a large penalty. Routes are evaluated incrementally: the state after
+ready-time order with blinks, or regret-2 insertion when few orders are out) accepted by
+simulated annealing (cooling by iterations when they are capped, so a seed and an iteration
+cap give the same plan); orders no truck can take are left unassigned at a large penalty.
+:func:`empty_km_lower_bound` and :func:`truck_hours_lower_bound` bound any plan of a set of
+orders from below (for the benchmark's gap). Routes are evaluated incrementally: the state after
 each task of the current route is kept, an insertion re-simulates from the insertion point
 and stops as soon as the new state meets the old one (same time, hydrogen and driving
 counters) — the rest of the route is unchanged.
