@@ -747,9 +747,14 @@ class Evaluator:
                 f"{name} has {o.tonnes:g} t but the largest payload is {best_payload:g} t",
             )
         reason = ""
+        tried: set[tuple[int, int, float]] = set()
         for ti, tr in enumerate(inst.trucks):
             if inst.types[tr.type].payload_t + 1e-9 < o.tonnes:
                 continue
+            kind = (tr.type, tr.depot, tr.available_h)
+            if kind in tried:  # the same type at the same depot: the same answer
+                continue
+            tried.add(kind)
             if self.states(ti, [k]) is not None:
                 return None
             reason = reason or self._diagnose(ti, k)
@@ -895,14 +900,13 @@ class FTLSearch:
             for pos in range(len(r.seq) + 1):
                 if blink > 0 and rand() < blink:
                     continue
-                inc, states = self._try(ti, r, k, pos, best[0])
+                inc, states = self._try(ti, r, k, pos)
                 if inc < best[0]:
                     best = (inc, ti, pos, states)
         return best
 
-    def _try(
-        self, ti: int, r: _Route, k: int, pos: int, bound: float
-    ) -> tuple[float, list[State] | None]:
+    def _try(self, ti: int, r: _Route, k: int, pos: int) -> tuple[float, list[State] | None]:
+        """Increase of the route key when ``k`` goes in at ``pos``, and the new states."""
         ev = self.ev
         seq = r.seq
         o = self.inst.orders[k]
@@ -919,13 +923,8 @@ class FTLSearch:
                 return math.inf, None
         if r.states is not None and pos > 0:
             here = r.states[pos]
-            drive = (km[here.loc][o.origin] + km[o.origin][o.destination]) / speed
-            if (
-                max(here.t + km[here.loc][o.origin] / speed, o.ready_h)
-                + drive
-                - km[here.loc][o.origin] / speed
-                > o.due_h + 1e-9
-            ):
+            pickup = max(here.t + km[here.loc][o.origin] / speed, o.ready_h)
+            if pickup + km[o.origin][o.destination] / speed > o.due_h + 1e-9:
                 return math.inf, None
         if pos == 0 or r.states is None:
             new_seq = [*seq[:pos], k, *seq[pos:]]
