@@ -36,6 +36,14 @@ class DispatchOptions(Request):
     )
     rest: bool = Field(default=True, description="apply the driver rest rules")
     station_waits: StationWaitsValue = STATION_WAITS_FIELD
+    engine: Literal["vrp", "greedy"] = Field(
+        default="vrp", description="vrp: the full-truckload search; greedy: the insertion baseline"
+    )
+    time_limit: float = Field(default=5.0, gt=0, le=3600, description="search seconds (vrp)")
+    seed: int = Field(default=0, ge=0, description="random seed of the search (vrp)")
+    return_to_depot: bool = Field(
+        default=True, description="end every chain at the truck's depot (else at the last delivery)"
+    )
 
 
 @dataclass(slots=True)
@@ -71,6 +79,10 @@ def dispatch_orders(o: DispatchOptions, ctx: Context | None = None) -> DispatchR
         progress=tick,
         rest=RestRules() if o.rest else RestRules.off(),
         queue_wait_min=queues.by_station if queues is not None else None,
+        engine=o.engine,
+        time_limit=o.time_limit,
+        seed=o.seed,
+        return_to_depot=o.return_to_depot,
     )
     document = dispatch_document(plan.to_dict())
     if queues is not None:

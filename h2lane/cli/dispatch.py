@@ -47,6 +47,25 @@ def dispatch(
         ),
     ] = None,
     rest: RestOpt = True,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="vrp: full-truckload search on the VRP engine (default); greedy: the "
+            "insertion baseline (every evaluation an exact trip plan).",
+        ),
+    ] = "vrp",
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Seconds of search at most (vrp engine).")
+    ] = 5.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the search.")] = 0,
+    return_to_depot: Annotated[
+        bool,
+        typer.Option(
+            "--return/--stay-out",
+            help="End every truck's chain at its depot (default) or at its last delivery.",
+        ),
+    ] = True,
     map_file: Annotated[
         Path | None, typer.Option("--map", help="Write an offline HTML map of every truck's route.")
     ] = None,
@@ -67,6 +86,10 @@ def dispatch(
             station_waits=str(station_waits) if station_waits is not None else None,
             depart=depart,
             rest=rest,
+            engine=engine,
+            time_limit=time_limit,
+            seed=seed,
+            return_to_depot=return_to_depot,
         )
         with progress_bar(not as_json) as progress:
             ctx = Context(

@@ -8,10 +8,14 @@ ready time, no delivery after its due time, and the driver's rest rules carried 
 whole chain (a wait for a ready time counts as a break or daily rest when it is long enough).
 Due-time checks therefore use arrival times that include every break.
 
-Assignment: orders sorted by ready time are inserted one by one where they add least to the
-objective (truck-hours, or hydrogen cost with ties broken by truck-hours), then improved by
-relocating orders between trucks until no move helps. Orders that cannot be served are
-reported with the reason. Progress is reported only through the ``progress`` callback.
+Assignment (``engine``): ``vrp`` (the default) assigns and sequences the orders with the
+full-truckload search of :mod:`h2lane.routing.vrp.ftl` on a small km matrix of the places
+and stations (one many-to-many road query), then plans every truck's chain exactly as
+above; ``greedy`` (the baseline) inserts the orders sorted by ready time one by one where
+they add least to the objective (truck-hours, or hydrogen cost with ties broken by
+truck-hours), each evaluation an exact trip plan, then relocates orders between trucks
+until no move helps. Orders that cannot be served are reported with the reason. Progress
+is reported only through the ``progress`` callback.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from h2lane import timeutil
-from h2lane.errors import H2laneError, InfeasibleTripError
+from h2lane.errors import H2laneError, InfeasibleTripError, OptionError
 from h2lane.roads.graph import RoadGraph
 from h2lane.routing.refuel import Objective
 from h2lane.routing.rest import RestRules
@@ -40,6 +44,8 @@ from h2lane.routing.trip import (
 from h2lane.scenario.io import parse_latlon
 from h2lane.scenario.model import Order, Scenario, Station, Truck, TruckType
 
+Engine = Literal["vrp", "greedy"]
+ENGINES: tuple[str, ...] = ("vrp", "greedy")
 _FAR_PAST = datetime(1900, 1, 1, tzinfo=timeutil.CHINA)
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timeutil.CHINA)
 
@@ -72,6 +78,8 @@ class DispatchPlan:
     objective: Objective
     routes: list[dict[str, Any]]
     unassigned: list[dict[str, str]]
+    search: dict[str, Any] | None = None
+    """The VRP engine's figures (seconds, iterations, its own truck-hours), when it ran."""
 
     def to_dict(self) -> dict[str, Any]:
         totals = {
@@ -84,7 +92,7 @@ class DispatchPlan:
             "cost": round(sum(r["cost"] for r in self.routes), 2),
             "breaks": sum(len(r["breaks"]) for r in self.routes),
         }
-        return {
+        doc: dict[str, Any] = {
             "kind": "h2lane.dispatch-plan",
             "version": 1,
             "scenario": self.scenario,
@@ -93,6 +101,13 @@ class DispatchPlan:
             "routes": self.routes,
             "unassigned": self.unassigned,
         }
+        if self.search is not None:
+            s = self.search
+            doc["notices"] = [
+                f"orders assigned by the VRP engine ({s['iterations']} search iterations); "
+                "each truck's chain planned by the exact trip planner"
+            ]
+        return doc
 
 
 def _waypoint(scen: Scenario, text: str) -> Waypoint:
@@ -137,8 +152,10 @@ class _Dispatcher:
         default_depart: datetime,
         rest: RestRules,
         queue_wait_min: dict[str, list[float]] | None = None,
+        return_to_depot: bool = True,
     ) -> None:
         self.scen, self.graph, self.stations = scen, graph, stations
+        self.return_to_depot = return_to_depot
         self.objective, self.reserve_kg, self.default_depart = objective, reserve_kg, default_depart
         self.rest = rest
         self.queue_wait_min = queue_wait_min
@@ -193,7 +210,7 @@ class _Dispatcher:
                     points.append(wp)
                     loaded.append(is_loaded)
                 marks.append((len(points) - 1, kind, k))
-        if (points[-1].lat, points[-1].lon) != (depot.lat, depot.lon):
+        if self.return_to_depot and (points[-1].lat, points[-1].lon) != (depot.lat, depot.lon):
             points.append(dataclasses.replace(depot))
             loaded.append(False)
         if len(points) < 2:
@@ -309,8 +326,19 @@ def plan_dispatch(
     progress: Callable[[int, int], None] | None = None,
     rest: RestRules | None = None,
     queue_wait_min: dict[str, list[float]] | None = None,
+    engine: Engine = "vrp",
+    time_limit: float = 5.0,
+    seed: int = 0,
+    max_iterations: int = 20_000,
+    return_to_depot: bool = True,
 ) -> DispatchPlan:
     """Assign and sequence the scenario's orders on its trucks, with exact refuelling per truck.
+
+    ``engine`` ``vrp`` searches for ``time_limit`` seconds or ``max_iterations`` at most,
+    and stops after 2,000 iterations without a new best; ``seed`` fixes its random choices,
+    and the plan is the same on every run unless the time limit cuts the search short.
+    ``greedy`` is the insertion baseline. ``return_to_depot=False`` ends each truck's chain
+    at its last delivery (the truck stays out; its hours end there).
 
     ``rest`` defaults to the statutory rest rules; ``RestRules.off()`` plans without breaks.
     ``default_depart`` (any offset, naive = China time) is used for orders without a ready time.
@@ -325,9 +353,34 @@ def plan_dispatch(
         default_depart = timeutil.at(timeutil.today(), 8)
     default_depart = timeutil.parse_datetime(default_depart) or default_depart
     disp = _Dispatcher(
-        scen, graph, stations, objective, reserve_kg, default_depart, rest, queue_wait_min
+        scen,
+        graph,
+        stations,
+        objective,
+        reserve_kg,
+        default_depart,
+        rest,
+        queue_wait_min,
+        return_to_depot,
     )
     types = {t.id: t for t in scen.truck_types}
+    if engine not in ENGINES:
+        raise OptionError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "vrp":
+        return _plan_vrp(
+            disp,
+            scen,
+            graph,
+            stations,
+            objective,
+            reserve_kg,
+            default_depart,
+            rest,
+            time_limit,
+            seed,
+            progress,
+            max_iterations,
+        )
     jobs = [
         _Job(
             o,
@@ -367,9 +420,22 @@ def plan_dispatch(
         if progress:
             progress(step, total_steps)
     _improve(disp, scen, types, assigned)
+    routes = _routes(disp, scen, types, assigned)
+    if progress:
+        progress(total_steps, total_steps)
+    return DispatchPlan(scen.name, objective, routes, unassigned)
+
+
+def _routes(
+    disp: _Dispatcher,
+    scen: Scenario,
+    types: dict[str, TruckType],
+    assigned: dict[str, list[_Job]],
+) -> list[dict[str, Any]]:
+    """The route documents of the trucks with orders, from their exact trip plans."""
     routes = []
     for truck in scen.trucks:
-        ev = current(truck)
+        ev = disp.evaluate(truck, types[truck.type], assigned[truck.id])
         if not assigned[truck.id] or ev.plan is None:
             continue
         d = ev.plan.to_dict()
@@ -381,9 +447,114 @@ def plan_dispatch(
         d["finish"] = timeutil.iso(ev.finish) if ev.finish else d["arrive"]
         _label_legs(d, assigned[truck.id])
         routes.append(d)
+    return routes
+
+
+def _plan_vrp(
+    disp: _Dispatcher,
+    scen: Scenario,
+    graph: RoadGraph,
+    stations: list[Station],
+    objective: Objective,
+    reserve_kg: float,
+    default_depart: datetime,
+    rest: RestRules,
+    time_limit: float,
+    seed: int,
+    progress: Callable[[int, int], None] | None,
+    max_iterations: int,
+) -> DispatchPlan:
+    """Assignment and sequences from the FTL search, exact trip plans per truck."""
+    from h2lane.routing.vrp.ftl import solve_ftl
+    from h2lane.routing.vrp.ftlbuild import build_instance
+    from h2lane.routing.vrp.ftlcheck import check_ftl
+
+    built = build_instance(
+        scen,
+        graph,
+        stations=stations,
+        objective=objective,
+        reserve_kg=reserve_kg,
+        default_depart=default_depart,
+        rest=rest,
+        return_to_depot=disp.return_to_depot,
+    )
+    inst = built.instance
+    steps = 100 + len(scen.trucks)
+
+    def tick(frac: float) -> None:
+        if progress:
+            progress(int(100 * frac), steps)
+
+    sol = solve_ftl(
+        inst,
+        time_limit=time_limit,
+        max_iterations=max_iterations,
+        idle_iterations=2000,
+        seed=seed,
+        progress=tick,
+    )
+    check_ftl(inst, sol.routes).raise_if_invalid()
+    types = {t.id: t for t in scen.truck_types}
+    by_id = {o.id: o for o in scen.orders}
+    assigned: dict[str, list[_Job]] = {t.id: [] for t in scen.trucks}
+    used = {scen.trucks[r.truck].id for r in sol.routes}
+    unassigned: list[dict[str, str]] = []
+    for u in sol.unserved:
+        job = _job(scen, by_id[inst.orders[u.order].id])
+        reason = u.message
+        if u.reason != "fleet":
+            # the exact planner's own reason (clock times), or a truck it can serve it on
+            reasons = []
+            for truck in scen.trucks:
+                ev = disp.evaluate(truck, types[truck.type], [job])
+                if ev.feasible and truck.id not in used:
+                    assigned[truck.id] = [job]
+                    used.add(truck.id)
+                    break
+                reasons.append(ev.reason)
+            else:
+                unassigned.append({"order_id": job.order.id, "reason": _reason(job, reasons)})
+            continue
+        unassigned.append({"order_id": job.order.id, "reason": reason})
+    for n, route in enumerate(sol.routes):
+        truck = scen.trucks[route.truck]
+        jobs = [_job(scen, by_id[inst.orders[k].id]) for k in route.orders]
+        # the exact planner on the search's sequence; an order it cannot keep is reported
+        while jobs:
+            ev = disp.evaluate(truck, types[truck.type], jobs)
+            if ev.feasible:
+                break
+            drop = next((j for j in jobs if f"order {j.order.id} " in ev.reason), jobs[-1])
+            unassigned.append({"order_id": drop.order.id, "reason": ev.reason})
+            jobs = [j for j in jobs if j is not drop]
+        assigned[truck.id] = jobs
+        if progress:
+            progress(100 + n + 1, steps)
+    routes = _routes(disp, scen, types, assigned)
     if progress:
-        progress(total_steps, total_steps)
-    return DispatchPlan(scen.name, objective, routes, unassigned)
+        progress(steps, steps)
+    search = {
+        "engine": "vrp",
+        "seconds": round(sol.seconds, 3),
+        "iterations": sol.iterations,
+        "first_feasible_s": round(sol.first_feasible_s, 3),
+        "search_truck_hours": round(sol.truck_hours, 3),
+        "search_h2_cost": round(sol.h2_cost, 2),
+        "search_served": len(inst.orders) - len(sol.unserved),
+        "first_served": sol.first_served,
+        "first_truck_hours": round(sol.first_truck_hours, 3),
+        "empty_km": round(sol.empty_km, 1),
+        "checked": True,
+    }
+    unassigned.sort(key=lambda u: u["order_id"])
+    return DispatchPlan(scen.name, objective, routes, unassigned, search)
+
+
+def _job(scen: Scenario, o: Order) -> _Job:
+    return _Job(
+        o, _waypoint(scen, o.origin), _waypoint(scen, o.destination), _time(o.ready), _time(o.due)
+    )
 
 
 def _label_legs(d: dict[str, Any], jobs: list[_Job]) -> None:

@@ -47,3 +47,26 @@ def test_cli_dispatch_with_station_waits(data_dir):
     assert all(s["wait_min"] >= s["queue_wait_min"] for s in stops)
     assert not plan["unassigned"]
     assert any(str(waits) in n for n in plan["notices"])
+
+
+def test_cli_dispatch_engines():
+    base = [
+        "dispatch",
+        "--json",
+        "--depart",
+        "2026-12-01T06:00",
+        "--time-limit",
+        "2",
+        "--seed",
+        "3",
+    ]
+    vrp = runner.invoke(app, base)
+    greedy = runner.invoke(app, [*base, "--engine", "greedy"])
+    assert vrp.exit_code == 0 and greedy.exit_code == 0, vrp.output + greedy.output
+    a, b = json.loads(vrp.output), json.loads(greedy.output)
+    assert a["kind"] == b["kind"] == "dispatch"
+    assert sorted(o["order_id"] for o in a["orders"]) == sorted(o["order_id"] for o in b["orders"])
+    bad = runner.invoke(app, [*base, "--engine", "simplex"])
+    assert bad.exit_code == 2 and "--engine" in json.loads(bad.output)["message"]
+    bad = runner.invoke(app, [*base, "--time-limit", "0"])
+    assert bad.exit_code == 2 and "--time-limit" in json.loads(bad.output)["message"]

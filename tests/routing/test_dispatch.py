@@ -133,3 +133,53 @@ def test_cost_objective_dispatch(north_china):
     by_time = plan_dispatch(scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0)).to_dict()
     assert by_cost["unassigned"] == [] and by_cost["objective"] == "cost"
     assert by_cost["totals"]["cost"] <= by_time["totals"]["cost"] + 1e-6
+
+
+def test_greedy_engine_stays_available_and_vrp_is_not_worse(north_china):
+    scen = _small(3)
+    kw = {"default_depart": datetime(2026, 12, 1, 6, 0)}
+    greedy = plan_dispatch(scen, north_china, engine="greedy", **kw).to_dict()
+    vrp = plan_dispatch(scen, north_china, engine="vrp", **kw).to_dict()
+    assert greedy["unassigned"] == [] and vrp["unassigned"] == []
+    assert "notices" not in greedy
+    assert any("VRP engine" in n for n in vrp["notices"])
+    # the same document shape from both engines
+    assert greedy.keys() - {"notices"} == vrp.keys() - {"notices"}
+    assert greedy["routes"][0].keys() == vrp["routes"][0].keys()
+    assert vrp["totals"]["duration_h"] <= greedy["totals"]["duration_h"] + 0.5
+
+
+def test_vrp_engine_reports_orders_the_fleet_cannot_take(north_china):
+    """One truck, two loads that must both reach the port within a day: one is left out and
+    the reason says the fleet is busy, not that the order is impossible."""
+    scen = _small(2)
+    scen.trucks = scen.trucks[:1]
+    scen.orders = [
+        dataclasses.replace(o, ready="2026-12-01T06:00", due="2026-12-02T12:00")
+        for o in scen.orders
+    ]
+    plan = plan_dispatch(scen, north_china, default_depart=datetime(2026, 12, 1, 6, 0)).to_dict()
+    assert plan["totals"]["orders_served"] == 1
+    (left,) = plan["unassigned"]
+    assert "busy" in left["reason"] and left["order_id"] in {o.id for o in scen.orders}
+
+
+def test_unknown_engine_is_refused(north_china):
+    from h2lane.errors import OptionError
+
+    with pytest.raises(OptionError, match="--engine"):
+        plan_dispatch(_small(1), north_china, engine="simplex")
+
+
+@pytest.mark.parametrize("engine", ["vrp", "greedy"])
+def test_trucks_may_stay_out_after_their_last_delivery(north_china, engine):
+    scen = _small(2)
+    kw = {"default_depart": datetime(2026, 12, 1, 6, 0), "engine": engine}
+    back = plan_dispatch(scen, north_china, **kw).to_dict()
+    out = plan_dispatch(scen, north_china, return_to_depot=False, **kw).to_dict()
+    assert out["unassigned"] == [] and back["unassigned"] == []
+    for r in out["routes"]:
+        assert r["legs"][-1]["loaded"] and r["legs"][-1]["to"] == "Tianjin Port"
+    # no empty run home: fewer km and hours
+    assert out["totals"]["distance_km"] < back["totals"]["distance_km"] - 1000
+    assert out["totals"]["duration_h"] < back["totals"]["duration_h"] - 20
