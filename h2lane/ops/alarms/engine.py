@@ -462,6 +462,32 @@ class AlarmEngine:
             )
         )
 
+    # --- memory from stored readings -----------------------------------------------------
+
+    def memory_minutes(self) -> float | None:
+        """How far back the hydrogen-drop rules look (the longest window), None without one."""
+        windows = [rule.number("window_min") for rule in self._of("h2_drop")]
+        return max(windows) if windows else None
+
+    def remember(self, readings: Iterable[Reading]) -> None:
+        """Rebuild the hydrogen-drop memory of trucks (recent levels and distances, a fill in
+        progress) from stored truck readings, in the order they were ingested, raising and
+        clearing nothing and detecting no refuel: what those readings raised or detected is
+        stored already. A reading older than its truck's newest before it is skipped, as
+        :meth:`observe` skips it."""
+        active, refuels = dict(self.active), self.refuels
+        newest: dict[str, datetime] = {}
+        scratch: list[Condition] = []
+        drops = self._of("h2_drop")
+        for r in readings:
+            if r.kind != "truck" or (r.device in newest and r.time < newest[r.device]):
+                continue
+            newest[r.device] = r.time
+            rate = self.kg_per_100km(r.device) / 100.0
+            for rule in drops:
+                self._drop(scratch, rule, r, rate)
+        self.active, self.refuels = active, refuels
+
     # --- the clock ---------------------------------------------------------------------
 
     def tick(self, now: datetime) -> list[Condition]:
