@@ -12,13 +12,14 @@ device's newest time and detectors), so a restart neither repeats nor forgets an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -122,6 +123,16 @@ def _offer(q: asyncio.Queue[dict[str, Any]], events: list[dict[str, Any]]) -> No
         q.put_nowait(ev)
 
 
+WRITER_CACHE_KIB = 131_072
+"""SQLite page cache of ingest's connection (128 MiB, used as it fills): the telemetry
+indexes' pages that a batch touches — one leaf per device in each — stay in memory."""
+
+WRITER_CHECKPOINT_PAGES = 32_768
+"""WAL pages after which ingest's commit copies the log back into the database (SQLite's
+default is 1,000, ≈ 4 MB: a 1,000-message batch, which touches a leaf of each index per
+device, passed it at every commit; a checkpoint copies each page once however often it was
+written, so a longer log is copied in fewer, cheaper steps)."""
+
 GROUP_MESSAGES = 20_000
 """Messages one ingest transaction takes at most from the batches waiting (group commit)."""
 
@@ -217,6 +228,7 @@ class LiveOps:
         self._queue: deque[_Job] = deque()
         self._queue_lock = threading.Lock()
         self._state_ms: dict[str, int] = {}  # device → time of its stored state
+        self._writer: Connection | None = None
         self._engine: AlarmEngine | None = None  # built on first use (the tables may not exist yet)
         self.clock: datetime | None = None
         self._stop = threading.Event()
@@ -420,30 +432,30 @@ class LiveOps:
         events: list[dict[str, Any]] = []
         with self.lock:
             while not job.done:
-                events += self._write(self._take())
+                events += self._write(self._take(GROUP_MESSAGES, at_least_one=True))
         self.stream.publish(events)
         if job.error is not None:
             raise job.error
 
-    def _take(self) -> list[_Job]:
-        """The batches waiting, oldest first, up to :data:`GROUP_MESSAGES` messages (one at least)."""
+    def _take(self, room: int, *, at_least_one: bool = False) -> list[_Job]:
+        """The batches waiting, oldest first, that fit in ``room`` messages (and the first one
+        even if it does not, ``at_least_one``)."""
         group: list[_Job] = []
-        size = 0
         with self._queue_lock:
             while self._queue and (
-                not group or size + len(self._queue[0].readings) <= GROUP_MESSAGES
+                len(self._queue[0].readings) <= room or (at_least_one and not group)
             ):
                 job = self._queue.popleft()
                 group.append(job)
-                size += len(job.readings)
+                room -= len(job.readings)
         return group
 
     def _write(self, group: list[_Job]) -> list[dict[str, Any]]:
-        """Commit ``group`` in one transaction; if that fails, each batch alone, so a batch's
-        fault is its own caller's error only. The engine's memory is rebuilt after a failure
-        (it must match what was stored)."""
+        """Commit ``group`` in one transaction, with the batches that arrive meanwhile; if
+        that fails, each batch alone, so a batch's fault is its own caller's error only. The
+        engine's memory is rebuilt after a failure (it must match what was stored)."""
         try:
-            events = self._transaction(group)
+            events = self._transaction(group, absorb=True)
         except Exception as exc:
             self.engine = self._fresh_engine()
             if len(group) == 1:
@@ -452,7 +464,7 @@ class LiveOps:
             events = []
             for job in group:
                 try:
-                    events += self._transaction([job])
+                    events += self._transaction([job], absorb=False)
                 except Exception as alone:
                     self.engine = self._fresh_engine()
                     job.error = alone
@@ -462,8 +474,34 @@ class LiveOps:
             job.done = True
         return events
 
-    def _transaction(self, group: list[_Job]) -> list[dict[str, Any]]:
-        """Store ``group``'s messages, evaluate the rules, record alarms, commit."""
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A transaction on ingest's own connection, kept open between batches (SQLite: its
+        page cache, holding the telemetry indexes' pages, stays warm; a pooled connection's
+        would be emptied by the other connections' writes). After a failure it is closed and
+        the next batch opens a new one."""
+        conn = self._writer
+        if conn is None:
+            conn = self.db.connect()
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
+                conn.commit()
+            self._writer = conn
+        try:
+            with conn.begin():
+                yield conn
+        except Exception:
+            self._writer = None
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+
+    def _transaction(self, group: list[_Job], *, absorb: bool) -> list[dict[str, Any]]:
+        """Store ``group``'s messages, evaluate the rules, record alarms, commit. With
+        ``absorb``, batches queued while it works join it (appended to ``group``) up to
+        :data:`GROUP_MESSAGES` messages, so one commit (the cost that grows least with the
+        batch: each device's index pages are written once) serves all."""
         from h2lane.ops.db import store
 
         received = ms(datetime.now(UTC))
@@ -471,10 +509,14 @@ class LiveOps:
         raised: list[dict[str, Any]] = []  # alarm events, after the state events
         stamps: dict[datetime, int] = {}
         newest: dict[str, tuple[Reading, int, str]] = {}
-        with self.db.begin() as conn:
+        with self._writing() as conn:
             if self.stations_of is not None:
                 engine.stations = self.stations_of(conn)
-            for job in group:
+            room = GROUP_MESSAGES - sum(len(job.readings) for job in group)
+            i = 0
+            while i < len(group):
+                job = group[i]
+                i += 1
                 reply = job.reply
                 reply.alarms = []
                 batch = next(self._batches)
@@ -514,6 +556,10 @@ class LiveOps:
                 if fresh:
                     latest = fresh[-1][0].time
                     self.clock = latest if self.clock is None else max(self.clock, latest)
+                if absorb and i == len(group):  # batches that queued meanwhile join in
+                    more = self._take(room)
+                    group += more
+                    room -= sum(len(j.readings) for j in more)
             events = self._states(conn, newest) + raised + self._refuels(conn)
         return events
 
@@ -666,7 +712,13 @@ class LiveOps:
         self._ticker.start()
 
     def stop(self) -> None:
+        """Stop the alarm clock and close ingest's connection."""
         self._stop.set()
+        with self.lock:
+            conn, self._writer = self._writer, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def out_of_service(self) -> set[str]:
         """Devices with a critical or emergency condition open (stations: no refuelling there)."""
