@@ -476,17 +476,25 @@ class LiveOps:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[Connection]:
-        """A transaction on ingest's own connection, kept open between batches (SQLite: its
-        page cache, holding the telemetry indexes' pages, stays warm; a pooled connection's
-        would be emptied by the other connections' writes). After a failure it is closed and
-        the next batch opens a new one."""
+        """An ingest transaction. On SQLite, on ingest's own connection, kept open between
+        batches: its page cache, holding the telemetry indexes' pages, stays warm (a pooled
+        connection's is emptied whenever another connection has written); after a failure it
+        is closed and the next batch opens a new one. On PostgreSQL (whose cache is the
+        server's), on a pooled connection."""
+        if self.db.dialect.name != "sqlite":
+            with self.db.begin() as pooled:
+                yield pooled
+            return
         conn = self._writer
         if conn is None:
             conn = self.db.connect()
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
-                conn.commit()
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            # a reply means the batch is on disk: the WAL is synced at every commit (NORMAL,
+            # the engine's default, survives a crash of the process but not of the machine);
+            # one sync per transaction of grouped batches
+            conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
+            conn.commit()
             self._writer = conn
         try:
             with conn.begin():
