@@ -312,14 +312,18 @@ rule looks again when a truck moved 1 km, its hydrogen changed 0.5 kg or a minut
 |---|---|---:|---:|---:|---|---:|---:|---|
 {chr(10).join(rows)}
 
-What limits it: per message the ingest costs ≈ 45 µs of the one interpreter in process (JSON
-decode and field checks ≈ 6 µs, the dedupe insert into two indexes, the state upsert, every alarm
-rule), ≈ 21,000 messages/s on an empty database; over HTTP each request adds the body read, the
-token check, the ingest lock and a commit, and the clients share the two cores. The second run of
-each database writes into a table already holding the first run's 200,000 rows, and SQLite's
-index inserts slow as it grows; PostgreSQL's do not as much. What would close the gap on SQLite: a
-compiled message decoder (e.g. msgspec) instead of per-field Python checks, and larger
-transactions through one writer thread.
+How ingest runs: a compiled decoder (msgspec) checks each batch's types and bounds in C (≈ 1 µs a
+message; a batch with a fault goes the reference parser's way, which names each bad message);
+group commit — batches that arrive while a transaction runs join it, and each caller is answered
+after the one commit that holds its batch, on SQLite with `synchronous=FULL` (the WAL synced at
+every commit: durable against a power loss, not only a crash of the process); ingest's own SQLite
+connection with a 128 MiB page cache and a 32,768-page WAL before checkpoints; scenario facts
+(stations, truck types, the reach table) cached until the scenario's audit version changes.
+What limits it: the one interpreter — about 22 µs of server CPU a message with 1,000-message
+batches (13 µs with 5,000): inserting into the telemetry table's two device-keyed indexes
+(dedupe and history), the alarm rules (≈ 7 µs; the range rule's road query costs ≈ 25 µs and runs
+on about one truck message in nine), and the commit, which writes each device's index pages once
+per transaction (so larger groups cost less a message). The clients run on the same two cores.
 """
     if dash:
         ok = dash["long_frames"] == 0 and dash["markers"] == dash["trucks"]

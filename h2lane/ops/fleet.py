@@ -34,18 +34,6 @@ ROAD_FACTOR_APPROX = 1.3
 detour factor for trunk roads, K)."""
 
 
-def scenario_stations(conn: Connection) -> dict[str, tuple[float, float]]:
-    """Station positions of the scenario the database holds (for matching detected refuels)."""
-    from h2lane.ops.db.models import SECTION_TABLES
-
-    table = SECTION_TABLES["stations"]
-    return {
-        r.id: (float(r.lat), float(r.lon))
-        for r in conn.execute(select(table.c.id, table.c.lat, table.c.lon))
-        if r.lat is not None and r.lon is not None
-    }
-
-
 def affected_trucks(conn: Connection, station: str, when: datetime) -> dict[str, Any]:
     """Trucks heading to ``station`` on stored plans, and the nearest alternatives for each.
 
@@ -119,44 +107,80 @@ class ScenarioReach:
     """The range rule's query on the database's scenario: can this truck reach a station?
 
     A :class:`~h2lane.routing.reach.StationReach` table over the scenario's road graph and
-    stations, rebuilt when the stations change; consumption is the truck's type's (loaded)
-    kg/100 km, else the Pengfei default. A station out of service — one with a critical or
-    emergency alarm open (a leak, an ESD) — does not count; opening hours do (a truck may wait
-    for a station to open: that is the trip planner's business, not an alarm). The ``k = 5``
-    nearest stations by road are looked at.
+    stations; consumption is the truck's type's (loaded) kg/100 km, else the Pengfei default. A
+    station out of service — one with a critical or emergency alarm open (a leak, an ESD) —
+    does not count; opening hours do (a truck may wait for a station to open: that is the trip
+    planner's business, not an alarm). The ``k = 5`` nearest stations by road are looked at.
+
+    What it knows of the scenario (station positions, truck rates, the reach table) is cached
+    and re-read only when :func:`~h2lane.ops.db.store.scenario_version` changes — every write
+    to a scenario record and every import is audited, by any process — which :meth:`sync`
+    checks in the caller's transaction (one index lookup; ingest calls it once per
+    transaction); the reach table is rebuilt only when the roads or a station's position
+    changed.
     """
 
     K = 5
 
     def __init__(self, db: Engine) -> None:
         self.db = db
+        self._version: int | None = None
         self._key: tuple[Any, ...] | None = None
         self._reach: Any = None
         self._rates: dict[str, float] = {}
+        self._stations: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
-        self._checked = 0.0
+        self.loads = 0
+        """Times the scenario was read (a test counts them)."""
         self.out_of_service: Callable[[], set[str]] = set
 
-    def _refresh(self) -> None:
+    def sync(self, conn: Connection) -> None:
+        """Re-read the scenario on ``conn`` if it changed since the last look."""
+        from h2lane.ops.db import store
+
+        version = store.scenario_version(conn)
+        if version == self._version:
+            return
+        with self._lock:
+            try:
+                self._load(conn, version)
+            finally:
+                self._version = version  # a scenario that cannot be read is retried when it changes
+
+    def stations_of(self, conn: Connection) -> dict[str, tuple[float, float]]:
+        """Station positions of the scenario (for matching detected refuels), synced first."""
+        try:
+            self.sync(conn)
+        except Exception as exc:  # no scenario tables: no stations to match, and say why
+            log.warning("scenario stations: %s", exc)
+        return self._stations
+
+    def _load(self, conn: Connection, version: int) -> None:
         from h2lane.ops.db import store
         from h2lane.roads.graph import RoadGraph
         from h2lane.routing.reach import StationReach
 
-        now = time.monotonic()
-        if self._reach is not None and now - self._checked < 30.0:
-            return
-        self._checked = now
-        with self.db.connect() as conn:
-            scenario = store.load_scenario(conn)
+        scenario = store.load_scenario(conn)
+        self.loads += 1
         key = (scenario.roads, tuple((s.id, s.lat, s.lon) for s in scenario.stations))
         types = {t.id: t for t in scenario.truck_types}
         self._rates = {t.id: types[t.type].kg_per_100km for t in scenario.trucks if t.type in types}
-        if key == self._key:
-            return
-        # the graph's own arrays only: no contraction hierarchy, whose queries are bound to the
-        # thread that made them (ingest runs on any thread of the pool)
-        self._reach = StationReach(RoadGraph.load(scenario.roads), scenario.stations, k=self.K)
-        self._key = key
+        self._stations = {
+            s.id: (float(s.lat), float(s.lon))
+            for s in scenario.stations
+            if s.lat is not None and s.lon is not None
+        }
+        if key != self._key:
+            # the graph's own arrays only: no contraction hierarchy, whose queries are bound
+            # to the thread that made them (ingest runs on any thread of the pool)
+            self._reach = StationReach(RoadGraph.load(scenario.roads), scenario.stations, k=self.K)
+            self._key = key
+
+    def _ready(self) -> None:
+        """Read the scenario once if nothing has synced yet (a caller without ingest)."""
+        if self._version is None:
+            with self.db.connect() as conn:
+                self.sync(conn)
 
     def rate(self, device: str) -> float:
         """kg H2 per 100 km of the truck's type (loaded), else the Pengfei default."""
@@ -165,12 +189,12 @@ class ScenarioReach:
     def __call__(self, r: Reading, reserve_kg: float) -> ReachVerdict | None:
         if r.lat is None or r.lon is None or r.h2_kg is None:
             return None
+        try:
+            self._ready()
+        except Exception as exc:  # no scenario or graph: the rule stays silent, and says why
+            log.warning("range rule: %s", exc)
+            return None
         with self._lock:
-            try:
-                self._refresh()
-            except Exception as exc:  # no scenario or graph: the rule stays silent, and says why
-                log.warning("range rule: %s", exc)
-                return None
             if self._reach is None or not self._reach.ids:
                 return None
             try:

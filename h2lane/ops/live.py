@@ -12,12 +12,14 @@ device's newest time and detectors), so a restart neither repeats nor forgets an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +44,13 @@ from h2lane.ops.db.live_tables import (
     refuel_events,
     telemetry,
 )
-from h2lane.ops.telemetry.messages import Reading, decode_batch, parse_batch
+from h2lane.ops.telemetry.messages import (
+    Batch,
+    Reading,
+    parse_batch,
+    parse_body,
+    stored_reading,
+)
 from h2lane.timeutil import CHINA
 
 log = logging.getLogger("h2lane.ops.live")
@@ -65,42 +73,68 @@ def key_text(key: tuple[str, str, str, str]) -> str:
 
 
 class Broadcaster:
-    """Fan-out of live events to stream subscribers (asyncio queues), from any thread."""
+    """Fan-out of live events to stream subscribers (asyncio queues), from any thread.
+
+    A subscriber names the event types it wants; :meth:`wants` tells a publisher whether
+    anyone listens for a type (ingest builds no state events for nobody). One publish is one
+    hand-over to each subscriber's event loop, however many events it carries."""
 
     def __init__(self, maxsize: int = 10_000) -> None:
         self.maxsize = maxsize
-        self._subs: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]]]] = []
+        self._subs: list[
+            tuple[asyncio.AbstractEventLoop, asyncio.Queue[dict[str, Any]], frozenset[str] | None]
+        ] = []
         self._lock = threading.Lock()
 
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
+    def subscribe(self, types: Iterable[str] | None = None) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of the events of ``types`` (default: every type)."""
         q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self.maxsize)
+        wanted = frozenset(types) if types is not None else None
         with self._lock:
-            self._subs.append((asyncio.get_running_loop(), q))
+            self._subs = [*self._subs, (asyncio.get_running_loop(), q, wanted)]
         return q
 
     def unsubscribe(self, q: asyncio.Queue[dict[str, Any]]) -> None:
         with self._lock:
             self._subs = [s for s in self._subs if s[1] is not q]
 
+    def wants(self, kind: str) -> bool:
+        """Whether any subscriber listens for events of type ``kind``."""
+        return any(w is None or kind in w for _, _, w in self._subs)
+
     def publish(self, events: Iterable[dict[str, Any]]) -> None:
         events = list(events)
         if not events:
             return
-        with self._lock:
-            subs = list(self._subs)
-        for loop, q in subs:
-            for ev in events:
-                try:
-                    loop.call_soon_threadsafe(_offer, q, ev)
-                except RuntimeError:  # the subscriber's loop has closed
-                    self.unsubscribe(q)
-                    break
+        for loop, q, wanted in self._subs:
+            mine = events if wanted is None else [e for e in events if e.get("type") in wanted]
+            if not mine:
+                continue
+            try:
+                loop.call_soon_threadsafe(_offer, q, mine)
+            except RuntimeError:  # the subscriber's loop has closed
+                self.unsubscribe(q)
 
 
-def _offer(q: asyncio.Queue[dict[str, Any]], ev: dict[str, Any]) -> None:
-    if q.full():
-        return  # a slow subscriber loses events rather than stalling ingest
-    q.put_nowait(ev)
+def _offer(q: asyncio.Queue[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    for ev in events:
+        if q.full():
+            return  # a slow subscriber loses events rather than stalling ingest
+        q.put_nowait(ev)
+
+
+WRITER_CACHE_KIB = 131_072
+"""SQLite page cache of ingest's connection (128 MiB, used as it fills): the telemetry
+indexes' pages that a batch touches — one leaf per device in each — stay in memory."""
+
+WRITER_CHECKPOINT_PAGES = 32_768
+"""WAL pages after which ingest's commit copies the log back into the database (SQLite's
+default is 1,000, ≈ 4 MB: a 1,000-message batch, which touches a leaf of each index per
+device, passed it at every commit; a checkpoint copies each page once however often it was
+written, so a longer log is copied in fewer, cheaper steps)."""
+
+GROUP_MESSAGES = 20_000
+"""Messages one ingest transaction takes at most from the batches waiting (group commit)."""
 
 
 @dataclass(slots=True)
@@ -117,6 +151,17 @@ class IngestReply:
             "rejected": self.rejected,
             "alarms_raised": sum(1 for a in self.alarms if a["action"] == "raise"),
         }
+
+
+@dataclass(slots=True, eq=False)
+class _Job:
+    """One caller's batch waiting for its transaction; ``done`` once committed (or failed)."""
+
+    readings: list[tuple[int, Reading]]
+    reply: IngestReply
+    audit: tuple[dict[str, Any], str] | None
+    done: bool = False
+    error: Exception | None = None
 
 
 def _alarm_dict(row: Any) -> dict[str, Any]:
@@ -180,6 +225,10 @@ class LiveOps:
         self.affected = affected
         self.stream = Broadcaster()
         self.lock = threading.RLock()
+        self._queue: deque[_Job] = deque()
+        self._queue_lock = threading.Lock()
+        self._state_ms: dict[str, int] = {}  # device → time of its stored state
+        self._writer: Connection | None = None
         self._engine: AlarmEngine | None = None  # built on first use (the tables may not exist yet)
         self.clock: datetime | None = None
         self._stop = threading.Event()
@@ -238,6 +287,9 @@ class LiveOps:
         return {**stored, "version": version}
 
     def _fresh_engine(self) -> AlarmEngine:
+        """An engine whose memory is what the database holds: the open alarm episodes, each
+        device's newest time and detectors, each truck's recent hydrogen track (replayed from
+        its stored telemetry), and the time of each stored state."""
         with self.db.connect() as conn:
             rules = load_rules(self.rules_document(conn))
             engine = AlarmEngine(
@@ -246,20 +298,50 @@ class LiveOps:
                 next_stop=self.next_stop,
                 kg_per_100km=self.kg_per_100km,
             )
+            if self.stations_of is not None:
+                engine.stations = self.stations_of(conn)  # and the truck types' consumption
             for row in conn.execute(select(alarms).where(alarms.c.open_key.is_not(None))):
                 key = tuple(json.loads(row.open_key))
                 engine.active[key] = Condition(
                     "raise", row.rule, row.level, row.device, row.subject,
                     datetime.fromtimestamp(row.raised_ms / 1000, tz=CHINA), row.message, row.value,
                 )  # fmt: skip
+            states: dict[str, int] = {}
+            trucks: dict[str, int] = {}
             for row in conn.execute(select(device_state)):
                 when = datetime.fromtimestamp(row.t_ms / 1000, tz=CHINA)
+                states[row.device] = row.t_ms
                 engine.newest[row.device] = when
                 engine.kinds[row.device] = row.kind
+                if row.kind == "truck":
+                    trucks[row.device] = row.t_ms
                 for tag, value in (json.loads(row.state).get("detectors") or {}).items():
                     if value is not None:
                         engine.detector_seen[(row.device, tag)] = when
+            window = engine.memory_minutes()
+            if window is not None and trucks:
+                engine.remember(self._recent(conn, trucks, round(window * 60_000)))
+        self._state_ms = states
         return engine
+
+    def _recent(self, conn: Connection, trucks: dict[str, int], window_ms: int) -> list[Reading]:
+        """Each truck's stored readings of the last ``window_ms`` before its newest one (and
+        the one before them), in the order ingest saw them: batches in the order stored, a
+        batch's readings by time."""
+        out: list[Reading] = []
+        cols = (telemetry.c.batch, telemetry.c.payload)
+        for device, newest in trucks.items():
+            start = newest - window_ms
+            rows = [*conn.execute(
+                select(*cols).where(telemetry.c.device == device, telemetry.c.t_ms < start)
+                .order_by(desc(telemetry.c.t_ms), desc(telemetry.c.pk)).limit(1)
+            ), *conn.execute(
+                select(*cols).where(telemetry.c.device == device, telemetry.c.t_ms >= start)
+                .order_by(telemetry.c.pk)
+            )]  # fmt: skip
+            for _, group in itertools.groupby(rows, key=lambda row: row.batch):
+                out += sorted((stored_reading(row.payload) for row in group), key=lambda r: r.time)
+        return out
 
     # --- ingest -----------------------------------------------------------------------------
 
@@ -267,20 +349,23 @@ class LiveOps:
         self, body: bytes, content_type: str, user: dict[str, Any], *, audit: str | None = None
     ) -> IngestReply:
         """Decode, validate, authorise per device and ingest one HTTP body."""
-        items = decode_batch(body, content_type)
-        return self.ingest_items(items, user, audit=audit)
+        return self._authorised(parse_body(body, content_type), user, audit)
 
     def ingest_items(
         self, items: list[Any], user: dict[str, Any], *, audit: str | None = None
     ) -> IngestReply:
         """Validate and ingest decoded messages; with ``audit``, the batch is recorded in the
         audit log (as ``user``, key ``audit``) in the same transaction."""
-        batch = parse_batch(items)
+        return self._authorised(parse_batch(items), user, audit)
+
+    def _authorised(self, batch: Batch, user: dict[str, Any], audit: str | None) -> IngestReply:
+        """Ingest the readings ``user`` may post (a device token: its own devices only)."""
         reply = IngestReply(rejected=batch.rejected)
         readings: list[tuple[int, Reading]] = []
         own = set(user.get("stations") or [])
-        for index, reading in batch.readings:
-            if user["role"] == "device" and reading.device not in own:
+        device_token = user["role"] == "device"
+        for index, reading in batch.readings if device_token else ():
+            if reading.device not in own:
                 reply.rejected.append(
                     {
                         "index": index,
@@ -289,6 +374,8 @@ class LiveOps:
                 )
             else:
                 readings.append((index, reading))
+        if not device_token:
+            readings = batch.readings
         reply.rejected.sort(key=lambda r: r["index"])
         if readings:
             self._ingest(readings, reply, (user, audit) if audit is not None else None)
@@ -313,11 +400,16 @@ class LiveOps:
             "INSERT INTO telemetry (device, msg_id, kind, t_ms, received_ms, batch, payload) "
             f"VALUES ({', '.join([mark] * 7)}) ON CONFLICT (device, msg_id) DO NOTHING"
         )
+        before = conn.execute(select(func.max(telemetry.c.pk))).scalar() or 0
         result = conn.exec_driver_sql(sql, rows)  # one executemany on the driver
         if result.rowcount == len(rows):
             return None
+        # this insert's rows have keys above every key stored before it (the key range keeps
+        # the look-up off the whole table; the batch mark keeps out another process's rows)
         got = conn.execute(
-            select(telemetry.c.device, telemetry.c.msg_id).where(telemetry.c.batch == batch)
+            select(telemetry.c.device, telemetry.c.msg_id).where(
+                telemetry.c.pk > before, telemetry.c.batch == batch
+            )
         )
         return {(r[0], r[1]) for r in got}
 
@@ -327,77 +419,170 @@ class LiveOps:
         reply: IngestReply,
         audit: tuple[dict[str, Any], str] | None = None,
     ) -> None:
-        received = ms(datetime.now(UTC))
-        docs = [r.as_dict() for _, r in readings]
-        texts = [json.dumps(d, separators=(",", ":")) for d in docs]
+        """Queue the batch and wait until a transaction holding it has committed.
+
+        Group commit: whichever caller holds the write lock takes every batch waiting in the
+        queue (up to :data:`GROUP_MESSAGES` messages) into one transaction, commits it once,
+        and marks each batch done; a caller whose batch another caller committed returns at
+        once. Each batch keeps its own reply, duplicates, audit row and alarms.
+        """
+        job = _Job(readings, reply, audit)
+        with self._queue_lock:
+            self._queue.append(job)
         events: list[dict[str, Any]] = []
         with self.lock:
-            batch = next(self._batches)
-            rows = [
-                (r.device, r.id, r.kind, ms(r.time), received, batch, text)
-                for (_, r), text in zip(readings, texts, strict=True)
-            ]
-            try:
-                with self.db.begin() as conn:
-                    if self.stations_of is not None:
-                        self.engine.stations = self.stations_of(conn)
-                    inserted = self._insert(conn, rows, batch)
-                    fresh: list[tuple[Reading, dict[str, Any], str]] = []
-                    seen: set[tuple[str, str]] = set()
-                    for (_, r), doc, text in zip(readings, docs, texts, strict=True):
-                        k = (r.device, r.id)
-                        if (inserted is None or k in inserted) and k not in seen:
-                            fresh.append((r, doc, text))
-                            seen.add(k)
-                    reply.accepted = len(fresh)
-                    reply.duplicates = len(readings) - len(fresh)
-                    if audit is not None and fresh:
-                        from h2lane.ops.db import store
-
-                        store.audit(conn, audit[0], "ingest", "telemetry", audit[1] or None, {
-                            "accepted": reply.accepted, "duplicates": reply.duplicates,
-                            "rejected": len(reply.rejected)})  # fmt: skip
-                    fresh.sort(key=lambda f: f[0].time)
-                    conditions: list[Condition] = []
-                    for r, _, _ in fresh:
-                        conditions += self.engine.observe(r)
-                    events += self._states(conn, fresh)
-                    events += self._apply(conn, conditions, reply)
-                    events += self._refuels(conn)
-                    if fresh:
-                        latest = fresh[-1][0].time
-                        self.clock = latest if self.clock is None else max(self.clock, latest)
-            except Exception:
-                self.engine = self._fresh_engine()  # the memory must match what was stored
-                raise
+            while not job.done:
+                events += self._write(self._take(GROUP_MESSAGES, at_least_one=True))
         self.stream.publish(events)
+        if job.error is not None:
+            raise job.error
+
+    def _take(self, room: int, *, at_least_one: bool = False) -> list[_Job]:
+        """The batches waiting, oldest first, that fit in ``room`` messages (and the first one
+        even if it does not, ``at_least_one``)."""
+        group: list[_Job] = []
+        with self._queue_lock:
+            while self._queue and (
+                len(self._queue[0].readings) <= room or (at_least_one and not group)
+            ):
+                job = self._queue.popleft()
+                group.append(job)
+                room -= len(job.readings)
+        return group
+
+    def _write(self, group: list[_Job]) -> list[dict[str, Any]]:
+        """Commit ``group`` in one transaction, with the batches that arrive meanwhile; if
+        that fails, each batch alone, so a batch's fault is its own caller's error only. The
+        engine's memory is rebuilt after a failure (it must match what was stored)."""
+        try:
+            events = self._transaction(group, absorb=True)
+        except Exception as exc:
+            self.engine = self._fresh_engine()
+            if len(group) == 1:
+                group[0].error, group[0].done = exc, True
+                return []
+            events = []
+            for job in group:
+                try:
+                    events += self._transaction([job], absorb=False)
+                except Exception as alone:
+                    self.engine = self._fresh_engine()
+                    job.error = alone
+                job.done = True
+            return events
+        for job in group:
+            job.done = True
+        return events
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """An ingest transaction. On SQLite, on ingest's own connection, kept open between
+        batches: its page cache, holding the telemetry indexes' pages, stays warm (a pooled
+        connection's is emptied whenever another connection has written); after a failure it
+        is closed and the next batch opens a new one. On PostgreSQL (whose cache is the
+        server's), on a pooled connection."""
+        if self.db.dialect.name != "sqlite":
+            with self.db.begin() as pooled:
+                yield pooled
+            return
+        conn = self._writer
+        if conn is None:
+            conn = self.db.connect()
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            # a reply means the batch is on disk: the WAL is synced at every commit (NORMAL,
+            # the engine's default, survives a crash of the process but not of the machine);
+            # one sync per transaction of grouped batches
+            conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
+            conn.commit()
+            self._writer = conn
+        try:
+            with conn.begin():
+                yield conn
+        except Exception:
+            self._writer = None
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+
+    def _transaction(self, group: list[_Job], *, absorb: bool) -> list[dict[str, Any]]:
+        """Store ``group``'s messages, evaluate the rules, record alarms, commit. With
+        ``absorb``, batches queued while it works join it (appended to ``group``) up to
+        :data:`GROUP_MESSAGES` messages, so one commit (the cost that grows least with the
+        batch: each device's index pages are written once) serves all."""
+        from h2lane.ops.db import store
+
+        received = ms(datetime.now(UTC))
+        engine = self.engine
+        raised: list[dict[str, Any]] = []  # alarm events, after the state events
+        stamps: dict[datetime, int] = {}
+        newest: dict[str, tuple[Reading, int, str]] = {}
+        with self._writing() as conn:
+            if self.stations_of is not None:
+                engine.stations = self.stations_of(conn)
+            room = GROUP_MESSAGES - sum(len(job.readings) for job in group)
+            i = 0
+            while i < len(group):
+                job = group[i]
+                i += 1
+                reply = job.reply
+                reply.alarms = []
+                batch = next(self._batches)
+                rows: list[tuple[Any, ...]] = []
+                for _, r in job.readings:
+                    t = stamps.get(r.time)
+                    if t is None:
+                        t = stamps[r.time] = ms(r.time)
+                    rows.append((r.device, r.id, r.kind, t, received, batch, r.payload()))
+                inserted = self._insert(conn, rows, batch)
+                fresh: list[tuple[Reading, int, str]] = []
+                seen: set[tuple[str, str]] = set()
+                for (_, r), row in zip(job.readings, rows, strict=True):
+                    k = (r.device, r.id)
+                    if inserted is None:
+                        fresh.append((r, row[3], row[6]))
+                    elif k in inserted and k not in seen:
+                        fresh.append((r, row[3], row[6]))
+                        seen.add(k)
+                reply.accepted = len(fresh)
+                reply.duplicates = len(job.readings) - len(fresh)
+                if job.audit is not None and fresh:
+                    user, key = job.audit
+                    store.audit(conn, user, "ingest", "telemetry", key or None, {
+                        "accepted": reply.accepted, "duplicates": reply.duplicates,
+                        "rejected": len(reply.rejected)})  # fmt: skip
+                fresh.sort(key=lambda f: f[0].time)
+                conditions: list[Condition] = []
+                observe = engine.observe
+                for f in fresh:
+                    conditions += observe(f[0])
+                    device = f[0].device
+                    prev = newest.get(device)
+                    if prev is None or f[1] >= prev[1]:
+                        newest[device] = f
+                raised += self._apply(conn, conditions, reply)
+                if fresh:
+                    latest = fresh[-1][0].time
+                    self.clock = latest if self.clock is None else max(self.clock, latest)
+                if absorb and i == len(group):  # batches that queued meanwhile join in
+                    more = self._take(room)
+                    group += more
+                    room -= sum(len(j.readings) for j in more)
+            events = self._states(conn, newest) + raised + self._refuels(conn)
+        return events
 
     def _states(
-        self, conn: Connection, fresh: list[tuple[Reading, dict[str, Any], str]]
+        self, conn: Connection, newest: dict[str, tuple[Reading, int, str]]
     ) -> list[dict[str, Any]]:
-        newest: dict[str, tuple[Reading, dict[str, Any], str]] = {}
-        for f in fresh:
-            r = f[0]
-            if r.device not in newest or r.time >= newest[r.device][0].time:
-                newest[r.device] = f
-        if not newest:
-            return []
-        current = {
-            row.device: row.t_ms
-            for row in conn.execute(
-                select(device_state.c.device, device_state.c.t_ms).where(
-                    device_state.c.device.in_(list(newest))
-                )
-            )
-        }
-        events = []
+        """Upsert each device's state from its newest message (an older message than the
+        state stored never overwrites it); the state events, if anyone listens for them."""
+        known = self._state_ms
         rows: list[tuple[str, str, int, str]] = []
-        for device, (r, doc, text) in newest.items():
-            t = ms(r.time)
-            if device in current and t < current[device]:
+        for device, (r, t, text) in newest.items():
+            if t < known.get(device, t):
                 continue  # an older message never overwrites the state
+            known[device] = t
             rows.append((device, r.kind, t, text))
-            events.append({"type": "state", "device": device, "kind": r.kind, "state": doc})
         if rows:
             mark = "%s" if conn.dialect.name == "postgresql" else "?"
             conn.exec_driver_sql(
@@ -406,7 +591,12 @@ class LiveOps:
                 "state = excluded.state WHERE excluded.t_ms >= device_state.t_ms",
                 rows,
             )
-        return events
+        if not self.stream.wants("state"):
+            return []
+        return [
+            {"type": "state", "device": device, "kind": kind, "state": json.loads(text)}
+            for device, kind, _, text in rows
+        ]
 
     def _apply(
         self, conn: Connection, conditions: list[Condition], reply: IngestReply | None
@@ -530,7 +720,13 @@ class LiveOps:
         self._ticker.start()
 
     def stop(self) -> None:
+        """Stop the alarm clock and close ingest's connection."""
         self._stop.set()
+        with self.lock:
+            conn, self._writer = self._writer, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def out_of_service(self) -> set[str]:
         """Devices with a critical or emergency condition open (stations: no refuelling there)."""

@@ -31,11 +31,11 @@ def _cli(*args: str) -> tuple[int, str]:
 def test_db_upgrade_creates_the_schema(db_url, engine_for):
     code, out = _cli("db", "upgrade", "--db", db_url)
     assert code == 0, out
-    assert "is at migration 0003" in out
+    assert "is at migration 0004" in out
     tables = set(inspect(engine_for(db_url)).get_table_names())
     assert {"stations", "orders", "users", "audit_log", "plan_jobs", "alembic_version"} <= tables
     code, out = _cli("db", "upgrade", "--db", db_url, "--json")  # again: nothing to do
-    assert code == 0 and json.loads(out)["revision"] == "0003"
+    assert code == 0 and json.loads(out)["revision"] == "0004"
     assert "@" not in json.loads(out)["database"]
 
 

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from h2lane.ops.alarms.rules import Level, Rule
@@ -24,6 +25,7 @@ from h2lane.params import FCET_H2_LOADED
 from h2lane.roads.geo import haversine_km_1
 
 Action = Literal["raise", "clear"]
+_MINUTE = timedelta(minutes=1)
 Key = tuple[str, str, str, str]
 
 
@@ -122,8 +124,22 @@ class AlarmEngine:
         """Evaluate ``rules`` from now on (the conditions already open stay open)."""
         self.rules = list(rules)
         self._by_kind: dict[str, list[Rule]] = {}
+        self._silent: dict[str, list[Rule]] = {}
         for rule in self.rules:
             self._by_kind.setdefault(rule.kind, []).append(rule)
+            if rule.kind == "silent":
+                self._silent.setdefault(rule.params["device_kind"], []).append(rule)
+        # the hydrogen-drop rules' numbers, read once: (window, tolerance, min excess kg,
+        # road factor)
+        self._drop_params: dict[str, tuple[timedelta, float, float, float]] = {
+            rule.id: (
+                timedelta(minutes=rule.number("window_min")),
+                rule.number("tolerance"),
+                rule.number("min_excess_kg"),
+                rule.number("road_factor"),
+            )
+            for rule in self._by_kind.get("h2_drop", [])
+        }
 
     def _of(self, kind: str) -> list[Rule]:
         return self._by_kind.get(kind, [])
@@ -154,12 +170,15 @@ class AlarmEngine:
         device: str,
         subject: str,
         when: datetime,
-        message: str,
+        message: str | Callable[[], str],
     ) -> None:
+        """Clear the condition if it is open; ``message`` may be a function that makes the
+        text (most readings clear nothing: their texts need not be made)."""
         key = (rule.id, device, subject, level)
         if key in self.active:
             del self.active[key]
-            out.append(Condition("clear", rule.id, level, device, subject, when, message))
+            text = message if isinstance(message, str) else message()
+            out.append(Condition("clear", rule.id, level, device, subject, when, text))
 
     # --- readings ----------------------------------------------------------------------
 
@@ -170,17 +189,12 @@ class AlarmEngine:
         if not late:
             self.newest[r.device] = r.time
         self.kinds[r.device] = r.kind
-        for rule in self._of("silent"):
-            if rule.params["device_kind"] == r.kind and not late:
+        if not late:
+            for rule in self._silent.get(r.kind, ()):
                 self._clear(
-                    out,
-                    rule,
-                    rule.level,
-                    r.device,
-                    "",
-                    r.time,
-                    f"{r.kind} {r.device} reports again",
-                )
+                    out, rule, rule.level, r.device, "", r.time,
+                    lambda: f"{r.kind} {r.device} reports again",
+                )  # fmt: skip
         if r.kind == "station":
             self._station(out, r, late)
         elif not late:
@@ -208,14 +222,12 @@ class AlarmEngine:
                         )
                     elif value < step.threshold - hyst and not late:
                         self._clear(
-                            out,
-                            rule,
-                            step.level,
-                            r.device,
-                            tag,
-                            r.time,
-                            f"H2 {value:.2f} % vol at detector {tag}, below {step.threshold - hyst:g} % vol",
-                        )
+                            out, rule, step.level, r.device, tag, r.time,
+                            partial(
+                                "H2 {:.2f} % vol at detector {}, below {:g} % vol".format,
+                                value, tag, step.threshold - hyst,
+                            ),
+                        )  # fmt: skip
         for rule in self._of("detector_silent"):
             for tag, value in r.detectors.items():
                 if value is None:
@@ -234,14 +246,9 @@ class AlarmEngine:
                     if seen is None or r.time > seen:
                         self.detector_seen[(r.device, tag)] = r.time
                     self._clear(
-                        out,
-                        rule,
-                        rule.level,
-                        r.device,
-                        tag,
-                        r.time,
-                        f"detector {tag} reports again",
-                    )
+                        out, rule, rule.level, r.device, tag, r.time,
+                        partial("detector {} reports again".format, tag),
+                    )  # fmt: skip
         fill = r.fill
         for rule in self._of("fill_temperature"):
             limit = rule.number("max_c")
@@ -306,8 +313,11 @@ class AlarmEngine:
         h2, lat, lon = r.h2_kg or 0.0, r.lat or 0.0, r.lon or 0.0
         if last is not None:
             t, h, la, lo = last
-            moved = math.hypot(lat - la, (lon - lo) * math.cos(math.radians(lat))) * 111.2
-            if abs((r.time - t).total_seconds()) < 60.0 and abs(h2 - h) < 0.5 and moved < 1.0:
+            if (
+                abs(h2 - h) < 0.5
+                and -_MINUTE < r.time - t < _MINUTE
+                and math.hypot(lat - la, (lon - lo) * math.cos(math.radians(lat))) * 111.2 < 1.0
+            ):
                 return False
         self._range_at[r.device] = (r.time, h2, lat, lon)
         return True
@@ -385,12 +395,15 @@ class AlarmEngine:
                 )
 
     def _drop(self, out: list[Condition], rule: Rule, r: Reading, rate: float) -> None:
-        track = self.tracks.setdefault(r.device, _Track())
+        track = self.tracks.get(r.device)
+        if track is None:
+            track = self.tracks[r.device] = _Track()
         prev = track.last
         track.last = r
         h2 = r.h2_kg or 0.0
+        points = track.points
         if prev is None:
-            track.points.append((r.time, h2, 0.0))
+            points.append((r.time, h2, 0.0))
             return
         rise = h2 - (prev.h2_kg or 0.0)
         noise = 0.5  # kg: a level sensor's jitter is not a fill (D)
@@ -398,21 +411,19 @@ class AlarmEngine:
             track.fill_start = track.fill_start or prev
             track.fill_peak = r
             return
+        window, tolerance, limit, road_factor = self._drop_params[rule.id]
         if track.fill_start is not None and track.fill_peak is not None:
             self._close_fill(rule, track)
-            track.points.clear()
-            track.points.append((prev.time, prev.h2_kg or 0.0, 0.0))
-        cum = (
-            track.points[-1][2] + _km(prev, r, rule.number("road_factor")) if track.points else 0.0
-        )
-        track.points.append((r.time, h2, cum))
-        horizon = r.time - timedelta(minutes=rule.number("window_min"))
-        while len(track.points) > 2 and track.points[1][0] <= horizon:
-            track.points.popleft()
-        t0, h0, c0 = track.points[0]
-        allowed = (cum - c0) * rate * (1.0 + rule.number("tolerance"))
+            points.clear()
+            points.append((prev.time, prev.h2_kg or 0.0, 0.0))
+        cum = points[-1][2] + _km(prev, r, road_factor) if points else 0.0
+        points.append((r.time, h2, cum))
+        horizon = r.time - window
+        while len(points) > 2 and points[1][0] <= horizon:
+            points.popleft()
+        t0, h0, c0 = points[0]
+        allowed = (cum - c0) * rate * (1.0 + tolerance)
         excess = (h0 - h2) - allowed
-        limit = rule.number("min_excess_kg")
         if excess > limit:
             self._raise(
                 out,
@@ -427,14 +438,9 @@ class AlarmEngine:
             )
         elif excess < limit / 2:
             self._clear(
-                out,
-                rule,
-                rule.level,
-                r.device,
-                "",
-                r.time,
-                f"truck {r.device}: hydrogen use as expected",
-            )
+                out, rule, rule.level, r.device, "", r.time,
+                lambda: f"truck {r.device}: hydrogen use as expected",
+            )  # fmt: skip
 
     def _close_fill(self, rule: Rule, track: _Track) -> None:
         start, peak = track.fill_start, track.fill_peak
@@ -461,6 +467,32 @@ class AlarmEngine:
                 dist,
             )
         )
+
+    # --- memory from stored readings -----------------------------------------------------
+
+    def memory_minutes(self) -> float | None:
+        """How far back the hydrogen-drop rules look (the longest window), None without one."""
+        windows = [rule.number("window_min") for rule in self._of("h2_drop")]
+        return max(windows) if windows else None
+
+    def remember(self, readings: Iterable[Reading]) -> None:
+        """Rebuild the hydrogen-drop memory of trucks (recent levels and distances, a fill in
+        progress) from stored truck readings, in the order they were ingested, raising and
+        clearing nothing and detecting no refuel: what those readings raised or detected is
+        stored already. A reading older than its truck's newest before it is skipped, as
+        :meth:`observe` skips it."""
+        active, refuels = dict(self.active), self.refuels
+        newest: dict[str, datetime] = {}
+        scratch: list[Condition] = []
+        drops = self._of("h2_drop")
+        for r in readings:
+            if r.kind != "truck" or (r.device in newest and r.time < newest[r.device]):
+                continue
+            newest[r.device] = r.time
+            rate = self.kg_per_100km(r.device) / 100.0
+            for rule in drops:
+                self._drop(scratch, rule, r, rate)
+        self.active, self.refuels = active, refuels
 
     # --- the clock ---------------------------------------------------------------------
 

@@ -69,11 +69,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def make_live(engine: Engine) -> Any:
     """Live operations on ``engine`` (stations for refuel matching read from the scenario)."""
     from h2lane.ops.api.deps import run_on_graph_thread
-    from h2lane.ops.fleet import PlannedStops, ScenarioReach, affected_trucks, scenario_stations
+    from h2lane.ops.fleet import PlannedStops, ScenarioReach, affected_trucks
     from h2lane.ops.live import LiveOps
 
     reach = ScenarioReach(engine)
-    live = LiveOps(engine, stations=scenario_stations, affected=affected_trucks, reach=reach,
+    live = LiveOps(engine, stations=reach.stations_of, affected=affected_trucks, reach=reach,
                    kg_per_100km=reach.rate,
                    next_stop=PlannedStops(engine, run_on_graph_thread))  # fmt: skip
     reach.out_of_service = live.out_of_service

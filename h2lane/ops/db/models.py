@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -95,6 +96,8 @@ audit_log = Table(
     Column("resource", String(80), nullable=False),
     Column("key", Text, nullable=True),
     Column("changes", JSON, nullable=False, default=dict),
+    # the scenario version (newest scenario write) in one lookup among every batch's audit row
+    Index("ix_audit_log_resource_id", "resource", "id"),
 )
 
 plan_jobs = Table(

@@ -300,13 +300,11 @@ def scenario_version(conn: Connection) -> int:
     """A number that changes with every write to the scenario (the last such audit entry's id;
     every write to a record or an import is audited in its own transaction)."""
     names = [*records.RESOURCES, "scenario"]
-    row = conn.execute(
-        select(audit_log.c.id)
-        .where(audit_log.c.resource.in_(names))
-        .order_by(desc(audit_log.c.id))
-        .limit(1)
-    ).first()
-    return 0 if row is None else int(row.id)
+    # max over the (resource, id) index: the scenario writes only, not every ingest batch's row
+    top = conn.execute(
+        select(func.max(audit_log.c.id)).where(audit_log.c.resource.in_(names))
+    ).scalar()
+    return 0 if top is None else int(top)
 
 
 # --- plan jobs -----------------------------------------------------------------------------
@@ -394,9 +392,7 @@ def set_progress(conn: Connection, job_id: str, progress: float, task: str) -> b
         .where(plan_jobs.c.id == job_id, plan_jobs.c.status == "running")
         .values(progress=max(0.0, min(1.0, progress)), task=task[:500])
     )
-    row = conn.execute(
-        select(plan_jobs.c.cancel_requested).where(plan_jobs.c.id == job_id)
-    ).first()
+    row = conn.execute(select(plan_jobs.c.cancel_requested).where(plan_jobs.c.id == job_id)).first()
     return bool(row and row.cancel_requested)
 
 

@@ -191,7 +191,7 @@ async def stream(
 ) -> StreamingResponse:
     wanted = {t.strip() for t in types.split(",") if t.strip()}
     live = live_of(request)
-    queue = live.stream.subscribe()
+    queue = live.stream.subscribe(wanted)
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -204,7 +204,7 @@ async def stream(
                 except TimeoutError:
                     yield ": heartbeat\n\n"
                     continue
-                if ev.get("type") in wanted:
+                if ev.get("type") in wanted:  # (the broadcaster sends only these)
                     yield f"event: {ev['type']}\ndata: {json.dumps(ev, separators=(',', ':'))}\n\n"
         finally:
             live.stream.unsubscribe(queue)
