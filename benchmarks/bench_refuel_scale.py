@@ -438,8 +438,8 @@ def main() -> None:
     md = [
         "## Refuelling at network scale (issue 9)\n",
         f"Machine: {machine()}. Date: {today()}. Load average at start {load[0]:.2f} / "
-        f"{load[1]:.2f} / {load[2]:.2f}: the machine was shared with other agents (five "
-        "sessions on two cores), so times vary with their load; label counts do not. "
+        f"{load[1]:.2f} / {load[2]:.2f}: times vary with the machine's load (other work "
+        "on its two cores); label counts do not. "
         f"Command: `python benchmarks/bench_refuel_scale.py{' --quick' if args.quick else ''}"
         f"{' --sizes ' + args.sizes if args.sizes else ''} "
         f"--cap {args.cap:g} --write`.\n",
