@@ -70,6 +70,13 @@ from numpy.typing import NDArray
 
 from h2lane.errors import OptionError
 from h2lane.routing.rest import RestRules
+from h2lane.routing.vrp.stop import (
+    MaxIterations,
+    MaxRuntime,
+    MultipleCriteria,
+    StoppingCriterion,
+    as_criterion,
+)
 
 FTLObjective = Literal["time", "cost", "total-cost"]
 FTL_OBJECTIVES: tuple[str, ...] = ("time", "cost", "total-cost")
@@ -1086,11 +1093,13 @@ class FTLSearch:
     # ---------------------------------------------------------------- main loop
     def solve(
         self,
-        time_limit: float = 10.0,
-        max_iterations: int | None = None,
+        stop: MultipleCriteria,
         idle_iterations: int | None = None,
         progress: Callable[[float], None] | None = None,
     ) -> FTLSolution:
+        """Search until ``stop`` (or ``idle_iterations`` without a new best); the cooling
+        follows ``stop``'s deterministic criteria when it has any (iterations), so a seeded
+        run capped by iterations is reproducible."""
         t0 = time.perf_counter()
         inst, ev = self.inst, self.ev
         n = len(inst.orders)
@@ -1123,12 +1132,11 @@ class FTLSearch:
         idle = 0
         while servable:
             elapsed = time.perf_counter() - t0
-            if elapsed >= time_limit or (max_iterations is not None and it >= max_iterations):
+            if stop.fraction(it, elapsed) >= 1.0:
                 break
             if idle_iterations is not None and idle >= idle_iterations:
                 break
-            # the cooling follows the iterations when they are capped (deterministic runs)
-            frac = it / max_iterations if max_iterations else elapsed / max(time_limit, 1e-9)
+            frac = stop.schedule_fraction(it, elapsed)
             if progress is not None and it % 10 == 0:
                 progress(min(frac, 1.0))
             temp = temp0 * (temp1 / temp0) ** min(frac, 1.0)
@@ -1217,13 +1225,10 @@ def solve_ftl(
     Stops at ``time_limit`` seconds, ``max_iterations`` or ``idle_iterations`` without a new
     best, whichever comes first (deterministic for a seed when only iterations limit it).
     """
-    if not (time_limit >= 0 and math.isfinite(time_limit)):
-        raise OptionError(
-            f"--time-limit must be a finite number of seconds ≥ 0, not {time_limit!r}"
-        )
-    return FTLSearch(inst, seed, params).solve(
-        time_limit, max_iterations, idle_iterations, progress
-    )
+    limits: list[StoppingCriterion] = [MaxRuntime(time_limit)]
+    if max_iterations is not None:
+        limits.append(MaxIterations(max_iterations))
+    return FTLSearch(inst, seed, params).solve(as_criterion(limits), idle_iterations, progress)
 
 
 def empty_km_lower_bound(inst: FTLInstance, served: list[int] | None = None) -> float:
