@@ -352,6 +352,8 @@ def plan_dispatch(
     if default_depart is None:
         default_depart = timeutil.at(timeutil.today(), 8)
     default_depart = timeutil.parse_datetime(default_depart) or default_depart
+    if engine not in ENGINES:  # before the station graph is built
+        raise OptionError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     disp = _Dispatcher(
         scen,
         graph,
@@ -364,33 +366,9 @@ def plan_dispatch(
         return_to_depot,
     )
     types = {t.id: t for t in scen.truck_types}
-    if engine not in ENGINES:
-        raise OptionError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if engine == "vrp":
-        return _plan_vrp(
-            disp,
-            scen,
-            graph,
-            stations,
-            objective,
-            reserve_kg,
-            default_depart,
-            rest,
-            time_limit,
-            seed,
-            progress,
-            max_iterations,
-        )
-    jobs = [
-        _Job(
-            o,
-            _waypoint(scen, o.origin),
-            _waypoint(scen, o.destination),
-            _time(o.ready),
-            _time(o.due),
-        )
-        for o in scen.orders
-    ]
+        return _plan_vrp(disp, time_limit, seed, progress, max_iterations)
+    jobs = [_job(scen, o) for o in scen.orders]
     jobs.sort(key=lambda j: (j.ready or _FAR_PAST, j.due or _FAR_FUTURE, j.order.id))
     assigned: dict[str, list[_Job]] = {t.id: [] for t in scen.trucks}
     unassigned: list[dict[str, str]] = []
@@ -452,31 +430,26 @@ def _routes(
 
 def _plan_vrp(
     disp: _Dispatcher,
-    scen: Scenario,
-    graph: RoadGraph,
-    stations: list[Station],
-    objective: Objective,
-    reserve_kg: float,
-    default_depart: datetime,
-    rest: RestRules,
     time_limit: float,
     seed: int,
     progress: Callable[[int, int], None] | None,
     max_iterations: int,
 ) -> DispatchPlan:
-    """Assignment and sequences from the FTL search, exact trip plans per truck."""
+    """Assignment and sequences from the FTL search, exact trip plans per truck (the
+    scenario, stations, objective and rules are the dispatcher's)."""
     from h2lane.routing.vrp.ftl import solve_ftl
     from h2lane.routing.vrp.ftlbuild import build_instance
     from h2lane.routing.vrp.ftlcheck import check_ftl
 
+    scen = disp.scen
     built = build_instance(
         scen,
-        graph,
-        stations=stations,
-        objective=objective,
-        reserve_kg=reserve_kg,
-        default_depart=default_depart,
-        rest=rest,
+        disp.graph,
+        stations=disp.stations,
+        objective=disp.objective,
+        reserve_kg=disp.reserve_kg,
+        default_depart=disp.default_depart,
+        rest=disp.rest,
         return_to_depot=disp.return_to_depot,
     )
     inst = built.instance
@@ -548,7 +521,7 @@ def _plan_vrp(
         "checked": True,
     }
     unassigned.sort(key=lambda u: u["order_id"])
-    return DispatchPlan(scen.name, objective, routes, unassigned, search)
+    return DispatchPlan(scen.name, disp.objective, routes, unassigned, search)
 
 
 def _job(scen: Scenario, o: Order) -> _Job:
