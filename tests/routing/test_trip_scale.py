@@ -277,10 +277,7 @@ def test_bound_from_a_few_stations_keeps_the_optimum(north_china, corridor, seed
             )
 
         dense = _both(north_china, stations, make)[1]
-        saved = trip_mod.QUICK_STATIONS
-        trip_mod.QUICK_STATIONS = quick
-        try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(trip_mod, "QUICK_STATIONS", quick)
             scaled = _summary(plan_trip(north_china, stations, make(), scaled=True))
-        finally:
-            trip_mod.QUICK_STATIONS = saved
         assert scaled == dense
