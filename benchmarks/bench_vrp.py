@@ -459,6 +459,24 @@ def _vehicles_within_one(h2, feas: str, all_ok: bool) -> list[str]:
     ]
 
 
+def _gap_targets(
+    h2: Summary, n: int, feas: str, all_ok: bool, *, mean_max: float, max_max: float, within: float
+) -> list[list[str]]:
+    """Target rows 'mean gap ≤ mean_max %' and 'no gap above max_max %' (G-VRP families)."""
+    return [
+        [
+            f"mean gap ≤ {mean_max:g} %",
+            f"{_f(h2.mean_gap, '{:.3f}')} % ({feas})",
+            _met(all_ok and h2.mean_gap is not None and h2.mean_gap <= mean_max),
+        ],
+        [
+            f"no gap above {max_max:g} %",
+            f"max {_f(h2.max_gap, '{:.3f}')} %, {h2.within.get(within, 0)}/{n} within {within:g} %",
+            _met(all_ok and h2.max_gap is not None and h2.max_gap <= max_max),
+        ],
+    ]
+
+
 def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> list[list[str]]:
     """Rows ``[target, measured, verdict]`` for the issue's targets of this family."""
     n, tl = len(rows), fam.time_limit
@@ -466,20 +484,7 @@ def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> l
     feas = f"{h2.feasible}/{n} checker-feasible"
     out: list[list[str]] = []
     if fam.key == "emh":
-        out.append(
-            [
-                "mean gap ≤ 0.1 %",
-                f"{_f(h2.mean_gap, '{:.3f}')} % ({feas})",
-                _met(all_ok and h2.mean_gap is not None and h2.mean_gap <= 0.1),
-            ]
-        )
-        out.append(
-            [
-                "no gap above 0.5 %",
-                f"max {_f(h2.max_gap, '{:.3f}')} %, {h2.within.get(0.5, 0)}/{n} within 0.5 %",
-                _met(all_ok and h2.max_gap is not None and h2.max_gap <= 0.5),
-            ]
-        )
+        out += _gap_targets(h2, n, feas, all_ok, mean_max=0.1, max_max=0.5, within=0.5)
         out.append(
             [
                 f"≤ {tl:g} s each",
@@ -488,20 +493,7 @@ def targets(fam: Family, rows: list[Row], h2: Summary, ort: Summary | None) -> l
             ]
         )
     elif fam.key == "emh-large":
-        out.append(
-            [
-                "mean gap ≤ 1 %",
-                f"{_f(h2.mean_gap, '{:.3f}')} % ({feas})",
-                _met(all_ok and h2.mean_gap is not None and h2.mean_gap <= 1.0),
-            ]
-        )
-        out.append(
-            [
-                "no gap above 2.5 %",
-                f"max {_f(h2.max_gap, '{:.3f}')} %, {h2.within.get(2.0, 0)}/{n} within 2 %",
-                _met(all_ok and h2.max_gap is not None and h2.max_gap <= 2.5),
-            ]
-        )
+        out += _gap_targets(h2, n, feas, all_ok, mean_max=1.0, max_max=2.5, within=2.0)
         out.append(
             [
                 "≤ 120 s each",
