@@ -59,6 +59,27 @@ def station_graph(energy, stations, tank):
 
 
 @njit(cache=True)
+def _mark_fronts(par, npar, eo, el, t, d, front):
+    """Flag the members of ``par[:npar]`` on the (energy out, time), (energy left, time),
+    (energy out, distance) and (energy left, distance) two-criteria fronts."""
+    front[:npar] = False
+    for crit in range(4):
+        key = np.empty(npar)
+        for qq in range(npar):
+            p = par[qq]
+            key[qq] = eo[p] if crit % 2 == 0 else -el[p]
+        order = np.argsort(key, kind="mergesort")
+        best = INF
+        for r in range(npar):
+            qq = order[r]
+            p = par[qq]
+            other = t[p] if crit < 2 else d[p]
+            if other < best - 1e-12:
+                best = other
+                front[qq] = True
+
+
+@njit(cache=True)
 def build_options(
     points,
     stations,
@@ -113,6 +134,9 @@ def build_options(
     cand_tb = np.empty(k * k)
     cand_s1 = np.empty(k * k, dtype=np.int64)
     cand_s2 = np.empty(k * k, dtype=np.int64)
+    par = np.empty(k * k, dtype=np.int64)
+    pick = np.zeros(k * k, dtype=np.bool_)
+    front = np.zeros(k * k, dtype=np.bool_)
     speed = 0.0
     for a in range(n):
         for b in range(n):
@@ -185,27 +209,49 @@ def build_options(
             # Pareto sweep in order of distance: a candidate survives unless an earlier
             # (shorter) survivor is at least as good on every other criterion
             order = np.argsort(cand_d[:m], kind="mergesort")
-            c = 0
+            npar = 0
             for r in range(m):
                 p = order[r]
                 dominated = False
-                for q in range(c):
+                for qq in range(npar):
+                    q = par[qq]
                     if (
-                        o_eout[i, j, q] <= cand_eo[p] + 1e-12
-                        and o_eleft[i, j, q] >= cand_el[p] - 1e-12
-                        and o_time[i, j, q] <= cand_t[p] + 1e-12
+                        cand_eo[q] <= cand_eo[p] + 1e-12
+                        and cand_el[q] >= cand_el[p] - 1e-12
+                        and cand_t[q] <= cand_t[p] + 1e-12
                         and (
                             full
                             or (
-                                o_tbase[i, j, q] <= cand_tb[p] + 1e-12
-                                and o_inner[i, j, q] <= cand_in[p] + 1e-12
+                                cand_tb[q] <= cand_tb[p] + 1e-12
+                                and cand_in[q] <= cand_in[p] + 1e-12
                             )
                         )
                     ):
                         dominated = True
                         break
-                if dominated:
+                if not dominated:
+                    par[npar] = p
+                    npar += 1
+            # over the cap: first the paths on a two-criteria front of energy to the first
+            # station (or energy left at the end) against time (or distance) — a route may be
+            # feasible only through the fastest path it has the energy for — then the shortest
+            pick[:npar] = npar <= max_options
+            if npar > max_options:
+                _mark_fronts(par, npar, cand_eo, cand_el, cand_t, cand_d, front)
+                left = max_options
+                for qq in range(npar):
+                    if front[qq] and left > 0:
+                        pick[qq] = True
+                        left -= 1
+                for qq in range(npar):
+                    if not pick[qq] and left > 0:
+                        pick[qq] = True
+                        left -= 1
+            c = 0
+            for qq in range(npar):
+                if not pick[qq] or c == max_options:
                     continue
+                p = par[qq]
                 o_s1[i, j, c] = cand_s1[p]
                 o_s2[i, j, c] = cand_s2[p]
                 o_dist[i, j, c] = cand_d[p]
@@ -215,8 +261,6 @@ def build_options(
                 o_inner[i, j, c] = cand_in[p]
                 o_tbase[i, j, c] = cand_tb[p]
                 c += 1
-                if c == max_options:
-                    break
             o_count[i, j] = c
     return o_s1, o_s2, o_dist, o_eout, o_eleft, o_time, o_inner, o_tbase, o_count
 

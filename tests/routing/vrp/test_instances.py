@@ -400,3 +400,31 @@ def test_find_unservable_time_windows_and_load() -> None:
     assert find_unservable(inst) == [4]
     inst.due[0] = 27.9  # back home from 12 needs 12 more and 12 > 10: via the station again
     assert 3 in find_unservable(inst)
+
+
+@pytest.mark.parametrize(
+    "folder, pattern",
+    [
+        ("small", "*.txt"),
+        ("large", "LargeVAInput_111c_*.txt"),
+        ("large", "LargeVAInput_500c_*.txt"),
+    ],
+)
+def test_emh_servable_customers_have_a_route_of_their_own(folder: str, pattern: str) -> None:
+    """The solver's station-path options keep a solo route for every customer the
+    unservable test keeps (500c once lost R241 to the cap on options per pair)."""
+    import math
+
+    from h2lane.routing.vrp.solver import _Data
+
+    files = sorted(shared("gvrp_emh", "instances", folder).glob(pattern))
+    assert files
+    for path in files:
+        inst = read_emh(path)
+        vt = _Data(inst).types[0]
+        lost = [
+            inst.labels[c]
+            for c in inst.customers
+            if c not in inst.unservable and not math.isfinite(vt.cost([int(c)]))
+        ]
+        assert lost == [], f"{path.name}: {lost}"
