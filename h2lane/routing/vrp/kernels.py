@@ -147,8 +147,9 @@ def build_options(
             break
     if speed == 0.0:
         speed = 1.0
-    # candidate first/last stations: the `near` closest to each point (all on small sets)
-    near = k if k <= 24 else 12
+    # candidate first/last stations: the `near` closest to each point (all up to 32: with 12
+    # of 25 the 24-station EMH instance lost the paths of its best plans and needed a route more)
+    near = k if k <= 32 else 16
     first = np.empty((n, near), dtype=np.int64)
     last = np.empty((n, near), dtype=np.int64)
     st_e_out = np.empty(k)

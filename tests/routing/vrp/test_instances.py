@@ -428,3 +428,27 @@ def test_emh_servable_customers_have_a_route_of_their_own(folder: str, pattern: 
             if c not in inst.unservable and not math.isfinite(vt.cost([int(c)]))
         ]
         assert lost == [], f"{path.name}: {lost}"
+
+
+def test_emh_more_stations_never_lengthen_a_route() -> None:
+    """111c_24s has 111c_22s's stations and two more: no route may cost more there (with 12
+    candidate first/last stations of 25, 16 of 300 random routes did)."""
+    import math
+
+    from h2lane.routing.vrp.solver import _Data
+
+    folder = shared("gvrp_emh", "instances", "large")
+    a = read_emh(folder / "LargeVAInput_111c_22s.txt")
+    b = read_emh(folder / "LargeVAInput_111c_24s.txt")
+    ta, tb = _Data(a).types[0], _Data(b).types[0]
+    ia = {label: i for i, label in enumerate(a.labels)}
+    ib = {label: i for i, label in enumerate(b.labels)}
+    customers = [a.labels[c] for c in a.customers if c not in a.unservable]
+    rng = np.random.default_rng(0)
+    worse = []
+    for _ in range(300):
+        seq = [str(x) for x in rng.choice(customers, size=3, replace=False)]
+        ca, cb = ta.cost([ia[x] for x in seq]), tb.cost([ib[x] for x in seq])
+        if cb > ca + 1e-6 or (math.isfinite(ca) and not math.isfinite(cb)):
+            worse.append((seq, ca, cb))
+    assert worse == []
