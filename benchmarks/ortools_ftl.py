@@ -1,52 +1,55 @@
 """OR-Tools peer for full-truckload (FTL) dispatch: pickup-and-delivery with a fuel dimension.
 
 The model a capable OR-Tools (routing library, Python) user would write for
-:class:`h2lane.routing.vrp.ftl.FTLInstance`, with the station-copy approach of
-:mod:`ortools_peer` (G-VRP):
+:class:`h2lane.routing.vrp.ftl.FTLInstance`, with the refuelling approach of :mod:`ortools_peer`
+(G-VRP: a fuel dimension reset at refuel nodes, optional station copies):
 
-* **Nodes.** One node per depot location (vehicle starts and ends, several vehicles may share
-  one), a *pickup* node (the order's origin) and a *delivery* node (its destination) per order,
-  and ``k_s`` copies of every station open around the clock (optional: zero-penalty
-  disjunctions). A station with opening hours is left out: a window per day of a multi-day
-  horizon is not a routing cumul window. Copies per station come from an estimate of the
-  refuels each station gets (:func:`copies_per_station`). Arcs between two copies are removed:
-  a copy then always sits between two task nodes (or a depot), so its load state is known from
-  its neighbours and one set of copies serves loaded and empty legs alike.
-* **Orders.** ``AddPickupAndDelivery`` (same vehicle, both or neither), the vehicle of the
-  delivery equal to that of the pickup, and pickup time ≤ delivery time on the time dimension;
-  a *load* dimension (pickup +1, delivery −1, capacity 1) keeps one order on board (full
-  truckloads). An order whose tonnes exceed a vehicle type's payload is forbidden on it
-  (``VehicleVar`` values removed). Pickup and delivery sit in single-node disjunctions with a
+* **Nodes.** One node per depot location (vehicle starts and ends; vehicles share them), a
+  *pickup* node (the order's origin) and a *delivery* node (its destination) per order, and
+  ``COPIES`` copies of every station open around the clock, optional (zero-penalty
+  disjunctions), for the empty runs. A station with opening hours is left out: a window per day
+  of a multi-day horizon is not one cumul window.
+* **Orders.** ``AddPickupAndDelivery`` (same vehicle, both or neither), equal vehicle variables
+  and pickup time ≤ delivery time on the time dimension, the pickup's next node its delivery
+  (the loaded run is one arc, see *Fuel*); a *load* dimension (pickup +1, delivery −1, capacity
+  1, 0 at the copies) keeps one order on board. An order a vehicle type cannot carry (tonnes,
+  range) is removed from its vehicles. Pickup and delivery sit in single-node disjunctions with a
   penalty of twice the horizon each, above any truck-hours an order can add, so serving
   dominates.
-* **Fuel** (per vehicle type, ``AddDimensionWithVehicleTransits``): cumul = hydrogen used since
-  the last fill (kg ×10⁴, rounded up), capacity = tank − reserve; an arc leaving a pickup or
-  entering a delivery burns the loaded consumption, every other arc the empty one; the transit
-  into a copy is lowered by the capacity and the copy's cumul fixed at 0 (it leaves full), so
-  the predecessor's slack is the hydrogen left above the reserve (as in :mod:`ortools_peer`).
-  Vehicles leave full (cumul 0 at the start).
-* **Time** (hours ×10⁴, rounded up): transit = service at the tail (loading, unloading, or a
-  fill of a whole usable tank at a copy: connect + kg × h/kg) + driving × ``rest_factor``;
-  slack = waiting. Windows: pickup in [ready, latest pick-up], delivery ≤ due, vehicle start ≥
-  its availability, ends ≤ the horizon. **Rests** (4 h / 20 min breaks, 8 h / 10 h daily rest)
-  depend on accumulated driving, which a cumul window cannot express (break intervals on a
-  multi-day horizon with hundreds of vehicles are impractical): the model relaxes them by
-  charging them pro rata on driving — ``rest_factor = 1 + daily_rest / max_daily_drive +
-  breaks per day × break / max_daily_drive`` (2.29 with the defaults) unless given.
+* **Fuel** (per vehicle type): cumul = hydrogen used since the last fill (kg ×10⁴, rounded up),
+  capacity = tank − reserve; the transit into a refuel node is lowered by the capacity and its
+  cumul fixed at 0 (it leaves full), so the predecessor's slack is the hydrogen left above the
+  reserve. Refuel nodes are the copies, the pickups and the deliveries: the truck fills at the
+  station nearest the origin before loading and at the one nearest the destination after
+  unloading (detour and a full fill charged as service). Free copies on the loaded run cannot
+  work: OR-Tools inserts a pickup and its delivery as one pair, so a pair whose loaded run needs
+  a stop between them is never inserted (tried: no order of the 50-order instance served). The
+  loaded run's stops are therefore precomputed per order and vehicle type from a full tank at
+  the origin's station (shortest station path with every hop in range; :func:`_station_path`),
+  its time is the arc's transit and the last hop its fuel. Empty runs burn the empty
+  consumption and may stop at a copy; vehicles leave full.
+* **Time** (hours ×10⁴, rounded up): transit = service at the tail (loading or unloading plus
+  the fill, a fill at a copy) + driving × ``rest_factor``; slack = waiting. Windows: pickup in
+  [ready, latest pick-up], delivery ≤ due, vehicle start ≥ its availability, ends ≤ the horizon.
+  **Rests** (4 h / 20 min breaks, 8 h / 10 h daily rest) depend on accumulated driving, which
+  a cumul window cannot express (break intervals on a multi-day horizon with hundreds of
+  vehicles are impractical): the model relaxes them by charging them pro rata on driving —
+  ``rest_factor = 1 + (daily_rest + breaks per driving day × break) / max_daily_drive`` (2.29
+  with the defaults) unless given.
 * **Objective.** Truck-hours: the span cost of the time dimension (end − start, waits
-  included, as h2lane counts them) plus the arc cost of the time transits (driving and service)
-  so that the insertion heuristics see a time-based arc cost.
-* **Search.** ``PARALLEL_CHEAPEST_INSERTION`` first solution, then ``GUIDED_LOCAL_SEARCH``
-  until the time limit (model building excluded and reported apart). OR-Tools routing has no
-  random seed.
+  included, as h2lane counts them), plus the time transits as arc cost so that the insertion
+  heuristics see a time-based arc cost.
+* **Search.** ``PARALLEL_CHEAPEST_INSERTION`` first solution (with OR-Tools' neighbour
+  restriction above :data:`NEIGHBORS_ALL` nodes), then ``GUIDED_LOCAL_SEARCH`` until the time
+  limit (model building excluded, reported apart). OR-Tools routing has no random seed.
 
-**Replay.** OR-Tools' station stops and times are those of its relaxed model, so its answer is
-taken as an order sequence per truck and replayed by h2lane's evaluator
-(:meth:`h2lane.routing.vrp.ftl.Evaluator.plan`: station stops placed per leg, rests, waits,
-windows), then by the independent checker (:func:`h2lane.routing.vrp.ftlcheck.check_ftl`).
+**Replay.** OR-Tools' stops and times are those of its relaxed model, so its answer is taken
+as an order sequence per truck and replayed by h2lane's evaluator
+(:meth:`h2lane.routing.vrp.ftl.Evaluator.plan`: station stops placed per leg, exact rests,
+waits, windows), then by the independent checker (:func:`h2lane.routing.vrp.ftlcheck.check_ftl`).
 An order of a sequence that does not fit once the rests are exact is dropped (greedily, in
 sequence order: an order is kept when the sequence so far with it still replays), so the
-figures reported are those of checked exact plans on the same evaluation as h2lane's search.
+figures reported are those of checked plans on the same evaluation as h2lane's search.
 """
 
 from __future__ import annotations
@@ -179,6 +182,7 @@ def build_model(
     log: bool = False,
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
     neighbors_ratio: float | None = None,
+    span_cost: bool = True,
 ) -> _Model:
     """The OR-Tools routing model of ``inst`` (closed, ready to solve)."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -293,7 +297,8 @@ def build_model(
     routing.AddDimensionWithVehicleTransits(veh_time, horizon, horizon, False, "time")
     tdim = routing.GetDimensionOrDie("time")
     for v in range(n_veh):
-        tdim.SetSpanCostCoefficientForVehicle(1, v)
+        if span_cost:
+            tdim.SetSpanCostCoefficientForVehicle(1, v)
         tr = inst.trucks[v]
         lo = _ceil(tr.available_h + offset) if math.isfinite(tr.available_h) else 0
         tdim.CumulVar(routing.Start(v)).SetMin(max(0, lo))
@@ -410,6 +415,7 @@ def solve_ftl_ortools(
     log: bool = False,
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
     neighbors_ratio: float | None = None,
+    span_cost: bool = True,
 ) -> FTLPeerResult:
     """Build the model, solve for ``time_limit`` seconds, replay and check (module docstring)."""
     factor = default_rest_factor(inst) if rest_factor is None else float(rest_factor)
@@ -421,6 +427,7 @@ def solve_ftl_ortools(
         log=log,
         first_solution=first_solution,
         neighbors_ratio=neighbors_ratio,
+        span_cost=span_cost,
     )
     build_s = time.perf_counter() - t0
     routing = model.routing
