@@ -13,13 +13,22 @@ fleet). For each size, in one run:
   the whole search; *total* = end to end, matrix, search and exact plans;
 * **greedy**: ``plan_dispatch(engine="greedy")`` — insertion with an exact trip plan per
   evaluation, then relocations; run in a child process stopped at ``--greedy-cap`` seconds;
+* **OR-Tools** (``--ortools SIZES``): the pickup-and-delivery model of :mod:`ortools_ftl`
+  (fuel dimension, refuel points and station copies, rests charged pro rata) for
+  ``--time-limit`` seconds in a child process, its order sequences replayed by h2lane's
+  evaluator and the checker, beside the h2lane search alone (:func:`run_search`) at the same
+  limit: both engines' figures are those of checked plans on the same evaluation;
 * **empty-km lower bound**: min-cost assignment of deliveries (and truck starts) to pick-ups
   (and truck returns), time and range relaxed (scipy ``linear_sum_assignment``,
   :func:`h2lane.routing.vrp.ftl.empty_km_lower_bound`); *ratio* = the plan's empty km ÷ bound
   (on the orders served).
 
     python benchmarks/bench_dispatch_ftl.py [--sizes small,medium] [--time-limit 60]
-        [--greedy-cap 1800] [--no-greedy] [--write]
+        [--greedy-cap 1800] [--no-greedy] [--ortools xlarge] [--write]
+
+``--write`` merges into the FTL section of RESULTS.md: rows (and notes) of sizes this run does
+not re-run are kept from the section as it was, and each run is listed with its date, load
+and command.
 
 Run under the shared lock: ``flock /tmp/h2lane-bench.lock python benchmarks/bench_dispatch_ftl.py``.
 """
@@ -155,7 +164,125 @@ def run_search(path: Path, time_limit: float, seed: int) -> dict[str, Any]:
         "check_ok": check.ok,
         "check_first": check.violations[:1],
         "trucks_used": len(sol.routes),
+        "empty_km": sol.empty_km,
     }
+
+
+def run_ortools(path: Path, time_limit: float, cap: float) -> dict[str, Any]:
+    """The OR-Tools FTL model in a child process (stopped at ``cap`` seconds), replayed."""
+    t0 = time.perf_counter()
+    try:
+        res = subprocess.run(
+            [sys.executable, __file__, "--child-ortools", str(path), str(time_limit)],
+            capture_output=True,
+            text=True,
+            timeout=cap,
+            check=True,
+        )
+    except subprocess.TimeoutExpired:
+        return {"engine": "OR-Tools", "timeout": cap}
+    except subprocess.CalledProcessError as exc:
+        tail = (exc.stderr or "").strip().splitlines()[-1:] or [f"exit code {exc.returncode}"]
+        return {"engine": "OR-Tools", "error": tail}
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    out["wall_s"] = time.perf_counter() - t0
+    return out
+
+
+def _child_ortools(path: str, time_limit: float) -> None:
+    import resource
+
+    from ortools_ftl import solve_ftl_ortools
+
+    from h2lane.roads.graph import RoadGraph
+    from h2lane.routing.vrp.ftlbuild import build_instance
+    from h2lane.scenario import load_scenario
+
+    scen = load_scenario(path)
+    inst = build_instance(scen, RoadGraph.bundled(), default_depart=DEPART).instance
+    r = solve_ftl_ortools(inst, time_limit)
+    print(
+        json.dumps(
+            {
+                "engine": "OR-Tools",
+                "served": len(r.served),
+                "model_served": r.model_served,
+                "dropped_in_replay": len(r.dropped_in_replay),
+                "truck_hours": r.truck_hours,
+                "empty_km": r.empty_km,
+                "trucks": len(r.plans),
+                "check_ok": r.check_ok,
+                "check_first": r.violations[:1],
+                "build_s": r.build_s,
+                "search_s": r.search_s,
+                "first_feasible_s": r.first_solution_s,
+                "solutions": r.solutions,
+                "nodes": r.nodes,
+                "rest_factor": r.rest_factor,
+                "status": r.status,
+                "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def _peer_rows(size: str, h: dict[str, Any], o: dict[str, Any]) -> list[str]:
+    """The h2lane-search and OR-Tools rows of one instance."""
+    orders, trucks = SIZES[size]
+    name = f"{size} ({orders} × {trucks})"
+    per = h["search_truck_hours"] / max(h["search_served"], 1)
+    rows = [
+        f"| {name} | h2lane search | {h['search_served']}/{orders} | "
+        f"{h['search_truck_hours']:,.1f} ({per:.2f}/order) | {h['empty_km']:,.0f} | "
+        f"{h['first_feasible_s']:.2f} s | {h['search_s']:.1f} s ({h['iterations']} it.) | "
+        f"set-up {h['matrix_s']:.2f} s | {'yes' if h['check_ok'] else 'NO'} |"
+    ]
+    if "timeout" in o or "error" in o:
+        why = (
+            f"did not finish in {o['timeout']:.0f} s (child stopped)"
+            if "timeout" in o
+            else f"failed: {o['error']}"
+        )
+        rows.append(f"| {name} | OR-Tools | {why} | | | | | | |")
+        return rows
+    ff = "none" if o["first_feasible_s"] is None else f"{o['first_feasible_s']:.2f} s"
+    per_o = o["truck_hours"] / max(o["served"], 1)
+    rows.append(
+        f"| {name} | OR-Tools | {o['served']}/{orders} ({o['model_served']} in its model, "
+        f"{o['dropped_in_replay']} dropped in the replay) | {o['truck_hours']:,.1f} "
+        f"({per_o:.2f}/order) | {o['empty_km']:,.0f} | {ff} | {o['search_s']:.1f} s "
+        f"({o['solutions']} solutions) | build {o['build_s']:.1f} s, {o['nodes']} nodes, "
+        f"{o['max_rss_mb']:,.0f} MB | {'yes' if o['check_ok'] else 'NO'} |"
+    )
+    return rows
+
+
+def _peer_target(size: str, limit: float, h: dict[str, Any], o: dict[str, Any]) -> str:
+    """The "ahead of OR-Tools at 300 s" row from one measured instance."""
+    orders, trucks = SIZES[size]
+    label = "ahead of OR-Tools at 300 s" + (
+        "" if size == "xlarge" else f" (measured on {orders} × {trucks} at {limit:g} s)"
+    )
+    hs, ht = h["search_served"], h["search_truck_hours"]
+    if "served" not in o:
+        what = (
+            f"did not finish in {o['timeout']:.0f} s" if "timeout" in o else f"failed: {o['error']}"
+        )
+        ok = True
+        text = f"h2lane {hs} orders, {ht:,.1f} truck-hours; OR-Tools {what}"
+    else:
+        os_, ot = o["served"], o["truck_hours"]
+        ok = (hs > os_ or (hs == os_ and ht < ot)) and h["check_ok"]
+        text = (
+            f"{hs} vs {os_} orders served; {ht:,.1f} vs {ot:,.1f} truck-hours "
+            f"({ht / max(hs, 1):.2f} vs {ot / max(os_, 1):.2f} per order); first solution "
+            f"{h['first_feasible_s']:.2f} s vs "
+            + ("none" if o["first_feasible_s"] is None else f"{o['first_feasible_s']:.2f} s")
+            + f"; both checked: {'yes' if h['check_ok'] and o['check_ok'] else 'NO'}"
+        )
+    at_300 = size == "xlarge" and abs(limit - 300) < 1e-9
+    verdict = ("met" if ok else "missed") if at_300 else "open (not the 300 s xlarge run)"
+    return f"| {label} | {text} | {verdict} |"
 
 
 def _search_row(size: str, r: dict[str, Any]) -> str:
@@ -276,11 +403,117 @@ def _targets(
             f"{'met' if end <= 60 else 'missed'} (search-level plan; the exact trip plans per "
             "truck are not included) |"
         )
-    rows.append(
-        "| ahead of OR-Tools at 300 s | not run: no FTL pickup-and-delivery model in "
-        "`benchmarks/ortools_peer.py` yet | open |"
-    )
     return rows
+
+
+OPEN_PEER_ROW = (
+    "| ahead of OR-Tools at 300 s | not run: `--ortools xlarge --time-limit 300` not yet "
+    "measured | open |"
+)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _row_key(header: str, line: str) -> tuple[str, ...]:
+    """Rows are the same row when their instance (and engine, in tables that have one) agree;
+    the OR-Tools target rows all share one key."""
+    c = _cells(line)
+    if c[0].startswith("ahead of OR-Tools"):
+        return ("ahead of OR-Tools",)
+    return tuple(c[:2]) if _cells(header)[1:2] == ["engine"] else (c[0],)
+
+
+def _is_header(lines: list[str], i: int) -> bool:
+    """Line ``i`` heads a table (the next line is its separator)."""
+    return lines[i].startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---")
+
+
+def merge_section(old: str, new: str) -> str:
+    """``new`` with the rows, notes and run lines of ``old`` that ``new`` does not replace.
+
+    Tables are matched by their header line; a row of ``old`` is kept when ``new`` has no row
+    with its key (instance and engine, or instance), in its place; notes (``- size: …``) are
+    kept when ``new`` has none with the same prefix; run lines (``- Run …``) accumulate. An
+    old section from before the run lines (a ``Machine: …`` paragraph) becomes one run line.
+    """
+    old_lines = old.splitlines()
+    tables: dict[str, list[str]] = {}
+    notes: list[str] = []
+    runs: list[str] = []
+    i = 0
+    while i < len(old_lines):
+        line = old_lines[i]
+        if _is_header(old_lines, i):
+            rows = []
+            j = i + 2
+            while (
+                j < len(old_lines) and old_lines[j].startswith("|") and not _is_header(old_lines, j)
+            ):
+                rows.append(old_lines[j])
+                j += 1
+            tables[line] = rows
+            i = j
+            continue
+        if line.startswith("- Run "):
+            runs.append(line)
+        elif line.startswith("- "):
+            notes.append(line)
+        elif line.startswith("Machine:") and "Command:" in line:
+            date = line.split("Date:", 1)[1].split(".", 1)[0].strip() if "Date:" in line else ""
+            cmd = line.split("Command:", 1)[1].strip().rstrip(".")
+            load = (
+                line.split("Load average at start", 1)[1].split(":", 1)[0].strip()
+                if ("Load average at start" in line)
+                else "?"
+            )
+            mach = line.split("Machine:", 1)[1].split(". Date:", 1)[0].strip()
+            runs.append(f"- Run {date} on {mach}, load average at start {load}: {cmd}")
+        i += 1
+    new_lines = new.splitlines()
+    new_notes = [x for x in new_lines if x.startswith("- ") and not x.startswith("- Run ")]
+    new_prefixes = {x.split(":", 1)[0] for x in new_notes}
+    out: list[str] = []
+    i = 0
+    runs_done = notes_done = False
+    while i < len(new_lines):
+        line = new_lines[i]
+        if _is_header(new_lines, i):
+            rows = []
+            j = i + 2
+            while (
+                j < len(new_lines) and new_lines[j].startswith("|") and not _is_header(new_lines, j)
+            ):
+                rows.append(new_lines[j])
+                j += 1
+            fresh = {_row_key(line, r): r for r in rows}
+            merged = []
+            for r in tables.get(line, []):
+                k = _row_key(line, r)
+                merged.append(fresh.pop(k, r))
+            merged += [r for r in rows if _row_key(line, r) in fresh]
+            out += [line, new_lines[i + 1], *merged]
+            if line.startswith("| target") and not any(
+                _row_key(line, r) == ("ahead of OR-Tools",) for r in merged
+            ):
+                out.append(OPEN_PEER_ROW)
+            i = j
+            continue
+        if line.startswith("- Run "):
+            if not runs_done:
+                out += [r for r in runs if r != line]
+                runs_done = True
+            out.append(line)
+        elif line.startswith("- "):
+            if not notes_done:
+                out += [x for x in notes if x.split(":", 1)[0] not in new_prefixes]
+                notes_done = True
+            out.append(line)
+        else:
+            out.append(line)
+        i += 1
+    return "\n".join(out)
 
 
 def _greedy_from(path: str | None) -> dict[str, dict[str, Any]]:
@@ -310,12 +543,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--greedy-from", help="take the greedy rows from an earlier run's output (JSON lines)"
     )
+    ap.add_argument(
+        "--ortools",
+        default="",
+        help="sizes to run the OR-Tools FTL peer on, beside the h2lane search at --time-limit",
+    )
+    ap.add_argument(
+        "--ortools-cap",
+        type=float,
+        help="wall seconds before the OR-Tools child is stopped (default: 2 × limit + 600)",
+    )
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--child-greedy", help=argparse.SUPPRESS)
+    ap.add_argument("--child-ortools", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_greedy:
         _child_greedy(args.child_greedy)
         return 0
+    if args.child_ortools:
+        _child_ortools(args.child_ortools[0], float(args.child_ortools[1]))
+        return 0
+    for opt in ("sizes", "search_sizes", "ortools"):
+        bad = [x for x in getattr(args, opt).split(",") if x and x not in SIZES]
+        if bad:
+            ap.error(
+                f"unknown size {bad[0]!r} in --{opt.replace('_', '-')}: use {', '.join(SIZES)}"
+            )
     load0 = os.getloadavg()
     folder = Path(tempfile.mkdtemp(prefix="h2lane-ftl-"))
     rows: list[str] = []
@@ -323,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     full: dict[str, dict[str, Any]] = {}
     greedy: dict[str, dict[str, Any]] = {}
     earlier = _greedy_from(args.greedy_from)
-    for size in args.sizes.split(","):
+    for size in [x for x in args.sizes.split(",") if x]:
         path = _scenario_file(size, args.seed, folder)
         vrp = run_vrp(path, args.time_limit, args.seed)
         full[size] = vrp
@@ -352,24 +605,52 @@ def main(argv: list[str] | None = None) -> int:
                 )
     search_rows = []
     searched: dict[str, dict[str, Any]] = {}
-    for size in args.sizes.split(","):
-        if size:
-            search_rows.append(_search_row(size, full[size]))
+    for size in [x for x in args.sizes.split(",") if x]:
+        search_rows.append(_search_row(size, full[size]))
     for size in [x for x in args.search_sizes.split(",") if x]:
         path = _scenario_file(size, args.seed, folder)
         r = run_search(path, args.time_limit, args.seed)
         searched[size] = r
         print(json.dumps({"size": size, **r}, default=str))
         search_rows.append(_search_row(size, r))
+    peer_rows: list[str] = []
+    peer_ranked: list[tuple[tuple[bool, int], str]] = []
+    cap = args.ortools_cap or 2 * args.time_limit + 600
+    for size in [x for x in args.ortools.split(",") if x]:
+        path = _scenario_file(size, args.seed, folder)
+        h = run_search(path, args.time_limit, args.seed)
+        print(json.dumps({"size": size, "engine": "h2lane search", **h}, default=str))
+        o = run_ortools(path, args.time_limit, cap)
+        print(json.dumps({"size": size, **o}, default=str))
+        peer_rows += _peer_rows(size, h, o)
+        at_300 = size == "xlarge" and abs(args.time_limit - 300) < 1e-9
+        peer_ranked.append(
+            ((not at_300, -SIZES[size][0]), _peer_target(size, args.time_limit, h, o))
+        )
+        if "served" in o:
+            notes.append(
+                f"{size} (OR-Tools): at {args.time_limit:g} s, rest factor {o['rest_factor']:.2f}, "
+                f"status {o['status']}, {o['solutions']} solutions; its own model served "
+                f"{o['model_served']} orders, the replay kept {o['served']} "
+                f"({o['dropped_in_replay']} did not fit once rests and stops are exact)"
+            )
+    # the xlarge 300 s row decides the target; else the largest instance measured
+    peer_targets = [r for _, r in sorted(peer_ranked, key=lambda x: x[0])]
     load1 = os.getloadavg()
+    empty = "''"
     md = [
         "## FTL dispatch on the VRP engine (issue 14)",
         "",
-        f"Machine: {machine()}. Date: {today()}. Load average at start "
-        f"{load0[0]:.2f} / {load0[1]:.2f} / {load0[2]:.2f}, at end {load1[0]:.2f}: shared with "
-        "other agents (2 cores), so times vary with their load. Command: "
-        f"`python benchmarks/bench_dispatch_ftl.py --sizes {args.sizes} --time-limit "
-        f"{args.time_limit:g} --greedy-cap {args.greedy_cap:g}`.",
+        "Machines are shared with other agents (2 cores), so times vary with their load. Each "
+        "row below comes from one of these runs (a run re-writes the rows of the sizes it runs "
+        "and keeps the others):",
+        "",
+        f"- Run {today()} on {machine()}, load average at start {load0[0]:.2f} / {load0[1]:.2f} / "
+        f"{load0[2]:.2f}, at end {load1[0]:.2f}: `python benchmarks/bench_dispatch_ftl.py "
+        f"--sizes {args.sizes or empty} --search-sizes {args.search_sizes or empty} "
+        f"--time-limit {args.time_limit:g} --greedy-cap {args.greedy_cap:g}"
+        + (f" --ortools {args.ortools}" if args.ortools else "")
+        + "`",
         "",
         "Instances: `benchmarks/ftl_instances.py` seed "
         f"{args.seed} (orders of 31 t from 11 Shanxi origins to 4 ports, Pengfei 49 t trucks "
@@ -395,14 +676,34 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *search_rows,
         "",
+        "h2lane vs OR-Tools at equal time limits (`--ortools`): OR-Tools' pickup-and-delivery "
+        "model (`benchmarks/ortools_ftl.py`: fuel dimension, fills at the stations next to "
+        "origins and destinations with the loaded run's stops precomputed, station copies "
+        "for empty runs, rests charged pro rata on driving) solved in a child process; its "
+        "order sequences replayed by h2lane's evaluator (an order that no longer fits once "
+        "rests and stops are exact is dropped) and the checker, beside the h2lane search "
+        "alone (its own evaluation). Both columns are checked plans on the same evaluation; "
+        "*first solution* = from the start of the search (model build / set-up apart).",
+        "",
+        "| instance | engine | served | truck-hours | empty km | first solution | search "
+        "| model | checker |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+        *peer_rows,
+        "",
         "| target (issue 14) | measured | verdict |",
         "|---|---|---|",
         *_targets(full, greedy, searched),
+        *peer_targets[:1],
     ]
     text = "\n".join(md)
-    print(text)
     if args.write:
+        old = Path(__file__).resolve().parent / "results" / "dispatch_ftl.md"
+        if old.exists():
+            text = merge_section(old.read_text(encoding="utf-8"), text)
+        print(text)
         print(f"wrote {write_section('dispatch_ftl', text)}")
+    else:
+        print(text)
     return 0
 
 
