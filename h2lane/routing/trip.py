@@ -411,7 +411,7 @@ def cache_dir() -> Path | None:
     """Where station graphs are kept between processes; ``None`` when switched off.
 
     ``$H2LANE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/h2lane``, else ``~/.cache/h2lane``.
-    ``H2LANE_NO_CACHE=1`` switches the disk cache off.
+    ``H2LANE_NO_CACHE=1`` switches the disk cache off (so does having no home directory).
     """
     if os.environ.get("H2LANE_NO_CACHE", "").strip() not in ("", "0"):
         return None
@@ -419,8 +419,12 @@ def cache_dir() -> Path | None:
     if explicit:
         return Path(explicit).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "h2lane"
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "h2lane"
+    try:
+        return Path.home() / ".cache" / "h2lane"
+    except (RuntimeError, KeyError):  # no home directory: nowhere to keep it
+        return None
 
 
 def _disk_path(directory: Path, graph: RoadGraph, nodes: np.ndarray, range_km: float) -> Path:

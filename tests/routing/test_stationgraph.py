@@ -502,6 +502,12 @@ def test_trip_disk_cache_off_and_small_station_sets(
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/dir")  # not absolute: ignored (XDG spec)
     assert trip_mod.cache_dir() == trip_mod.Path.home() / ".cache" / "h2lane"
 
+    def no_home() -> None:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(trip_mod.Path, "home", staticmethod(no_home))
+    assert trip_mod.cache_dir() is None
+
 
 def test_trip_disk_cache_keeps_the_most_recent_files(north_china, cases, tmp_path, monkeypatch):
     trip_mod = _trip_cache(monkeypatch, tmp_path, min_stations=2)
