@@ -523,3 +523,21 @@ def test_trip_disk_cache_keeps_the_most_recent_files(north_china, cases, tmp_pat
     trip_mod._cached_graph(north_china, nodes, attrs, 120.0)
     left = sorted(tmp_path.glob("stationgraph-*.npz"))
     assert len(left) == 2 and paths[0] in left and paths[1] not in left
+
+
+def test_trip_kernels_are_cached_on_disk():
+    """Every compiled kernel of the trip path keeps its machine code on disk (``cache=True``),
+    so a new ``h2lane trip`` process loads it instead of compiling again."""
+    from numba.core.caching import NullCache
+    from numba.core.registry import CPUDispatcher
+
+    from h2lane.routing import refuelkernel, stationkernels
+
+    kernels = [
+        (mod.__name__, name, f)
+        for mod in (stationkernels, refuelkernel)
+        for name, f in vars(mod).items()
+        if isinstance(f, CPUDispatcher)
+    ]
+    assert len(kernels) > 10
+    assert [(m, n) for m, n, f in kernels if isinstance(f._cache, NullCache)] == []
