@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import math
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -405,6 +406,8 @@ DISK_CACHE_MIN_STATIONS = 200
 the next process; smaller ones build in a few tens of milliseconds."""
 DISK_CACHE_FILES = 8
 """Station graph files kept in the cache directory (the least recently used go first)."""
+DISK_CACHE_BYTES = 1 << 30
+"""Beyond this total size the least recently used files go too (the newest always stays)."""
 
 
 def cache_dir() -> Path | None:
@@ -436,14 +439,21 @@ def _disk_path(directory: Path, graph: RoadGraph, nodes: np.ndarray, range_km: f
     return directory / f"stationgraph-{h.hexdigest()}.npz"
 
 
-def _prune(directory: Path, keep: int) -> None:
-    """Remove all but the ``keep`` most recently used station graph files."""
+def _prune(directory: Path, keep: int, max_bytes: int) -> None:
+    """Keep the ``keep`` most recently used station graph files, fewer if they add up to more
+    than ``max_bytes``; remove temporary files an interrupted write left an hour ago."""
     try:
-        files = sorted(
-            directory.glob("stationgraph-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True
-        )
-        for f in files[keep:]:
-            f.unlink()
+        stats = [(f, f.stat()) for f in directory.glob("stationgraph-*.npz")]
+        stats.sort(key=lambda fs: fs[1].st_mtime, reverse=True)
+        total = 0
+        for rank, (f, st) in enumerate(stats):
+            total += st.st_size
+            if rank >= keep or (rank > 0 and total > max_bytes):
+                f.unlink()
+        now = time.time()
+        for f in directory.glob(".stationgraph-*.tmp"):
+            if now - f.stat().st_mtime > 3600.0:
+                f.unlink()
     except OSError:
         pass
 
@@ -478,7 +488,7 @@ def _cached_graph(
             except OSError:
                 pass  # a read-only or full disk: the next process builds again
             else:
-                _prune(path.parent, DISK_CACHE_FILES)
+                _prune(path.parent, DISK_CACHE_FILES, DISK_CACHE_BYTES)
     _GRAPH_CACHE.insert(0, (graph, key, sg))
     del _GRAPH_CACHE[_GRAPH_CACHE_SIZE:]
     return sg

@@ -523,6 +523,15 @@ def test_trip_disk_cache_keeps_the_most_recent_files(north_china, cases, tmp_pat
     trip_mod._cached_graph(north_china, nodes, attrs, 120.0)
     left = sorted(tmp_path.glob("stationgraph-*.npz"))
     assert len(left) == 2 and paths[0] in left and paths[1] not in left
+    # a size cap removes older files too, but never the newest; stale temporary files go
+    newest = trip_mod._disk_path(tmp_path, north_china, nodes, 120.0)
+    stale, fresh = tmp_path / ".stationgraph-x.tmp", tmp_path / ".stationgraph-y.tmp"
+    stale.write_bytes(b"interrupted")
+    fresh.write_bytes(b"being written")
+    os.utime(stale, (now - 7200.0, now - 7200.0))
+    trip_mod._prune(tmp_path, 8, 1)
+    assert sorted(tmp_path.glob("stationgraph-*.npz")) == [newest]
+    assert not stale.exists() and fresh.exists()
 
 
 def test_trip_kernels_are_cached_on_disk():
