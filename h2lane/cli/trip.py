@@ -25,7 +25,6 @@ from h2lane.cli.common import (
     progress_bar,
 )
 from h2lane.output import console
-from h2lane.render.plan_maps import trip_map
 from h2lane.render.tables import print_trip
 
 
@@ -152,6 +151,8 @@ def trip(
             )
             result = plan_trip(options, ctx)
         if map_path is not None:
+            from h2lane.render.plan_maps import trip_map  # only with --map
+
             trip_map(map_path, result.document, result.graph, result.stations)
             result.document.map = str(map_path)
         return {"doc": result.document}

@@ -14,12 +14,17 @@ from those km at the leg's consumption and the truck's speed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import itertools
 import math
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +49,7 @@ from h2lane.routing.stationgraph import (
     TripSpec,
     candidate_stations,
     full_refuel_path,
+    road_digest,
 )
 from h2lane.scenario.model import Station, TruckType
 
@@ -395,15 +401,94 @@ def _graph_key(nodes: np.ndarray, attrs: dict[str, np.ndarray]) -> bytes:
     return b"|".join(parts)
 
 
+DISK_CACHE_MIN_STATIONS = 200
+"""From this many stations a built station graph is also kept on disk (:func:`cache_dir`) for
+the next process; smaller ones build in a few tens of milliseconds."""
+DISK_CACHE_FILES = 8
+"""Station graph files kept in the cache directory (the least recently used go first)."""
+DISK_CACHE_BYTES = 1 << 30
+"""Beyond this total size the least recently used files go too (the newest always stays)."""
+
+
+def cache_dir() -> Path | None:
+    """Where station graphs are kept between processes; ``None`` when switched off.
+
+    ``$H2LANE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/h2lane``, else ``~/.cache/h2lane``.
+    ``H2LANE_NO_CACHE=1`` switches the disk cache off (so does having no home directory).
+    """
+    if os.environ.get("H2LANE_NO_CACHE", "").strip() not in ("", "0"):
+        return None
+    explicit = os.environ.get("H2LANE_CACHE_DIR", "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "h2lane"
+    try:
+        return Path.home() / ".cache" / "h2lane"
+    except (RuntimeError, KeyError):  # no home directory: nowhere to keep it
+        return None
+
+
+def _disk_path(directory: Path, graph: RoadGraph, nodes: np.ndarray, range_km: float) -> Path:
+    """The file of the station graph of ``nodes`` on ``graph`` with ``range_km``."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(road_digest(graph))
+    h.update(np.float64(range_km).tobytes())
+    h.update(np.ascontiguousarray(nodes, dtype=np.int64).tobytes())
+    return directory / f"stationgraph-{h.hexdigest()}.npz"
+
+
+def _prune(directory: Path, keep: int, max_bytes: int) -> None:
+    """Keep the ``keep`` most recently used station graph files, fewer if they add up to more
+    than ``max_bytes``; remove temporary files an interrupted write left an hour ago."""
+    try:
+        stats = [(f, f.stat()) for f in directory.glob("stationgraph-*.npz")]
+        stats.sort(key=lambda fs: fs[1].st_mtime, reverse=True)
+        total = 0
+        for rank, (f, st) in enumerate(stats):
+            total += st.st_size
+            if rank >= keep or (rank > 0 and total > max_bytes):
+                f.unlink()
+        now = time.time()
+        for f in directory.glob(".stationgraph-*.tmp"):
+            if now - f.stat().st_mtime > 3600.0:
+                f.unlink()
+    except OSError:
+        pass
+
+
 def _cached_graph(
     graph: RoadGraph, nodes: np.ndarray, attrs: dict[str, np.ndarray], range_km: float
 ) -> StationGraph:
+    """The station graph from the in-memory cache, else the disk cache, else built.
+
+    The disk file holds only what the build computes from the road graph, the station
+    nodes and the range (the arcs), so the station attributes come from ``attrs``; a
+    missing, corrupt or mismatched file is rebuilt and written again.
+    """
     key = _graph_key(nodes, attrs)
     for i, (g, k, sg) in enumerate(_GRAPH_CACHE):
         if g is graph and k == key and sg.range_km >= range_km:
             _GRAPH_CACHE.insert(0, _GRAPH_CACHE.pop(i))
             return sg
-    sg = StationGraph(graph, nodes, range_km, **attrs)  # type: ignore[arg-type]
+    directory = cache_dir() if len(nodes) >= DISK_CACHE_MIN_STATIONS else None
+    path = _disk_path(directory, graph, nodes, range_km) if directory is not None else None
+    loaded = StationGraph.load(path, graph, nodes, range_km, **attrs) if path else None
+    if loaded is not None:
+        sg = loaded
+        assert path is not None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # most recently used: pruned last
+    else:
+        sg = StationGraph(graph, nodes, range_km, **attrs)  # type: ignore[arg-type]
+        if path is not None:
+            try:
+                sg.save(path)
+            except OSError:
+                pass  # a read-only or full disk: the next process builds again
+            else:
+                _prune(path.parent, DISK_CACHE_FILES, DISK_CACHE_BYTES)
     _GRAPH_CACHE.insert(0, (graph, key, sg))
     del _GRAPH_CACHE[_GRAPH_CACHE_SIZE:]
     return sg

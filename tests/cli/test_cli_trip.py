@@ -172,3 +172,41 @@ def test_cli_trip_bad_station_waits_is_one_sentence(tmp_path, change, field):
 def test_cli_trip_missing_station_waits_file(tmp_path):
     code, err = _trip_json("--station-waits", str(tmp_path / "none.json"))
     assert code == 2 and "none.json" in err["message"] and "not found" in err["message"]
+
+
+def test_cli_trip_second_process_reads_the_station_graph_cache(tmp_path, monkeypatch, data_dir):
+    """``--stations`` with many stations: the next run loads the station graph from the disk
+    cache (``H2LANE_CACHE_DIR``) instead of building it, and prints the same plan."""
+    from h2lane.roads.graph import RoadGraph
+    from h2lane.routing import stationgraph as sgm
+    from h2lane.routing import trip as trip_mod
+
+    graph = RoadGraph.bundled()
+    nodes = json.loads((data_dir / "stationgraph" / "cases.json").read_text())["corridor_nodes"]
+    csv = tmp_path / "stations.csv"
+    rows = ["id,name,lat,lon,price"]
+    rows += [
+        f"c{i},corridor {i},{graph.lat[n]:.5f},{graph.lon[n]:.5f},{(35, 45, 60)[i % 3]}"
+        for i, n in enumerate(nodes)
+    ]
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("H2LANE_CACHE_DIR", str(cache))
+    monkeypatch.delenv("H2LANE_NO_CACHE", raising=False)
+    monkeypatch.setattr(trip_mod, "DISK_CACHE_MIN_STATIONS", 20)
+    monkeypatch.setattr(trip_mod, "_GRAPH_CACHE", [])
+    builds: list[int] = []
+    real = sgm.StationGraph._build_cch
+    monkeypatch.setattr(sgm.StationGraph, "_build_cch", lambda s: builds.append(1) or real(s))
+    args = ["trip", "--from", "Xiaoyi", "--to", "Tianjin Port", "--round-trip"]
+    args += ["--stations", str(csv), "--optimize", "cost", "--depart", "2026-12-01T06:00"]
+    outputs = []
+    for _ in range(2):
+        trip_mod._GRAPH_CACHE.clear()  # as in a new process
+        res = runner.invoke(app, [*args, "--json"])
+        assert res.exit_code == 0, res.output
+        outputs.append(json.loads(res.output))
+    assert builds == [1] and len(list(cache.glob("stationgraph-*.npz"))) == 1
+    assert outputs[0] == outputs[1]
+    stops = {s["station_id"] for s in outputs[1]["routes"][0]["stops"]}
+    assert stops and stops <= {f"c{i}" for i in range(len(nodes))}

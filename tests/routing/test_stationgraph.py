@@ -2,6 +2,8 @@
 
 import dataclasses
 import json
+import os
+import time
 from datetime import datetime
 
 import numpy as np
@@ -356,3 +358,195 @@ def test_compiled_search_limits(north_china, scen):
     sg = sgm.StationGraph.from_stations(north_china, stations, 964.0)
     with pytest.raises(ResourceLimitError, match="labels"):
         solve_station_graph(sg, spec, max_labels=10)
+
+
+# ---------------------------------------------------------------- disk cache
+def test_saved_station_graph_loads_only_for_what_it_was_built_from(north_china, cases, tmp_path):
+    nodes = np.array(cases["graph_nodes"], dtype=np.int64)
+    price = np.linspace(30.0, 60.0, len(nodes))
+    built = sgm.StationGraph(north_china, nodes, 250.0, price=price)
+    path = tmp_path / "sub" / "sg.npz"
+    built.save(path)
+    assert path.exists() and not list(path.parent.glob("*.tmp"))  # renamed into place
+    got = sgm.StationGraph.load(path, north_china, nodes, 250.0, price=price)
+    assert got is not None and got.n_arcs == built.n_arcs > 0
+    for a, b in ((built.indptr, got.indptr), (built.idx, got.idx), (built.metres, got.metres)):
+        assert np.array_equal(a, b) and a.dtype == b.dtype
+    assert np.array_equal(got.price, price) and got.range_km == 250.0
+    assert got.hop_m(3, 9) == built.hop_m(3, 9)
+    # the attributes are not part of the file: they come from the caller
+    other_price = sgm.StationGraph.load(path, north_china, nodes, 250.0)
+    assert other_price is not None and not other_price.price.any()
+    # another range, other nodes, another road graph: not this file
+    assert sgm.StationGraph.load(path, north_china, nodes, 251.0) is None
+    moved = nodes.copy()
+    moved[5] += 1
+    assert sgm.StationGraph.load(path, north_china, moved, 250.0) is None
+    assert sgm.StationGraph.load(path, north_china, nodes[:-1], 250.0) is None
+    longer = north_china.length_m.copy()
+    longer[0] += 1
+    roads = RoadGraph(north_china.lat, north_china.lon, north_china.u, north_china.v, longer)
+    assert sgm.StationGraph.load(path, roads, nodes, 250.0) is None
+    assert sgm.StationGraph.load(tmp_path / "missing.npz", north_china, nodes, 250.0) is None
+
+
+def test_corrupt_or_foreign_station_graph_file_is_refused(
+    north_china, cases, tmp_path, monkeypatch
+):
+    nodes = np.array(cases["graph_nodes"], dtype=np.int64)
+    path = tmp_path / "sg.npz"
+    sgm.StationGraph(north_china, nodes, 250.0).save(path)
+    data = path.read_bytes()
+    for broken in (data[: len(data) // 2], data[:-30], b"", b"not a zip file"):
+        path.write_bytes(broken)
+        assert sgm.StationGraph.load(path, north_china, nodes, 250.0) is None
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF  # inside the arcs: the zip CRC no longer matches
+    path.write_bytes(bytes(flipped))
+    assert sgm.StationGraph.load(path, north_china, nodes, 250.0) is None
+    path.write_bytes(data)
+    assert sgm.StationGraph.load(path, north_china, nodes, 250.0) is not None
+    monkeypatch.setattr(sgm, "CACHE_FORMAT", sgm.CACHE_FORMAT + 1)
+    assert sgm.StationGraph.load(path, north_china, nodes, 250.0) is None
+    monkeypatch.undo()
+    # right identity, arcs that are no CSR of these stations
+    with np.load(path) as z:
+        fields = {k: z[k] for k in z.files}
+    bad_idx = fields["idx"].copy()
+    bad_idx[0] = len(nodes)
+    for change in ({"idx": bad_idx}, {"metres": fields["metres"].astype(np.int64)}):
+        np.savez(path, **{**fields, **change})
+        assert sgm.StationGraph.load(path, north_china, nodes, 250.0) is None
+
+
+def _trip_cache(monkeypatch, tmp_path, min_stations=20):
+    """The trip planner's disk cache in ``tmp_path`` from ``min_stations`` on, memory empty."""
+    from h2lane.routing import trip as trip_mod
+
+    monkeypatch.setenv("H2LANE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("H2LANE_NO_CACHE", raising=False)
+    monkeypatch.setattr(trip_mod, "DISK_CACHE_MIN_STATIONS", min_stations)
+    monkeypatch.setattr(trip_mod, "_GRAPH_CACHE", [])
+    return trip_mod
+
+
+def test_trip_plan_from_the_disk_cache_equals_a_fresh_build(
+    north_china, scen, cases, tmp_path, monkeypatch
+):
+    trip_mod = _trip_cache(monkeypatch, tmp_path)
+    stations = _stations(scen, north_china, cases["corridor_nodes"], seed=7, windows=True)
+    req = _request(scen, ["Xiaoyi", "Tianjin Port", "Xiaoyi"], [True, False], objective="cost")
+    fresh = plan_trip(north_china, stations, req).to_dict()
+    files = list(tmp_path.glob("stationgraph-*.npz"))
+    assert len(files) == 1
+    trip_mod._GRAPH_CACHE.clear()
+    builds = []
+    real = sgm.StationGraph._build_cch
+    monkeypatch.setattr(sgm.StationGraph, "_build_cch", lambda self: builds.append(1) or real(self))
+    cached = plan_trip(north_china, stations, req).to_dict()
+    assert builds == [] and cached == fresh
+    # the in-memory cache holds the loaded graph: no second read
+    assert trip_mod._GRAPH_CACHE[0][2].n == len(stations)
+    # a moved station or another range is another graph (built, and kept beside the first)
+    moved = list(stations)
+    moved[-1] = dataclasses.replace(moved[-1], lat=moved[-1].lat + 0.05)
+    trip_mod._GRAPH_CACHE.clear()
+    plan_trip(north_china, moved, req)
+    assert builds == [1] and len(list(tmp_path.glob("stationgraph-*.npz"))) == 2
+    smaller = dataclasses.replace(req.truck, tank_kg=40.0)
+    trip_mod._GRAPH_CACHE.clear()
+    plan_trip(north_china, stations, dataclasses.replace(req, truck=smaller, start_kg=40.0))
+    assert builds == [1, 1] and len(list(tmp_path.glob("stationgraph-*.npz"))) == 3
+    # a price change keeps the arcs: read from the file, the new prices used
+    dearer = [dataclasses.replace(s, price=s.price + 10.0) for s in stations]
+    trip_mod._GRAPH_CACHE.clear()
+    got = plan_trip(north_china, dearer, req).to_dict()
+    trip_mod._GRAPH_CACHE.clear()
+    monkeypatch.setenv("H2LANE_NO_CACHE", "1")
+    assert builds == [1, 1] and got == plan_trip(north_china, dearer, req).to_dict()
+    assert builds == [1, 1, 1]
+
+
+def test_trip_rebuilds_a_truncated_cache_file(north_china, scen, cases, tmp_path, monkeypatch):
+    trip_mod = _trip_cache(monkeypatch, tmp_path)
+    stations = _stations(scen, north_china, cases["corridor_nodes"], seed=8)
+    req = _request(scen, ["Xiaoyi", "Tianjin Port"], [True], objective="time")
+    want = plan_trip(north_china, stations, req).to_dict()
+    (path,) = tmp_path.glob("stationgraph-*.npz")
+    path.write_bytes(path.read_bytes()[:1000])
+    trip_mod._GRAPH_CACHE.clear()
+    assert plan_trip(north_china, stations, req).to_dict() == want
+    nodes = trip_mod._GRAPH_CACHE[0][2].nodes
+    again = sgm.StationGraph.load(path, north_china, nodes, trip_mod.truck_range_km(req.truck))
+    assert again is not None  # written anew
+
+
+def test_trip_disk_cache_off_and_small_station_sets(
+    north_china, scen, cases, tmp_path, monkeypatch
+):
+    _trip_cache(monkeypatch, tmp_path, min_stations=len(cases["corridor_nodes"]) + 8)
+    stations = _stations(scen, north_china, cases["corridor_nodes"][:20], seed=9)
+    req = _request(scen, ["Xiaoyi", "Tianjin Port"], [True])
+    plan_trip(north_china, stations, req)
+    assert not list(tmp_path.iterdir())  # below the threshold: memory only
+    trip_mod = _trip_cache(monkeypatch, tmp_path)
+    monkeypatch.setenv("H2LANE_NO_CACHE", "1")
+    assert trip_mod.cache_dir() is None
+    plan_trip(north_china, stations, req)
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setenv("H2LANE_NO_CACHE", "0")
+    assert trip_mod.cache_dir() == tmp_path
+    monkeypatch.delenv("H2LANE_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert trip_mod.cache_dir() == tmp_path / "xdg" / "h2lane"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/dir")  # not absolute: ignored (XDG spec)
+    assert trip_mod.cache_dir() == trip_mod.Path.home() / ".cache" / "h2lane"
+
+    def no_home() -> None:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(trip_mod.Path, "home", staticmethod(no_home))
+    assert trip_mod.cache_dir() is None
+
+
+def test_trip_disk_cache_keeps_the_most_recent_files(north_china, cases, tmp_path, monkeypatch):
+    trip_mod = _trip_cache(monkeypatch, tmp_path, min_stations=2)
+    monkeypatch.setattr(trip_mod, "DISK_CACHE_FILES", 2)
+    nodes = np.array(cases["graph_nodes"][:6], dtype=np.int64)
+    attrs = {"price": np.zeros(len(nodes))}
+    paths = [trip_mod._disk_path(tmp_path, north_china, nodes, km) for km in (100.0, 110.0)]
+    trip_mod._cached_graph(north_china, nodes, attrs, 100.0)
+    trip_mod._cached_graph(north_china, nodes, attrs, 110.0)
+    now = time.time()
+    os.utime(paths[1], (now - 50.0, now - 50.0))
+    os.utime(paths[0], (now - 10.0, now - 10.0))  # the first one used more recently
+    trip_mod._cached_graph(north_china, nodes, attrs, 120.0)
+    left = sorted(tmp_path.glob("stationgraph-*.npz"))
+    assert len(left) == 2 and paths[0] in left and paths[1] not in left
+    # a size cap removes older files too, but never the newest; stale temporary files go
+    newest = trip_mod._disk_path(tmp_path, north_china, nodes, 120.0)
+    stale, fresh = tmp_path / ".stationgraph-x.tmp", tmp_path / ".stationgraph-y.tmp"
+    stale.write_bytes(b"interrupted")
+    fresh.write_bytes(b"being written")
+    os.utime(stale, (now - 7200.0, now - 7200.0))
+    trip_mod._prune(tmp_path, 8, 1)
+    assert sorted(tmp_path.glob("stationgraph-*.npz")) == [newest]
+    assert not stale.exists() and fresh.exists()
+
+
+def test_trip_kernels_are_cached_on_disk():
+    """Every compiled kernel of the trip path keeps its machine code on disk (``cache=True``),
+    so a new ``h2lane trip`` process loads it instead of compiling again."""
+    from numba.core.caching import NullCache
+    from numba.core.registry import CPUDispatcher
+
+    from h2lane.routing import refuelkernel, stationkernels
+
+    kernels = [
+        (mod.__name__, name, f)
+        for mod in (stationkernels, refuelkernel)
+        for name, f in vars(mod).items()
+        if isinstance(f, CPUDispatcher)
+    ]
+    assert len(kernels) > 10
+    assert [(m, n) for m, n, f in kernels if isinstance(f._cache, NullCache)] == []
