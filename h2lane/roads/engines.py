@@ -14,8 +14,6 @@ from typing import Protocol
 import numpy as np
 import routingkit_cch as rk
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 
 class PathEngine(Protocol):
@@ -112,6 +110,8 @@ class ScipyEngine:
     """Reference engine: Dijkstra on a ``scipy.sparse`` adjacency matrix."""
 
     def __init__(self, n_nodes: int, tail: NDArray, head: NDArray, weight_m: NDArray) -> None:
+        from scipy.sparse import csr_matrix  # only the reference needs scipy (import time)
+
         # duplicate arcs: keep the shortest (csr_matrix would sum them)
         order = np.lexsort((weight_m, head, tail))
         t, h, w = tail[order], head[order], weight_m[order]
@@ -120,6 +120,8 @@ class ScipyEngine:
         self._adj = csr_matrix((w[first] / 1000.0, (t[first], h[first])), shape=(n_nodes, n_nodes))
 
     def path(self, source: int, target: int) -> tuple[float, list[int]]:
+        from scipy.sparse.csgraph import dijkstra
+
         dist, pred = dijkstra(self._adj, indices=int(source), return_predecessors=True)
         if not np.isfinite(dist[target]):
             return float("inf"), []
@@ -129,8 +131,12 @@ class ScipyEngine:
         return float(dist[target]), nodes[::-1]
 
     def distance_km(self, source: int, target: int) -> float:
+        from scipy.sparse.csgraph import dijkstra
+
         return float(dijkstra(self._adj, indices=int(source))[target])
 
     def matrix_km(self, sources: NDArray[np.int64], targets: NDArray[np.int64]) -> NDArray:
+        from scipy.sparse.csgraph import dijkstra
+
         full = dijkstra(self._adj, indices=np.asarray(sources, dtype=np.int64))
         return np.atleast_2d(full)[:, np.asarray(targets, dtype=np.int64)]

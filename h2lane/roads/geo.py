@@ -29,3 +29,46 @@ def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray:
     """3-D unit vectors of points on the sphere, for nearest-neighbour search."""
     p, lam = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
     return np.column_stack([np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)])
+
+
+class NearestNodes:
+    """Exact nearest point on the sphere, from latitude bands (no spatial-tree library).
+
+    Points are sorted by latitude. A query looks at the band within ``w`` degrees of its
+    latitude; every point outside it is more than ``w`` degrees of arc away, so the nearest
+    in the band is the nearest overall once its distance is within that; otherwise the band
+    widens. Ties go to the lowest index.
+    """
+
+    def __init__(self, lat: ArrayLike, lon: ArrayLike, band_deg: float = 0.05) -> None:
+        lat = np.asarray(lat, dtype=float)
+        self._order = np.argsort(lat, kind="stable")
+        self._lat = lat[self._order]
+        self._xyz = unit_vectors(lat, lon)[self._order]
+        self._band = float(band_deg)
+
+    def query(self, lat: float, lon: float) -> int:
+        """Index of the point nearest to ``(lat, lon)``."""
+        if len(self._lat) == 0:
+            raise ValueError("no points to search")
+        q = unit_vectors([lat], [lon])[0]
+        w = self._band
+        while True:
+            lo = int(np.searchsorted(self._lat, lat - w, side="left"))
+            hi = int(np.searchsorted(self._lat, lat + w, side="right"))
+            if hi > lo:
+                d2 = ((self._xyz[lo:hi] - q) ** 2).sum(axis=1)
+                best = float(d2.min())
+                # the chord of the band's half-width: every point outside is farther
+                edge = 2.0 * math.sin(math.radians(min(w, 180.0)) / 2.0)
+                if best <= edge * edge or (lo == 0 and hi == len(self._lat)):
+                    ties = self._order[lo + np.flatnonzero(d2 == best)]
+                    return int(ties.min())
+            w *= 4.0
+
+    def query_many(self, lat: ArrayLike, lon: ArrayLike) -> NDArray:
+        """:meth:`query` for each point."""
+        la, lo = np.asarray(lat, dtype=float).ravel(), np.asarray(lon, dtype=float).ravel()
+        return np.array(
+            [self.query(float(a), float(b)) for a, b in zip(la, lo, strict=True)], dtype=np.int64
+        )

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from h2lane import OSM_ATTRIBUTION
 from h2lane.errors import InputFileError, RoadNetworkError
 from h2lane.roads.engines import CCHEngine, PathEngine, ScipyEngine
-from h2lane.roads.geo import haversine_km, haversine_km_1, unit_vectors
+from h2lane.roads.geo import NearestNodes, haversine_km, haversine_km_1
 
 BUNDLED_GRAPHS = ("north-china",)
 MAX_SNAP_KM = 30.0
@@ -106,8 +105,8 @@ class RoadGraph:
         return ScipyEngine(self.n_nodes, tail, head, w)
 
     @cached_property
-    def _tree(self) -> cKDTree:
-        return cKDTree(unit_vectors(self.lat, self.lon))
+    def _tree(self) -> NearestNodes:
+        return NearestNodes(self.lat, self.lon)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -195,8 +194,7 @@ class RoadGraph:
     # ------------------------------------------------------------------ queries
     def snap(self, lat: float, lon: float, max_km: float = MAX_SNAP_KM) -> Snap:
         """Nearest graph node to a point; error if it is beyond ``max_km``."""
-        _, idx = self._tree.query(unit_vectors([lat], [lon])[0])
-        node = int(idx)
+        node = self._tree.query(lat, lon)
         d = haversine_km_1(lat, lon, float(self.lat[node]), float(self.lon[node]))
         if d > max_km:
             raise RoadNetworkError(
@@ -207,8 +205,7 @@ class RoadGraph:
 
     def snap_many(self, lat: NDArray, lon: NDArray) -> tuple[NDArray, NDArray]:
         """Nearest nodes and snap distances (km) for many points."""
-        _, idx = self._tree.query(unit_vectors(lat, lon))
-        idx = np.asarray(idx, dtype=np.int64)
+        idx = self._tree.query_many(lat, lon)
         return idx, haversine_km(lat, lon, self.lat[idx], self.lon[idx])
 
     def path(

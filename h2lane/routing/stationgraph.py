@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import routingkit_cch as rk
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
 
 from h2lane.errors import OptionError, RoadNetworkError
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
@@ -516,6 +515,8 @@ class StationGraph:
         np.cumsum(counts, out=indptr[1:])
         cols = np.concatenate([parts[lo][1] for lo, _ in jobs])
         vals = np.concatenate([parts[lo][2] for lo, _ in jobs]).astype(np.int64) + 1  # keep 0 m
+        from scipy.sparse import csr_matrix
+
         upper = csr_matrix((vals, cols, indptr), shape=(n, n))
         full = (upper + upper.T).tocsr()
         full.sort_indices()

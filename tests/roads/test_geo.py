@@ -1,0 +1,35 @@
+"""Nearest points on the sphere without a spatial tree: equal to brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from h2lane.roads.geo import NearestNodes, unit_vectors
+
+
+def _brute(lat: np.ndarray, lon: np.ndarray, qlat: float, qlon: float) -> int:
+    d2 = ((unit_vectors(lat, lon) - unit_vectors([qlat], [qlon])[0]) ** 2).sum(axis=1)
+    return int(np.flatnonzero(d2 == d2.min()).min())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_nearest_equals_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    lat = rng.uniform(30, 45, n)
+    lon = rng.uniform(105, 125, n)
+    if n > 3:  # duplicates: ties go to the lowest index
+        lat[n // 2], lon[n // 2] = lat[1], lon[1]
+    index = NearestNodes(lat, lon, band_deg=float(rng.choice([0.001, 0.05, 1.0])))
+    # queries near the points, far outside them, at the poles and across the antimeridian
+    qlat = np.concatenate([rng.uniform(29, 46, 200), [89.9, -89.9, 0.0, lat[0]]])
+    qlon = np.concatenate([rng.uniform(100, 130, 200), [0.0, 179.0, -179.9, lon[0]]])
+    got = index.query_many(qlat, qlon)
+    want = [_brute(lat, lon, a, b) for a, b in zip(qlat, qlon, strict=True)]
+    assert got.tolist() == want
+
+
+def test_no_points() -> None:
+    with pytest.raises(ValueError):
+        NearestNodes([], []).query(30.0, 110.0)
