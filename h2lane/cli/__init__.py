@@ -142,6 +142,7 @@ def _exit_now(code: object) -> None:
     """Exit as ``sys.exit(code)`` would, skipping the interpreter's teardown."""
     import atexit
     import os
+    import threading
 
     if code is None:
         status = 0
@@ -150,6 +151,9 @@ def _exit_now(code: object) -> None:
     else:
         print(code, file=sys.stderr)
         status = 1
+    for thread in threading.enumerate():  # as the interpreter would: wait for worker threads
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
