@@ -884,7 +884,7 @@ def run_family(
             "(about 380–395 mi, 3.5–8 % of the BKS). Which customers the source left out is not "
             "published; here the ones with the longest shortest route of their own are left "
             "out (marked unservable, so the checker rejects a plan that serves them) until the "
-            "counts match, and both solvers solve that instance. Left out (label, shortest "
+            "counts match, and the solvers run on that instance. Left out (label, shortest "
             "solo-route hours): " + ("; ".join(left_out) or "none") + "."
         )
     if not fam.full_refuel:
