@@ -91,6 +91,20 @@ def run(size: str, iterations: int, seed: int, engine: str) -> dict[str, Any]:
     }
 
 
+def warm_up(engine: str) -> float:
+    """Seconds to compile (or load from numba's cache) the kernels: a short search on the small
+    instance with few candidate trucks, so every kernel is used once before the timed runs."""
+    from h2lane.routing.vrp import ftl
+
+    if engine != "compiled" or "engine" not in inspect.signature(ftl.solve_ftl).parameters:
+        return 0.0
+    inst = _instance("small", 1)
+    t0 = time.perf_counter()
+    params = ftl.FTLParams(candidate_trucks=2)
+    ftl.solve_ftl(inst, time_limit=1e9, max_iterations=3, params=params, engine=engine)
+    return time.perf_counter() - t0
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min), {five:.2f} (5 min)"
@@ -203,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         "load_start": _load(),
         "rows": [],
     }
+    run_info["warm_up_s"] = warm_up(args.engine)
+    print(f"warm-up (compile or load the kernels): {run_info['warm_up_s']:.1f} s", flush=True)
     for s in sizes:
         r = run(s, its[s], args.seed, args.engine)
         run_info["engine"] = r["engine"]

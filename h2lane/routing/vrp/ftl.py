@@ -933,7 +933,7 @@ class FTLSearch:
     # ---------------------------------------------------------------- insertion
     def best_insert(
         self, routes: list[_Route], k: int, trucks: list[int], blink: float
-    ) -> tuple[float, int, int, list[State] | None]:
+    ) -> tuple[float, int, int, RouteStates | None]:
         """Cheapest (increase, truck, position, states) for order ``k``."""
         if self.kernels is not None:
             draws = _NO_DRAWS
@@ -949,7 +949,7 @@ class FTLSearch:
                 blink,
             )
             return (inc, trucks[i], pos, st) if i >= 0 else (math.inf, -1, -1, None)
-        best: tuple[float, int, int, list[State] | None] = (math.inf, -1, -1, None)
+        best: tuple[float, int, int, RouteStates | None] = (math.inf, -1, -1, None)
         rand = self.rng.random
         for ti in trucks:
             r = routes[ti]
@@ -1023,6 +1023,10 @@ class FTLSearch:
         n = len(self.inst.trucks)
         if n <= limit:
             return list(range(n))
+        if self.kernels is not None:
+            return self.kernels.candidates(
+                self.depot_km, self.ready, [r.seq for r in routes], k, limit
+            )
         km = self.inst.km
         o = self.inst.orders[k]
         score = self.depot_km[:, k].copy()
@@ -1105,9 +1109,9 @@ class FTLSearch:
     def recreate_regret(self, routes: list[_Route], removed: list[int]) -> list[int]:
         """Regret-2 insertion: the order whose second-best truck is worst off goes first
         (an order with one possible truck before any with two)."""
-        best_by: dict[tuple[int, int], tuple[float, int, list[State] | None]] = {}
+        best_by: dict[tuple[int, int], tuple[float, int, RouteStates | None]] = {}
 
-        def per_truck(k: int, ti: int) -> tuple[float, int, list[State] | None]:
+        def per_truck(k: int, ti: int) -> tuple[float, int, RouteStates | None]:
             key = (k, ti)
             hit = best_by.get(key)
             if hit is None:
@@ -1283,7 +1287,9 @@ def solve_ftl(
     limits: list[StoppingCriterion] = [MaxRuntime(time_limit)]
     if max_iterations is not None:
         limits.append(MaxIterations(max_iterations))
-    return FTLSearch(inst, seed, params, engine).solve(as_criterion(limits), idle_iterations, progress)
+    return FTLSearch(inst, seed, params, engine).solve(
+        as_criterion(limits), idle_iterations, progress
+    )
 
 
 def empty_km_lower_bound(inst: FTLInstance, served: list[int] | None = None) -> float:

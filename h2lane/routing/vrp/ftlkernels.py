@@ -21,7 +21,8 @@ break, driving today, km, kg bought, money, price and kg of the last fill (the f
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from itertools import accumulate, chain
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit, types
@@ -52,6 +53,7 @@ _KEY = types.Tuple((types.int64,) * 4 + (types.float64,) * 4)
 _KEY_TIMED = types.Tuple((types.int64,) * 4 + (types.float64,) * 5)
 _VALUE = types.UniTuple(types.float64, 10)
 
+_NO_STATES = np.empty((0, 10))
 _FAIL = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
@@ -70,7 +72,7 @@ def _max(a: float, b: float) -> float:
 
 # ---------------------------------------------------------------- time and rests
 @njit(cache=True)
-def _drive(par, t, c, d, h):  # type: ignore[no-untyped-def]
+def _drive(par, t, c, d, h):
     if par[P_REST] == 0.0:
         return t + h, c, d
     max_drive, break_h = par[P_MAXDRIVE], par[P_BREAK]
@@ -95,7 +97,7 @@ def _drive(par, t, c, d, h):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _rested(par, c, d, hours):  # type: ignore[no-untyped-def]
+def _rested(par, c, d, hours):
     if hours >= par[P_DAILYREST] - 1e-9:
         return 0.0, 0.0
     if hours >= par[P_BREAK] - 1e-9:
@@ -104,10 +106,10 @@ def _rested(par, c, d, hours):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _fill_start(sta, sx, t, fill_h):  # type: ignore[no-untyped-def]
+def _fill_start(sta, sx, t, fill_h):
     if sta[sx, ST_ALWAYS] != 0.0:
         return t
-    day = int(math.floor(t / 24.0))
+    day = math.floor(t / 24.0)
     for k in range(day - 1, day + 3):
         s = _max(t, 24.0 * k + sta[sx, ST_OPEN])
         if s + fill_h <= 24.0 * k + sta[sx, ST_CLOSE] + 1e-9:
@@ -116,7 +118,7 @@ def _fill_start(sta, sx, t, fill_h):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _lt3(a0, a1, a2, b0, b1, b2):  # type: ignore[no-untyped-def]
+def _lt3(a0, a1, a2, b0, b1, b2):
     """Python's ``(a0, a1, a2) < (b0, b1, b2)``."""
     if a0 != b0:
         return a0 < b0
@@ -126,7 +128,7 @@ def _lt3(a0, a1, a2, b0, b1, b2):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _better(par, x, y):  # type: ignore[no-untyped-def]
+def _better(par, x, y):
     if par[P_OBJ] == 0.0:
         return _lt3(x[T], x[MONEY], -x[FUEL], y[T] - 1e-9, y[MONEY], -y[FUEL])
     return _lt3(x[MONEY], x[T], -x[FUEL], y[MONEY] - 1e-9, y[T], -y[FUEL])
@@ -134,7 +136,7 @@ def _better(par, x, y):  # type: ignore[no-untyped-def]
 
 # ---------------------------------------------------------------- one leg
 @njit(cache=True)
-def _via(km, par, typ, sta, ty, rate, s, b, path, n):  # type: ignore[no-untyped-def]
+def _via(km, par, typ, sta, ty, rate, s, b, path, n):
     """Drive to ``b`` through the stations ``path[:n]`` (see ``Evaluator._via``)."""
     L = int(par[P_L])
     speed, reserve, tank = typ[ty, TY_SPEED], par[P_RESERVE], typ[ty, TY_TANK]
@@ -194,7 +196,7 @@ def _via(km, par, typ, sta, ty, rate, s, b, path, n):  # type: ignore[no-untyped
 
 
 @njit(cache=True)
-def _leg(data, cache, ty, loaded, s, b, need_after):  # type: ignore[no-untyped-def]
+def _leg(data, cache, ty, loaded, s, b, need_after):
     """Drive from ``s``'s location to location ``b`` (see ``Evaluator.leg``)."""
     km, par, typ, sta = data[0], data[1], data[2], data[3]
     rates, opt, nopt, best_s2, nxt = data[8], data[9], data[10], data[11], data[12]
@@ -275,17 +277,17 @@ def _leg(data, cache, ty, loaded, s, b, need_after):  # type: ignore[no-untyped-
 
 # ---------------------------------------------------------------- tasks and routes
 @njit(cache=True)
-def _need(data, ty, next_loaded, b):  # type: ignore[no-untyped-def]
+def _need(data, ty, next_loaded, b):
     return data[13][2 * ty + next_loaded, b]
 
 
 @njit(cache=True)
-def _with(s, t, c, d):  # type: ignore[no-untyped-def]
+def _with(s, t, c, d):
     return (s[LOC], t, s[FUEL], c, d, s[KM], s[KG], s[MONEY], s[PRICE], s[LAST])
 
 
 @njit(cache=True)
-def _task(data, cache, truck, s, k):  # type: ignore[no-untyped-def]
+def _task(data, cache, truck, s, k):
     """Serve order ``k`` from state ``s`` (see ``Evaluator.task``)."""
     par, typ, trk, ordi, ordf = data[1], data[2], data[4], data[6], data[7]
     ty = trk[truck, 0]
@@ -323,7 +325,7 @@ def _task(data, cache, truck, s, k):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _finish(data, cache, truck, s):  # type: ignore[no-untyped-def]
+def _finish(data, cache, truck, s):
     par, trk = data[1], data[4]
     ty, depot = trk[truck, 0], trk[truck, 1]
     if par[P_RETURN] != 0.0 and int(s[LOC]) != depot:
@@ -337,7 +339,7 @@ def _finish(data, cache, truck, s):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _start_state(data, cache, truck, first):  # type: ignore[no-untyped-def]
+def _start_state(data, cache, truck, first):
     """The truck leaving its depot, timed for order ``first`` (-1: none)."""
     typ, trk, trkf, ordi, ordf = data[2], data[4], data[5], data[6], data[7]
     ty, depot = trk[truck, 0], trk[truck, 1]
@@ -358,7 +360,7 @@ def _start_state(data, cache, truck, first):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _route_key(data, truck, depart, end):  # type: ignore[no-untyped-def]
+def _route_key(data, truck, depart, end):
     par, typ, trk = data[1], data[2], data[4]
     ty = trk[truck, 0]
     hours = end[T] - depart
@@ -376,13 +378,13 @@ def _route_key(data, truck, depart, end):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _put(out, row, s):  # type: ignore[no-untyped-def]
+def _put(out, row, s):
     for f in range(10):
         out[row, f] = s[f]
 
 
 @njit(cache=True)
-def _get(arr, row):  # type: ignore[no-untyped-def]
+def _get(arr, row):
     return (
         arr[row, 0], arr[row, 1], arr[row, 2], arr[row, 3], arr[row, 4], arr[row, 5],
         arr[row, 6], arr[row, 7], arr[row, 8], arr[row, 9],
@@ -390,7 +392,7 @@ def _get(arr, row):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _states_into(data, cache, truck, seq, n, out):  # type: ignore[no-untyped-def]
+def _states_into(data, cache, truck, seq, n, out):
     """Fill ``out[: n + 2]`` with the states of ``seq[:n]``; False when infeasible."""
     ok, s = _start_state(data, cache, truck, seq[0] if n > 0 else -1)
     if not ok:
@@ -410,8 +412,30 @@ def _states_into(data, cache, truck, seq, n, out):  # type: ignore[no-untyped-de
 
 
 @njit(cache=True)
-def states_kernel(data, cache, truck, seq):  # type: ignore[no-untyped-def]
-    """States of ``seq`` for ``truck`` and the route key, or (None-like) ``ok`` False."""
+def states_kernel(
+    km,
+    par,
+    typ,
+    sta,
+    trk,
+    trkf,
+    ordi,
+    ordf,
+    rates,
+    opt,
+    nopt,
+    best_s2,
+    nxt,
+    escape,
+    path,
+    plain,
+    timed,
+    truck,
+    seq,
+):
+    """States of ``seq`` for ``truck`` and the route key, or ``ok`` False."""
+    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
+    cache = (plain, timed)
     n = len(seq)
     out = np.empty((n + 2, 10))
     if not _states_into(data, cache, truck, seq, n, out):
@@ -420,13 +444,38 @@ def states_kernel(data, cache, truck, seq):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def leg_kernel(data, cache, ty, loaded, s, b, need_after):  # type: ignore[no-untyped-def]
+def leg_kernel(
+    km,
+    par,
+    typ,
+    sta,
+    trk,
+    trkf,
+    ordi,
+    ordf,
+    rates,
+    opt,
+    nopt,
+    best_s2,
+    nxt,
+    escape,
+    path,
+    plain,
+    timed,
+    ty,
+    loaded,
+    s,
+    b,
+    need_after,
+):
     """One leg from Python (the evaluator's cached legs)."""
+    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
+    cache = (plain, timed)
     return _leg(data, cache, ty, loaded, s, b, need_after)
 
 
 @njit(cache=True)
-def _same(a, old, row):  # type: ignore[no-untyped-def]
+def _same(a, old, row):
     return (
         abs(a[T] - old[row, T]) <= 1e-9
         and abs(a[FUEL] - old[row, FUEL]) <= 1e-9
@@ -439,7 +488,7 @@ def _same(a, old, row):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _try(data, cache, truck, seq, n, old, has, key, k, pos, out):  # type: ignore[no-untyped-def]
+def _try(data, cache, truck, seq, n, old, has, key, k, pos, out):
     """Increase of the route key when ``k`` goes in at ``pos`` (see ``FTLSearch._try``);
     the new states in ``out[: n + 3]``."""
     km, typ, trk, ordi, ordf = data[0], data[2], data[4], data[6], data[7]
@@ -499,8 +548,69 @@ def _try(data, cache, truck, seq, n, old, has, key, k, pos, out):  # type: ignor
 
 
 @njit(cache=True)
-def best_insert_kernel(  # type: ignore[no-untyped-def]
-    data, cache, trucks, seqs, seq_off, states, st_off, has, keys, k, blinks, blink
+def try_kernel(
+    km,
+    par,
+    typ,
+    sta,
+    trk,
+    trkf,
+    ordi,
+    ordf,
+    rates,
+    opt,
+    nopt,
+    best_s2,
+    nxt,
+    escape,
+    path,
+    plain,
+    timed,
+    truck,
+    seq,
+    old,
+    has,
+    key,
+    k,
+    pos,
+):
+    """One insertion of ``k`` at ``pos`` (for tests against ``FTLSearch._try``)."""
+    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
+    cache = (plain, timed)
+    out = np.empty((len(seq) + 3, 10))
+    inc = _try(data, cache, truck, seq, len(seq), old, has, key, k, pos, out)
+    return inc, out
+
+
+@njit(cache=True)
+def best_insert_kernel(
+    km,
+    par,
+    typ,
+    sta,
+    trk,
+    trkf,
+    ordi,
+    ordf,
+    rates,
+    opt,
+    nopt,
+    best_s2,
+    nxt,
+    escape,
+    path,
+    plain,
+    timed,
+    trucks,
+    seqs,
+    seq_off,
+    states,
+    st_off,
+    has,
+    keys,
+    k,
+    blinks,
+    blink,
 ):
     """Cheapest insertion of order ``k`` over the routes of ``trucks`` (see
     ``FTLSearch.best_insert``): ``(increase, index into trucks, position, states)``.
@@ -508,6 +618,8 @@ def best_insert_kernel(  # type: ignore[no-untyped-def]
     Route ``i`` is ``seqs[seq_off[i]:seq_off[i+1]]`` with states
     ``states[st_off[i]:st_off[i+1]]`` (when ``has[i]``) and key ``keys[i]``; ``blinks`` holds
     the random draws of the positions in order (used when ``blink`` > 0)."""
+    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
+    cache = (plain, timed)
     longest = 0
     for i in range(len(trucks)):
         longest = max(longest, seq_off[i + 1] - seq_off[i])
@@ -530,6 +642,26 @@ def best_insert_kernel(  # type: ignore[no-untyped-def]
                 best_inc, best_i, best_pos, best_rows = inc, i, pos, n + 3
                 buf, keep = keep, buf
     return best_inc, best_i, best_pos, keep[:best_rows].copy()
+
+
+@njit(cache=True)
+def candidates_kernel(km, depot_km, ready, ordi, seqs, seq_off, k, limit):
+    """The ``limit`` trucks nearest to order ``k`` (see ``FTLSearch.candidates``): by depot km
+    or, for a route, km from its nearest destination plus its ready-time gap beyond a day."""
+    m = len(seq_off) - 1
+    origin = ordi[k, 0]
+    score = depot_km[:, k].copy()
+    for ti in range(m):
+        lo, hi = seq_off[ti], seq_off[ti + 1]
+        if hi == lo:
+            continue
+        near = km[ordi[seqs[lo], 1], origin]
+        rt = abs(ready[seqs[lo]] - ready[k])
+        for q in range(lo + 1, hi):
+            near = _min(near, km[ordi[seqs[q], 1], origin])
+            rt = _min(rt, abs(ready[seqs[q]] - ready[k]))
+        score[ti] = _min(score[ti], near + 20.0 * _max(0.0, rt - 24.0) / 24.0)
+    return np.argsort(score, kind="mergesort")[:limit]
 
 
 # ---------------------------------------------------------------- the Python side
@@ -562,9 +694,9 @@ class FTLKernels:
         ).reshape(S, 6)  # fmt: skip
         trk = np.array([[t.type, t.depot] for t in inst.trucks], dtype=np.int64).reshape(-1, 2)
         trkf = np.array([t.available_h for t in inst.trucks], dtype=np.float64)
-        ordi = np.array(
-            [[o.origin, o.destination] for o in inst.orders], dtype=np.int64
-        ).reshape(-1, 2)
+        ordi = np.array([[o.origin, o.destination] for o in inst.orders], dtype=np.int64).reshape(
+            -1, 2
+        )
         ordf = np.array(
             [[o.tonnes, o.ready_h, o.due_h, o.pickup_due_h, o.load_h, o.unload_h]
              for o in inst.orders],
@@ -594,39 +726,73 @@ class FTLKernels:
         self, ty: int, loaded: bool, s: State, b: int, need_after: float
     ) -> tuple[bool, tuple[float, ...]]:
         """One leg on the compiled cache: ``(feasible, state fields)``."""
-        return leg_kernel(  # type: ignore[no-any-return]
-            self.data, self.cache, ty, 1 if loaded else 0, tuple(float(x) for x in s), b,
+        return leg_kernel(
+            *self.data, *self.cache, ty, 1 if loaded else 0, tuple(float(x) for x in s), b,
             float(need_after),
         )  # fmt: skip
 
     def states(self, truck: int, seq: list[int]) -> tuple[NDArray[np.float64] | None, float]:
         """The states of ``seq`` and its route key (``None, inf`` when infeasible)."""
-        ok, out, key = states_kernel(self.data, self.cache, truck, np.asarray(seq, np.int64))
+        ok, out, key = states_kernel(*self.data, *self.cache, truck, np.asarray(seq, np.int64))
         return (out, float(key)) if ok else (None, math.inf)
+
+    def candidates(
+        self,
+        depot_km: NDArray[np.float64],
+        ready: NDArray[np.float64],
+        seqs: list[list[int]],
+        k: int,
+        limit: int,
+    ) -> list[int]:
+        """The ``limit`` trucks nearest to order ``k`` (routes ``seqs``, one per truck)."""
+        m = len(seqs)
+        seq_off = np.fromiter(accumulate(map(len, seqs), initial=0), np.int64, m + 1)
+        flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(seq_off[-1]))
+        out = candidates_kernel(self.data[0], depot_km, ready, self.data[6], flat, seq_off, k,
+                                limit)  # fmt: skip
+        return out.tolist()
+
+    def try_insert(
+        self,
+        truck: int,
+        seq: list[int],
+        states: NDArray[np.float64] | None,
+        key: float,
+        k: int,
+        pos: int,
+    ) -> tuple[float, NDArray[np.float64] | None]:
+        """Increase of the route key when ``k`` goes in at ``pos``, and the new states."""
+        old = _NO_STATES if states is None else states
+        inc, out = try_kernel(*self.data, *self.cache, truck, np.asarray(seq, np.int64), old,
+                              states is not None, key, k, pos)  # fmt: skip
+        return (float(inc), None) if inc == math.inf else (float(inc), out)
 
     def best_insert(
         self,
         trucks: list[int],
         seqs: list[list[int]],
-        states: list[NDArray[np.float64] | None],
+        states: list[Any],
         keys: list[float],
         k: int,
         blinks: NDArray[np.float64],
         blink: float,
     ) -> tuple[float, int, int, NDArray[np.float64]]:
-        """Cheapest insertion of ``k``: (increase, index into ``trucks``, position, states)."""
-        lens = [len(s) for s in seqs]
-        seq_off = np.zeros(len(trucks) + 1, np.int64)
-        np.cumsum(lens, out=seq_off[1:])
-        flat = np.fromiter((x for s in seqs for x in s), np.int64, int(seq_off[-1]))
-        rows = [0 if st is None else len(st) for st in states]
-        st_off = np.zeros(len(trucks) + 1, np.int64)
-        np.cumsum(rows, out=st_off[1:])
+        """Cheapest insertion of ``k``: (increase, index into ``trucks``, position, states);
+        ``states`` holds each route's state array (None for an empty route)."""
+        m = len(trucks)
+        seq_off = np.fromiter(accumulate(map(len, seqs), initial=0), np.int64, m + 1)
+        flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(seq_off[-1]))
         present = [st for st in states if st is not None]
-        st_flat = np.concatenate(present) if present else np.empty((0, 10))
-        has = np.array([st is not None for st in states], dtype=np.bool_)
+        if len(present) == m:  # every route has its states (n + 2 rows)
+            st_off = seq_off + 2 * np.arange(m + 1)
+            has = np.ones(m, np.bool_)
+        else:
+            rows = [0 if st is None else len(st) for st in states]
+            st_off = np.fromiter(accumulate(rows, initial=0), np.int64, m + 1)
+            has = np.array([st is not None for st in states], dtype=np.bool_)
+        st_flat = np.concatenate(present) if present else _NO_STATES
         inc, i, pos, out = best_insert_kernel(
-            self.data, self.cache, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
+            *self.data, *self.cache, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
             st_off, has, np.asarray(keys, np.float64), k, blinks, blink,
         )  # fmt: skip
         return float(inc), int(i), int(pos), out
