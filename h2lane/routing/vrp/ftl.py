@@ -1125,6 +1125,18 @@ class FTLSearch:
         while remaining:
             pick, pick_regret, pick_choice = -1, -math.inf, None
             for k in remaining:
+                if self.kernels is not None:  # the missing trucks in one call, in order
+                    todo = [ti for ti in cands[k] if (k, ti) not in best_by]
+                    if todo:
+                        got = self.kernels.best_each(
+                            todo,
+                            [routes[ti].seq for ti in todo],
+                            [routes[ti].states for ti in todo],
+                            [routes[ti].key for ti in todo],
+                            k,
+                        )
+                        for ti, hit in zip(todo, got, strict=True):
+                            best_by[(k, ti)] = hit
                 opts = sorted(((per_truck(k, ti), ti) for ti in cands[k]), key=lambda x: x[0][0])
                 if not opts or not math.isfinite(opts[0][0][0]):
                     continue

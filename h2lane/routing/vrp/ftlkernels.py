@@ -645,6 +645,44 @@ def best_insert_kernel(
 
 
 @njit(cache=True)
+def best_each_kernel(
+    km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path,
+    plain, timed, trucks, seqs, seq_off, states, st_off, has, keys, k,
+):  # fmt: skip
+    """The cheapest insertion of order ``k`` into each route of ``trucks`` on its own, in
+    order (as ``best_insert_kernel`` with one truck and no blinks, once per truck):
+    increases, positions (-1: none) and the new states, route ``i``'s in
+    ``out[out_off[i]:out_off[i+1]]`` (no rows when it has none)."""
+    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
+    cache = (plain, timed)
+    m = len(trucks)
+    incs = np.full(m, math.inf)
+    poss = np.full(m, -1, np.int64)
+    out_off = np.zeros(m + 1, np.int64)
+    out = np.empty((seq_off[m] + 3 * m, 10))
+    longest = 0
+    for i in range(m):
+        longest = max(longest, seq_off[i + 1] - seq_off[i])
+    buf = np.empty((longest + 3, 10))
+    keep = np.empty((longest + 3, 10))
+    for i in range(m):
+        seq = seqs[seq_off[i] : seq_off[i + 1]]
+        n = len(seq)
+        old = states[st_off[i] : st_off[i + 1]]
+        best_inc, best_pos = math.inf, -1
+        for pos in range(n + 1):
+            inc = _try(data, cache, trucks[i], seq, n, old, has[i], keys[i], k, pos, buf)
+            if inc < best_inc:
+                best_inc, best_pos = inc, pos
+                buf, keep = keep, buf
+        incs[i], poss[i] = best_inc, best_pos
+        rows = n + 3 if best_pos >= 0 else 0
+        out[out_off[i] : out_off[i] + rows] = keep[:rows]
+        out_off[i + 1] = out_off[i] + rows
+    return incs, poss, out, out_off
+
+
+@njit(cache=True)
 def candidates_kernel(km, depot_km, ready, ordi, seqs, seq_off, k, limit):
     """The ``limit`` trucks nearest to order ``k`` (see ``FTLSearch.candidates``): by depot km
     or, for a route, km from its nearest destination plus its ready-time gap beyond a day."""
@@ -665,6 +703,23 @@ def candidates_kernel(km, depot_km, ready, ordi, seqs, seq_off, k, limit):
 
 
 # ---------------------------------------------------------------- the Python side
+def _pack(seqs: list[list[int]], states: list[Any]) -> tuple[NDArray[Any], ...]:
+    """Routes as flat arrays: orders and offsets, states and offsets, has-states flags."""
+    m = len(seqs)
+    seq_off = np.fromiter(accumulate(map(len, seqs), initial=0), np.int64, m + 1)
+    flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(seq_off[-1]))
+    present = [st for st in states if st is not None]
+    if len(present) == m:  # every route has its states (n + 2 rows)
+        st_off = seq_off + 2 * np.arange(m + 1)
+        has = np.ones(m, np.bool_)
+    else:
+        rows = [0 if st is None else len(st) for st in states]
+        st_off = np.fromiter(accumulate(rows, initial=0), np.int64, m + 1)
+        has = np.array([st is not None for st in states], dtype=np.bool_)
+    st_flat = np.concatenate(present) if present else _NO_STATES
+    return flat, seq_off, st_flat, st_off, has
+
+
 class FTLKernels:
     """The flat arrays of one instance and the shared leg cache, with Python entry points."""
 
@@ -767,6 +822,25 @@ class FTLKernels:
                               states is not None, key, k, pos)  # fmt: skip
         return (float(inc), None) if inc == math.inf else (float(inc), out)
 
+    def best_each(
+        self,
+        trucks: list[int],
+        seqs: list[list[int]],
+        states: list[Any],
+        keys: list[float],
+        k: int,
+    ) -> list[tuple[float, int, NDArray[np.float64] | None]]:
+        """Per truck, on its own: the cheapest (increase, position, states) for order ``k``."""
+        flat, seq_off, st_flat, st_off, has = _pack(seqs, states)
+        incs, poss, out, off = best_each_kernel(
+            *self.data, *self.cache, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
+            st_off, has, np.asarray(keys, np.float64), k,
+        )  # fmt: skip
+        res: list[tuple[float, int, NDArray[np.float64] | None]] = []
+        for i, (inc, pos) in enumerate(zip(incs.tolist(), poss.tolist(), strict=True)):
+            res.append((inc, pos, out[off[i] : off[i + 1]] if pos >= 0 else None))
+        return res
+
     def best_insert(
         self,
         trucks: list[int],
@@ -779,18 +853,7 @@ class FTLKernels:
     ) -> tuple[float, int, int, NDArray[np.float64]]:
         """Cheapest insertion of ``k``: (increase, index into ``trucks``, position, states);
         ``states`` holds each route's state array (None for an empty route)."""
-        m = len(trucks)
-        seq_off = np.fromiter(accumulate(map(len, seqs), initial=0), np.int64, m + 1)
-        flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(seq_off[-1]))
-        present = [st for st in states if st is not None]
-        if len(present) == m:  # every route has its states (n + 2 rows)
-            st_off = seq_off + 2 * np.arange(m + 1)
-            has = np.ones(m, np.bool_)
-        else:
-            rows = [0 if st is None else len(st) for st in states]
-            st_off = np.fromiter(accumulate(rows, initial=0), np.int64, m + 1)
-            has = np.array([st is not None for st in states], dtype=np.bool_)
-        st_flat = np.concatenate(present) if present else _NO_STATES
+        flat, seq_off, st_flat, st_off, has = _pack(seqs, states)
         inc, i, pos, out = best_insert_kernel(
             *self.data, *self.cache, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
             st_off, has, np.asarray(keys, np.float64), k, blinks, blink,

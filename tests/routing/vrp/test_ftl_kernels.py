@@ -187,8 +187,8 @@ def test_insertions_match_the_python_search(seed, objective, rest, back, horizon
 
 @pytest.mark.parametrize("seed", [1, 4, 6])
 def test_best_insert_with_blinks_matches(seed):
-    """The whole best insertion over several trucks, random blinks included: the same
-    choice and the same random stream afterwards."""
+    """The best insertion over several trucks, random blinks included (the same choice and
+    the same random stream afterwards), and the best per truck on its own (regret)."""
     inst = _instance(seed)
     py = FTLSearch(inst, 7, engine="python")
     cc = FTLSearch(inst, 7, engine="compiled")
@@ -197,6 +197,23 @@ def test_best_insert_with_blinks_matches(seed):
     placed = 0
     for k in range(len(inst.orders)):
         trucks = list(range(len(inst.trucks)))
+        # per truck on its own (regret insertion), trucks in a shuffled order
+        order = [int(x) for x in py.rng.permutation(trucks)]
+        assert [int(x) for x in cc.rng.permutation(trucks)] == order
+        each = cc.kernels.best_each(
+            order,
+            [routes_cc[ti].seq for ti in order],
+            [routes_cc[ti].states for ti in order],
+            [routes_cc[ti].key for ti in order],
+            k,
+        )
+        for ti, (inc, pos, st) in zip(order, each, strict=True):
+            inc_py, ti_py, pos_py, st_py = py.best_insert(routes_py, k, [ti], 0.0)
+            assert (inc, pos) == (inc_py, pos_py)
+            assert (st is None) == (st_py is None)
+            if st is not None:
+                assert ti_py == ti
+                assert np.array_equal(_as_array(st_py), st)
         a = py.best_insert(routes_py, k, trucks, 0.3)
         b = cc.best_insert(routes_cc, k, trucks, 0.3)
         assert a[:3] == b[:3]
