@@ -9,9 +9,11 @@ stations' prices, fill times and opening hours, the trucks, the orders and the r
 Every operation is done in the same order as in the Python evaluator, so the results are
 the same to the last bit, not just close: the search takes the same path for a seed. That
 includes the leg cache of the evaluator (outcomes of legs that need a stop, by starting
-state, applied as shifts of the starting time): its two tables are numba dictionaries here,
-filled and emptied as the Python ones are, and the Python evaluator of a search on these
-kernels hands its own cached legs to them (:meth:`FTLKernels.leg`) so both share one cache.
+state, applied as shifts of the starting time — so a hit can differ in the last bit from a
+fresh evaluation, and the cache's history matters): its two tables are open-addressing hash
+tables in numpy arrays here, with the dict's semantics (exact key equality, emptied when
+over a million entries before the next one goes in), and the Python evaluator of a search on
+these kernels hands its own cached legs to them (:meth:`FTLKernels.leg`): one cache for both.
 
 A state is a tuple of 10 floats: location, time, hydrogen on board, driving since the last
 break, driving today, km, kg bought, money, price and kg of the last fill (the fields of
@@ -25,8 +27,7 @@ from itertools import accumulate, chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
+from numba import njit
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
@@ -49,9 +50,8 @@ ST_PRICE, ST_CONNECT, ST_HPERKG, ST_OPEN, ST_CLOSE, ST_ALWAYS = range(6)
 # orders (``ordf``; ``ordi`` holds origin, destination)
 O_TONNES, O_READY, O_DUE, O_PICKDUE, O_LOAD, O_UNLOAD = range(6)
 
-_KEY = types.Tuple((types.int64,) * 4 + (types.float64,) * 4)
-_KEY_TIMED = types.Tuple((types.int64,) * 4 + (types.float64,) * 5)
-_VALUE = types.UniTuple(types.float64, 10)
+_SLOTS = 1 << 21
+"""Index slots of a cache table: more than twice its most entries (``_CACHE_MAX + 1``)."""
 
 _NO_STATES = np.empty((0, 10))
 _FAIL = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -195,6 +195,61 @@ def _via(km, par, typ, sta, ty, rate, s, b, path, n):
     return True, (float(b), t, fuel, c, d, km_total + hop, kg_bought, money, price, last_kg)
 
 
+# ---------------------------------------------------------------- the leg cache
+# A table is (keys, values, index, count): entries in insertion order (``keys[e]`` the key's
+# fields as floats, ``values[e]`` the flag and the 9 shifts) and an open-addressing index
+# (-1: free slot). It behaves as the evaluator's dict: exact equality of the key fields (as
+# Python compares floats), and emptied when it holds more than ``_CACHE_MAX`` entries before
+# the next one goes in.
+@njit(cache=True, inline="always")
+def _slot(key, mask):
+    h = np.int64(0x3C6EF372)
+    for x in key:
+        h = (h ^ np.int64(x * 1048576.0)) * np.int64(0x5BD1E995)
+        h ^= h >> 24
+    return h & mask
+
+
+@njit(cache=True)
+def _find(table, key):
+    """The entry of ``key`` (-1: absent)."""
+    keys, idx = table[0], table[2]
+    mask = len(idx) - 1
+    slot = _slot(key, mask)
+    while True:
+        e = idx[slot]
+        if e < 0:
+            return -1
+        same = True
+        for f in range(len(key)):
+            if keys[e, f] != key[f]:
+                same = False
+                break
+        if same:
+            return e
+        slot = (slot + 1) & mask
+
+
+@njit(cache=True)
+def _store(table, key, value):
+    """Add ``key`` (absent) with ``value``, emptying a full table first."""
+    keys, vals, idx, count = table[0], table[1], table[2], table[3]
+    if count[0] > _CACHE_MAX:
+        idx[:] = -1
+        count[0] = 0
+    mask = len(idx) - 1
+    slot = _slot(key, mask)
+    while idx[slot] >= 0:
+        slot = (slot + 1) & mask
+    e = count[0]
+    for f in range(len(key)):
+        keys[e, f] = key[f]
+    for f in range(10):
+        vals[e, f] = value[f]
+    idx[slot] = e
+    count[0] = e + 1
+
+
 @njit(cache=True)
 def _leg(data, cache, ty, loaded, s, b, need_after):
     """Drive from ``s``'s location to location ``b`` (see ``Evaluator.leg``)."""
@@ -214,20 +269,19 @@ def _leg(data, cache, ty, loaded, s, b, need_after):
             s[PRICE], s[LAST],
         )  # fmt: skip
     plain, timed = cache[0], cache[1]
-    key = (np.int64(ty), np.int64(loaded), np.int64(a), np.int64(b), fuel, c, d, need_after)
-    tkey = (np.int64(ty), np.int64(loaded), np.int64(a), np.int64(b), fuel, c, d, need_after, t)
-    cached = False
-    hit = _FAIL
-    if key in plain:
-        cached, hit = True, plain[key]
-    elif tkey in timed:
-        cached, hit = True, timed[tkey]
-    if cached:
-        if hit[0] == 0.0:
+    key = (float(ty), float(loaded), float(a), float(b), fuel, c, d, need_after)
+    tkey = (float(ty), float(loaded), float(a), float(b), fuel, c, d, need_after, t)
+    e = _find(plain, key)
+    hv = plain[1]
+    if e < 0:
+        e = _find(timed, tkey)
+        hv = timed[1]
+    if e >= 0:
+        if hv[e, 0] == 0.0:
             return False, _FAIL
         return True, (
-            float(b), s[T] + hit[1], hit[2], hit[3], hit[4], s[KM] + hit[5], s[KG] + hit[6],
-            s[MONEY] + hit[7], hit[8], hit[9],
+            float(b), s[T] + hv[e, 1], hv[e, 2], hv[e, 3], hv[e, 4], s[KM] + hv[e, 5],
+            s[KG] + hv[e, 6], s[MONEY] + hv[e, 7], hv[e, 8], hv[e, 9],
         )  # fmt: skip
     found = False
     best = _FAIL
@@ -265,13 +319,9 @@ def _leg(data, cache, ty, loaded, s, b, need_after):
             best[MONEY] - s[MONEY], best[PRICE], best[LAST],
         )  # fmt: skip
     if invariant:
-        if len(plain) > _CACHE_MAX:
-            plain.clear()
-        plain[key] = delta
+        _store(plain, key, delta)
     else:
-        if len(timed) > _CACHE_MAX:
-            timed.clear()
-        timed[tkey] = delta
+        _store(timed, tkey, delta)
     return found, best
 
 
@@ -428,14 +478,20 @@ def states_kernel(
     nxt,
     escape,
     path,
-    plain,
-    timed,
+    pkeys,
+    pvals,
+    pidx,
+    pcount,
+    tkeys,
+    tvals,
+    tidx,
+    tcount,
     truck,
     seq,
 ):
     """States of ``seq`` for ``truck`` and the route key, or ``ok`` False."""
     data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = (plain, timed)
+    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
     n = len(seq)
     out = np.empty((n + 2, 10))
     if not _states_into(data, cache, truck, seq, n, out):
@@ -460,8 +516,14 @@ def leg_kernel(
     nxt,
     escape,
     path,
-    plain,
-    timed,
+    pkeys,
+    pvals,
+    pidx,
+    pcount,
+    tkeys,
+    tvals,
+    tidx,
+    tcount,
     ty,
     loaded,
     s,
@@ -470,7 +532,7 @@ def leg_kernel(
 ):
     """One leg from Python (the evaluator's cached legs)."""
     data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = (plain, timed)
+    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
     return _leg(data, cache, ty, loaded, s, b, need_after)
 
 
@@ -564,8 +626,14 @@ def try_kernel(
     nxt,
     escape,
     path,
-    plain,
-    timed,
+    pkeys,
+    pvals,
+    pidx,
+    pcount,
+    tkeys,
+    tvals,
+    tidx,
+    tcount,
     truck,
     seq,
     old,
@@ -576,7 +644,7 @@ def try_kernel(
 ):
     """One insertion of ``k`` at ``pos`` (for tests against ``FTLSearch._try``)."""
     data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = (plain, timed)
+    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
     out = np.empty((len(seq) + 3, 10))
     inc = _try(data, cache, truck, seq, len(seq), old, has, key, k, pos, out)
     return inc, out
@@ -599,8 +667,14 @@ def best_insert_kernel(
     nxt,
     escape,
     path,
-    plain,
-    timed,
+    pkeys,
+    pvals,
+    pidx,
+    pcount,
+    tkeys,
+    tvals,
+    tidx,
+    tcount,
     trucks,
     seqs,
     seq_off,
@@ -619,7 +693,7 @@ def best_insert_kernel(
     ``states[st_off[i]:st_off[i+1]]`` (when ``has[i]``) and key ``keys[i]``; ``blinks`` holds
     the random draws of the positions in order (used when ``blink`` > 0)."""
     data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = (plain, timed)
+    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
     longest = 0
     for i in range(len(trucks)):
         longest = max(longest, seq_off[i + 1] - seq_off[i])
@@ -647,14 +721,15 @@ def best_insert_kernel(
 @njit(cache=True)
 def best_each_kernel(
     km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path,
-    plain, timed, trucks, seqs, seq_off, states, st_off, has, keys, k,
+    pkeys, pvals, pidx, pcount, tkeys, tvals, tidx, tcount,
+    trucks, seqs, seq_off, states, st_off, has, keys, k,
 ):  # fmt: skip
     """The cheapest insertion of order ``k`` into each route of ``trucks`` on its own, in
     order (as ``best_insert_kernel`` with one truck and no blinks, once per truck):
     increases, positions (-1: none) and the new states, route ``i``'s in
     ``out[out_off[i]:out_off[i+1]]`` (no rows when it has none)."""
     data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = (plain, timed)
+    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
     m = len(trucks)
     incs = np.full(m, math.inf)
     poss = np.full(m, -1, np.int64)
@@ -703,6 +778,17 @@ def candidates_kernel(km, depot_km, ready, ordi, seqs, seq_off, k, limit):
 
 
 # ---------------------------------------------------------------- the Python side
+def _table(width: int) -> tuple[NDArray[Any], ...]:
+    """An empty cache table for keys of ``width`` fields (the entry rows are allocated
+    lazily by the system: only the ones written take memory)."""
+    return (
+        np.empty((_CACHE_MAX + 1, width)),
+        np.empty((_CACHE_MAX + 1, 10)),
+        np.full(_SLOTS, -1, dtype=np.int32),
+        np.zeros(1, dtype=np.int64),
+    )
+
+
 def _pack(seqs: list[list[int]], states: list[Any]) -> tuple[NDArray[Any], ...]:
     """Routes as flat arrays: orders and offsets, states and offsets, has-states flags."""
     m = len(seqs)
@@ -775,7 +861,7 @@ class FTLKernels:
         km = np.ascontiguousarray(inst.km, dtype=np.float64)
         self.data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt,
                      escape, path)  # fmt: skip
-        self.cache = (Dict.empty(_KEY, _VALUE), Dict.empty(_KEY_TIMED, _VALUE))
+        self.cache = (*_table(8), *_table(9))
 
     def leg(
         self, ty: int, loaded: bool, s: State, b: int, need_after: float
