@@ -862,19 +862,25 @@ class FTLKernels:
         self.data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt,
                      escape, path)  # fmt: skip
         self.cache = (*_table(8), *_table(9))
+        self.args: list[Any] = [*self.data, *self.cache]
+        """The leading arguments of every kernel: the instance's arrays and the leg cache."""
+
+    def _run(self, kernel: Any, *rest: Any) -> Any:
+        """``kernel`` on this instance's arrays and cache, then ``rest``."""
+        return kernel(*self.args, *rest)
 
     def leg(
         self, ty: int, loaded: bool, s: State, b: int, need_after: float
     ) -> tuple[bool, tuple[float, ...]]:
         """One leg on the compiled cache: ``(feasible, state fields)``."""
-        return leg_kernel(
-            *self.data, *self.cache, ty, 1 if loaded else 0, tuple(float(x) for x in s), b,
+        return self._run(
+            leg_kernel, ty, 1 if loaded else 0, tuple(float(x) for x in s), b,
             float(need_after),
         )  # fmt: skip
 
     def states(self, truck: int, seq: list[int]) -> tuple[NDArray[np.float64] | None, float]:
         """The states of ``seq`` and its route key (``None, inf`` when infeasible)."""
-        ok, out, key = states_kernel(*self.data, *self.cache, truck, np.asarray(seq, np.int64))
+        ok, out, key = self._run(states_kernel, truck, np.asarray(seq, np.int64))
         return (out, float(key)) if ok else (None, math.inf)
 
     def candidates(
@@ -904,7 +910,7 @@ class FTLKernels:
     ) -> tuple[float, NDArray[np.float64] | None]:
         """Increase of the route key when ``k`` goes in at ``pos``, and the new states."""
         old = _NO_STATES if states is None else states
-        inc, out = try_kernel(*self.data, *self.cache, truck, np.asarray(seq, np.int64), old,
+        inc, out = self._run(try_kernel, truck, np.asarray(seq, np.int64), old,
                               states is not None, key, k, pos)  # fmt: skip
         return (float(inc), None) if inc == math.inf else (float(inc), out)
 
@@ -918,8 +924,8 @@ class FTLKernels:
     ) -> list[tuple[float, int, NDArray[np.float64] | None]]:
         """Per truck, on its own: the cheapest (increase, position, states) for order ``k``."""
         flat, seq_off, st_flat, st_off, has = _pack(seqs, states)
-        incs, poss, out, off = best_each_kernel(
-            *self.data, *self.cache, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
+        incs, poss, out, off = self._run(
+            best_each_kernel, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
             st_off, has, np.asarray(keys, np.float64), k,
         )  # fmt: skip
         res: list[tuple[float, int, NDArray[np.float64] | None]] = []
@@ -940,8 +946,8 @@ class FTLKernels:
         """Cheapest insertion of ``k``: (increase, index into ``trucks``, position, states);
         ``states`` holds each route's state array (None for an empty route)."""
         flat, seq_off, st_flat, st_off, has = _pack(seqs, states)
-        inc, i, pos, out = best_insert_kernel(
-            *self.data, *self.cache, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
+        inc, i, pos, out = self._run(
+            best_insert_kernel, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
             st_off, has, np.asarray(keys, np.float64), k, blinks, blink,
         )  # fmt: skip
         return float(inc), int(i), int(pos), out
