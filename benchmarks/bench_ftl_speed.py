@@ -164,6 +164,7 @@ def _section(before: dict[str, Any], after: dict[str, Any] | None) -> str:
             "| speed-up | objective before | objective after | same routes |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
+        refs = [r for r in after["rows"] if "reference" in r]
         by = {r["size"]: r for r in before["rows"]}
         for r in after["rows"]:
             b = by.get(r["size"])
@@ -180,9 +181,30 @@ def _section(before: dict[str, Any], after: dict[str, Any] | None) -> str:
                 f"{b['it_per_s']:.1f} | {r['it_per_s']:.1f} | {r['it_per_s'] / b['it_per_s']:.1f}× | "
                 f"{b['objective']:.9f} | {r['objective']:.9f} | {same} |"
             )
+        if refs:
+            lines += [
+                "",
+                "The Python reference engine (`--engine python`, the evaluator the kernels must "
+                "match) in the same *after* run, under the same load:",
+                "",
+                "| instance | iterations | it/s python | it/s compiled | speed-up | objective "
+                "python | objective compiled | same routes |",
+                "|---|---:|---:|---:|---:|---:|---:|---|",
+            ]
+            for r in refs:
+                p = r["reference"]
+                o, t = SIZES[r["size"]]
+                same = "yes" if p["routes"] == r["routes"] else "NO"
+                lines.append(
+                    f"| {r['size']} ({o} × {t}) | {r['iterations']} | {p['it_per_s']:.1f} | "
+                    f"{r['it_per_s']:.1f} | {r['it_per_s'] / p['it_per_s']:.1f}× | "
+                    f"{p['objective']:.9f} | {r['objective']:.9f} | {same} |"
+                )
+        if after.get("warm_up_s"):
+            lines += ["", f"Compiling the kernels (or loading them from numba's on-disk cache) "
+                      f"took {after['warm_up_s']:.1f} s before the timed runs (not counted)."]  # fmt: skip
     lines.append("")
-    keep = {**before, "rows": [{k: v for k, v in r.items()} for r in before["rows"]]}
-    lines.append(MARK + json.dumps(keep, separators=(",", ":")) + " -->")
+    lines.append(MARK + json.dumps(before, separators=(",", ":")) + " -->")
     return "\n".join(lines)
 
 
@@ -192,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iterations", default="", help="per size, e.g. small=2000,medium=400")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--engine", default="compiled", choices=["compiled", "python"])
+    ap.add_argument("--reference", action="store_true",
+                    help="also run the Python reference engine in the same run (same load)")  # fmt: skip
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--save-before", action="store_true", help="write the section: before only")
     g.add_argument("--write", action="store_true", help="write the section: before and after")
@@ -220,16 +244,24 @@ def main(argv: list[str] | None = None) -> int:
     run_info["warm_up_s"] = warm_up(args.engine)
     print(f"warm-up (compile or load the kernels): {run_info['warm_up_s']:.1f} s", flush=True)
     for s in sizes:
-        r = run(s, its[s], args.seed, args.engine)
-        run_info["engine"] = r["engine"]
-        run_info["rows"].append(r)
-        print(f"{s:7s} {r['iterations']:6d} it  construction {r['construction_s']:7.2f} s  "
-              f"search {r['search_s']:7.2f} s  {r['it_per_s']:8.1f} it/s  "
-              f"objective {r['objective']:.9f}  served {r['served']}", flush=True)  # fmt: skip
+        engines = [args.engine] + (["python"] if args.reference and args.engine != "python" else [])
+        for engine in engines:
+            r = run(s, its[s], args.seed, engine)
+            if engine == args.engine:
+                run_info["engine"] = r["engine"]
+                run_info["rows"].append(r)
+            else:
+                run_info["rows"][-1]["reference"] = r
+            print(f"{s:7s} {r['engine']:9s} {r['iterations']:6d} it  construction "
+                  f"{r['construction_s']:7.2f} s  search {r['search_s']:7.2f} s  "
+                  f"{r['it_per_s']:8.1f} it/s  objective {r['objective']:.9f}  "
+                  f"served {r['served']}", flush=True)  # fmt: skip
     run_info["load_end"] = _load()
     print(f"load: {run_info['load_start']} at start, {run_info['load_end']} at end")
     for r in run_info["rows"]:
         r["routes"] = [list(x) for x in r["routes"]]
+        if "reference" in r:
+            r["reference"]["routes"] = [list(x) for x in r["reference"]["routes"]]
     if args.save_before:
         print("wrote", write_section(SECTION, _section(run_info, None)))
     elif args.write and before is not None:
