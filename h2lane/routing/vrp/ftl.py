@@ -46,7 +46,9 @@ cap give the same plan); orders no truck can take are left unassigned at a large
 orders from below (for the benchmark's gap). Routes are evaluated incrementally: the state after
 each task of the current route is kept, an insertion re-simulates from the insertion point
 and stops as soon as the new state meets the old one (same time, hydrogen and driving
-counters) — the rest of the route is unchanged.
+counters) — the rest of the route is unchanged. The search evaluates on compiled kernels
+(:mod:`h2lane.routing.vrp.ftlkernels`, ``engine="compiled"``) that give the same results as
+this module's :class:`Evaluator` to the bit (``engine="python"`` runs on the evaluator).
 
 What this evaluation simplifies, and how plans are made exact: stops fill up (no partial
 amounts) and the first feasible station path is taken per leg (no look-ahead over later
