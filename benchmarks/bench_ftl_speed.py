@@ -1,7 +1,7 @@
 """FTL search speed (issue 14, item 4): iterations per second of the ruin-and-recreate search.
 
 On fixed instances (:mod:`ftl_instances`, seed 1: ``small`` 50 × 10, ``medium`` 200 × 40,
-``large`` 1,000 × 150) and a fixed search seed, the FTL search of
+``large`` 1,000 × 150; ``xlarge`` 2,000 × 300 on request) and a fixed search seed, the FTL search of
 :mod:`h2lane.routing.vrp.ftl` runs for a fixed number of iterations (``--iterations``, per
 size) with no time limit that could stop it first, so a run is deterministic: the final
 objective (the search's internal one, truck-hours with its tie-breaks and the unserved
@@ -43,7 +43,7 @@ from _common import HERE, machine, today, write_section
 from ftl_instances import SIZES, generate
 
 DEPART = datetime(2026, 12, 1, 6, 0)
-ITERATIONS = {"small": 2000, "medium": 400, "large": 60}
+ITERATIONS = {"small": 2000, "medium": 400, "large": 60, "xlarge": 20}
 SECTION = "ftl_speed"
 MARK = "<!-- ftl-speed-before: "
 
@@ -185,7 +185,9 @@ def _section(before: dict[str, Any], after: dict[str, Any] | None) -> str:
             lines += [
                 "",
                 "The Python reference engine (`--engine python`, the evaluator the kernels must "
-                "match) in the same *after* run, under the same load:",
+                "match) in the same *after* run, under the same load — the like-for-like "
+                "comparison, since *before* and *after* ran at different times on 2 cores shared "
+                "with other jobs (loads above):",
                 "",
                 "| instance | iterations | it/s python | it/s compiled | speed-up | objective "
                 "python | objective compiled | same routes |",
