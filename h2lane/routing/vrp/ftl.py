@@ -46,7 +46,9 @@ cap give the same plan); orders no truck can take are left unassigned at a large
 orders from below (for the benchmark's gap). Routes are evaluated incrementally: the state after
 each task of the current route is kept, an insertion re-simulates from the insertion point
 and stops as soon as the new state meets the old one (same time, hydrogen and driving
-counters) — the rest of the route is unchanged.
+counters) — the rest of the route is unchanged. The search evaluates on compiled kernels
+(:mod:`h2lane.routing.vrp.ftlkernels`, ``engine="compiled"``) that give the same results as
+this module's :class:`Evaluator` to the bit (``engine="python"`` runs on the evaluator).
 
 What this evaluation simplifies, and how plans are made exact: stops fill up (no partial
 amounts) and the first feasible station path is taken per leg (no look-ahead over later
@@ -70,6 +72,7 @@ from numpy.typing import NDArray
 
 from h2lane.errors import OptionError
 from h2lane.routing.rest import RestRules
+from h2lane.routing.vrp.ftlkernels import FTLKernels
 from h2lane.routing.vrp.stop import (
     MaxIterations,
     MaxRuntime,
@@ -79,6 +82,8 @@ from h2lane.routing.vrp.stop import (
 )
 
 FTLObjective = Literal["time", "cost", "total-cost"]
+FTLEngine = Literal["compiled", "python"]
+FTL_ENGINES: tuple[str, ...] = ("compiled", "python")
 FTL_OBJECTIVES: tuple[str, ...] = ("time", "cost", "total-cost")
 _TIE = 1e-9
 """Weight of the tie-breaking term relative to the primary one (hours vs yuan)."""
@@ -378,6 +383,9 @@ class Evaluator:
         stations are all open around the clock do not depend on the clock time."""
         self._cache_timed: dict[tuple, tuple | bool] = {}
         """First stations tried per leg that needs a stop (the best outcome is kept)."""
+        self.compiled: FTLKernels | None = None
+        """When set, the legs evaluated without a log run on these kernels and their cache
+        (the search on compiled kernels shares one leg cache with this evaluator)."""
 
     # ---------------------------------------------------------------- time and rests
     def _drive(
@@ -425,6 +433,9 @@ class Evaluator:
         log: list | None = None,
     ) -> State | None:
         """Drive from ``s.loc`` to location ``b``; ``need_after`` kg beyond the reserve on arrival."""
+        if log is None and self.compiled is not None:
+            ok, f = self.compiled.leg(ty, loaded, s, b, need_after)
+            return State(int(f[0]), *f[1:]) if ok else None
         inst = self.inst
         tt = inst.types[ty]
         prof = self.profiles[ty][1 if loaded else 0]
@@ -838,13 +849,25 @@ class _Route:
 
     __slots__ = ("key", "seq", "states")
 
-    def __init__(self, seq: list[int], states: list[State] | None, key: float) -> None:
+    def __init__(self, seq: list[int], states: RouteStates | None, key: float) -> None:
         self.seq = seq
         self.states = states
         self.key = key
 
     def copy(self) -> _Route:
         return _Route(self.seq[:], self.states, self.key)
+
+
+_NO_DRAWS = np.empty(0)
+RouteStates = list[State] | NDArray[np.float64]
+"""A route's states: State tuples (Python evaluator) or an ``(n + 2, 10)`` array (kernels)."""
+
+
+def _hours(states: RouteStates) -> float:
+    """Hours from the departure to the end of a route's states."""
+    if isinstance(states, np.ndarray):
+        return float(states[-1, 1] - states[0, 1])
+    return states[-1].t - states[0].t
 
 
 def _same(a: State, b: State) -> bool:
@@ -862,9 +885,23 @@ def _same(a: State, b: State) -> bool:
 class FTLSearch:
     """Construction plus ruin-and-recreate over task sequences (one route per truck)."""
 
-    def __init__(self, inst: FTLInstance, seed: int = 0, params: FTLParams | None = None) -> None:
+    def __init__(
+        self,
+        inst: FTLInstance,
+        seed: int = 0,
+        params: FTLParams | None = None,
+        engine: FTLEngine = "compiled",
+    ) -> None:
+        if engine not in FTL_ENGINES:
+            raise OptionError(f"engine must be one of {', '.join(FTL_ENGINES)}, not {engine!r}")
         self.inst = inst
         self.ev = Evaluator(inst)
+        self.kernels: FTLKernels | None = None
+        """The compiled evaluation (``engine="compiled"``): the same results as the Python
+        evaluator to the bit, so the same search for a seed."""
+        if engine == "compiled":
+            self.kernels = FTLKernels(self.ev)
+            self.ev.compiled = self.kernels
         self.rng = np.random.default_rng(seed)
         self.params = params or FTLParams()
         n = len(inst.orders)
@@ -898,9 +935,23 @@ class FTLSearch:
     # ---------------------------------------------------------------- insertion
     def best_insert(
         self, routes: list[_Route], k: int, trucks: list[int], blink: float
-    ) -> tuple[float, int, int, list[State] | None]:
+    ) -> tuple[float, int, int, RouteStates | None]:
         """Cheapest (increase, truck, position, states) for order ``k``."""
-        best: tuple[float, int, int, list[State] | None] = (math.inf, -1, -1, None)
+        if self.kernels is not None:
+            draws = _NO_DRAWS
+            if blink > 0 and trucks:
+                draws = self.rng.random(sum(len(routes[ti].seq) + 1 for ti in trucks))
+            inc, i, pos, st = self.kernels.best_insert(
+                trucks,
+                [routes[ti].seq for ti in trucks],
+                [routes[ti].states for ti in trucks],
+                [routes[ti].key for ti in trucks],
+                k,
+                draws,
+                blink,
+            )
+            return (inc, trucks[i], pos, st) if i >= 0 else (math.inf, -1, -1, None)
+        best: tuple[float, int, int, RouteStates | None] = (math.inf, -1, -1, None)
         rand = self.rng.random
         for ti in trucks:
             r = routes[ti]
@@ -974,6 +1025,10 @@ class FTLSearch:
         n = len(self.inst.trucks)
         if n <= limit:
             return list(range(n))
+        if self.kernels is not None:
+            return self.kernels.candidates(
+                self.depot_km, self.ready, [r.seq for r in routes], k, limit
+            )
         km = self.inst.km
         o = self.inst.orders[k]
         score = self.depot_km[:, k].copy()
@@ -1030,6 +1085,9 @@ class FTLSearch:
         if not r.seq:
             r.states, r.key = None, 0.0
             return
+        if self.kernels is not None:
+            r.states, r.key = self.kernels.states(ti, r.seq)
+            return
         st = self.ev.states(ti, r.seq)
         if st is None:  # removing a task never makes a route infeasible here, but be safe
             r.states, r.key = None, math.inf
@@ -1053,9 +1111,9 @@ class FTLSearch:
     def recreate_regret(self, routes: list[_Route], removed: list[int]) -> list[int]:
         """Regret-2 insertion: the order whose second-best truck is worst off goes first
         (an order with one possible truck before any with two)."""
-        best_by: dict[tuple[int, int], tuple[float, int, list[State] | None]] = {}
+        best_by: dict[tuple[int, int], tuple[float, int, RouteStates | None]] = {}
 
-        def per_truck(k: int, ti: int) -> tuple[float, int, list[State] | None]:
+        def per_truck(k: int, ti: int) -> tuple[float, int, RouteStates | None]:
             key = (k, ti)
             hit = best_by.get(key)
             if hit is None:
@@ -1069,6 +1127,18 @@ class FTLSearch:
         while remaining:
             pick, pick_regret, pick_choice = -1, -math.inf, None
             for k in remaining:
+                if self.kernels is not None:  # the missing trucks in one call, in order
+                    todo = [ti for ti in cands[k] if (k, ti) not in best_by]
+                    if todo:
+                        got = self.kernels.best_each(
+                            todo,
+                            [routes[ti].seq for ti in todo],
+                            [routes[ti].states for ti in todo],
+                            [routes[ti].key for ti in todo],
+                            k,
+                        )
+                        for ti, hit in zip(todo, got, strict=True):
+                            best_by[(k, ti)] = hit
                 opts = sorted(((per_truck(k, ti), ti) for ti in cands[k]), key=lambda x: x[0][0])
                 if not opts or not math.isfinite(opts[0][0][0]):
                     continue
@@ -1115,7 +1185,7 @@ class FTLSearch:
         order = sorted(servable, key=lambda k: (self.ready[k], inst.orders[k].due_h, k))
         left = [k for k in order if not self.insert(routes, k, 0.0)]
         first_feasible = time.perf_counter() - t0
-        first_hours = sum(r.states[-1].t - r.states[0].t for r in routes if r.seq and r.states)
+        first_hours = sum(_hours(r.states) for r in routes if r.seq and r.states is not None)
         first_served = len(servable) - len(left)
 
         def total(rs: list[_Route], lf: list[int]) -> float:
@@ -1219,16 +1289,21 @@ def solve_ftl(
     seed: int = 0,
     params: FTLParams | None = None,
     progress: Callable[[float], None] | None = None,
+    engine: FTLEngine = "compiled",
 ) -> FTLSolution:
     """Assign and sequence ``inst``'s orders; orders no truck can take are in ``unserved``.
 
     Stops at ``time_limit`` seconds, ``max_iterations`` or ``idle_iterations`` without a new
     best, whichever comes first (deterministic for a seed when only iterations limit it).
+    ``engine``: ``compiled`` (numba kernels, :mod:`h2lane.routing.vrp.ftlkernels`) or
+    ``python`` (the reference evaluator); both give the same plan for a seed.
     """
     limits: list[StoppingCriterion] = [MaxRuntime(time_limit)]
     if max_iterations is not None:
         limits.append(MaxIterations(max_iterations))
-    return FTLSearch(inst, seed, params).solve(as_criterion(limits), idle_iterations, progress)
+    return FTLSearch(inst, seed, params, engine).solve(
+        as_criterion(limits), idle_iterations, progress
+    )
 
 
 def empty_km_lower_bound(inst: FTLInstance, served: list[int] | None = None) -> float:
