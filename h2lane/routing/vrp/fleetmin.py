@@ -47,13 +47,18 @@ def fleet_lower_bound(search: _Search, customers: list[int]) -> int:
     return max(1, math.ceil(total / cap - 1e-9))
 
 
+EJECT_NEIGHBOURS = 15
+"""Customers considered for ejection: the nearest ones to the customer to place."""
+
+
 @njit(cache=True)
-def eject_one(R, lens, costs, u, absences, args):
+def eject_one(R, lens, costs, u, absences, near, args):
     """Insert ``u`` by ejecting one customer: the least absent one, then the cheapest.
 
     Routes are the rows of ``R`` (``lens`` customers, ``costs`` without the fixed cost);
     ``args`` are the vehicle type's insertion arguments (``_Type.insert_args``). Only
-    customers absent less often than ``u`` are ejected. Returns (route, position of the
+    customers absent less often than ``u`` and marked in ``near`` (its nearest neighbours:
+    an ejection far from ``u`` rarely makes room for it) are ejected. Returns (route, position of the
     ejected customer, insertion position in the route without it, new route cost) or
     (-1, -1, -1, inf).
     """
@@ -65,7 +70,7 @@ def eject_one(R, lens, costs, u, absences, args):
         m = lens[r]
         for q in range(m):
             a = absences[R[r, q]]
-            if a >= limit or a > best_abs:
+            if a >= limit or a > best_abs or not near[R[r, q]]:
                 continue
             k = 0
             for j in range(m):
@@ -110,8 +115,12 @@ def _eject(search: _Search, state: _State, absences: np.ndarray) -> None:
     pending = sorted(state.unassigned, key=lambda c: -absences[c])
     state.unassigned = []
     ejected: list[int] = []
+    near = np.zeros(search.inst.n_nodes, dtype=np.bool_)
     for u in pending:
-        r, q, pos, cost = eject_one(R, lens, costs, u, absences, t.insert_args)
+        nbs = search.neigh2d[u, :EJECT_NEIGHBOURS]
+        near[nbs[nbs >= 0]] = True
+        r, q, pos, cost = eject_one(R, lens, costs, u, absences, near, t.insert_args)
+        near[:] = False
         if r < 0:
             state.unassigned.append(u)
             continue
@@ -132,19 +141,20 @@ def minimise_fleet(
     used: Callable[[int], float],
     share: float,
     stall: float,
-) -> tuple[_State, int]:
+) -> tuple[_State, int, np.ndarray]:
     """Fewer routes for the feasible plan ``state``.
 
     ``used(steps)`` is the fraction of the solve's budget spent after that many
     ruin-and-recreate steps of the phase; the phase ends when it reaches ``share``, or when
     ``stall`` of the budget has passed since the last route was removed (or since the start).
     Returns the best feasible plan found (``state`` itself when no route could be removed;
-    never more routes) and the number of steps. ``state`` must serve every customer.
+    never more routes), the number of steps and the customers' absence counters.
+    ``state`` must serve every customer.
     """
-    if state.unassigned or not customers:
-        return state, 0
-    rng = search.rng
     absences = np.zeros(search.inst.n_nodes, dtype=np.float64)
+    if state.unassigned or not customers:
+        return state, 0, absences
+    rng = search.rng
     floor = fleet_lower_bound(search, customers)
     best = state
     best_obj = search.objective(best)
@@ -178,4 +188,34 @@ def minimise_fleet(
                 cur = cand
     finally:
         search.route_cap = None
-    return best, it
+    return best, it, absences
+
+
+class FleetRepair:
+    """Keeps the distance phase at the fleet size: repairs candidates that need more routes.
+
+    After ruin and recreate at a tight fleet, a customer that fits in no route opens a new
+    one and the candidate is lost to the vehicle penalty. The repair empties the smallest
+    routes above the fleet size into the pool and places the pool by one-customer ejections
+    (least absent first, as in the route-minimisation phase); customers still unplaced stay
+    unserved (the solver's penalty rejects the candidate) and count an absence. One vehicle
+    type only (the others are left as they are).
+    """
+
+    def __init__(self, search: _Search, absences: np.ndarray) -> None:
+        self.search = search
+        self.absences = absences
+
+    def __call__(self, state: _State, cap: int) -> None:
+        search = self.search
+        if not search.fast or state.vehicles <= cap:
+            return
+        small = sorted((len(r), ri) for ri, r in enumerate(state.routes) if r)
+        for ri in sorted((ri for _n, ri in small[: state.vehicles - cap]), reverse=True):
+            _remove_route(state, ri)
+        search.route_cap = cap
+        try:
+            _eject(search, state, self.absences)
+        finally:
+            search.route_cap = None
+        self.absences[state.unassigned] += 1.0

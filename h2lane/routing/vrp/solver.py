@@ -5,9 +5,9 @@ the multigraph dynamic programme in :mod:`h2lane.routing.vrp.kernels` (full or p
 refuelling, start level below full, time windows, duration; exact up to its label cap). The search is a
 slack-induction-by-string-removal scheme (Christiaens & Vanden Berghe 2020): remove strings
 of nearby customers from nearby routes, reinsert them greedily in a random order with
-"blinks", accept by simulated annealing. Fleet-first objectives also try to empty whole
-routes; a heterogeneous fleet re-picks the cheapest available type of each route. On
-request (``SearchParams.recombine_at``) the routes met are pooled and recombined by a
+"blinks", accept by simulated annealing. Fleet-first objectives first run a route-minimisation
+phase (:mod:`h2lane.routing.vrp.fleetmin`) and also try to empty whole routes; a
+heterogeneous fleet re-picks the cheapest available type of each route. On request (``SearchParams.recombine_at``) the routes met are pooled and recombined by a
 set-partitioning model solved with HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few
 dispensers are handled at the solution level: all routes are replayed together, vehicles queue first-come first-served
 (:mod:`h2lane.routing.vrp.queues`) and plans whose queues make a vehicle late are penalised.
@@ -70,7 +70,7 @@ class SearchParams:
     fleetmin_share: float = 0.4
     """Fleet-first objectives: share of the budget (time or iterations) the route-minimisation
     phase (:mod:`h2lane.routing.vrp.fleetmin`) may use after the construction; 0 turns it off."""
-    fleetmin_stall: float = 0.1
+    fleetmin_stall: float = 0.2
     """The phase ends early once this share of the budget passes without removing a route."""
 
 
@@ -387,11 +387,12 @@ def solve_vrp(
 
     state = _State([], [], [])
     search.recreate(state, customers[:], order_key=2, blink=0.0)
-    it = 0
+    it, f0 = 0, 0.0  # f0: the budget share the route-minimisation phase used
+    repair = None
     if fleet_first and params.fleetmin_share > 0:
-        from h2lane.routing.vrp.fleetmin import minimise_fleet
+        from h2lane.routing.vrp.fleetmin import FleetRepair, minimise_fleet
 
-        state, it = minimise_fleet(
+        state, it, absences = minimise_fleet(
             search,
             state,
             customers,
@@ -399,6 +400,8 @@ def solve_vrp(
             params.fleetmin_share,
             params.fleetmin_stall,
         )
+        f0 = min(0.9, crit.schedule_fraction(it, time.perf_counter() - t_begin))
+        repair = FleetRepair(search, absences)
     best = state.copy()
     best_obj = current_obj = search.objective(state)
     history = [(time.perf_counter() - t_begin, best.cost)]
@@ -445,10 +448,12 @@ def solve_vrp(
                     state, current_obj = cand, obj
                     improved()
             continue
-        temp = t0 * (t1 / t0) ** frac
+        temp = t0 * (t1 / t0) ** max(0.0, (frac - f0) / (1.0 - f0))  # restarts after fleetmin
         cand = state.copy()
         removed = search.ruin(cand, customers)
         search.recreate(cand, removed)
+        if repair is not None and cand.vehicles > state.vehicles:
+            repair(cand, state.vehicles)
         obj = search.objective(cand)
         if obj < current_obj - temp * math.log(rng.random() + 1e-300):
             state, current_obj = cand, obj

@@ -5,7 +5,7 @@ import pytest
 from paths import DATA
 
 from h2lane.routing.vrp.checker import check_solution
-from h2lane.routing.vrp.fleetmin import fleet_lower_bound, minimise_fleet
+from h2lane.routing.vrp.fleetmin import FleetRepair, fleet_lower_bound, minimise_fleet
 from h2lane.routing.vrp.instances import find_unservable, read_instance
 from h2lane.routing.vrp.model import VRPInstance
 from h2lane.routing.vrp.solver import (
@@ -117,7 +117,7 @@ def test_packing_case_loses_the_extra_route():
     search, state, customers = _start(inst)
     assert state.vehicles == 3  # the construction uses one route too many
     assert fleet_lower_bound(search, customers) == 2
-    best, steps = minimise_fleet(search, state, customers, lambda k: k / 500, 1.0, 1.0)
+    best, steps, _abs = minimise_fleet(search, state, customers, lambda k: k / 500, 1.0, 1.0)
     assert best.vehicles == 2
     assert 0 < steps < 500  # stops at the load bound, long before the cap
     assert search.route_cap is None  # the cap is lifted for the distance phase
@@ -131,7 +131,9 @@ def test_never_more_vehicles_and_feasible(seed):
     inst = _windows(seed, 14)
     search, state, customers = _start(inst, seed)
     before = state.vehicles
-    best, _steps = minimise_fleet(search, state.copy(), customers, lambda k: k / 300, 1.0, 1.0)
+    best, _steps, _abs = minimise_fleet(
+        search, state.copy(), customers, lambda k: k / 300, 1.0, 1.0
+    )
     assert best.vehicles <= before
     assert not best.unassigned
     _checked(inst, search, best)
@@ -146,3 +148,21 @@ def test_benchmark_file_and_iteration_cap():
     rep = check_solution(inst, a.routes)
     assert rep.ok, rep.violations
     assert a.vehicles == 2  # the BKS vehicle count of c101C5
+
+
+def test_repair_brings_a_candidate_back_to_the_fleet_size():
+    inst = _packing()
+    search, state, _customers = _start(inst)
+    assert state.vehicles == 3
+    absences = np.ones(inst.n_nodes)
+    absences[2] = 0.0  # only the customer of demand 4 may be ejected: it makes room
+    FleetRepair(search, absences)(state, 2)
+    assert state.vehicles == 2 and not state.unassigned
+    assert search.route_cap is None
+    _checked(inst, search, state)
+    # nothing less absent to eject: the customer stays unserved and counts an absence
+    search, state, _customers = _start(inst)
+    blocked = np.zeros(inst.n_nodes)
+    FleetRepair(search, blocked)(state, 2)
+    assert state.vehicles == 2 and len(state.unassigned) == 1
+    assert blocked[state.unassigned[0]] == 1.0
