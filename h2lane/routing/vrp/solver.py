@@ -5,9 +5,9 @@ the multigraph dynamic programme in :mod:`h2lane.routing.vrp.kernels` (full or p
 refuelling, start level below full, time windows, duration; exact up to its label cap). The search is a
 slack-induction-by-string-removal scheme (Christiaens & Vanden Berghe 2020): remove strings
 of nearby customers from nearby routes, reinsert them greedily in a random order with
-"blinks", accept by simulated annealing. Fleet-first objectives also try to empty whole
-routes; a heterogeneous fleet re-picks the cheapest available type of each route. On
-request (``SearchParams.recombine_at``) the routes met are pooled and recombined by a
+"blinks", accept by simulated annealing. Fleet-first objectives first run a route-minimisation
+phase (:mod:`h2lane.routing.vrp.fleetmin`) and also try to empty whole routes; a
+heterogeneous fleet re-picks the cheapest available type of each route. On request (``SearchParams.recombine_at``) the routes met are pooled and recombined by a
 set-partitioning model solved with HiGHS (:mod:`h2lane.routing.vrp.pool`). Stations with few
 dispensers are handled at the solution level: all routes are replayed together, vehicles queue first-come first-served
 (:mod:`h2lane.routing.vrp.queues`) and plans whose queues make a vehicle late are penalised.
@@ -67,6 +67,11 @@ class SearchParams:
     from the search."""
     recombine_share: float = 0.05
     """Share of the time limit each recombination may use."""
+    fleetmin_share: float = 0.4
+    """Fleet-first objectives: share of the budget (time or iterations) the route-minimisation
+    phase (:mod:`h2lane.routing.vrp.fleetmin`) may use after the construction; 0 turns it off."""
+    fleetmin_stall: float = 0.2
+    """The phase ends early once this share of the budget passes without removing a route."""
 
 
 class _Profile:
@@ -382,10 +387,24 @@ def solve_vrp(
 
     state = _State([], [], [])
     search.recreate(state, customers[:], order_key=2, blink=0.0)
+    it, f0 = 0, 0.0  # f0: the budget share the route-minimisation phase used
+    repair = None
+    if fleet_first and params.fleetmin_share > 0:
+        from h2lane.routing.vrp.fleetmin import FleetRepair, minimise_fleet
+
+        state, it, absences = minimise_fleet(
+            search,
+            state,
+            customers,
+            lambda k: crit.fraction(k, time.perf_counter() - t_begin),
+            params.fleetmin_share,
+            params.fleetmin_stall,
+        )
+        f0 = min(0.9, crit.schedule_fraction(it, time.perf_counter() - t_begin))
+        repair = FleetRepair(search, absences)
     best = state.copy()
     best_obj = current_obj = search.objective(state)
     history = [(time.perf_counter() - t_begin, best.cost)]
-    it = 0
 
     def improved() -> None:
         history.append((time.perf_counter() - t_begin, best.cost))
@@ -429,10 +448,12 @@ def solve_vrp(
                     state, current_obj = cand, obj
                     improved()
             continue
-        temp = t0 * (t1 / t0) ** frac
+        temp = t0 * (t1 / t0) ** max(0.0, (frac - f0) / (1.0 - f0))  # restarts after fleetmin
         cand = state.copy()
         removed = search.ruin(cand, customers)
         search.recreate(cand, removed)
+        if repair is not None and cand.vehicles > state.vehicles:
+            repair(cand, state.vehicles)
         obj = search.objective(cand)
         if obj < current_obj - temp * math.log(rng.random() + 1e-300):
             state, current_obj = cand, obj
@@ -505,6 +526,8 @@ class _Search:
         self.params = params
         self.big = big
         self.fleet_first = fleet_first
+        self.route_cap: int | None = None
+        """At most this many routes after a recreate (set by the route-minimisation phase)."""
         inst = data.inst
         self.depot_dist = inst.dist[inst.depots].min(axis=0)  # to the nearest depot
         cust = np.array([int(c) for c in inst.customers], dtype=np.int64)
@@ -708,7 +731,7 @@ class _Search:
             rands=rands,
             blink=float(blink),
             new_penalty=float(self.big if self.fleet_first else 0.0),
-            max_routes=int(t.count if t.count is not None else rows + 1),
+            max_routes=int(min(t.count if t.count is not None else rows + 1, self._cap(rows + 1))),
             alone=self.alone0,
             fixed=float(t.fixed),
         )
@@ -744,7 +767,7 @@ class _Search:
                 best_ri, best_pos, best_inc = ris[which], pos, inc
         # a new route of the cheapest available type competes with the best insertion
         new_t, new_cost = -1, math.inf
-        for k, t in enumerate(types):
+        for k, t in enumerate(types if state.vehicles < self._cap(len(state.routes) + 1) else ()):
             if t.count is not None and state.used(k) >= t.count:
                 continue
             if self.inst.demand[c] > t.load_capacity + 1e-9:
@@ -765,6 +788,10 @@ class _Search:
         state.routes[best_ri].insert(best_pos, c)
         state.costs[best_ri] += best_inc
         return best_ri
+
+    def _cap(self, default: int) -> int:
+        """The route cap of the route-minimisation phase, else ``default``."""
+        return default if self.route_cap is None else self.route_cap
 
     def _retype(self, state: _State) -> None:
         """Give each route the cheapest vehicle type still available."""
