@@ -158,6 +158,7 @@ def _run(kind: str, graph, stations, req, payload) -> tuple[float, float, int]:
     if kind in ("planner", "python"):
         if kind == "python":
             refuel.PYTHON_UP_TO = 10**9
+            refuel.PYTHON_UP_TO_WITH_RESTS = 10**9
         try:
             sol = plan_trip(graph, stations, req, station_graph=payload).solution
         except InfeasibleTripError:

@@ -444,6 +444,21 @@ def _pareto(states: list[_Partial]) -> list[_Partial]:
     return keep
 
 
+def _pinned(lab: _Label, rows: object) -> bool:
+    """Whether ``lab`` is at the level of one of ``rows`` (level, hours, money, c, d) and
+    no worse than it in the others (with room for float noise)."""
+    for level, t, m, c, d in rows:  # type: ignore[attr-defined]
+        if (
+            abs(lab.level - level) <= 1e-6
+            and lab.time_h <= t + 1e-7
+            and lab.money <= m + 1e-6 * max(1.0, abs(m))
+            and lab.c <= c + 1e-7
+            and lab.d <= d + 1e-7
+        ):
+            return True
+    return False
+
+
 class _Search:
     """One label-setting run; see the module docstring."""
 
@@ -453,9 +468,20 @@ class _Search:
         objective: Objective,
         full_refuel: bool,
         upper: float = math.inf,
+        chain: list[tuple[int, float, float, float, float, float]] | None = None,
     ) -> None:
         self.p, self.objective, self.full_refuel = p, objective, full_refuel
         self.upper = upper  # labels whose A* key exceeds this objective value are not made
+        # a plan to replay (see :func:`solve`): only its hops are taken, and at each of its
+        # nodes only labels at its level that are no later, dearer or more driven than it
+        self.arcs: dict[int, set[int]] | None = None
+        self.pins: dict[int, list[tuple[float, float, float, float, float]]] = {}
+        if chain is not None:
+            self.arcs = {}
+            for a, b in zip(chain, chain[1:], strict=False):
+                self.arcs.setdefault(a[0], set()).add(b[0])
+            for node, *row in chain[1:]:
+                self.pins.setdefault(node, []).append(tuple(row))  # type: ignore[arg-type]
         self.hops = StopGraph(p)
         r = p.rest
         self.on = r.enabled
@@ -821,9 +847,13 @@ class _Search:
 
         dominates = self.dominates
 
+        pins = self.pins
+
         def push(lab: _Label) -> None:
             if lab.key[0] > self.upper:
                 return  # cannot lead to a plan as good as the one the bound comes from
+            if lab.node in pins and not _pinned(lab, pins[lab.node]):
+                return
             state = (lab.node, round(lab.level, 6))
             bucket = front.setdefault(state, [])
             for i in bucket:
@@ -866,7 +896,7 @@ class _Search:
             if lab.node == hops.dest:
                 return self._reconstruct(labels, lab, explored)
             if lab.node not in arcs_cache:
-                arcs_cache[lab.node] = hops.out_arcs(lab.node)
+                arcs_cache[lab.node] = self._out_arcs(lab.node)
             succ, km, kg = arcs_cache[lab.node]
             now = p.depart_h + lab.time_h
             if lab.node == 0:
@@ -908,6 +938,14 @@ class _Search:
                             planned.cost,
                         )
         return None
+
+    def _out_arcs(self, node: int) -> tuple[NDArray, NDArray, NDArray]:
+        """The hops from ``node``, only those :attr:`arcs` allows when it is given."""
+        succ, km, kg = self.hops.out_arcs(node)
+        if self.arcs is None:
+            return succ, km, kg
+        ok = np.isin(succ, list(self.arcs.get(node, ())))
+        return succ[ok], km[ok], kg[ok]
 
     def _hop(
         self,
@@ -1029,8 +1067,10 @@ def reachable(p: RefuelProblem) -> bool:
     return bool(best[hops.dest] > -math.inf)
 
 
-# Up to this many stations the Python search answers directly; above, the compiled one.
-PYTHON_UP_TO = 6
+# Up to this many stations the Python search answers directly; above, the compiled one
+# (with rest rules the Python search branches more, and the compiled one wins sooner).
+PYTHON_UP_TO = 4
+PYTHON_UP_TO_WITH_RESTS = 1
 # Label budget of the compiled search (about 90 bytes a label).
 MAX_LABELS = 20_000_000
 
@@ -1047,7 +1087,8 @@ def solve(
 ) -> RefuelSolution | None:
     """Optimal refuelling and rest plan, or ``None`` when no plan reaches the destination.
 
-    ``compiled`` (default: above :data:`PYTHON_UP_TO` stations) runs the search of
+    ``compiled`` (default: above :data:`PYTHON_UP_TO` stations, or
+    :data:`PYTHON_UP_TO_WITH_RESTS` with rest rules) runs the search of
     :mod:`h2lane.routing.refuelkernel` and then writes the plan by solving again, in
     Python, over just the stops it chose; ``False`` runs the Python search throughout.
     Raises :class:`~h2lane.errors.ResourceLimitError` past ``max_labels`` labels.
@@ -1057,7 +1098,7 @@ def solve(
     least; labels whose time bound exceeds it are not made.
     """
     if compiled is None:
-        compiled = p.n_stations > PYTHON_UP_TO
+        compiled = p.n_stations > (PYTHON_UP_TO_WITH_RESTS if p.rest.enabled else PYTHON_UP_TO)
     if not compiled:
         return _Search(p, objective, full_refuel).run()
     if _Search(p, objective, full_refuel).timed() and not reachable(p):
@@ -1075,7 +1116,15 @@ def solve(
     sub = np.array(sorted({j for _, j in found.stops}), dtype=np.int64)
     small = restrict(p, sub, found.stops)
     value = found.time_h if objective == "time" else found.money
-    sol = _Search(small, objective, full_refuel, value + 1e-6 * max(1.0, abs(value))).run()
+    upper = value + 1e-6 * max(1.0, abs(value))
+    # replay the chain: the same model on its hops, keeping at each of its nodes only the
+    # labels no worse than the chain's own, finds that plan; none above ``upper`` is made,
+    # so whatever it finds is optimal too
+    sol = _Search(
+        small, objective, full_refuel, upper, _small_chain(p, small, sub, found.chain)
+    ).run()
+    if sol is None:  # not expected: float noise beyond the pins' room
+        sol = _Search(small, objective, full_refuel, upper).run()
     if sol is None:  # not expected: the chain's plan is a plan of the restricted problem
         sol = _Search(small, objective, full_refuel).run()
     if sol is None:  # cannot happen
@@ -1087,6 +1136,26 @@ def solve(
             b.station = int(sub[b.station])
     sol.states_explored = found.explored
     return sol
+
+
+def _small_chain(
+    p: RefuelProblem, small: RefuelProblem, sub: NDArray, chain: list[tuple[int, ...]]
+) -> list[tuple[int, float, float, float, float, float]]:
+    """The kernel's label chain on ``p`` with its nodes renumbered for ``small``, the
+    problem :func:`restrict` makes over the stations ``sub``."""
+    n, L = small.n_stations, small.n_legs
+    where = {int(j): i for i, j in enumerate(sub)}
+    out = []
+    for node, *row in chain:
+        if node == 0:
+            v = 0
+        elif node == 1 + L * p.n_stations:
+            v = 1 + L * n
+        else:
+            k, j = divmod(int(node) - 1, p.n_stations)
+            v = 1 + k * n + where[j]
+        out.append((v, *row))
+    return out  # type: ignore[return-value]
 
 
 def restrict(p: RefuelProblem, sub: NDArray, stops: list[tuple[int, int]]) -> RefuelProblem:

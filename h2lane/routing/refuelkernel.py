@@ -71,6 +71,8 @@ class KernelResult:
     labels: int = 0
     time_h: float = math.nan
     money: float = math.nan
+    # the optimal chain's labels, origin first: (node, level, hours, money, c, d)
+    chain: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
 
 
 @njit(cache=True, inline="always")
@@ -235,7 +237,21 @@ def _better(
 
 @njit(cache=True, inline="always")
 def _time_lb(
-    drive, need, first_h, first_room, cap, conn_min, hpk_min, on, c, d, cmax, dmax, brk, day_rest
+    drive,
+    need,
+    first_h,
+    first_room,
+    cap,
+    conn_min,
+    hpk_min,
+    on,
+    c,
+    d,
+    cmax,
+    dmax,
+    brk,
+    day_rest,
+    more_min=0.0,
 ):  # pragma: no cover - compiled
     """Least hours still to come: ``drive`` hours of driving plus what is not driving.
 
@@ -246,6 +262,8 @@ def _time_lb(
     at least their connects and the fill of ``need`` at the fastest nozzle; the rests
     forced by the driving take :func:`_rest_lb`, and a stop that is not one of those rests
     still connects, so at least ``max(0, stops − rests)`` connects come on top.
+    ``more_min``: stops after this one that any path to the destination makes
+    (:func:`_reverse_bounds`), a floor on the count from ``need``.
     """
     if not np.isfinite(drive):
         return np.inf
@@ -254,12 +272,15 @@ def _time_lb(
     if not np.isnan(first_h):
         stops = 1
         stops_h = first_h
+    more = 0
     if need > 1e-6:
         more = math.ceil((need - 1e-6 - first_room) / cap - 1e-7)
-        if more > 0:
-            stops += more
-            stops_h += more * conn_min
         stops_h += (need - 1e-6) * hpk_min
+    if more_min > more:
+        more = np.int64(more_min)
+    if more > 0:
+        stops += more
+        stops_h += more * conn_min
     if not on or drive <= 0:
         return drive + stops_h
     days = max(0, math.ceil((d + drive) / dmax - 1e-9) - 1)
@@ -279,6 +300,7 @@ def _togo_h(
     full_refuel,
     togo,
     togo_kg,
+    togo_st,
     reserve,
     tank,
     conn,
@@ -319,6 +341,7 @@ def _togo_h(
             dmax,
             brk,
             day_rest,
+            togo_st[v],
         )
     jv = (v - 1) % n
     if full_refuel:
@@ -338,6 +361,7 @@ def _togo_h(
             dmax,
             brk,
             day_rest,
+            togo_st[v],
         )
     return _time_lb(
         drive,
@@ -354,6 +378,7 @@ def _togo_h(
         dmax,
         brk,
         day_rest,
+        togo_st[v],
     )
 
 
@@ -587,6 +612,102 @@ def _hop_of(
 
 
 @njit(cache=True)
+def _reverse_bounds(
+    L,
+    n,
+    start,
+    tank,
+    reserve,
+    cum_km,
+    cum_fuel,
+    rest_km,
+    rest_fuel,
+    wp_to_st,
+    st_to_wp,
+    st_st,
+    rate,
+):  # pragma: no cover - compiled
+    """Least km, least kg and fewest further stops from every node to the destination.
+
+    Three Dijkstras backwards from the destination over the hop graph the search uses
+    (:func:`_hop_of`): a hop from a station carries at most a full tank above the reserve
+    (a label there always stops and may fill up), the origin's hops at most its start level.
+    Every plan from a node follows such a path, so each value bounds its own quantity from
+    below whatever the level, the clock or the rests; ``inf`` where no path reaches the
+    destination. The stops count the stations after the node (not the node itself).
+    """
+    dest = 1 + L * n
+    n_nodes = 2 + L * n
+    out = np.full((3, n_nodes), np.inf)
+    done = np.zeros(n_nodes, dtype=np.bool_)
+    for q in range(3):
+        dist = out[q]
+        dist[dest] = 0.0
+        done[:] = False
+        while True:
+            v = -1
+            best = np.inf
+            for x in range(1, n_nodes):
+                if not done[x] and dist[x] < best:
+                    best = dist[x]
+                    v = x
+            if v < 0:
+                break
+            done[v] = True
+            e = v - 1 if v != dest else L * n
+            k_v = L if v == dest else (v - 1) // n
+            for u in range(1, dest):
+                k = (u - 1) // n
+                if done[u] or k > k_v:
+                    continue
+                w, km, kg = _hop_of(
+                    u,
+                    e,
+                    n,
+                    L,
+                    k,
+                    (u - 1) % n,
+                    cum_km,
+                    cum_fuel,
+                    rest_km,
+                    rest_fuel,
+                    wp_to_st,
+                    st_to_wp,
+                    st_st,
+                    rate,
+                )
+                if w < 0 or not (kg <= tank - reserve + EPS):
+                    continue
+                step = km if q == 0 else (kg if q == 1 else (0.0 if v == dest else 1.0))
+                if best + step < dist[u]:
+                    dist[u] = best + step
+        # the origin, whose hops the start level bounds
+        for e in range(L * n + 1):
+            w, km, kg = _hop_of(
+                0,
+                e,
+                n,
+                L,
+                0,
+                -1,
+                cum_km,
+                cum_fuel,
+                rest_km,
+                rest_fuel,
+                wp_to_st,
+                st_to_wp,
+                st_st,
+                rate,
+            )
+            if w < 0 or not (kg <= start - reserve + EPS):
+                continue
+            step = km if q == 0 else (kg if q == 1 else (0.0 if w == dest else 1.0))
+            if dist[w] + step < dist[0]:
+                dist[0] = dist[w] + step
+    return out
+
+
+@njit(cache=True)
 def search(
     leg_km,
     wp_to_st,
@@ -621,7 +742,7 @@ def search(
     top_room,
     upper_t,
 ):  # pragma: no cover - compiled
-    """Returns ``(status, end, node, parent, explored, n_labels)``.
+    """Returns ``(status, end, node, chain, end label, explored, n_labels)``.
 
     ``upper_t`` (cost objective): hours of a plan known to be among the cheapest; a label
     whose time bound exceeds it cannot be the optimum (cheapest, then quickest).
@@ -636,6 +757,7 @@ def search(
     not made.
 
     Status 0 ok, 1 no plan, 2 label budget reached, 3 too many rest branches on one hop.
+    ``node`` and ``chain`` are the nodes and label rows of the optimal chain, origin first.
     """
     L = leg_km.size
     n = price.size
@@ -676,6 +798,26 @@ def search(
     for k in range(L):
         for i in range(n):
             togo_kg[1 + k * n + i] = st_to_wp[k, i] * rate[k] + rest_fuel[k + 1]
+    # sharper: the least km and kg over the hop graph, and the stops that path needs
+    rev = _reverse_bounds(
+        L,
+        n,
+        start,
+        tank,
+        reserve,
+        cum_km,
+        cum_fuel,
+        rest_km,
+        rest_fuel,
+        wp_to_st,
+        st_to_wp,
+        st_st,
+        rate,
+    )
+    togo_st = rev[2]
+    for v in range(n_nodes):
+        togo[v] = max(togo[v], rev[0, v] / speed * (1.0 - 1e-12))
+        togo_kg[v] = max(togo_kg[v], rev[1, v] * (1.0 - 1e-12))
     pmin = 0.0
     conn_min = 0.0
     hpk_min = 0.0
@@ -732,7 +874,7 @@ def search(
     np.empty((4, 3))
 
     if start < reserve - EPS:
-        return 1, -1, lnode[:0], lpar[:0], lf[0].copy(), 0, 0
+        return 1, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), 0, 0
     # the origin label
     lf[0, _LV] = start
     lf[0, _TM] = 0.0
@@ -764,6 +906,7 @@ def search(
                 dmax,
                 brk,
                 day_rest,
+                togo_st[0],
             ),
             7,
         )
@@ -837,7 +980,20 @@ def search(
             pop_head[u] = s
         explored += 1
         if u == dest:
-            return 0, s, lnode[:nl].copy(), lpar[:nl].copy(), lf[s].copy(), explored, nl
+            m = 0
+            i = s
+            while i >= 0:
+                m += 1
+                i = lpar[i]
+            cn = np.empty(m, dtype=np.int64)
+            cr = np.empty((m, 6))
+            i = s
+            while i >= 0:
+                m -= 1
+                cn[m] = lnode[i]
+                cr[m] = lf[i]
+                i = lpar[i]
+            return 0, s, cn, cr, lf[s].copy(), explored, nl
         now = depart_h + t_u
         c_u = lf[s, _C]
         d_u = lf[s, _D]
@@ -896,8 +1052,8 @@ def search(
                     st_st,
                     rate,
                 )
-                if v < 0 or not (kg <= avail + EPS):
-                    continue
+                if v < 0 or not (kg <= avail + EPS) or not np.isfinite(togo[v]):
+                    continue  # (out of range, or no way on from v)
                 tmp_e[cnt] = e
                 # what reaching v adds for sure: the hop, the bound on from v, and the stop
                 # at v (at least its connect; with full refuels the fill to the brim)
@@ -1019,7 +1175,15 @@ def search(
                                     jb, a0, a0 + room, open_h, close_h, use_q, qw, qn, bp, 0
                                 )
                                 if nb < 0 or n_ext + nb > ext.size:
-                                    return 3, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                                    return (
+                                        3,
+                                        -1,
+                                        lnode[:0],
+                                        lf[:0].copy(),
+                                        lf[0].copy(),
+                                        explored,
+                                        nl,
+                                    )
                                 for r in range(nb):
                                     ext[n_ext] = level + (bp[r] - a0) / hpk[j]
                                     n_ext += 1
@@ -1031,7 +1195,7 @@ def search(
                                             3,
                                             -1,
                                             lnode[:0],
-                                            lpar[:0],
+                                            lf[:0].copy(),
                                             lf[0].copy(),
                                             explored,
                                             nl,
@@ -1089,6 +1253,7 @@ def search(
                             full_refuel,
                             togo,
                             togo_kg,
+                            togo_st,
                             reserve,
                             tank,
                             conn,
@@ -1131,7 +1296,7 @@ def search(
                     drv_stack,
                 )
                 if nst < 0:
-                    return 3, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                    return 3, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), explored, nl
                 new_level = dlev - kg
                 for a in range(nst):
                     time_h = st[a, 0] - depart_h
@@ -1146,6 +1311,7 @@ def search(
                             full_refuel,
                             togo,
                             togo_kg,
+                            togo_st,
                             reserve,
                             tank,
                             conn,
@@ -1269,7 +1435,7 @@ def search(
                                 ldead[o] = True
                         o = lnext[o]
                     if nl >= max_labels:
-                        return 2, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                        return 2, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), explored, nl
                     if nl == lnode.size:
                         cap = 2 * nl
                         lf2 = np.empty((cap, 6))
@@ -1350,7 +1516,7 @@ def search(
                         hsq[p], hsq[q] = hsq[q], hsq[p]
                         q = p
                     nl += 1
-    return 1, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+    return 1, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), explored, nl
 
 
 def run(
@@ -1380,7 +1546,7 @@ def run(
     def f(x: object) -> NDArray:
         return np.ascontiguousarray(x, dtype=np.float64)
 
-    status, end, node, parent, lf_end, explored, n_labels = search(
+    status, _end, node, chain, lf_end, explored, n_labels = search(
         f(p.leg_km),
         f(p.wp_to_st).reshape(L, n),
         f(p.st_to_wp).reshape(L, n),
@@ -1424,13 +1590,10 @@ def run(
     out = KernelResult(int(status), [], int(explored), int(n_labels))
     if status != 0:
         return out
-    i = int(end)
-    while i >= 0:
-        v = int(node[i])
+    for v, row in zip(node.tolist(), chain.tolist(), strict=True):
+        out.chain.append((v, row[_LV], row[_TM], row[_MO], row[_C], row[_D]))
         if v != 0 and v != 1 + L * n:
             k, j = divmod(v - 1, n)
             out.stops.append((k, j))
-        i = int(parent[i])
-    out.stops.reverse()
     out.time_h, out.money = float(lf_end[_TM]), float(lf_end[_MO])
     return out
