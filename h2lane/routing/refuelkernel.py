@@ -384,17 +384,26 @@ def _togo_h(
 
 @njit(cache=True, inline="always")
 def _togo_money(
-    v, lvl, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin
+    v, lvl, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin, mlb, pcls
 ):  # pragma: no cover
     """Least money still to spend from node ``v`` with ``lvl`` kg: the hydrogen to buy at
-    the lowest price; with full refuels the stop at a station fills to the brim at its
-    own price."""
+    the lowest price, or the cheapest path of :func:`_reverse_bounds` (``mlb``, its row 3
+    with room for float noise; ``pcls`` its row 4); with full refuels the stop at a station
+    fills to the brim at its own price first. Partial refuels credit the hydrogen on board
+    above the reserve at the station's price class, the highest rate of that path."""
+    if v == dest:
+        return 0.0
     need = togo_kg[v] + reserve - lvl
-    if full_refuel and v != 0 and v != dest:
+    lb = need * pmin if need > 0 else 0.0
+    if v == 0:
+        return max(lb, mlb[0])
+    if full_refuel:
         room = tank - lvl
         more = need - room
-        return room * price[(v - 1) % n] * (1.0 - 1e-12) + (more * pmin if more > 0 else 0.0)
-    return need * pmin if need > 0 else 0.0
+        return room * price[(v - 1) % n] * (1.0 - 1e-12) + max(
+            more * pmin if more > 0 else 0.0, mlb[v]
+        )
+    return max(lb, mlb[v] - (lvl - reserve) * pcls[v] * (1.0 + 1e-12))
 
 
 @njit(cache=True)
@@ -611,6 +620,167 @@ def _hop_of(
     return v, out_km + rest_km[k + 1], out_km * rate[k] + rest_fuel[k + 1]
 
 
+_MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum search
+
+
+_MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum search
+_MAX_REV_ARCS = 1 << 22  # hops held for the reverse bounds (20 bytes each); beyond, none
+
+
+@njit(cache=True)
+def _rev_arcs(
+    L, n, tank, reserve, cum_km, cum_fuel, rest_km, rest_fuel, wp_to_st, st_to_wp, st_st, rate
+):  # pragma: no cover - compiled
+    """The hops between stations and into the destination that a full tank covers, grouped
+    by their head: ``(ptr, tail, km, kg)``; ``ptr`` is empty beyond :data:`_MAX_REV_ARCS`."""
+    dest = 1 + L * n
+    n_nodes = 2 + L * n
+    cnt = np.zeros(n_nodes + 1, dtype=np.int64)
+    for u in range(1, dest):
+        k = (u - 1) // n
+        for e in range(k * n, L * n + 1):
+            w, km, kg = _hop_of(
+                u,
+                e,
+                n,
+                L,
+                k,
+                (u - 1) % n,
+                cum_km,
+                cum_fuel,
+                rest_km,
+                rest_fuel,
+                wp_to_st,
+                st_to_wp,
+                st_st,
+                rate,
+            )
+            if w >= 0 and kg <= tank - reserve + EPS:
+                cnt[w + 1] += 1
+    for v in range(n_nodes):
+        cnt[v + 1] += cnt[v]
+    total = cnt[n_nodes]
+    if total > _MAX_REV_ARCS:
+        return cnt[:0], np.empty(0, dtype=np.int32), np.empty(0), np.empty(0)
+    tail = np.empty(total, dtype=np.int32)
+    akm = np.empty(total)
+    akg = np.empty(total)
+    fill = cnt[:-1].copy()
+    for u in range(1, dest):
+        k = (u - 1) // n
+        for e in range(k * n, L * n + 1):
+            w, km, kg = _hop_of(
+                u,
+                e,
+                n,
+                L,
+                k,
+                (u - 1) % n,
+                cum_km,
+                cum_fuel,
+                rest_km,
+                rest_fuel,
+                wp_to_st,
+                st_to_wp,
+                st_st,
+                rate,
+            )
+            if w >= 0 and kg <= tank - reserve + EPS:
+                a = fill[w]
+                tail[a] = u
+                akm[a] = km
+                akg[a] = kg
+                fill[w] += 1
+    return cnt, tail, akm, akg
+
+
+@njit(cache=True)
+def _rev_dijkstra(dist, mode, q, cls, n, dest, ptr, tail, akm, akg):  # pragma: no cover
+    """Shortest paths to the destination backwards over the hops of :func:`_rev_arcs`,
+    from ``dist`` as set (the destination 0, or targets already priced in).
+
+    The weight of a hop ``u → v`` by ``mode``: 0 its km, 1 its kg, 2 one per station ``v``
+    (0 into the destination), 3 its kg at ``v``'s price ``cls`` (0 into the destination),
+    4 its kg at price ``q``, only into stations priced at least ``q`` (the others are in
+    ``dist`` already).
+    """
+    n_nodes = dist.size
+    done = np.zeros(n_nodes, dtype=np.bool_)
+    hk = np.empty(max(16, 2 * n_nodes))
+    hv = np.empty(hk.size, dtype=np.int64)
+    hs = 0
+    for x in range(1, n_nodes):
+        if np.isfinite(dist[x]):
+            hk, hv, hs = _heap_push(hk, hv, hs, dist[x], x)
+    while hs > 0:
+        best = hk[0]
+        v = hv[0]
+        hs = _heap_pop(hk, hv, hs)
+        if done[v] or best > dist[v]:
+            continue
+        done[v] = True
+        if mode == 4 and (v == dest or cls[(v - 1) % n] < q):
+            continue
+        for a in range(ptr[v], ptr[v + 1]):
+            u = tail[a]
+            if done[u]:
+                continue
+            if mode == 0:
+                step = akm[a]
+            elif mode == 1:
+                step = akg[a]
+            elif mode == 2:
+                step = 0.0 if v == dest else 1.0
+            elif mode == 3:
+                step = 0.0 if v == dest else akg[a] * cls[(v - 1) % n]
+            else:
+                step = akg[a] * q
+            if best + step < dist[u]:
+                dist[u] = best + step
+                hk, hv, hs = _heap_push(hk, hv, hs, dist[u], u)
+
+
+@njit(cache=True, inline="always")
+def _heap_push(hk, hv, hs, key, val):  # pragma: no cover - compiled
+    if hs == hk.size:
+        k2 = np.empty(2 * hs)
+        k2[:hs] = hk
+        v2 = np.empty(2 * hs, dtype=np.int64)
+        v2[:hs] = hv
+        hk, hv = k2, v2
+    q = hs
+    hk[q] = key
+    hv[q] = val
+    while q > 0:
+        p = (q - 1) >> 1
+        if hk[p] <= hk[q]:
+            break
+        hk[p], hk[q] = hk[q], hk[p]
+        hv[p], hv[q] = hv[q], hv[p]
+        q = p
+    return hk, hv, hs + 1
+
+
+@njit(cache=True, inline="always")
+def _heap_pop(hk, hv, hs):  # pragma: no cover - compiled
+    hs -= 1
+    hk[0] = hk[hs]
+    hv[0] = hv[hs]
+    i = 0
+    while True:
+        a = 2 * i + 1
+        if a >= hs:
+            break
+        if a + 1 < hs and hk[a + 1] < hk[a]:
+            a += 1
+        if hk[i] <= hk[a]:
+            break
+        hk[i], hk[a] = hk[a], hk[i]
+        hv[i], hv[a] = hv[a], hv[i]
+        i = a
+    return hs
+
+
 @njit(cache=True)
 def _reverse_bounds(
     L,
@@ -626,84 +796,118 @@ def _reverse_bounds(
     st_to_wp,
     st_st,
     rate,
+    price,
+    cost_obj,
+    full_refuel,
 ):  # pragma: no cover - compiled
-    """Least km, least kg and fewest further stops from every node to the destination.
+    """Lower bounds from every node to the destination, by Dijkstras backwards over the
+    hop graph the search uses (:func:`_hop_of`): rows km, kg, stations still to stop at,
+    and (cost objective) money; ``inf`` where no path reaches the destination.
 
-    Three Dijkstras backwards from the destination over the hop graph the search uses
-    (:func:`_hop_of`): a hop from a station carries at most a full tank above the reserve
-    (a label there always stops and may fill up), the origin's hops at most its start level.
-    Every plan from a node follows such a path, so each value bounds its own quantity from
-    below whatever the level, the clock or the rests; ``inf`` where no path reaches the
-    destination. The stops count the stations after the node (not the node itself).
+    A hop from a station carries at most a full tank above the reserve (a label there
+    always stops and may fill up), the origin's hops at most its start level. Every plan
+    from a node follows such a path, so each row bounds its own quantity from below
+    whatever the level, the clock or the rests (money does not depend on them).
+
+    Money, full refuels: the truck leaves a station full, so each later stop buys exactly
+    the hop that reaches it, at its price (row 3: the cheapest such path; the fill at the
+    node itself is the caller's). Partial refuels: a kg burnt on a hop was bought at one of
+    the stations before it on the path (or is on board), at no less than their lowest
+    price, so row 3 holds the cheapest path that charges each hop at the lowest price met
+    from the node on, the node's own first (a label there stops); the caller credits the
+    hydrogen on board above the reserve at the node's price, the highest rate of that path.
+    Prices are rounded down to at most :data:`_MAX_PRICE_LAYERS` classes (row 4, per
+    station node), which only lowers the bound. The origin's row 3 is for its start level.
+
+    Beyond :data:`_MAX_REV_ARCS` hops every row is 0 (no sharpening).
     """
     dest = 1 + L * n
     n_nodes = 2 + L * n
-    out = np.full((3, n_nodes), np.inf)
-    done = np.zeros(n_nodes, dtype=np.bool_)
-    for q in range(3):
-        dist = out[q]
-        dist[dest] = 0.0
-        done[:] = False
-        while True:
-            v = -1
-            best = np.inf
-            for x in range(1, n_nodes):
-                if not done[x] and dist[x] < best:
-                    best = dist[x]
-                    v = x
-            if v < 0:
-                break
-            done[v] = True
-            e = v - 1 if v != dest else L * n
-            k_v = L if v == dest else (v - 1) // n
+    out = np.zeros((5, n_nodes))
+    ptr, tail, akm, akg = _rev_arcs(
+        L,
+        n,
+        tank,
+        reserve,
+        cum_km,
+        cum_fuel,
+        rest_km,
+        rest_fuel,
+        wp_to_st,
+        st_to_wp,
+        st_st,
+        rate,
+    )
+    if ptr.size == 0:
+        return out
+    out[:4, :] = np.inf
+    for q in range(4 if (cost_obj and full_refuel) else 3):
+        out[q, dest] = 0.0
+        _rev_dijkstra(out[q], q, 0.0, price, n, dest, ptr, tail, akm, akg)
+    if cost_obj and not full_refuel and n > 0:
+        levels = np.unique(price)
+        if levels.size > _MAX_PRICE_LAYERS:
+            pick = np.empty(_MAX_PRICE_LAYERS)
+            for a in range(_MAX_PRICE_LAYERS):
+                pick[a] = levels[(a * levels.size) // _MAX_PRICE_LAYERS]
+            levels = pick
+        cls = np.empty(n)  # each station's price, rounded down to a class
+        for i in range(n):
+            a = np.searchsorted(levels, price[i], side="right") - 1
+            cls[i] = levels[max(a, 0)]
+        lay = np.empty(n_nodes)
+        for a in range(levels.size):
+            qa = levels[a]
+            lay[:] = np.inf
+            for v in range(1, n_nodes):  # hops into the destination or a cheaper station
+                if v != dest and not (cls[(v - 1) % n] < qa):
+                    continue
+                for b in range(ptr[v], ptr[v + 1]):
+                    x = akg[b] * qa + (0.0 if v == dest else out[3, v])
+                    if x < lay[tail[b]]:
+                        lay[tail[b]] = x
+            _rev_dijkstra(lay, 4, qa, cls, n, dest, ptr, tail, akm, akg)
             for u in range(1, dest):
-                k = (u - 1) // n
-                if done[u] or k > k_v:
-                    continue
-                w, km, kg = _hop_of(
-                    u,
-                    e,
-                    n,
-                    L,
-                    k,
-                    (u - 1) % n,
-                    cum_km,
-                    cum_fuel,
-                    rest_km,
-                    rest_fuel,
-                    wp_to_st,
-                    st_to_wp,
-                    st_st,
-                    rate,
-                )
-                if w < 0 or not (kg <= tank - reserve + EPS):
-                    continue
-                step = km if q == 0 else (kg if q == 1 else (0.0 if v == dest else 1.0))
-                if best + step < dist[u]:
-                    dist[u] = best + step
-        # the origin, whose hops the start level bounds
-        for e in range(L * n + 1):
-            w, km, kg = _hop_of(
-                0,
-                e,
-                n,
-                L,
-                0,
-                -1,
-                cum_km,
-                cum_fuel,
-                rest_km,
-                rest_fuel,
-                wp_to_st,
-                st_to_wp,
-                st_st,
-                rate,
-            )
-            if w < 0 or not (kg <= start - reserve + EPS):
-                continue
-            step = km if q == 0 else (kg if q == 1 else (0.0 if w == dest else 1.0))
-            if dist[w] + step < dist[0]:
-                dist[0] = dist[w] + step
+                if cls[(u - 1) % n] == qa:
+                    out[3, u] = lay[u]
+        for u in range(1, dest):
+            out[4, u] = cls[(u - 1) % n]
+    # the origin, whose hops the start level bounds
+    m0 = np.inf
+    for e in range(L * n + 1):
+        w, km, kg = _hop_of(
+            0,
+            e,
+            n,
+            L,
+            0,
+            -1,
+            cum_km,
+            cum_fuel,
+            rest_km,
+            rest_fuel,
+            wp_to_st,
+            st_to_wp,
+            st_st,
+            rate,
+        )
+        if w < 0 or not (kg <= start - reserve + EPS):
+            continue
+        out[0, 0] = min(out[0, 0], out[0, w] + km)
+        out[1, 0] = min(out[1, 0], out[1, w] + kg)
+        out[2, 0] = min(out[2, 0], out[2, w] + (0.0 if w == dest else 1.0))
+        if w == dest:
+            x = 0.0
+        elif full_refuel:
+            x = (tank - start + kg) * price[(w - 1) % n] + out[3, w]
+        else:
+            x = out[3, w] - (start - kg - reserve) * out[4, w]
+        m0 = min(m0, x)
+    if cost_obj:
+        out[3, 0] = max(m0, 0.0)
+    else:
+        out[3, :] = 0.0
+    out[3, dest] = 0.0
     return out
 
 
@@ -813,8 +1017,13 @@ def search(
         st_to_wp,
         st_st,
         rate,
+        price,
+        cost_obj,
+        full_refuel,
     )
     togo_st = rev[2]
+    mlb = rev[3] * (1.0 - 1e-9)  # money (see _togo_money)
+    pcls = rev[4]
     for v in range(n_nodes):
         togo[v] = max(togo[v], rev[0, v] / speed * (1.0 - 1e-12))
         togo_kg[v] = max(togo_kg[v], rev[1, v] * (1.0 - 1e-12))
@@ -887,8 +1096,10 @@ def search(
     lnext[0] = -1
     nl = 1
     if cost_obj:
-        need0 = togo_kg[0] + reserve - start
-        hk1[0], hk2[0] = round(0.0 + (need0 * pmin if need0 > 0 else 0.0), 6), 0.0
+        m0 = _togo_money(
+            0, start, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin, mlb, pcls
+        )
+        hk1[0], hk2[0] = round(m0, 6), 0.0
     else:
         hk1[0] = round(
             _time_lb(
@@ -1062,7 +1273,7 @@ def search(
                         more = togo_kg[v] + reserve - tank
                         sk = more * pmin if more > 0 else 0.0
                         if v != dest:
-                            sk += kg * price[(v - 1) % n] * (1.0 - 1e-12)
+                            sk = max(sk, mlb[v]) + kg * price[(v - 1) % n] * (1.0 - 1e-12)
                     else:
                         sk = togo_kg[v] + kg
                 else:
@@ -1232,7 +1443,18 @@ def search(
                 # no plan through this hop can beat the upper bound: skip it before driving
                 if cost_obj:
                     togo_m = _togo_money(
-                        v, dlev - kg, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin
+                        v,
+                        dlev - kg,
+                        dest,
+                        n,
+                        full_refuel,
+                        togo_kg,
+                        reserve,
+                        tank,
+                        price,
+                        pmin,
+                        mlb,
+                        pcls,
                     )
                     if money + togo_m > upper:
                         continue
@@ -1485,6 +1707,8 @@ def search(
                                 tank,
                                 price,
                                 pmin,
+                                mlb,
+                                pcls,
                             ),
                             6,
                         )
