@@ -917,10 +917,15 @@ class _Search:
                 else:
                     extra = self.coupled_levels(lab, j, now, int(b), float(dkm))
                     levels = [*shared, reserve + float(f), *extra]
+                pinned = self.pins.get(int(b)) if self.pins else None
                 for level in levels:
                     level = min(level, tank)
                     if level < reserve + f - EPS or level - lab.level <= EPS:
                         continue  # buying nothing is not a stop; the direct hop covers it
+                    if pinned is not None and not any(
+                        abs(level - f - row[0]) <= 1e-6 for row in pinned
+                    ):
+                        continue  # a replay leaves only at the level its next label has
                     r = round(level, 9)
                     if r not in memo:
                         memo[r] = self.departures(lab, k, j, now, level)
@@ -1071,6 +1076,9 @@ def reachable(p: RefuelProblem) -> bool:
 # (with rest rules the Python search branches more, and the compiled one wins sooner).
 PYTHON_UP_TO = 4
 PYTHON_UP_TO_WITH_RESTS = 1
+# Above this many stations a cost search with rest rules and no due times is first bounded
+# by the cheapest plan without rests (:func:`_cost_bounds`).
+TWO_PHASE_FROM = 8
 # Label budget of the compiled search (about 90 bytes a label).
 MAX_LABELS = 20_000_000
 
@@ -1105,6 +1113,14 @@ def solve(
         return None  # rather than searching the clock-dependent levels to the label budget
     from h2lane.routing import refuelkernel
 
+    if (
+        objective == "cost"
+        and p.rest.enabled
+        and not math.isfinite(upper_time)
+        and p.n_stations > TWO_PHASE_FROM
+        and (p.wp_due_h is None or not np.any(np.isfinite(p.wp_due_h)))
+    ):
+        upper, upper_time = _cost_bounds(p, full_refuel, max_labels, upper)
     found = refuelkernel.run(p, objective, full_refuel, max_labels, upper, upper_time)
     if found.status == 1 and (math.isfinite(upper) or math.isfinite(upper_time)):
         # not expected: the bound was no plan's
@@ -1136,6 +1152,29 @@ def solve(
             b.station = int(sub[b.station])
     sol.states_explored = found.explored
     return sol
+
+
+def _cost_bounds(
+    p: RefuelProblem, full_refuel: bool, max_labels: int, upper: float
+) -> tuple[float, float]:
+    """``(money, hours)`` bounds of the cheapest plan of ``p`` under its rest rules, without
+    due times: the money of the cheapest plan without rests (rests and waits change neither
+    which plans exist nor what they cost) and the hours, with rests, of the cheapest plan
+    over that plan's stops when it costs as much (else ``inf``), each with slack."""
+    import dataclasses
+
+    from h2lane.routing import refuelkernel
+
+    relaxed = dataclasses.replace(p, rest=RestRules.off())
+    cheap = refuelkernel.run(relaxed, "cost", full_refuel, max_labels, upper)
+    if cheap.status != 0:
+        return upper, math.inf
+    money = cheap.money + 1e-6 * max(1.0, abs(cheap.money))
+    sub = np.array(sorted({j for _, j in cheap.stops}), dtype=np.int64)
+    timed = refuelkernel.run(restrict(p, sub, cheap.stops), "cost", full_refuel, max_labels)
+    if timed.status != 0 or timed.money > money:
+        return min(upper, money), math.inf
+    return min(upper, money), timed.time_h + 1e-6 * max(1.0, timed.time_h)
 
 
 def _small_chain(

@@ -627,75 +627,150 @@ _MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum searc
 _MAX_REV_ARCS = 1 << 22  # hops held for the reverse bounds (20 bytes each); beyond, none
 
 
+@njit(cache=True, inline="always")
+def _station_hops(
+    k,
+    j,
+    n,
+    L,
+    room,
+    cum_km,
+    cum_fuel,
+    rest_km,
+    rest_fuel,
+    wp_to_st,
+    st_to_wp,
+    st_st,
+    rate,
+    out_v,
+    out_km,
+    out_kg,
+    m0,
+):  # pragma: no cover - compiled
+    """The hops from station ``j`` in leg ``k`` that need at most ``room`` kg, each as
+    :func:`_hop_of` makes it, written from ``m0`` (``out_v`` None-like when of size 0:
+    only counted). Returns the next free index."""
+    dest = 1 + L * n
+    write = out_v.size > 0
+    m_ = m0
+    rk = rate[k]
+    for jj in range(n):  # the same leg
+        km = st_st[j, jj]
+        kg = km * rk
+        if jj != j and kg <= room:
+            if write:
+                out_v[m_], out_km[m_], out_kg[m_] = 1 + k * n + jj, km, kg
+            m_ += 1
+    out_km0 = st_to_wp[k, j]
+    out_kg0 = out_km0 * rk
+    if not (out_kg0 <= room):
+        return m_
+    for m in range(k + 1, L):  # later legs, through the waypoints between
+        bkm0 = out_km0 + (cum_km[m] - cum_km[k + 1])
+        bkg0 = out_kg0 + (cum_fuel[m] - cum_fuel[k + 1])
+        if not (bkg0 <= room):
+            break
+        rm = rate[m]
+        for jj in range(n):
+            km = bkm0 + wp_to_st[m, jj]
+            kg = bkg0 + wp_to_st[m, jj] * rm
+            if kg <= room:
+                if write:
+                    out_v[m_], out_km[m_], out_kg[m_] = 1 + m * n + jj, km, kg
+                m_ += 1
+    km = out_km0 + rest_km[k + 1]
+    kg = out_kg0 + rest_fuel[k + 1]
+    if kg <= room:
+        if write:
+            out_v[m_], out_km[m_], out_kg[m_] = dest, km, kg
+        m_ += 1
+    return m_
+
+
 @njit(cache=True)
 def _rev_arcs(
     L, n, tank, reserve, cum_km, cum_fuel, rest_km, rest_fuel, wp_to_st, st_to_wp, st_st, rate
 ):  # pragma: no cover - compiled
-    """The hops between stations and into the destination that a full tank covers, grouped
-    by their head: ``(ptr, tail, km, kg)``; ``ptr`` is empty beyond :data:`_MAX_REV_ARCS`."""
+    """The hops from stations that a full tank covers (to stations and the destination),
+    as :func:`_hop_of` makes them: ``(fptr, head, tail, km, kg)`` grouped by their tail
+    node and ``(rptr, rarc)``, the same hops' indices grouped by their head. Both pointer
+    arrays are empty beyond :data:`_MAX_REV_ARCS` hops."""
     dest = 1 + L * n
     n_nodes = 2 + L * n
-    cnt = np.zeros(n_nodes + 1, dtype=np.int64)
+    room = tank - reserve + EPS
+    none_i = np.empty(0, dtype=np.int32)
+    none_f = np.empty(0)
+    fptr = np.zeros(n_nodes + 1, dtype=np.int64)
     for u in range(1, dest):
         k = (u - 1) // n
-        for e in range(k * n, L * n + 1):
-            w, km, kg = _hop_of(
-                u,
-                e,
-                n,
-                L,
-                k,
-                (u - 1) % n,
-                cum_km,
-                cum_fuel,
-                rest_km,
-                rest_fuel,
-                wp_to_st,
-                st_to_wp,
-                st_st,
-                rate,
-            )
-            if w >= 0 and kg <= tank - reserve + EPS:
-                cnt[w + 1] += 1
-    for v in range(n_nodes):
-        cnt[v + 1] += cnt[v]
-    total = cnt[n_nodes]
+        c = _station_hops(
+            k,
+            u - 1 - k * n,
+            n,
+            L,
+            room,
+            cum_km,
+            cum_fuel,
+            rest_km,
+            rest_fuel,
+            wp_to_st,
+            st_to_wp,
+            st_st,
+            rate,
+            none_i,
+            none_f,
+            none_f,
+            0,
+        )
+        fptr[u + 1] = fptr[u] + c
+    fptr[dest + 1] = fptr[dest]
+    total = fptr[n_nodes]
     if total > _MAX_REV_ARCS:
-        return cnt[:0], np.empty(0, dtype=np.int32), np.empty(0), np.empty(0)
+        z = np.zeros(0, dtype=np.int64)
+        return z, none_i, none_i, none_f, none_f, z, z
+    head = np.empty(total, dtype=np.int32)
     tail = np.empty(total, dtype=np.int32)
     akm = np.empty(total)
     akg = np.empty(total)
-    fill = cnt[:-1].copy()
+    rptr = np.zeros(n_nodes + 1, dtype=np.int64)
     for u in range(1, dest):
         k = (u - 1) // n
-        for e in range(k * n, L * n + 1):
-            w, km, kg = _hop_of(
-                u,
-                e,
-                n,
-                L,
-                k,
-                (u - 1) % n,
-                cum_km,
-                cum_fuel,
-                rest_km,
-                rest_fuel,
-                wp_to_st,
-                st_to_wp,
-                st_st,
-                rate,
-            )
-            if w >= 0 and kg <= tank - reserve + EPS:
-                a = fill[w]
-                tail[a] = u
-                akm[a] = km
-                akg[a] = kg
-                fill[w] += 1
-    return cnt, tail, akm, akg
+        _station_hops(
+            k,
+            u - 1 - k * n,
+            n,
+            L,
+            room,
+            cum_km,
+            cum_fuel,
+            rest_km,
+            rest_fuel,
+            wp_to_st,
+            st_to_wp,
+            st_st,
+            rate,
+            head,
+            akm,
+            akg,
+            fptr[u],
+        )
+        tail[fptr[u] : fptr[u + 1]] = u
+    for a in range(total):
+        rptr[head[a] + 1] += 1
+    for v in range(n_nodes):
+        rptr[v + 1] += rptr[v]
+    rarc = np.empty(total, dtype=np.int64)
+    fill = rptr[:-1].copy()
+    for u in range(1, dest):
+        for a in range(fptr[u], fptr[u + 1]):
+            w = head[a]
+            rarc[fill[w]] = a
+            fill[w] += 1
+    return fptr, head, tail, akm, akg, rptr, rarc
 
 
 @njit(cache=True)
-def _rev_dijkstra(dist, mode, q, cls, n, dest, ptr, tail, akm, akg):  # pragma: no cover
+def _rev_dijkstra(dist, mode, q, cls, n, dest, rptr, rarc, tail, akm, akg):  # pragma: no cover
     """Shortest paths to the destination backwards over the hops of :func:`_rev_arcs`,
     from ``dist`` as set (the destination 0, or targets already priced in).
 
@@ -721,7 +796,8 @@ def _rev_dijkstra(dist, mode, q, cls, n, dest, ptr, tail, akm, akg):  # pragma: 
         done[v] = True
         if mode == 4 and (v == dest or cls[(v - 1) % n] < q):
             continue
-        for a in range(ptr[v], ptr[v + 1]):
+        for b in range(rptr[v], rptr[v + 1]):
+            a = rarc[b]
             u = tail[a]
             if done[u]:
                 continue
@@ -799,6 +875,7 @@ def _reverse_bounds(
     price,
     cost_obj,
     full_refuel,
+    arcs,
 ):  # pragma: no cover - compiled
     """Lower bounds from every node to the destination, by Dijkstras backwards over the
     hop graph the search uses (:func:`_hop_of`): rows km, kg, stations still to stop at,
@@ -824,26 +901,13 @@ def _reverse_bounds(
     dest = 1 + L * n
     n_nodes = 2 + L * n
     out = np.zeros((5, n_nodes))
-    ptr, tail, akm, akg = _rev_arcs(
-        L,
-        n,
-        tank,
-        reserve,
-        cum_km,
-        cum_fuel,
-        rest_km,
-        rest_fuel,
-        wp_to_st,
-        st_to_wp,
-        st_st,
-        rate,
-    )
-    if ptr.size == 0:
+    fptr, _head, tail, akm, akg, rptr, rarc = arcs
+    if fptr.size == 0:
         return out
     out[:4, :] = np.inf
     for q in range(4 if (cost_obj and full_refuel) else 3):
         out[q, dest] = 0.0
-        _rev_dijkstra(out[q], q, 0.0, price, n, dest, ptr, tail, akm, akg)
+        _rev_dijkstra(out[q], q, 0.0, price, n, dest, rptr, rarc, tail, akm, akg)
     if cost_obj and not full_refuel and n > 0:
         levels = np.unique(price)
         if levels.size > _MAX_PRICE_LAYERS:
@@ -862,11 +926,12 @@ def _reverse_bounds(
             for v in range(1, n_nodes):  # hops into the destination or a cheaper station
                 if v != dest and not (cls[(v - 1) % n] < qa):
                     continue
-                for b in range(ptr[v], ptr[v + 1]):
-                    x = akg[b] * qa + (0.0 if v == dest else out[3, v])
-                    if x < lay[tail[b]]:
-                        lay[tail[b]] = x
-            _rev_dijkstra(lay, 4, qa, cls, n, dest, ptr, tail, akm, akg)
+                for b in range(rptr[v], rptr[v + 1]):
+                    a = rarc[b]
+                    x = akg[a] * qa + (0.0 if v == dest else out[3, v])
+                    if x < lay[tail[a]]:
+                        lay[tail[a]] = x
+            _rev_dijkstra(lay, 4, qa, cls, n, dest, rptr, rarc, tail, akm, akg)
             for u in range(1, dest):
                 if cls[(u - 1) % n] == qa:
                     out[3, u] = lay[u]
@@ -1003,6 +1068,22 @@ def search(
         for i in range(n):
             togo_kg[1 + k * n + i] = st_to_wp[k, i] * rate[k] + rest_fuel[k + 1]
     # sharper: the least km and kg over the hop graph, and the stops that path needs
+    arcs = _rev_arcs(
+        L,
+        n,
+        tank,
+        reserve,
+        cum_km,
+        cum_fuel,
+        rest_km,
+        rest_fuel,
+        wp_to_st,
+        st_to_wp,
+        st_st,
+        rate,
+    )
+    fptr, fhead, _, fkm, fkg, _, _ = arcs
+    have_arcs = fptr.size > 0
     rev = _reverse_bounds(
         L,
         n,
@@ -1020,6 +1101,7 @@ def search(
         price,
         cost_obj,
         full_refuel,
+        arcs,
     )
     togo_st = rev[2]
     mlb = rev[3] * (1.0 - 1e-9)  # money (see _togo_money)
@@ -1068,6 +1150,12 @@ def search(
     tmp_key = np.empty(n_succ)
     tmp_e2 = np.empty(n_succ, dtype=np.int32)
     tmp_key2 = np.empty(n_succ)
+    tmp_km = np.empty(n_succ)
+    tmp_kg = np.empty(n_succ)
+    tmp_km2 = np.empty(n_succ)
+    tmp_kg2 = np.empty(n_succ)
+    skm = np.empty(1 << 14)
+    skg = np.empty(1 << 14)
     st = np.empty((_MAXS, 3))
     pk = np.empty(L + 2)
     pl = np.empty(L + 2, dtype=np.int64)
@@ -1246,26 +1334,34 @@ def search(
         # first successor that no label here can take below ``upper``
         if soff[u] < 0:
             cnt = 0
-            for e in range(n_succ):
-                v, km, kg = _hop_of(
-                    u,
-                    e,
-                    n,
-                    L,
-                    k,
-                    j,
-                    cum_km,
-                    cum_fuel,
-                    rest_km,
-                    rest_fuel,
-                    wp_to_st,
-                    st_to_wp,
-                    st_st,
-                    rate,
-                )
+            from_arcs = have_arcs and u != 0
+            n_try = fptr[u + 1] - fptr[u] if from_arcs else n_succ
+            for e in range(n_try):
+                if from_arcs:  # the hops within a full tank, as _hop_of makes them
+                    a = fptr[u] + e
+                    v, km, kg = np.int64(fhead[a]), fkm[a], fkg[a]
+                else:
+                    v, km, kg = _hop_of(
+                        u,
+                        e,
+                        n,
+                        L,
+                        k,
+                        j,
+                        cum_km,
+                        cum_fuel,
+                        rest_km,
+                        rest_fuel,
+                        wp_to_st,
+                        st_to_wp,
+                        st_st,
+                        rate,
+                    )
                 if v < 0 or not (kg <= avail + EPS) or not np.isfinite(togo[v]):
                     continue  # (out of range, or no way on from v)
-                tmp_e[cnt] = e
+                tmp_e[cnt] = v - 1
+                tmp_km[cnt] = km
+                tmp_kg[cnt] = kg
                 # what reaching v adds for sure: the hop, the bound on from v, and the stop
                 # at v (at least its connect; with full refuels the fill to the brim)
                 if cost_obj:
@@ -1295,9 +1391,17 @@ def search(
                     sk2 = np.empty(grow)
                     sk2[:spos] = skey[:spos]
                     skey = sk2
+                    sk3 = np.empty(grow)
+                    sk3[:spos] = skm[:spos]
+                    skm = sk3
+                    sk4 = np.empty(grow)
+                    sk4[:spos] = skg[:spos]
+                    skg = sk4
                 for q in range(cnt):
                     sbuf[spos + q] = tmp_e[order[q]]
                     skey[spos + q] = tmp_key[order[q]]
+                    skm[spos + q] = tmp_km[order[q]]
+                    skg[spos + q] = tmp_kg[order[q]]
                 soff[u] = spos
                 slen[u] = cnt
                 spos += cnt
@@ -1305,6 +1409,8 @@ def search(
                 for q in range(cnt):
                     tmp_e2[q] = tmp_e[order[q]]
                     tmp_key2[q] = tmp_key[order[q]]
+                    tmp_km2[q] = tmp_km[order[q]]
+                    tmp_kg2[q] = tmp_kg[order[q]]
                 slen[u] = cnt
                 soff[u] = -2
         use_buf = soff[u] >= 0
@@ -1345,22 +1451,9 @@ def search(
                     )
                 if t_u + sk + g > limit:
                     break
-            v, km, kg = _hop_of(
-                u,
-                e,
-                n,
-                L,
-                k,
-                j,
-                cum_km,
-                cum_fuel,
-                rest_km,
-                rest_fuel,
-                wp_to_st,
-                st_to_wp,
-                st_st,
-                rate,
-            )
+            v = np.int64(e) + 1
+            km = skm[qq] if use_buf else tmp_km2[qq]
+            kg = skg[qq] if use_buf else tmp_kg2[qq]
             npieces = _pieces(u, v, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw)
             # coupled levels (as refuel._Search.coupled_levels): reach v, or the next
             # waypoint's ready time, at a breakpoint of its start
