@@ -625,12 +625,14 @@ _MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum searc
 
 _MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum search
 _MAX_REV_ARCS = 1 << 22  # hops held for the reverse bounds (20 bytes each); beyond, none
+_REV_PAIRS_DIRECT = 250_000  # up to this many (station node, successor) pairs: bounds at once
+_TRY_LABELS = 3_000  # else first this many labels without them
+_MAX_FWD_ARCS = 1 << 18  # up to this many hops, also grouped by tail for the successor lists
 
 
 @njit(cache=True, inline="always")
-def _station_hops(
-    k,
-    j,
+def _into(
+    v,
     n,
     L,
     room,
@@ -642,70 +644,91 @@ def _station_hops(
     st_to_wp,
     st_st,
     rate,
-    out_v,
+    out_t,
     out_km,
     out_kg,
     m0,
 ):  # pragma: no cover - compiled
-    """The hops from station ``j`` in leg ``k`` that need at most ``room`` kg, each as
-    :func:`_hop_of` makes it, written from ``m0`` (``out_v`` None-like when of size 0:
-    only counted). Returns the next free index."""
+    """The hops from stations into node ``v`` (a station or the destination) that need at
+    most ``room`` kg, each as :func:`_hop_of` makes it, written from ``m0`` (when
+    ``out_t`` has room; else only counted). Returns the next free index."""
     dest = 1 + L * n
-    write = out_v.size > 0
+    write = out_t.size > 0
     m_ = m0
-    rk = rate[k]
-    for jj in range(n):  # the same leg
-        km = st_st[j, jj]
-        kg = km * rk
-        if jj != j and kg <= room:
-            if write:
-                out_v[m_], out_km[m_], out_kg[m_] = 1 + k * n + jj, km, kg
-            m_ += 1
-    out_km0 = st_to_wp[k, j]
-    out_kg0 = out_km0 * rk
-    if not (out_kg0 <= room):
+    if v == dest:
+        for k in range(L):
+            for j in range(n):
+                out_km0 = st_to_wp[k, j]
+                kg = out_km0 * rate[k] + rest_fuel[k + 1]
+                if kg <= room:
+                    if write:
+                        out_t[m_], out_km[m_], out_kg[m_] = (
+                            1 + k * n + j,
+                            out_km0 + rest_km[k + 1],
+                            kg,
+                        )
+                    m_ += 1
         return m_
-    for m in range(k + 1, L):  # later legs, through the waypoints between
-        bkm0 = out_km0 + (cum_km[m] - cum_km[k + 1])
-        bkg0 = out_kg0 + (cum_fuel[m] - cum_fuel[k + 1])
-        if not (bkg0 <= room):
-            break
-        rm = rate[m]
-        for jj in range(n):
-            km = bkm0 + wp_to_st[m, jj]
-            kg = bkg0 + wp_to_st[m, jj] * rm
+    m = (v - 1) // n
+    jj = v - 1 - m * n
+    rm = rate[m]
+    into_km = wp_to_st[m, jj]
+    into_kg = into_km * rm
+    for k in range(m):  # earlier legs, through the waypoints between
+        rk = rate[k]
+        dk = cum_km[m] - cum_km[k + 1]
+        df = cum_fuel[m] - cum_fuel[k + 1]
+        if not (df + into_kg <= room):
+            continue
+        for j in range(n):
+            out_km0 = st_to_wp[k, j]
+            kg = out_km0 * rk + df + into_kg
             if kg <= room:
                 if write:
-                    out_v[m_], out_km[m_], out_kg[m_] = 1 + m * n + jj, km, kg
+                    out_t[m_], out_km[m_], out_kg[m_] = 1 + k * n + j, out_km0 + dk + into_km, kg
                 m_ += 1
-    km = out_km0 + rest_km[k + 1]
-    kg = out_kg0 + rest_fuel[k + 1]
-    if kg <= room:
-        if write:
-            out_v[m_], out_km[m_], out_kg[m_] = dest, km, kg
-        m_ += 1
+    for j in range(n):  # the same leg
+        km = st_st[j, jj]
+        kg = km * rm
+        if j != jj and kg <= room:
+            if write:
+                out_t[m_], out_km[m_], out_kg[m_] = 1 + m * n + j, km, kg
+            m_ += 1
     return m_
 
 
 @njit(cache=True)
 def _rev_arcs(
-    L, n, tank, reserve, cum_km, cum_fuel, rest_km, rest_fuel, wp_to_st, st_to_wp, st_st, rate
+    L,
+    n,
+    tank,
+    reserve,
+    cum_km,
+    cum_fuel,
+    rest_km,
+    rest_fuel,
+    wp_to_st,
+    st_to_wp,
+    st_st,
+    rate,
+    wanted,
 ):  # pragma: no cover - compiled
     """The hops from stations that a full tank covers (to stations and the destination),
-    as :func:`_hop_of` makes them: ``(fptr, head, tail, km, kg)`` grouped by their tail
-    node and ``(rptr, rarc)``, the same hops' indices grouped by their head. Both pointer
-    arrays are empty beyond :data:`_MAX_REV_ARCS` hops."""
-    dest = 1 + L * n
+    as :func:`_hop_of` makes them: ``(rptr, tail, km, kg)`` grouped by their head node,
+    and, up to :data:`_MAX_FWD_ARCS` of them, ``(fptr, head, km, kg)``, the same hops
+    grouped by their tail. Pointer arrays are empty when not ``wanted`` or beyond
+    :data:`_MAX_REV_ARCS` hops."""
     n_nodes = 2 + L * n
     room = tank - reserve + EPS
     none_i = np.empty(0, dtype=np.int32)
     none_f = np.empty(0)
-    fptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    for u in range(1, dest):
-        k = (u - 1) // n
-        c = _station_hops(
-            k,
-            u - 1 - k * n,
+    z = np.zeros(0, dtype=np.int64)
+    if not wanted:
+        return z, none_i, none_f, none_f, z, none_i, none_f, none_f
+    rptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    for v in range(1, n_nodes):
+        c = _into(
+            v,
             n,
             L,
             room,
@@ -722,22 +745,16 @@ def _rev_arcs(
             none_f,
             0,
         )
-        fptr[u + 1] = fptr[u] + c
-    fptr[dest + 1] = fptr[dest]
-    total = fptr[n_nodes]
+        rptr[v + 1] = rptr[v] + c
+    total = rptr[n_nodes]
     if total > _MAX_REV_ARCS:
-        z = np.zeros(0, dtype=np.int64)
-        return z, none_i, none_i, none_f, none_f, z, z
-    head = np.empty(total, dtype=np.int32)
-    tail = np.empty(total, dtype=np.int32)
-    akm = np.empty(total)
-    akg = np.empty(total)
-    rptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    for u in range(1, dest):
-        k = (u - 1) // n
-        _station_hops(
-            k,
-            u - 1 - k * n,
+        return z, none_i, none_f, none_f, z, none_i, none_f, none_f
+    tail = np.empty(max(total, 1), dtype=np.int32)
+    rkm = np.empty(max(total, 1))
+    rkg = np.empty(max(total, 1))
+    for v in range(1, n_nodes):
+        _into(
+            v,
             n,
             L,
             room,
@@ -749,28 +766,34 @@ def _rev_arcs(
             st_to_wp,
             st_st,
             rate,
-            head,
-            akm,
-            akg,
-            fptr[u],
+            tail,
+            rkm,
+            rkg,
+            rptr[v],
         )
-        tail[fptr[u] : fptr[u + 1]] = u
+    if total > _MAX_FWD_ARCS:
+        return z, none_i, none_f, none_f, rptr, tail, rkm, rkg
+    fptr = np.zeros(n_nodes + 1, dtype=np.int64)
     for a in range(total):
-        rptr[head[a] + 1] += 1
-    for v in range(n_nodes):
-        rptr[v + 1] += rptr[v]
-    rarc = np.empty(total, dtype=np.int64)
-    fill = rptr[:-1].copy()
-    for u in range(1, dest):
-        for a in range(fptr[u], fptr[u + 1]):
-            w = head[a]
-            rarc[fill[w]] = a
-            fill[w] += 1
-    return fptr, head, tail, akm, akg, rptr, rarc
+        fptr[tail[a] + 1] += 1
+    for u in range(n_nodes):
+        fptr[u + 1] += fptr[u]
+    head = np.empty(max(total, 1), dtype=np.int32)
+    fkm = np.empty(max(total, 1))
+    fkg = np.empty(max(total, 1))
+    fill = fptr[:-1].copy()
+    for v in range(1, n_nodes):
+        for a in range(rptr[v], rptr[v + 1]):
+            b = fill[tail[a]]
+            head[b] = v
+            fkm[b] = rkm[a]
+            fkg[b] = rkg[a]
+            fill[tail[a]] += 1
+    return fptr, head, fkm, fkg, rptr, tail, rkm, rkg
 
 
 @njit(cache=True)
-def _rev_dijkstra(dist, mode, q, cls, n, dest, rptr, rarc, tail, akm, akg):  # pragma: no cover
+def _rev_dijkstra(dist, mode, q, cls, n, dest, rptr, tail, akm, akg):  # pragma: no cover
     """Shortest paths to the destination backwards over the hops of :func:`_rev_arcs`,
     from ``dist`` as set (the destination 0, or targets already priced in).
 
@@ -781,23 +804,19 @@ def _rev_dijkstra(dist, mode, q, cls, n, dest, rptr, rarc, tail, akm, akg):  # p
     """
     n_nodes = dist.size
     done = np.zeros(n_nodes, dtype=np.bool_)
-    hk = np.empty(max(16, 2 * n_nodes))
-    hv = np.empty(hk.size, dtype=np.int64)
-    hs = 0
-    for x in range(1, n_nodes):
-        if np.isfinite(dist[x]):
-            hk, hv, hs = _heap_push(hk, hv, hs, dist[x], x)
-    while hs > 0:
-        best = hk[0]
-        v = hv[0]
-        hs = _heap_pop(hk, hv, hs)
-        if done[v] or best > dist[v]:
-            continue
+    while True:  # the hop graph is dense: pick the next node by a scan
+        v = -1
+        best = np.inf
+        for x in range(1, n_nodes):
+            if dist[x] < best and not done[x]:
+                best = dist[x]
+                v = x
+        if v < 0:
+            return
         done[v] = True
         if mode == 4 and (v == dest or cls[(v - 1) % n] < q):
             continue
-        for b in range(rptr[v], rptr[v + 1]):
-            a = rarc[b]
+        for a in range(rptr[v], rptr[v + 1]):
             u = tail[a]
             if done[u]:
                 continue
@@ -813,48 +832,6 @@ def _rev_dijkstra(dist, mode, q, cls, n, dest, rptr, rarc, tail, akm, akg):  # p
                 step = akg[a] * q
             if best + step < dist[u]:
                 dist[u] = best + step
-                hk, hv, hs = _heap_push(hk, hv, hs, dist[u], u)
-
-
-@njit(cache=True, inline="always")
-def _heap_push(hk, hv, hs, key, val):  # pragma: no cover - compiled
-    if hs == hk.size:
-        k2 = np.empty(2 * hs)
-        k2[:hs] = hk
-        v2 = np.empty(2 * hs, dtype=np.int64)
-        v2[:hs] = hv
-        hk, hv = k2, v2
-    q = hs
-    hk[q] = key
-    hv[q] = val
-    while q > 0:
-        p = (q - 1) >> 1
-        if hk[p] <= hk[q]:
-            break
-        hk[p], hk[q] = hk[q], hk[p]
-        hv[p], hv[q] = hv[q], hv[p]
-        q = p
-    return hk, hv, hs + 1
-
-
-@njit(cache=True, inline="always")
-def _heap_pop(hk, hv, hs):  # pragma: no cover - compiled
-    hs -= 1
-    hk[0] = hk[hs]
-    hv[0] = hv[hs]
-    i = 0
-    while True:
-        a = 2 * i + 1
-        if a >= hs:
-            break
-        if a + 1 < hs and hk[a + 1] < hk[a]:
-            a += 1
-        if hk[i] <= hk[a]:
-            break
-        hk[i], hk[a] = hk[a], hk[i]
-        hv[i], hv[a] = hv[a], hv[i]
-        i = a
-    return hs
 
 
 @njit(cache=True)
@@ -875,6 +852,7 @@ def _reverse_bounds(
     price,
     cost_obj,
     full_refuel,
+    need_time,
     arcs,
 ):  # pragma: no cover - compiled
     """Lower bounds from every node to the destination, by Dijkstras backwards over the
@@ -896,18 +874,26 @@ def _reverse_bounds(
     Prices are rounded down to at most :data:`_MAX_PRICE_LAYERS` classes (row 4, per
     station node), which only lowers the bound. The origin's row 3 is for its start level.
 
-    Beyond :data:`_MAX_REV_ARCS` hops every row is 0 (no sharpening).
+    Only the rows the search uses are made (km and stops with ``need_time``, kg but with
+    full refuels for cost, money for cost); the others, and every row beyond
+    :data:`_MAX_REV_ARCS` hops, are 0 (no sharpening), and ``inf`` marks the dead ends.
     """
     dest = 1 + L * n
     n_nodes = 2 + L * n
     out = np.zeros((5, n_nodes))
-    fptr, _head, tail, akm, akg, rptr, rarc = arcs
-    if fptr.size == 0:
+    _, _, _, _, rptr, tail, akm, akg = arcs
+    if rptr.size == 0:
         return out
     out[:4, :] = np.inf
-    for q in range(4 if (cost_obj and full_refuel) else 3):
+    for q in range(4):
+        if q == 3 and not (cost_obj and full_refuel):
+            continue
+        if (q == 0 or q == 2) and not need_time:
+            continue
+        if q == 1 and cost_obj and full_refuel:
+            continue  # the money row holds more
         out[q, dest] = 0.0
-        _rev_dijkstra(out[q], q, 0.0, price, n, dest, rptr, rarc, tail, akm, akg)
+        _rev_dijkstra(out[q], q, 0.0, price, n, dest, rptr, tail, akm, akg)
     if cost_obj and not full_refuel and n > 0:
         levels = np.unique(price)
         if levels.size > _MAX_PRICE_LAYERS:
@@ -920,18 +906,17 @@ def _reverse_bounds(
             a = np.searchsorted(levels, price[i], side="right") - 1
             cls[i] = levels[max(a, 0)]
         lay = np.empty(n_nodes)
-        for a in range(levels.size):
-            qa = levels[a]
+        for la in range(levels.size):
+            qa = levels[la]
             lay[:] = np.inf
             for v in range(1, n_nodes):  # hops into the destination or a cheaper station
                 if v != dest and not (cls[(v - 1) % n] < qa):
                     continue
-                for b in range(rptr[v], rptr[v + 1]):
-                    a = rarc[b]
+                for a in range(rptr[v], rptr[v + 1]):
                     x = akg[a] * qa + (0.0 if v == dest else out[3, v])
                     if x < lay[tail[a]]:
                         lay[tail[a]] = x
-            _rev_dijkstra(lay, 4, qa, cls, n, dest, rptr, rarc, tail, akm, akg)
+            _rev_dijkstra(lay, 4, qa, cls, n, dest, rptr, tail, akm, akg)
             for u in range(1, dest):
                 if cls[(u - 1) % n] == qa:
                     out[3, u] = lay[u]
@@ -970,8 +955,19 @@ def _reverse_bounds(
         m0 = min(m0, x)
     if cost_obj:
         out[3, 0] = max(m0, 0.0)
-    else:
-        out[3, :] = 0.0
+    # a row left out bounds nothing (0); a node no computed row leads on from is a dead end
+    for q in range(4):
+        if q == 3:
+            if not cost_obj:
+                out[3, :] = 0.0
+        elif (q != 1 and not need_time) or (q == 1 and cost_obj and full_refuel):
+            out[q, :] = 0.0
+    out[:4, dest] = 0.0
+    for v in range(dest):
+        if not (np.isfinite(out[0, v]) and np.isfinite(out[1, v]) and np.isfinite(out[3, v])):
+            out[0, v] = np.inf
+            out[1, v] = np.inf
+            out[3, v] = np.inf
     out[3, dest] = 0.0
     return out
 
@@ -1010,6 +1006,7 @@ def search(
     top_h,
     top_room,
     upper_t,
+    use_rev,
 ):  # pragma: no cover - compiled
     """Returns ``(status, end, node, chain, end label, explored, n_labels)``.
 
@@ -1027,6 +1024,7 @@ def search(
 
     Status 0 ok, 1 no plan, 2 label budget reached, 3 too many rest branches on one hop.
     ``node`` and ``chain`` are the nodes and label rows of the optimal chain, origin first.
+    ``use_rev``: sharpen the bounds by :func:`_reverse_bounds` (else the direct ones).
     """
     L = leg_km.size
     n = price.size
@@ -1081,8 +1079,9 @@ def search(
         st_to_wp,
         st_st,
         rate,
+        use_rev,
     )
-    fptr, fhead, _, fkm, fkg, _, _ = arcs
+    fptr, fhead, fkm, fkg, _, _, _, _ = arcs
     have_arcs = fptr.size > 0
     rev = _reverse_bounds(
         L,
@@ -1101,6 +1100,7 @@ def search(
         price,
         cost_obj,
         full_refuel,
+        not cost_obj or np.isfinite(upper_t),
         arcs,
     )
     togo_st = rev[2]
@@ -1863,40 +1863,51 @@ def run(
     def f(x: object) -> NDArray:
         return np.ascontiguousarray(x, dtype=np.float64)
 
-    status, _end, node, chain, lf_end, explored, n_labels = search(
-        f(p.leg_km),
-        f(p.wp_to_st).reshape(L, n),
-        f(p.st_to_wp).reshape(L, n),
-        f(p.st_st).reshape(n, n),
-        f(p.kg_per_km),
-        float(p.tank_kg),
-        float(p.start_kg),
-        float(p.reserve_kg),
-        f(p.price),
-        f(p.fill_h_per_kg),
-        f(p.connect_h),
-        f(p.open_h),
-        f(p.close_h),
-        float(p.speed_kmh),
-        float(p.depart_h),
-        bool(r.enabled),
-        float(r.max_drive_h) if r.enabled else np.inf,
-        float(r.max_daily_drive_h) if r.enabled else np.inf,
-        float(r.break_h),
-        float(r.daily_rest_h),
-        f(ready),
-        f(due),
-        objective == "cost",
-        bool(full_refuel),
-        int(max_labels),
-        use_q,
-        f(qw),
-        f(qn),
-        float(upper),
-        f(top_h),
-        f(max_fill_kg(p)),
-        float(upper_time),
-    )
+    def go(use_rev: bool, budget: int) -> tuple:
+        return search(
+            f(p.leg_km),
+            f(p.wp_to_st).reshape(L, n),
+            f(p.st_to_wp).reshape(L, n),
+            f(p.st_st).reshape(n, n),
+            f(p.kg_per_km),
+            float(p.tank_kg),
+            float(p.start_kg),
+            float(p.reserve_kg),
+            f(p.price),
+            f(p.fill_h_per_kg),
+            f(p.connect_h),
+            f(p.open_h),
+            f(p.close_h),
+            float(p.speed_kmh),
+            float(p.depart_h),
+            bool(r.enabled),
+            float(r.max_drive_h) if r.enabled else np.inf,
+            float(r.max_daily_drive_h) if r.enabled else np.inf,
+            float(r.break_h),
+            float(r.daily_rest_h),
+            f(ready),
+            f(due),
+            objective == "cost",
+            bool(full_refuel),
+            int(budget),
+            use_q,
+            f(qw),
+            f(qn),
+            float(upper),
+            f(top_h),
+            f(max_fill_kg(p)),
+            float(upper_time),
+            use_rev,
+        )
+
+    # the reverse bounds cost about the hops within range; on a large problem try without
+    # them first, under a small label budget, since few labels may already answer
+    pairs = n * sum((L - k) * n + 1 for k in range(L))
+    direct = pairs <= _REV_PAIRS_DIRECT or max_labels <= _TRY_LABELS
+    res = go(direct, max_labels if direct else max(_TRY_LABELS, pairs // 50))
+    if not direct and res[0] == 2:
+        res = go(True, max_labels)
+    status, _end, node, chain, lf_end, explored, n_labels = res
     if status == 2:
         mb = max_labels * _BYTES_PER_LABEL / 1e6
         raise ResourceLimitError(
