@@ -444,10 +444,10 @@ def _pareto(states: list[_Partial]) -> list[_Partial]:
     return keep
 
 
-def _pinned(lab: _Label, rows: object) -> bool:
+def _pinned(lab: _Label, rows: list[tuple[float, float, float, float, float]]) -> bool:
     """Whether ``lab`` is at the level of one of ``rows`` (level, hours, money, c, d) and
     no worse than it in the others (with room for float noise)."""
-    for level, t, m, c, d in rows:  # type: ignore[attr-defined]
+    for level, t, m, c, d in rows:
         if (
             abs(lab.level - level) <= 1e-6
             and lab.time_h <= t + 1e-7
@@ -480,8 +480,8 @@ class _Search:
             self.arcs = {}
             for a, b in zip(chain, chain[1:], strict=False):
                 self.arcs.setdefault(a[0], set()).add(b[0])
-            for node, *row in chain[1:]:
-                self.pins.setdefault(node, []).append(tuple(row))  # type: ignore[arg-type]
+            for node, level, t, m, c, d in chain[1:]:
+                self.pins.setdefault(node, []).append((level, t, m, c, d))
         self.hops = StopGraph(p)
         r = p.rest
         self.on = r.enabled
@@ -1178,14 +1178,17 @@ def _cost_bounds(
 
 
 def _small_chain(
-    p: RefuelProblem, small: RefuelProblem, sub: NDArray, chain: list[tuple[int, ...]]
+    p: RefuelProblem,
+    small: RefuelProblem,
+    sub: NDArray,
+    chain: list[tuple[int, float, float, float, float, float]],
 ) -> list[tuple[int, float, float, float, float, float]]:
     """The kernel's label chain on ``p`` with its nodes renumbered for ``small``, the
     problem :func:`restrict` makes over the stations ``sub``."""
     n, L = small.n_stations, small.n_legs
     where = {int(j): i for i, j in enumerate(sub)}
-    out = []
-    for node, *row in chain:
+    out: list[tuple[int, float, float, float, float, float]] = []
+    for node, level, t, m, c, d in chain:
         if node == 0:
             v = 0
         elif node == 1 + L * p.n_stations:
@@ -1193,8 +1196,8 @@ def _small_chain(
         else:
             k, j = divmod(int(node) - 1, p.n_stations)
             v = 1 + k * n + where[j]
-        out.append((v, *row))
-    return out  # type: ignore[return-value]
+        out.append((v, level, t, m, c, d))
+    return out
 
 
 def restrict(p: RefuelProblem, sub: NDArray, stops: list[tuple[int, int]]) -> RefuelProblem:

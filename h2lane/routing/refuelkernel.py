@@ -5,10 +5,10 @@ arrays and with the same float operations: hop graph, departure levels (full tan
 gas-station "just enough", the opening-window and rest vertices), the fill-must-end-by-
 closing rule, station queues (the FIFO queue-start rule), driver rests on the road and at
 stops, waypoint ready and due times and the Pareto dominance per ``(node, level)``. It
-returns only the optimal label chain; :func:`h2lane.routing.refuel.solve` re-solves the few
-stops of that chain with the Python search to write the full plan (stops, rests, waypoint
-visits), which has the same optimum because it is the same model on a subset that contains
-the optimal plan.
+returns only the optimal label chain; :func:`h2lane.routing.refuel.solve` replays that
+chain with the Python search (its hops only, each stop left at the chain's level) to write
+the full plan (stops, rests, waypoint visits), which has the same optimum because it is the
+same model on a subset that contains the optimal plan.
 
 What it adds, each sound on its own (and checked against the Python search on random
 cases, ``tests/routing/test_refuelkernel.py``):
@@ -26,6 +26,12 @@ cases, ``tests/routing/test_refuelkernel.py``):
   counters no higher wins (:func:`_better`). With nothing that waits (no opening hours,
   queues or ready times) a label that is earlier by more than the keys' rounding also wins
   under ``time`` whatever its money: it stays that much earlier to the end.
+* **Bounds from the destination backwards** (:func:`_reverse_bounds`): Dijkstras over the
+  in-range hops give every node its least km, kg and stops to the destination and, for
+  ``cost``, its least money (full refuels: each later stop buys the hop that reaches it;
+  partial: each hop at the lowest price met so far, less the hydrogen on board). They
+  replace the straight-on distances in both keys, so the forced rests count the detours to
+  the stations; nodes with no way on are not entered.
 * **Pruning by a known plan.** With ``upper`` (the objective of a feasible plan) and, for
   ``cost``, ``upper_time`` (the hours of a cheapest plan), a label whose bound exceeds it is
   not made; every way to leave a stop is checked before its hop is driven, and each node's
@@ -277,7 +283,7 @@ def _time_lb(
         more = math.ceil((need - 1e-6 - first_room) / cap - 1e-7)
         stops_h += (need - 1e-6) * hpk_min
     if more_min > more:
-        more = np.int64(more_min)
+        more = int(more_min)
     if more > 0:
         stops += more
         stops_h += more * conn_min
@@ -1339,7 +1345,7 @@ def search(
             for e in range(n_try):
                 if from_arcs:  # the hops within a full tank, as _hop_of makes them
                     a = fptr[u] + e
-                    v, km, kg = np.int64(fhead[a]), fkm[a], fkg[a]
+                    v, km, kg = int(fhead[a]), fkm[a], fkg[a]
                 else:
                     v, km, kg = _hop_of(
                         u,
@@ -1451,7 +1457,7 @@ def search(
                     )
                 if t_u + sk + g > limit:
                     break
-            v = np.int64(e) + 1
+            v = int(e) + 1
             km = skm[qq] if use_buf else tmp_km2[qq]
             kg = skg[qq] if use_buf else tmp_kg2[qq]
             npieces = _pieces(u, v, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw)
