@@ -276,10 +276,15 @@ def main() -> None:
     solve_station_graph(
         sgm.StationGraph(graph, [0, 1], 1000.0), warm_spec, "time", max_labels=10**6
     )
-    # and the trip planner's kernel
-    plan_trip(
-        graph, sample_stations(graph, 7), make_request(*TRIPS[0][1:], "cost", False, RestRules())
-    )
+    # and the trip planner's kernels, the scaled path's (candidate filter) too: a child
+    # process would otherwise load them from numba's cache at its first query
+    for objective in ("cost", "time"):
+        plan_trip(
+            graph,
+            sample_stations(graph, 7),
+            make_request(*TRIPS[0][1:], objective, False, RestRules()),
+            scaled=objective == "time",
+        )
     load = os.getloadavg()
     setup_rows: list[str] = []
     rows: list[str] = []
