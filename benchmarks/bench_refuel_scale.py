@@ -158,6 +158,7 @@ def _run(kind: str, graph, stations, req, payload) -> tuple[float, float, int]:
     if kind in ("planner", "python"):
         if kind == "python":
             refuel.PYTHON_UP_TO = 10**9
+            refuel.PYTHON_UP_TO_WITH_RESTS = 10**9
         try:
             sol = plan_trip(graph, stations, req, station_graph=payload).solution
         except InfeasibleTripError:
@@ -275,10 +276,15 @@ def main() -> None:
     solve_station_graph(
         sgm.StationGraph(graph, [0, 1], 1000.0), warm_spec, "time", max_labels=10**6
     )
-    # and the trip planner's kernel
-    plan_trip(
-        graph, sample_stations(graph, 7), make_request(*TRIPS[0][1:], "cost", False, RestRules())
-    )
+    # and the trip planner's kernels, the scaled path's (candidate filter) too: a child
+    # process would otherwise load them from numba's cache at its first query
+    for objective in ("cost", "time"):
+        plan_trip(
+            graph,
+            sample_stations(graph, 7),
+            make_request(*TRIPS[0][1:], objective, False, RestRules()),
+            scaled=objective == "time",
+        )
     load = os.getloadavg()
     setup_rows: list[str] = []
     rows: list[str] = []
@@ -462,8 +468,9 @@ def main() -> None:
         "### Queries\n",
         "*planner* = `plan_trip(graph, stations, request, station_graph=sg)` end to end after "
         "set-up: waypoint distances, bound, exact candidate filter, the compiled label search "
-        "(`routing/refuelkernel.py`) and the plan written by the Python search on the chosen "
-        "stops; *labels* = labels the compiled search expanded; *Python search* = the same "
+        "(`routing/refuelkernel.py`) and the plan written by the Python search replaying the "
+        "chosen chain of stops; *labels* = labels the compiled search expanded; *Python "
+        "search* = the same "
         "call with the Python label search throughout (the planner before the kernel); "
         "*reference* = `stationsearch.solve_station_graph`, an independent compiled search "
         "without rest rules, on the filter's stations, over road metres only (without the "
@@ -496,14 +503,24 @@ def main() -> None:
         "successors within range are sorted once by what reaching them adds for sure, so "
         "the scan stops at the first that cannot beat the bound; (5) for cost with rests, "
         "the rest-free cheapest money and the hours of a cheapest plan bound the final "
-        "search.\n",
-        "What limits the rest: the time objective with statutory rests on the longest trips "
-        "still expands hundreds to thousands of labels (Pareto sets over driving-since-break "
-        "and driving-today at each stop and level; each hop branches into break or daily "
-        "rest at every limit it reaches), a few hundred microseconds each; a bound from the "
-        "destination backwards (a reverse search over the kept stations) would cut them. "
-        "Below 100 ms a query's fixed part shows: the Python search that writes the plan on "
-        "the chosen stops, the road geometry, and two full-refuel Dijkstras. The set-up at "
+        "search (and, inside `refuel.solve`, every cost search with rests and no due times: "
+        "first without rests, then the hours with rests on that plan's stops); (6) bounds "
+        "from the destination backwards, Dijkstras over the in-range hops of the kept "
+        "stations: the least km (so the forced breaks and daily rests count the detours "
+        "to the stations), kg and stops, and money — with full refuels the cheapest path "
+        "that buys each hop at the stop it reaches, with partial refuels each hop charged "
+        "at the lowest price met so far (at most 8 price classes) less the hydrogen on board; "
+        "nodes with no way on are not entered; (7) the plan is written by replaying the "
+        "compiled search's chain in Python (its hops only, each stop left only at the "
+        "chain's level, labels no worse than the chain's own).\n",
+        "What limits the rest: with 100 stations and statutory rests the searches expand "
+        "tens of labels (a few hundred for cost with partial refuels, whose money bound "
+        "ignores the tank's size), so a query is mostly its fixed part: the three to five "
+        "solves of the bound, filter and cost tie-break (each a compiled search and a "
+        "Python replay of about 0.5 ms), the waypoint distances and the road geometry. "
+        "With 1,000 and more stations the reverse bounds cost about the number of hops "
+        "within range (above 250,000 node pairs the search first tries without them, "
+        "under a small label budget). The set-up at "
         "5,000 stations is 5,000 CCH one-to-many queries whose answers come back as Python "
         "lists (about 1 ms each for 5,000 targets; upper triangle only, split over two "
         "processes since the binding holds the GIL), then the mirrored CSR assembly; a "

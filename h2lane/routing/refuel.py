@@ -444,6 +444,21 @@ def _pareto(states: list[_Partial]) -> list[_Partial]:
     return keep
 
 
+def _pinned(lab: _Label, rows: list[tuple[float, float, float, float, float]]) -> bool:
+    """Whether ``lab`` is at the level of one of ``rows`` (level, hours, money, c, d) and
+    no worse than it in the others (with room for float noise)."""
+    for level, t, m, c, d in rows:
+        if (
+            abs(lab.level - level) <= 1e-6
+            and lab.time_h <= t + 1e-7
+            and lab.money <= m + 1e-6 * max(1.0, abs(m))
+            and lab.c <= c + 1e-7
+            and lab.d <= d + 1e-7
+        ):
+            return True
+    return False
+
+
 class _Search:
     """One label-setting run; see the module docstring."""
 
@@ -453,9 +468,20 @@ class _Search:
         objective: Objective,
         full_refuel: bool,
         upper: float = math.inf,
+        chain: list[tuple[int, float, float, float, float, float]] | None = None,
     ) -> None:
         self.p, self.objective, self.full_refuel = p, objective, full_refuel
         self.upper = upper  # labels whose A* key exceeds this objective value are not made
+        # a plan to replay (see :func:`solve`): only its hops are taken, and at each of its
+        # nodes only labels at its level that are no later, dearer or more driven than it
+        self.arcs: dict[int, set[int]] | None = None
+        self.pins: dict[int, list[tuple[float, float, float, float, float]]] = {}
+        if chain is not None:
+            self.arcs = {}
+            for a, b in zip(chain, chain[1:], strict=False):
+                self.arcs.setdefault(a[0], set()).add(b[0])
+            for node, level, t, m, c, d in chain[1:]:
+                self.pins.setdefault(node, []).append((level, t, m, c, d))
         self.hops = StopGraph(p)
         r = p.rest
         self.on = r.enabled
@@ -821,9 +847,13 @@ class _Search:
 
         dominates = self.dominates
 
+        pins = self.pins
+
         def push(lab: _Label) -> None:
             if lab.key[0] > self.upper:
                 return  # cannot lead to a plan as good as the one the bound comes from
+            if lab.node in pins and not _pinned(lab, pins[lab.node]):
+                return
             state = (lab.node, round(lab.level, 6))
             bucket = front.setdefault(state, [])
             for i in bucket:
@@ -866,7 +896,7 @@ class _Search:
             if lab.node == hops.dest:
                 return self._reconstruct(labels, lab, explored)
             if lab.node not in arcs_cache:
-                arcs_cache[lab.node] = hops.out_arcs(lab.node)
+                arcs_cache[lab.node] = self._out_arcs(lab.node)
             succ, km, kg = arcs_cache[lab.node]
             now = p.depart_h + lab.time_h
             if lab.node == 0:
@@ -887,10 +917,15 @@ class _Search:
                 else:
                     extra = self.coupled_levels(lab, j, now, int(b), float(dkm))
                     levels = [*shared, reserve + float(f), *extra]
+                pinned = self.pins.get(int(b)) if self.pins else None
                 for level in levels:
                     level = min(level, tank)
                     if level < reserve + f - EPS or level - lab.level <= EPS:
                         continue  # buying nothing is not a stop; the direct hop covers it
+                    if pinned is not None and not any(
+                        abs(level - f - row[0]) <= 1e-6 for row in pinned
+                    ):
+                        continue  # a replay leaves only at the level its next label has
                     r = round(level, 9)
                     if r not in memo:
                         memo[r] = self.departures(lab, k, j, now, level)
@@ -908,6 +943,14 @@ class _Search:
                             planned.cost,
                         )
         return None
+
+    def _out_arcs(self, node: int) -> tuple[NDArray, NDArray, NDArray]:
+        """The hops from ``node``, only those :attr:`arcs` allows when it is given."""
+        succ, km, kg = self.hops.out_arcs(node)
+        if self.arcs is None:
+            return succ, km, kg
+        ok = np.isin(succ, list(self.arcs.get(node, ())))
+        return succ[ok], km[ok], kg[ok]
 
     def _hop(
         self,
@@ -1029,8 +1072,13 @@ def reachable(p: RefuelProblem) -> bool:
     return bool(best[hops.dest] > -math.inf)
 
 
-# Up to this many stations the Python search answers directly; above, the compiled one.
-PYTHON_UP_TO = 6
+# Up to this many stations the Python search answers directly; above, the compiled one
+# (with rest rules the Python search branches more, and the compiled one wins sooner).
+PYTHON_UP_TO = 4
+PYTHON_UP_TO_WITH_RESTS = 1
+# Above this many stations a cost search with rest rules and no due times is first bounded
+# by the cheapest plan without rests (:func:`_cost_bounds`).
+TWO_PHASE_FROM = 8
 # Label budget of the compiled search (about 90 bytes a label).
 MAX_LABELS = 20_000_000
 
@@ -1047,7 +1095,8 @@ def solve(
 ) -> RefuelSolution | None:
     """Optimal refuelling and rest plan, or ``None`` when no plan reaches the destination.
 
-    ``compiled`` (default: above :data:`PYTHON_UP_TO` stations) runs the search of
+    ``compiled`` (default: above :data:`PYTHON_UP_TO` stations, or
+    :data:`PYTHON_UP_TO_WITH_RESTS` with rest rules) runs the search of
     :mod:`h2lane.routing.refuelkernel` and then writes the plan by solving again, in
     Python, over just the stops it chose; ``False`` runs the Python search throughout.
     Raises :class:`~h2lane.errors.ResourceLimitError` past ``max_labels`` labels.
@@ -1057,13 +1106,21 @@ def solve(
     least; labels whose time bound exceeds it are not made.
     """
     if compiled is None:
-        compiled = p.n_stations > PYTHON_UP_TO
+        compiled = p.n_stations > (PYTHON_UP_TO_WITH_RESTS if p.rest.enabled else PYTHON_UP_TO)
     if not compiled:
         return _Search(p, objective, full_refuel).run()
     if _Search(p, objective, full_refuel).timed() and not reachable(p):
         return None  # rather than searching the clock-dependent levels to the label budget
     from h2lane.routing import refuelkernel
 
+    if (
+        objective == "cost"
+        and p.rest.enabled
+        and not math.isfinite(upper_time)
+        and p.n_stations > TWO_PHASE_FROM
+        and (p.wp_due_h is None or not np.any(np.isfinite(p.wp_due_h)))
+    ):
+        upper, upper_time = _cost_bounds(p, full_refuel, max_labels, upper)
     found = refuelkernel.run(p, objective, full_refuel, max_labels, upper, upper_time)
     if found.status == 1 and (math.isfinite(upper) or math.isfinite(upper_time)):
         # not expected: the bound was no plan's
@@ -1075,7 +1132,15 @@ def solve(
     sub = np.array(sorted({j for _, j in found.stops}), dtype=np.int64)
     small = restrict(p, sub, found.stops)
     value = found.time_h if objective == "time" else found.money
-    sol = _Search(small, objective, full_refuel, value + 1e-6 * max(1.0, abs(value))).run()
+    upper = value + 1e-6 * max(1.0, abs(value))
+    # replay the chain: the same model on its hops, keeping at each of its nodes only the
+    # labels no worse than the chain's own, finds that plan; none above ``upper`` is made,
+    # so whatever it finds is optimal too
+    sol = _Search(
+        small, objective, full_refuel, upper, _small_chain(p, small, sub, found.chain)
+    ).run()
+    if sol is None:  # not expected: float noise beyond the pins' room
+        sol = _Search(small, objective, full_refuel, upper).run()
     if sol is None:  # not expected: the chain's plan is a plan of the restricted problem
         sol = _Search(small, objective, full_refuel).run()
     if sol is None:  # cannot happen
@@ -1087,6 +1152,52 @@ def solve(
             b.station = int(sub[b.station])
     sol.states_explored = found.explored
     return sol
+
+
+def _cost_bounds(
+    p: RefuelProblem, full_refuel: bool, max_labels: int, upper: float
+) -> tuple[float, float]:
+    """``(money, hours)`` bounds of the cheapest plan of ``p`` under its rest rules, without
+    due times: the money of the cheapest plan without rests (rests and waits change neither
+    which plans exist nor what they cost) and the hours, with rests, of the cheapest plan
+    over that plan's stops when it costs as much (else ``inf``), each with slack."""
+    import dataclasses
+
+    from h2lane.routing import refuelkernel
+
+    relaxed = dataclasses.replace(p, rest=RestRules.off())
+    cheap = refuelkernel.run(relaxed, "cost", full_refuel, max_labels, upper)
+    if cheap.status != 0:
+        return upper, math.inf
+    money = cheap.money + 1e-6 * max(1.0, abs(cheap.money))
+    sub = np.array(sorted({j for _, j in cheap.stops}), dtype=np.int64)
+    timed = refuelkernel.run(restrict(p, sub, cheap.stops), "cost", full_refuel, max_labels)
+    if timed.status != 0 or timed.money > money:
+        return min(upper, money), math.inf
+    return min(upper, money), timed.time_h + 1e-6 * max(1.0, timed.time_h)
+
+
+def _small_chain(
+    p: RefuelProblem,
+    small: RefuelProblem,
+    sub: NDArray,
+    chain: list[tuple[int, float, float, float, float, float]],
+) -> list[tuple[int, float, float, float, float, float]]:
+    """The kernel's label chain on ``p`` with its nodes renumbered for ``small``, the
+    problem :func:`restrict` makes over the stations ``sub``."""
+    n, L = small.n_stations, small.n_legs
+    where = {int(j): i for i, j in enumerate(sub)}
+    out: list[tuple[int, float, float, float, float, float]] = []
+    for node, level, t, m, c, d in chain:
+        if node == 0:
+            v = 0
+        elif node == 1 + L * p.n_stations:
+            v = 1 + L * n
+        else:
+            k, j = divmod(int(node) - 1, p.n_stations)
+            v = 1 + k * n + where[j]
+        out.append((v, level, t, m, c, d))
+    return out
 
 
 def restrict(p: RefuelProblem, sub: NDArray, stops: list[tuple[int, int]]) -> RefuelProblem:

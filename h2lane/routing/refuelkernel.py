@@ -5,10 +5,10 @@ arrays and with the same float operations: hop graph, departure levels (full tan
 gas-station "just enough", the opening-window and rest vertices), the fill-must-end-by-
 closing rule, station queues (the FIFO queue-start rule), driver rests on the road and at
 stops, waypoint ready and due times and the Pareto dominance per ``(node, level)``. It
-returns only the optimal label chain; :func:`h2lane.routing.refuel.solve` re-solves the few
-stops of that chain with the Python search to write the full plan (stops, rests, waypoint
-visits), which has the same optimum because it is the same model on a subset that contains
-the optimal plan.
+returns only the optimal label chain; :func:`h2lane.routing.refuel.solve` replays that
+chain with the Python search (its hops only, each stop left at the chain's level) to write
+the full plan (stops, rests, waypoint visits), which has the same optimum because it is the
+same model on a subset that contains the optimal plan.
 
 What it adds, each sound on its own (and checked against the Python search on random
 cases, ``tests/routing/test_refuelkernel.py``):
@@ -26,6 +26,12 @@ cases, ``tests/routing/test_refuelkernel.py``):
   counters no higher wins (:func:`_better`). With nothing that waits (no opening hours,
   queues or ready times) a label that is earlier by more than the keys' rounding also wins
   under ``time`` whatever its money: it stays that much earlier to the end.
+* **Bounds from the destination backwards** (:func:`_reverse_bounds`): Dijkstras over the
+  in-range hops give every node its least km, kg and stops to the destination and, for
+  ``cost``, its least money (full refuels: each later stop buys the hop that reaches it;
+  partial: each hop at the lowest price met so far, less the hydrogen on board). They
+  replace the straight-on distances in both keys, so the forced rests count the detours to
+  the stations; nodes with no way on are not entered.
 * **Pruning by a known plan.** With ``upper`` (the objective of a feasible plan) and, for
   ``cost``, ``upper_time`` (the hours of a cheapest plan), a label whose bound exceeds it is
   not made; every way to leave a stop is checked before its hop is driven, and each node's
@@ -71,6 +77,8 @@ class KernelResult:
     labels: int = 0
     time_h: float = math.nan
     money: float = math.nan
+    # the optimal chain's labels, origin first: (node, level, hours, money, c, d)
+    chain: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
 
 
 @njit(cache=True, inline="always")
@@ -235,7 +243,21 @@ def _better(
 
 @njit(cache=True, inline="always")
 def _time_lb(
-    drive, need, first_h, first_room, cap, conn_min, hpk_min, on, c, d, cmax, dmax, brk, day_rest
+    drive,
+    need,
+    first_h,
+    first_room,
+    cap,
+    conn_min,
+    hpk_min,
+    on,
+    c,
+    d,
+    cmax,
+    dmax,
+    brk,
+    day_rest,
+    more_min=0.0,
 ):  # pragma: no cover - compiled
     """Least hours still to come: ``drive`` hours of driving plus what is not driving.
 
@@ -246,6 +268,8 @@ def _time_lb(
     at least their connects and the fill of ``need`` at the fastest nozzle; the rests
     forced by the driving take :func:`_rest_lb`, and a stop that is not one of those rests
     still connects, so at least ``max(0, stops − rests)`` connects come on top.
+    ``more_min``: stops after this one that any path to the destination makes
+    (:func:`_reverse_bounds`), a floor on the count from ``need``.
     """
     if not np.isfinite(drive):
         return np.inf
@@ -254,12 +278,15 @@ def _time_lb(
     if not np.isnan(first_h):
         stops = 1
         stops_h = first_h
+    more = 0
     if need > 1e-6:
         more = math.ceil((need - 1e-6 - first_room) / cap - 1e-7)
-        if more > 0:
-            stops += more
-            stops_h += more * conn_min
         stops_h += (need - 1e-6) * hpk_min
+    if more_min > more:
+        more = int(more_min)
+    if more > 0:
+        stops += more
+        stops_h += more * conn_min
     if not on or drive <= 0:
         return drive + stops_h
     days = max(0, math.ceil((d + drive) / dmax - 1e-9) - 1)
@@ -279,6 +306,7 @@ def _togo_h(
     full_refuel,
     togo,
     togo_kg,
+    togo_st,
     reserve,
     tank,
     conn,
@@ -319,6 +347,7 @@ def _togo_h(
             dmax,
             brk,
             day_rest,
+            togo_st[v],
         )
     jv = (v - 1) % n
     if full_refuel:
@@ -338,6 +367,7 @@ def _togo_h(
             dmax,
             brk,
             day_rest,
+            togo_st[v],
         )
     return _time_lb(
         drive,
@@ -354,22 +384,32 @@ def _togo_h(
         dmax,
         brk,
         day_rest,
+        togo_st[v],
     )
 
 
 @njit(cache=True, inline="always")
 def _togo_money(
-    v, lvl, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin
+    v, lvl, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin, mlb, pcls
 ):  # pragma: no cover
     """Least money still to spend from node ``v`` with ``lvl`` kg: the hydrogen to buy at
-    the lowest price; with full refuels the stop at a station fills to the brim at its
-    own price."""
+    the lowest price, or the cheapest path of :func:`_reverse_bounds` (``mlb``, its row 3
+    with room for float noise; ``pcls`` its row 4); with full refuels the stop at a station
+    fills to the brim at its own price first. Partial refuels credit the hydrogen on board
+    above the reserve at the station's price class, the highest rate of that path."""
+    if v == dest:
+        return 0.0
     need = togo_kg[v] + reserve - lvl
-    if full_refuel and v != 0 and v != dest:
+    lb = need * pmin if need > 0 else 0.0
+    if v == 0:
+        return max(lb, mlb[0])
+    if full_refuel:
         room = tank - lvl
         more = need - room
-        return room * price[(v - 1) % n] * (1.0 - 1e-12) + (more * pmin if more > 0 else 0.0)
-    return need * pmin if need > 0 else 0.0
+        return room * price[(v - 1) % n] * (1.0 - 1e-12) + max(
+            more * pmin if more > 0 else 0.0, mlb[v]
+        )
+    return max(lb, mlb[v] - (lvl - reserve) * pcls[v] * (1.0 + 1e-12))
 
 
 @njit(cache=True)
@@ -586,6 +626,358 @@ def _hop_of(
     return v, out_km + rest_km[k + 1], out_km * rate[k] + rest_fuel[k + 1]
 
 
+_MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum search
+
+
+_MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum search
+_MAX_REV_ARCS = 1 << 22  # hops held for the reverse bounds (20 bytes each); beyond, none
+_REV_PAIRS_DIRECT = 250_000  # up to this many (station node, successor) pairs: bounds at once
+_TRY_LABELS = 3_000  # else first this many labels without them
+_MAX_FWD_ARCS = 1 << 18  # up to this many hops, also grouped by tail for the successor lists
+
+
+@njit(cache=True, inline="always")
+def _into(
+    v,
+    n,
+    L,
+    room,
+    cum_km,
+    cum_fuel,
+    rest_km,
+    rest_fuel,
+    wp_to_st,
+    st_to_wp,
+    st_st,
+    rate,
+    out_t,
+    out_km,
+    out_kg,
+    m0,
+):  # pragma: no cover - compiled
+    """The hops from stations into node ``v`` (a station or the destination) that need at
+    most ``room`` kg, each as :func:`_hop_of` makes it, written from ``m0`` (when
+    ``out_t`` has room; else only counted). Returns the next free index."""
+    dest = 1 + L * n
+    write = out_t.size > 0
+    m_ = m0
+    if v == dest:
+        for k in range(L):
+            for j in range(n):
+                out_km0 = st_to_wp[k, j]
+                kg = out_km0 * rate[k] + rest_fuel[k + 1]
+                if kg <= room:
+                    if write:
+                        out_t[m_], out_km[m_], out_kg[m_] = (
+                            1 + k * n + j,
+                            out_km0 + rest_km[k + 1],
+                            kg,
+                        )
+                    m_ += 1
+        return m_
+    m = (v - 1) // n
+    jj = v - 1 - m * n
+    rm = rate[m]
+    into_km = wp_to_st[m, jj]
+    into_kg = into_km * rm
+    for k in range(m):  # earlier legs, through the waypoints between
+        rk = rate[k]
+        dk = cum_km[m] - cum_km[k + 1]
+        df = cum_fuel[m] - cum_fuel[k + 1]
+        if not (df + into_kg <= room):
+            continue
+        for j in range(n):
+            out_km0 = st_to_wp[k, j]
+            kg = out_km0 * rk + df + into_kg
+            if kg <= room:
+                if write:
+                    out_t[m_], out_km[m_], out_kg[m_] = 1 + k * n + j, out_km0 + dk + into_km, kg
+                m_ += 1
+    for j in range(n):  # the same leg
+        km = st_st[j, jj]
+        kg = km * rm
+        if j != jj and kg <= room:
+            if write:
+                out_t[m_], out_km[m_], out_kg[m_] = 1 + m * n + j, km, kg
+            m_ += 1
+    return m_
+
+
+@njit(cache=True)
+def _rev_arcs(
+    L,
+    n,
+    tank,
+    reserve,
+    cum_km,
+    cum_fuel,
+    rest_km,
+    rest_fuel,
+    wp_to_st,
+    st_to_wp,
+    st_st,
+    rate,
+    wanted,
+):  # pragma: no cover - compiled
+    """The hops from stations that a full tank covers (to stations and the destination),
+    as :func:`_hop_of` makes them: ``(rptr, tail, km, kg)`` grouped by their head node,
+    and, up to :data:`_MAX_FWD_ARCS` of them, ``(fptr, head, km, kg)``, the same hops
+    grouped by their tail. Pointer arrays are empty when not ``wanted`` or beyond
+    :data:`_MAX_REV_ARCS` hops."""
+    n_nodes = 2 + L * n
+    room = tank - reserve + EPS
+    none_i = np.empty(0, dtype=np.int32)
+    none_f = np.empty(0)
+    z = np.zeros(0, dtype=np.int64)
+    if not wanted:
+        return z, none_i, none_f, none_f, z, none_i, none_f, none_f
+    rptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    for v in range(1, n_nodes):
+        c = _into(
+            v,
+            n,
+            L,
+            room,
+            cum_km,
+            cum_fuel,
+            rest_km,
+            rest_fuel,
+            wp_to_st,
+            st_to_wp,
+            st_st,
+            rate,
+            none_i,
+            none_f,
+            none_f,
+            0,
+        )
+        rptr[v + 1] = rptr[v] + c
+    total = rptr[n_nodes]
+    if total > _MAX_REV_ARCS:
+        return z, none_i, none_f, none_f, z, none_i, none_f, none_f
+    tail = np.empty(max(total, 1), dtype=np.int32)
+    rkm = np.empty(max(total, 1))
+    rkg = np.empty(max(total, 1))
+    for v in range(1, n_nodes):
+        _into(
+            v,
+            n,
+            L,
+            room,
+            cum_km,
+            cum_fuel,
+            rest_km,
+            rest_fuel,
+            wp_to_st,
+            st_to_wp,
+            st_st,
+            rate,
+            tail,
+            rkm,
+            rkg,
+            rptr[v],
+        )
+    if total > _MAX_FWD_ARCS:
+        return z, none_i, none_f, none_f, rptr, tail, rkm, rkg
+    fptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    for a in range(total):
+        fptr[tail[a] + 1] += 1
+    for u in range(n_nodes):
+        fptr[u + 1] += fptr[u]
+    head = np.empty(max(total, 1), dtype=np.int32)
+    fkm = np.empty(max(total, 1))
+    fkg = np.empty(max(total, 1))
+    fill = fptr[:-1].copy()
+    for v in range(1, n_nodes):
+        for a in range(rptr[v], rptr[v + 1]):
+            b = fill[tail[a]]
+            head[b] = v
+            fkm[b] = rkm[a]
+            fkg[b] = rkg[a]
+            fill[tail[a]] += 1
+    return fptr, head, fkm, fkg, rptr, tail, rkm, rkg
+
+
+@njit(cache=True)
+def _rev_dijkstra(dist, mode, q, cls, n, dest, rptr, tail, akm, akg):  # pragma: no cover
+    """Shortest paths to the destination backwards over the hops of :func:`_rev_arcs`,
+    from ``dist`` as set (the destination 0, or targets already priced in).
+
+    The weight of a hop ``u → v`` by ``mode``: 0 its km, 1 its kg, 2 one per station ``v``
+    (0 into the destination), 3 its kg at ``v``'s price ``cls`` (0 into the destination),
+    4 its kg at price ``q``, only into stations priced at least ``q`` (the others are in
+    ``dist`` already).
+    """
+    n_nodes = dist.size
+    done = np.zeros(n_nodes, dtype=np.bool_)
+    while True:  # the hop graph is dense: pick the next node by a scan
+        v = -1
+        best = np.inf
+        for x in range(1, n_nodes):
+            if dist[x] < best and not done[x]:
+                best = dist[x]
+                v = x
+        if v < 0:
+            return
+        done[v] = True
+        if mode == 4 and (v == dest or cls[(v - 1) % n] < q):
+            continue
+        for a in range(rptr[v], rptr[v + 1]):
+            u = tail[a]
+            if done[u]:
+                continue
+            if mode == 0:
+                step = akm[a]
+            elif mode == 1:
+                step = akg[a]
+            elif mode == 2:
+                step = 0.0 if v == dest else 1.0
+            elif mode == 3:
+                step = 0.0 if v == dest else akg[a] * cls[(v - 1) % n]
+            else:
+                step = akg[a] * q
+            if best + step < dist[u]:
+                dist[u] = best + step
+
+
+@njit(cache=True)
+def _reverse_bounds(
+    L,
+    n,
+    start,
+    tank,
+    reserve,
+    cum_km,
+    cum_fuel,
+    rest_km,
+    rest_fuel,
+    wp_to_st,
+    st_to_wp,
+    st_st,
+    rate,
+    price,
+    cost_obj,
+    full_refuel,
+    need_time,
+    arcs,
+):  # pragma: no cover - compiled
+    """Lower bounds from every node to the destination, by Dijkstras backwards over the
+    hop graph the search uses (:func:`_hop_of`): rows km, kg, stations still to stop at,
+    and (cost objective) money; ``inf`` where no path reaches the destination.
+
+    A hop from a station carries at most a full tank above the reserve (a label there
+    always stops and may fill up), the origin's hops at most its start level. Every plan
+    from a node follows such a path, so each row bounds its own quantity from below
+    whatever the level, the clock or the rests (money does not depend on them).
+
+    Money, full refuels: the truck leaves a station full, so each later stop buys exactly
+    the hop that reaches it, at its price (row 3: the cheapest such path; the fill at the
+    node itself is the caller's). Partial refuels: a kg burnt on a hop was bought at one of
+    the stations before it on the path (or is on board), at no less than their lowest
+    price, so row 3 holds the cheapest path that charges each hop at the lowest price met
+    from the node on, the node's own first (a label there stops); the caller credits the
+    hydrogen on board above the reserve at the node's price, the highest rate of that path.
+    Prices are rounded down to at most :data:`_MAX_PRICE_LAYERS` classes (row 4, per
+    station node), which only lowers the bound. The origin's row 3 is for its start level.
+
+    Only the rows the search uses are made (km and stops with ``need_time``, kg but with
+    full refuels for cost, money for cost); the others, and every row beyond
+    :data:`_MAX_REV_ARCS` hops, are 0 (no sharpening), and ``inf`` marks the dead ends.
+    """
+    dest = 1 + L * n
+    n_nodes = 2 + L * n
+    out = np.zeros((5, n_nodes))
+    _, _, _, _, rptr, tail, akm, akg = arcs
+    if rptr.size == 0:
+        return out
+    out[:4, :] = np.inf
+    for q in range(4):
+        if q == 3 and not (cost_obj and full_refuel):
+            continue
+        if (q == 0 or q == 2) and not need_time:
+            continue
+        if q == 1 and cost_obj and full_refuel:
+            continue  # the money row holds more
+        out[q, dest] = 0.0
+        _rev_dijkstra(out[q], q, 0.0, price, n, dest, rptr, tail, akm, akg)
+    if cost_obj and not full_refuel and n > 0:
+        levels = np.unique(price)
+        if levels.size > _MAX_PRICE_LAYERS:
+            pick = np.empty(_MAX_PRICE_LAYERS)
+            for a in range(_MAX_PRICE_LAYERS):
+                pick[a] = levels[(a * levels.size) // _MAX_PRICE_LAYERS]
+            levels = pick
+        cls = np.empty(n)  # each station's price, rounded down to a class
+        for i in range(n):
+            a = np.searchsorted(levels, price[i], side="right") - 1
+            cls[i] = levels[max(a, 0)]
+        lay = np.empty(n_nodes)
+        for la in range(levels.size):
+            qa = levels[la]
+            lay[:] = np.inf
+            for v in range(1, n_nodes):  # hops into the destination or a cheaper station
+                if v != dest and not (cls[(v - 1) % n] < qa):
+                    continue
+                for a in range(rptr[v], rptr[v + 1]):
+                    x = akg[a] * qa + (0.0 if v == dest else out[3, v])
+                    if x < lay[tail[a]]:
+                        lay[tail[a]] = x
+            _rev_dijkstra(lay, 4, qa, cls, n, dest, rptr, tail, akm, akg)
+            for u in range(1, dest):
+                if cls[(u - 1) % n] == qa:
+                    out[3, u] = lay[u]
+        for u in range(1, dest):
+            out[4, u] = cls[(u - 1) % n]
+    # the origin, whose hops the start level bounds
+    m0 = np.inf
+    for e in range(L * n + 1):
+        w, km, kg = _hop_of(
+            0,
+            e,
+            n,
+            L,
+            0,
+            -1,
+            cum_km,
+            cum_fuel,
+            rest_km,
+            rest_fuel,
+            wp_to_st,
+            st_to_wp,
+            st_st,
+            rate,
+        )
+        if w < 0 or not (kg <= start - reserve + EPS):
+            continue
+        out[0, 0] = min(out[0, 0], out[0, w] + km)
+        out[1, 0] = min(out[1, 0], out[1, w] + kg)
+        out[2, 0] = min(out[2, 0], out[2, w] + (0.0 if w == dest else 1.0))
+        if w == dest:
+            x = 0.0
+        elif full_refuel:
+            x = (tank - start + kg) * price[(w - 1) % n] + out[3, w]
+        else:
+            x = out[3, w] - (start - kg - reserve) * out[4, w]
+        m0 = min(m0, x)
+    if cost_obj:
+        out[3, 0] = max(m0, 0.0)
+    # a row left out bounds nothing (0); a node no computed row leads on from is a dead end
+    for q in range(4):
+        if q == 3:
+            if not cost_obj:
+                out[3, :] = 0.0
+        elif (q != 1 and not need_time) or (q == 1 and cost_obj and full_refuel):
+            out[q, :] = 0.0
+    out[:4, dest] = 0.0
+    for v in range(dest):
+        if not (np.isfinite(out[0, v]) and np.isfinite(out[1, v]) and np.isfinite(out[3, v])):
+            out[0, v] = np.inf
+            out[1, v] = np.inf
+            out[3, v] = np.inf
+    out[3, dest] = 0.0
+    return out
+
+
 @njit(cache=True)
 def search(
     leg_km,
@@ -620,8 +1012,9 @@ def search(
     top_h,
     top_room,
     upper_t,
+    use_rev,
 ):  # pragma: no cover - compiled
-    """Returns ``(status, end, node, parent, explored, n_labels)``.
+    """Returns ``(status, end, node, chain, end label, explored, n_labels)``.
 
     ``upper_t`` (cost objective): hours of a plan known to be among the cheapest; a label
     whose time bound exceeds it cannot be the optimum (cheapest, then quickest).
@@ -636,6 +1029,8 @@ def search(
     not made.
 
     Status 0 ok, 1 no plan, 2 label budget reached, 3 too many rest branches on one hop.
+    ``node`` and ``chain`` are the nodes and label rows of the optimal chain, origin first.
+    ``use_rev``: sharpen the bounds by :func:`_reverse_bounds` (else the direct ones).
     """
     L = leg_km.size
     n = price.size
@@ -676,6 +1071,50 @@ def search(
     for k in range(L):
         for i in range(n):
             togo_kg[1 + k * n + i] = st_to_wp[k, i] * rate[k] + rest_fuel[k + 1]
+    # sharper: the least km and kg over the hop graph, and the stops that path needs
+    arcs = _rev_arcs(
+        L,
+        n,
+        tank,
+        reserve,
+        cum_km,
+        cum_fuel,
+        rest_km,
+        rest_fuel,
+        wp_to_st,
+        st_to_wp,
+        st_st,
+        rate,
+        use_rev,
+    )
+    fptr, fhead, fkm, fkg, _, _, _, _ = arcs
+    have_arcs = fptr.size > 0
+    rev = _reverse_bounds(
+        L,
+        n,
+        start,
+        tank,
+        reserve,
+        cum_km,
+        cum_fuel,
+        rest_km,
+        rest_fuel,
+        wp_to_st,
+        st_to_wp,
+        st_st,
+        rate,
+        price,
+        cost_obj,
+        full_refuel,
+        not cost_obj or np.isfinite(upper_t),
+        arcs,
+    )
+    togo_st = rev[2]
+    mlb = rev[3] * (1.0 - 1e-9)  # money (see _togo_money)
+    pcls = rev[4]
+    for v in range(n_nodes):
+        togo[v] = max(togo[v], rev[0, v] / speed * (1.0 - 1e-12))
+        togo_kg[v] = max(togo_kg[v], rev[1, v] * (1.0 - 1e-12))
     pmin = 0.0
     conn_min = 0.0
     hpk_min = 0.0
@@ -717,6 +1156,12 @@ def search(
     tmp_key = np.empty(n_succ)
     tmp_e2 = np.empty(n_succ, dtype=np.int32)
     tmp_key2 = np.empty(n_succ)
+    tmp_km = np.empty(n_succ)
+    tmp_kg = np.empty(n_succ)
+    tmp_km2 = np.empty(n_succ)
+    tmp_kg2 = np.empty(n_succ)
+    skm = np.empty(1 << 14)
+    skg = np.empty(1 << 14)
     st = np.empty((_MAXS, 3))
     pk = np.empty(L + 2)
     pl = np.empty(L + 2, dtype=np.int64)
@@ -732,7 +1177,7 @@ def search(
     np.empty((4, 3))
 
     if start < reserve - EPS:
-        return 1, -1, lnode[:0], lpar[:0], lf[0].copy(), 0, 0
+        return 1, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), 0, 0
     # the origin label
     lf[0, _LV] = start
     lf[0, _TM] = 0.0
@@ -745,8 +1190,10 @@ def search(
     lnext[0] = -1
     nl = 1
     if cost_obj:
-        need0 = togo_kg[0] + reserve - start
-        hk1[0], hk2[0] = round(0.0 + (need0 * pmin if need0 > 0 else 0.0), 6), 0.0
+        m0 = _togo_money(
+            0, start, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin, mlb, pcls
+        )
+        hk1[0], hk2[0] = round(m0, 6), 0.0
     else:
         hk1[0] = round(
             _time_lb(
@@ -764,6 +1211,7 @@ def search(
                 dmax,
                 brk,
                 day_rest,
+                togo_st[0],
             ),
             7,
         )
@@ -837,7 +1285,20 @@ def search(
             pop_head[u] = s
         explored += 1
         if u == dest:
-            return 0, s, lnode[:nl].copy(), lpar[:nl].copy(), lf[s].copy(), explored, nl
+            m = 0
+            i = s
+            while i >= 0:
+                m += 1
+                i = lpar[i]
+            cn = np.empty(m, dtype=np.int64)
+            cr = np.empty((m, 6))
+            i = s
+            while i >= 0:
+                m -= 1
+                cn[m] = lnode[i]
+                cr[m] = lf[i]
+                i = lpar[i]
+            return 0, s, cn, cr, lf[s].copy(), explored, nl
         now = depart_h + t_u
         c_u = lf[s, _C]
         d_u = lf[s, _D]
@@ -879,26 +1340,34 @@ def search(
         # first successor that no label here can take below ``upper``
         if soff[u] < 0:
             cnt = 0
-            for e in range(n_succ):
-                v, km, kg = _hop_of(
-                    u,
-                    e,
-                    n,
-                    L,
-                    k,
-                    j,
-                    cum_km,
-                    cum_fuel,
-                    rest_km,
-                    rest_fuel,
-                    wp_to_st,
-                    st_to_wp,
-                    st_st,
-                    rate,
-                )
-                if v < 0 or not (kg <= avail + EPS):
-                    continue
-                tmp_e[cnt] = e
+            from_arcs = have_arcs and u != 0
+            n_try = fptr[u + 1] - fptr[u] if from_arcs else n_succ
+            for e in range(n_try):
+                if from_arcs:  # the hops within a full tank, as _hop_of makes them
+                    a = fptr[u] + e
+                    v, km, kg = int(fhead[a]), fkm[a], fkg[a]
+                else:
+                    v, km, kg = _hop_of(
+                        u,
+                        e,
+                        n,
+                        L,
+                        k,
+                        j,
+                        cum_km,
+                        cum_fuel,
+                        rest_km,
+                        rest_fuel,
+                        wp_to_st,
+                        st_to_wp,
+                        st_st,
+                        rate,
+                    )
+                if v < 0 or not (kg <= avail + EPS) or not np.isfinite(togo[v]):
+                    continue  # (out of range, or no way on from v)
+                tmp_e[cnt] = v - 1
+                tmp_km[cnt] = km
+                tmp_kg[cnt] = kg
                 # what reaching v adds for sure: the hop, the bound on from v, and the stop
                 # at v (at least its connect; with full refuels the fill to the brim)
                 if cost_obj:
@@ -906,7 +1375,7 @@ def search(
                         more = togo_kg[v] + reserve - tank
                         sk = more * pmin if more > 0 else 0.0
                         if v != dest:
-                            sk += kg * price[(v - 1) % n] * (1.0 - 1e-12)
+                            sk = max(sk, mlb[v]) + kg * price[(v - 1) % n] * (1.0 - 1e-12)
                     else:
                         sk = togo_kg[v] + kg
                 else:
@@ -928,9 +1397,17 @@ def search(
                     sk2 = np.empty(grow)
                     sk2[:spos] = skey[:spos]
                     skey = sk2
+                    sk3 = np.empty(grow)
+                    sk3[:spos] = skm[:spos]
+                    skm = sk3
+                    sk4 = np.empty(grow)
+                    sk4[:spos] = skg[:spos]
+                    skg = sk4
                 for q in range(cnt):
                     sbuf[spos + q] = tmp_e[order[q]]
                     skey[spos + q] = tmp_key[order[q]]
+                    skm[spos + q] = tmp_km[order[q]]
+                    skg[spos + q] = tmp_kg[order[q]]
                 soff[u] = spos
                 slen[u] = cnt
                 spos += cnt
@@ -938,6 +1415,8 @@ def search(
                 for q in range(cnt):
                     tmp_e2[q] = tmp_e[order[q]]
                     tmp_key2[q] = tmp_key[order[q]]
+                    tmp_km2[q] = tmp_km[order[q]]
+                    tmp_kg2[q] = tmp_kg[order[q]]
                 slen[u] = cnt
                 soff[u] = -2
         use_buf = soff[u] >= 0
@@ -978,22 +1457,9 @@ def search(
                     )
                 if t_u + sk + g > limit:
                     break
-            v, km, kg = _hop_of(
-                u,
-                e,
-                n,
-                L,
-                k,
-                j,
-                cum_km,
-                cum_fuel,
-                rest_km,
-                rest_fuel,
-                wp_to_st,
-                st_to_wp,
-                st_st,
-                rate,
-            )
+            v = int(e) + 1
+            km = skm[qq] if use_buf else tmp_km2[qq]
+            kg = skg[qq] if use_buf else tmp_kg2[qq]
             npieces = _pieces(u, v, n, L, leg_km, wp_to_st, st_to_wp, st_st, pk, pl, pw)
             # coupled levels (as refuel._Search.coupled_levels): reach v, or the next
             # waypoint's ready time, at a breakpoint of its start
@@ -1019,7 +1485,15 @@ def search(
                                     jb, a0, a0 + room, open_h, close_h, use_q, qw, qn, bp, 0
                                 )
                                 if nb < 0 or n_ext + nb > ext.size:
-                                    return 3, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                                    return (
+                                        3,
+                                        -1,
+                                        lnode[:0],
+                                        lf[:0].copy(),
+                                        lf[0].copy(),
+                                        explored,
+                                        nl,
+                                    )
                                 for r in range(nb):
                                     ext[n_ext] = level + (bp[r] - a0) / hpk[j]
                                     n_ext += 1
@@ -1031,7 +1505,7 @@ def search(
                                             3,
                                             -1,
                                             lnode[:0],
-                                            lpar[:0],
+                                            lf[:0].copy(),
                                             lf[0].copy(),
                                             explored,
                                             nl,
@@ -1068,7 +1542,18 @@ def search(
                 # no plan through this hop can beat the upper bound: skip it before driving
                 if cost_obj:
                     togo_m = _togo_money(
-                        v, dlev - kg, dest, n, full_refuel, togo_kg, reserve, tank, price, pmin
+                        v,
+                        dlev - kg,
+                        dest,
+                        n,
+                        full_refuel,
+                        togo_kg,
+                        reserve,
+                        tank,
+                        price,
+                        pmin,
+                        mlb,
+                        pcls,
                     )
                     if money + togo_m > upper:
                         continue
@@ -1089,6 +1574,7 @@ def search(
                             full_refuel,
                             togo,
                             togo_kg,
+                            togo_st,
                             reserve,
                             tank,
                             conn,
@@ -1131,7 +1617,7 @@ def search(
                     drv_stack,
                 )
                 if nst < 0:
-                    return 3, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                    return 3, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), explored, nl
                 new_level = dlev - kg
                 for a in range(nst):
                     time_h = st[a, 0] - depart_h
@@ -1146,6 +1632,7 @@ def search(
                             full_refuel,
                             togo,
                             togo_kg,
+                            togo_st,
                             reserve,
                             tank,
                             conn,
@@ -1269,7 +1756,7 @@ def search(
                                 ldead[o] = True
                         o = lnext[o]
                     if nl >= max_labels:
-                        return 2, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+                        return 2, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), explored, nl
                     if nl == lnode.size:
                         cap = 2 * nl
                         lf2 = np.empty((cap, 6))
@@ -1319,6 +1806,8 @@ def search(
                                 tank,
                                 price,
                                 pmin,
+                                mlb,
+                                pcls,
                             ),
                             6,
                         )
@@ -1350,7 +1839,7 @@ def search(
                         hsq[p], hsq[q] = hsq[q], hsq[p]
                         q = p
                     nl += 1
-    return 1, -1, lnode[:0], lpar[:0], lf[0].copy(), explored, nl
+    return 1, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), explored, nl
 
 
 def run(
@@ -1380,40 +1869,51 @@ def run(
     def f(x: object) -> NDArray:
         return np.ascontiguousarray(x, dtype=np.float64)
 
-    status, end, node, parent, lf_end, explored, n_labels = search(
-        f(p.leg_km),
-        f(p.wp_to_st).reshape(L, n),
-        f(p.st_to_wp).reshape(L, n),
-        f(p.st_st).reshape(n, n),
-        f(p.kg_per_km),
-        float(p.tank_kg),
-        float(p.start_kg),
-        float(p.reserve_kg),
-        f(p.price),
-        f(p.fill_h_per_kg),
-        f(p.connect_h),
-        f(p.open_h),
-        f(p.close_h),
-        float(p.speed_kmh),
-        float(p.depart_h),
-        bool(r.enabled),
-        float(r.max_drive_h) if r.enabled else np.inf,
-        float(r.max_daily_drive_h) if r.enabled else np.inf,
-        float(r.break_h),
-        float(r.daily_rest_h),
-        f(ready),
-        f(due),
-        objective == "cost",
-        bool(full_refuel),
-        int(max_labels),
-        use_q,
-        f(qw),
-        f(qn),
-        float(upper),
-        f(top_h),
-        f(max_fill_kg(p)),
-        float(upper_time),
-    )
+    def go(use_rev: bool, budget: int) -> tuple:
+        return search(
+            f(p.leg_km),
+            f(p.wp_to_st).reshape(L, n),
+            f(p.st_to_wp).reshape(L, n),
+            f(p.st_st).reshape(n, n),
+            f(p.kg_per_km),
+            float(p.tank_kg),
+            float(p.start_kg),
+            float(p.reserve_kg),
+            f(p.price),
+            f(p.fill_h_per_kg),
+            f(p.connect_h),
+            f(p.open_h),
+            f(p.close_h),
+            float(p.speed_kmh),
+            float(p.depart_h),
+            bool(r.enabled),
+            float(r.max_drive_h) if r.enabled else np.inf,
+            float(r.max_daily_drive_h) if r.enabled else np.inf,
+            float(r.break_h),
+            float(r.daily_rest_h),
+            f(ready),
+            f(due),
+            objective == "cost",
+            bool(full_refuel),
+            int(budget),
+            use_q,
+            f(qw),
+            f(qn),
+            float(upper),
+            f(top_h),
+            f(max_fill_kg(p)),
+            float(upper_time),
+            use_rev,
+        )
+
+    # the reverse bounds cost about the hops within range; on a large problem try without
+    # them first, under a small label budget, since few labels may already answer
+    pairs = n * sum((L - k) * n + 1 for k in range(L))
+    direct = pairs <= _REV_PAIRS_DIRECT or max_labels <= _TRY_LABELS
+    res = go(direct, max_labels if direct else max(_TRY_LABELS, pairs // 50))
+    if not direct and res[0] == 2:
+        res = go(True, max_labels)
+    status, _end, node, chain, lf_end, explored, n_labels = res
     if status == 2:
         mb = max_labels * _BYTES_PER_LABEL / 1e6
         raise ResourceLimitError(
@@ -1424,13 +1924,10 @@ def run(
     out = KernelResult(int(status), [], int(explored), int(n_labels))
     if status != 0:
         return out
-    i = int(end)
-    while i >= 0:
-        v = int(node[i])
+    for v, row in zip(node.tolist(), chain.tolist(), strict=True):
+        out.chain.append((v, row[_LV], row[_TM], row[_MO], row[_C], row[_D]))
         if v != 0 and v != 1 + L * n:
             k, j = divmod(v - 1, n)
             out.stops.append((k, j))
-        i = int(parent[i])
-    out.stops.reverse()
     out.time_h, out.money = float(lf_end[_TM]), float(lf_end[_MO])
     return out
