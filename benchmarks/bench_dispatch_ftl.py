@@ -437,6 +437,16 @@ def _is_header(lines: list[str], i: int) -> bool:
     return lines[i].startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---")
 
 
+def _table_rows(lines: list[str], i: int) -> tuple[list[str], int]:
+    """The body rows of the table whose header is ``lines[i]``, and the index after them."""
+    rows = []
+    j = i + 2
+    while j < len(lines) and lines[j].startswith("|") and not _is_header(lines, j):
+        rows.append(lines[j])
+        j += 1
+    return rows, j
+
+
 def merge_section(old: str, new: str) -> str:
     """``new`` with the rows, notes and run lines of ``old`` that ``new`` does not replace.
 
@@ -453,13 +463,7 @@ def merge_section(old: str, new: str) -> str:
     while i < len(old_lines):
         line = old_lines[i]
         if _is_header(old_lines, i):
-            rows = []
-            j = i + 2
-            while (
-                j < len(old_lines) and old_lines[j].startswith("|") and not _is_header(old_lines, j)
-            ):
-                rows.append(old_lines[j])
-                j += 1
+            rows, j = _table_rows(old_lines, i)
             tables[line] = rows
             i = j
             continue
@@ -487,13 +491,7 @@ def merge_section(old: str, new: str) -> str:
     while i < len(new_lines):
         line = new_lines[i]
         if _is_header(new_lines, i):
-            rows = []
-            j = i + 2
-            while (
-                j < len(new_lines) and new_lines[j].startswith("|") and not _is_header(new_lines, j)
-            ):
-                rows.append(new_lines[j])
-                j += 1
+            rows, j = _table_rows(new_lines, i)
             fresh = {_row_key(line, r): r for r in rows}
             merged = []
             for r in tables.get(line, []):

@@ -105,6 +105,10 @@ def _natural(p: Path) -> list[object]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.stem)]
 
 
+def _large_emh(d: Path) -> list[Path]:
+    return sorted((d / "instances" / "large").glob("*.txt"), key=_natural)
+
+
 FAMILIES: dict[str, Family] = {
     "emh": Family(
         "emh",
@@ -120,7 +124,7 @@ FAMILIES: dict[str, Family] = {
         "gvrp_emh",
         "emh",
         120.0,
-        lambda d: sorted((d / "instances" / "large").glob("*.txt"), key=_natural),
+        _large_emh,
     ),
     "emh-large-n": Family(
         "emh-large-n",
@@ -128,7 +132,7 @@ FAMILIES: dict[str, Family] = {
         "gvrp_emh",
         "emh",
         120.0,
-        lambda d: sorted((d / "instances" / "large").glob("*.txt"), key=_natural),
+        _large_emh,
         match_bks_count=True,
     ),
     "evrptw-small": Family(
@@ -946,13 +950,14 @@ def match_bks_count(inst: VRPInstance, rec: dict | None) -> str:
     m = re.search(r"n=(\d+) customers served", str((rec or {}).get("note", "")))
     if not m:
         return ""
-    servable = [int(c) for c in inst.customers if int(c) not in set(inst.unservable)]
+    unservable = {int(c) for c in inst.unservable}
+    servable = [int(c) for c in inst.customers if int(c) not in unservable]
     extra = len(servable) - int(m[1])
     if extra <= 0:
         return ""
     hours = _earliest_return(inst, windows=False)
     drop = sorted(servable, key=lambda c: (-hours[c], c))[:extra]
-    inst.unservable = sorted({*inst.unservable, *drop})
+    inst.unservable = sorted(unservable | set(drop))
     return ", ".join(f"{inst.labels[c]} {hours[c]:.2f} h" for c in drop)
 
 
