@@ -1,10 +1,12 @@
 """Compiled (numba) evaluation of the FTL search: legs, tasks, routes and insertions.
 
 The same rules as :class:`h2lane.routing.vrp.ftl.Evaluator` — which stays the reference —
-on flat arrays built once per instance (:class:`FTLKernels`): the km matrix between locations
-and stations, per truck type and load state the station options, best last stations,
-next-hop table and escape hydrogen of its :class:`~h2lane.routing.vrp.ftl._Profile`, the
-stations' prices, fill times and opening hours, the trucks, the orders and the rest rules.
+on flat arrays built once per instance (:class:`FTLData`, by :class:`FTLKernels`): the km
+matrix between locations and stations, per truck type and load state the station options,
+best last stations, next-hop table and escape hydrogen of its
+:class:`~h2lane.routing.vrp.ftl._Profile`, the stations' prices, fill times and opening hours,
+the trucks, the orders and the rest rules. The kernels take them as two named tuples,
+:class:`FTLData` and the leg cache (:class:`LegCache`).
 
 Every operation is done in the same order as in the Python evaluator, so the results are
 the same to the last bit, not just close: the search takes the same path for a seed. That
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import math
 from itertools import accumulate, chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -55,6 +57,78 @@ _SLOTS = 1 << 21
 
 _NO_STATES = np.empty((0, 10))
 _FAIL = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+class FTLData(NamedTuple):
+    """The flat arrays of one instance, in one argument of the kernels (built by
+    :class:`FTLKernels`)."""
+
+    km: NDArray[np.float64]
+    """km between locations and stations (locations first, then stations)."""
+    par: NDArray[np.float64]
+    """Scalar parameters (``P_*`` fields)."""
+    typ: NDArray[np.float64]
+    """Truck types (``TY_*`` fields)."""
+    sta: NDArray[np.float64]
+    """Stations (``ST_*`` fields)."""
+    trk: NDArray[np.int64]
+    """Trucks: type, depot."""
+    trkf: NDArray[np.float64]
+    """Trucks: hour available."""
+    ordi: NDArray[np.int64]
+    """Orders: origin, destination."""
+    ordf: NDArray[np.float64]
+    """Orders (``O_*`` fields)."""
+    rates: NDArray[np.float64]
+    """kg per km by profile (2 × type + loaded), as are the next five."""
+    opt: NDArray[np.int64]
+    """First stations of the station paths from location ``a`` to ``b``, shortest first
+    ``[p, a, b, i]``."""
+    nopt: NDArray[np.int64]
+    """Their number ``[p, a, b]``."""
+    best_s2: NDArray[np.int64]
+    """Best last station before ``b`` from station ``s1`` ``[p, s1, b]``."""
+    nxt: NDArray[np.int64]
+    """Next hop between stations ``[p, s, s2]``."""
+    escape: NDArray[np.float64]
+    """kg to reach the nearest station from location ``b`` ``[p, b]``."""
+    path: NDArray[np.int64]
+    """Scratch space for a leg's station path."""
+
+
+class LegTable(NamedTuple):
+    """One table of the leg cache (see "the leg cache" below)."""
+
+    keys: NDArray[np.float64]
+    values: NDArray[np.float64]
+    idx: NDArray[np.int32]
+    used: NDArray[np.int64]
+    """The number of entries (one element)."""
+
+
+class LegCache(NamedTuple):
+    """The leg cache: legs through stations open around the clock, and the others (keyed by
+    the time too)."""
+
+    plain: LegTable
+    timed: LegTable
+
+
+_N_DATA = len(FTLData._fields)
+_N_TIMED = _N_DATA + len(LegTable._fields)
+_N_ARGS = _N_TIMED + len(LegTable._fields)
+"""The kernels called from Python take the arrays of :class:`FTLData` and :class:`LegCache`
+flat, after their own arguments: numba dispatches a call with plain arrays faster than one with
+named tuples (about 5 µs a call); :func:`_bundles` makes the named tuples again."""
+
+
+# ---------------------------------------------------------------- the kernels' arguments
+@njit(cache=True, inline="always")
+def _bundles(arrays):
+    """The :class:`FTLData` and :class:`LegCache` of a kernel's flat trailing arrays."""
+    plain = LegTable(*arrays[_N_DATA:_N_TIMED])
+    timed = LegTable(*arrays[_N_TIMED:_N_ARGS])
+    return FTLData(*arrays[:_N_DATA]), LegCache(plain, timed)
 
 
 # ---------------------------------------------------------------- Python's min and max
@@ -136,8 +210,9 @@ def _better(par, x, y):
 
 # ---------------------------------------------------------------- one leg
 @njit(cache=True)
-def _via(km, par, typ, sta, ty, rate, s, b, path, n):
-    """Drive to ``b`` through the stations ``path[:n]`` (see ``Evaluator._via``)."""
+def _via(data, ty, rate, s, b, n):
+    """Drive to ``b`` through the stations ``data.path[:n]`` (see ``Evaluator._via``)."""
+    km, par, typ, sta, path = data.km, data.par, data.typ, data.sta, data.path
     L = int(par[P_L])
     speed, reserve, tank = typ[ty, TY_SPEED], par[P_RESERVE], typ[ty, TY_TANK]
     rest_on = par[P_REST] != 0.0
@@ -196,7 +271,7 @@ def _via(km, par, typ, sta, ty, rate, s, b, path, n):
 
 
 # ---------------------------------------------------------------- the leg cache
-# A table is (keys, values, index, count): entries in insertion order (``keys[e]`` the key's
+# A table is (keys, values, idx, used): entries in insertion order (``keys[e]`` the key's
 # fields as floats, ``values[e]`` the flag and the 9 shifts) and an open-addressing index
 # (-1: free slot). It behaves as the evaluator's dict: exact equality of the key fields (as
 # Python compares floats), and emptied when it holds more than ``_CACHE_MAX`` entries before
@@ -213,7 +288,7 @@ def _slot(key, mask):
 @njit(cache=True)
 def _find(table, key):
     """The entry of ``key`` (-1: absent)."""
-    keys, idx = table[0], table[2]
+    keys, idx = table.keys, table.idx
     mask = len(idx) - 1
     slot = _slot(key, mask)
     while True:
@@ -233,7 +308,7 @@ def _find(table, key):
 @njit(cache=True)
 def _store(table, key, value):
     """Add ``key`` (absent) with ``value``, emptying a full table first."""
-    keys, vals, idx, count = table[0], table[1], table[2], table[3]
+    keys, vals, idx, count = table.keys, table.values, table.idx, table.used
     if count[0] > _CACHE_MAX:
         idx[:] = -1
         count[0] = 0
@@ -253,9 +328,9 @@ def _store(table, key, value):
 @njit(cache=True)
 def _leg(data, cache, ty, loaded, s, b, need_after):
     """Drive from ``s``'s location to location ``b`` (see ``Evaluator.leg``)."""
-    km, par, typ, sta = data[0], data[1], data[2], data[3]
-    rates, opt, nopt, best_s2, nxt = data[8], data[9], data[10], data[11], data[12]
-    path = data[14]
+    km, par, typ, sta = data.km, data.par, data.typ, data.sta
+    rates, opt, nopt, best_s2, nxt = data.rates, data.opt, data.nopt, data.best_s2, data.nxt
+    path = data.path
     L = int(par[P_L])
     p = 2 * ty + loaded
     rate, speed, reserve = rates[p], typ[ty, TY_SPEED], par[P_RESERVE]
@@ -268,14 +343,14 @@ def _leg(data, cache, ty, loaded, s, b, need_after):
             float(b), t, fuel - rate * direct, c, d, s[KM] + direct, s[KG], s[MONEY],
             s[PRICE], s[LAST],
         )  # fmt: skip
-    plain, timed = cache[0], cache[1]
+    plain, timed = cache.plain, cache.timed
     key = (float(ty), float(loaded), float(a), float(b), fuel, c, d, need_after)
     tkey = (float(ty), float(loaded), float(a), float(b), fuel, c, d, need_after, t)
     e = _find(plain, key)
-    hv = plain[1]
+    hv = plain.values
     if e < 0:
         e = _find(timed, tkey)
-        hv = timed[1]
+        hv = timed.values
     if e >= 0:
         if hv[e, 0] == 0.0:
             return False, _FAIL
@@ -309,7 +384,7 @@ def _leg(data, cache, ty, loaded, s, b, need_after):
                 if sta[path[q], ST_ALWAYS] == 0.0:
                     invariant = False
                     break
-        ok, out = _via(km, par, typ, sta, ty, rate, s, b, path, n)
+        ok, out = _via(data, ty, rate, s, b, n)
         if ok and (not found or _better(par, out, best)):
             found, best = True, out
     delta = _FAIL
@@ -328,7 +403,7 @@ def _leg(data, cache, ty, loaded, s, b, need_after):
 # ---------------------------------------------------------------- tasks and routes
 @njit(cache=True)
 def _need(data, ty, next_loaded, b):
-    return data[13][2 * ty + next_loaded, b]
+    return data.escape[2 * ty + next_loaded, b]
 
 
 @njit(cache=True)
@@ -339,7 +414,7 @@ def _with(s, t, c, d):
 @njit(cache=True)
 def _task(data, cache, truck, s, k):
     """Serve order ``k`` from state ``s`` (see ``Evaluator.task``)."""
-    par, typ, trk, ordi, ordf = data[1], data[2], data[4], data[6], data[7]
+    par, typ, trk, ordi, ordf = data.par, data.typ, data.trk, data.ordi, data.ordf
     ty = trk[truck, 0]
     origin, dest = ordi[k, 0], ordi[k, 1]
     if ordf[k, O_TONNES] > typ[ty, TY_PAYLOAD] + 1e-9:
@@ -376,7 +451,7 @@ def _task(data, cache, truck, s, k):
 
 @njit(cache=True)
 def _finish(data, cache, truck, s):
-    par, trk = data[1], data[4]
+    par, trk = data.par, data.trk
     ty, depot = trk[truck, 0], trk[truck, 1]
     if par[P_RETURN] != 0.0 and int(s[LOC]) != depot:
         ok, s2 = _leg(data, cache, ty, 0, s, depot, 0.0)
@@ -391,7 +466,7 @@ def _finish(data, cache, truck, s):
 @njit(cache=True)
 def _start_state(data, cache, truck, first):
     """The truck leaving its depot, timed for order ``first`` (-1: none)."""
-    typ, trk, trkf, ordi, ordf = data[2], data[4], data[5], data[6], data[7]
+    typ, trk, trkf, ordi, ordf = data.typ, data.trk, data.trkf, data.ordi, data.ordf
     ty, depot = trk[truck, 0], trk[truck, 1]
     avail = trkf[truck]
     s0 = (float(depot), 0.0, typ[ty, TY_TANK], 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -411,7 +486,7 @@ def _start_state(data, cache, truck, first):
 
 @njit(cache=True)
 def _route_key(data, truck, depart, end):
-    par, typ, trk = data[1], data[2], data[4]
+    par, typ, trk = data.par, data.typ, data.trk
     ty = trk[truck, 0]
     hours = end[T] - depart
     surplus = _min(_max(end[FUEL] - par[P_RESERVE], 0.0), end[LAST]) * end[PRICE]
@@ -462,36 +537,9 @@ def _states_into(data, cache, truck, seq, n, out):
 
 
 @njit(cache=True)
-def states_kernel(
-    km,
-    par,
-    typ,
-    sta,
-    trk,
-    trkf,
-    ordi,
-    ordf,
-    rates,
-    opt,
-    nopt,
-    best_s2,
-    nxt,
-    escape,
-    path,
-    pkeys,
-    pvals,
-    pidx,
-    pcount,
-    tkeys,
-    tvals,
-    tidx,
-    tcount,
-    truck,
-    seq,
-):
+def states_kernel(truck, seq, *arrays):
     """States of ``seq`` for ``truck`` and the route key, or ``ok`` False."""
-    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
+    data, cache = _bundles(arrays)
     n = len(seq)
     out = np.empty((n + 2, 10))
     if not _states_into(data, cache, truck, seq, n, out):
@@ -500,39 +548,9 @@ def states_kernel(
 
 
 @njit(cache=True)
-def leg_kernel(
-    km,
-    par,
-    typ,
-    sta,
-    trk,
-    trkf,
-    ordi,
-    ordf,
-    rates,
-    opt,
-    nopt,
-    best_s2,
-    nxt,
-    escape,
-    path,
-    pkeys,
-    pvals,
-    pidx,
-    pcount,
-    tkeys,
-    tvals,
-    tidx,
-    tcount,
-    ty,
-    loaded,
-    s,
-    b,
-    need_after,
-):
+def leg_kernel(ty, loaded, s, b, need_after, *arrays):
     """One leg from Python (the evaluator's cached legs)."""
-    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
+    data, cache = _bundles(arrays)
     return _leg(data, cache, ty, loaded, s, b, need_after)
 
 
@@ -553,7 +571,7 @@ def _same(a, old, row):
 def _try(data, cache, truck, seq, n, old, has, key, k, pos, out):
     """Increase of the route key when ``k`` goes in at ``pos`` (see ``FTLSearch._try``);
     the new states in ``out[: n + 3]``."""
-    km, typ, trk, ordi, ordf = data[0], data[2], data[4], data[6], data[7]
+    km, typ, trk, ordi, ordf = data.km, data.typ, data.trk, data.ordi, data.ordf
     speed = typ[trk[truck, 0], TY_SPEED]
     o_org, o_dst = ordi[k, 0], ordi[k, 1]
     o_ready = ordf[k, O_READY]
@@ -610,90 +628,23 @@ def _try(data, cache, truck, seq, n, old, has, key, k, pos, out):
 
 
 @njit(cache=True)
-def try_kernel(
-    km,
-    par,
-    typ,
-    sta,
-    trk,
-    trkf,
-    ordi,
-    ordf,
-    rates,
-    opt,
-    nopt,
-    best_s2,
-    nxt,
-    escape,
-    path,
-    pkeys,
-    pvals,
-    pidx,
-    pcount,
-    tkeys,
-    tvals,
-    tidx,
-    tcount,
-    truck,
-    seq,
-    old,
-    has,
-    key,
-    k,
-    pos,
-):
+def try_kernel(truck, seq, old, has, key, k, pos, *arrays):
     """One insertion of ``k`` at ``pos`` (for tests against ``FTLSearch._try``)."""
-    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
+    data, cache = _bundles(arrays)
     out = np.empty((len(seq) + 3, 10))
     inc = _try(data, cache, truck, seq, len(seq), old, has, key, k, pos, out)
     return inc, out
 
 
 @njit(cache=True)
-def best_insert_kernel(
-    km,
-    par,
-    typ,
-    sta,
-    trk,
-    trkf,
-    ordi,
-    ordf,
-    rates,
-    opt,
-    nopt,
-    best_s2,
-    nxt,
-    escape,
-    path,
-    pkeys,
-    pvals,
-    pidx,
-    pcount,
-    tkeys,
-    tvals,
-    tidx,
-    tcount,
-    trucks,
-    seqs,
-    seq_off,
-    states,
-    st_off,
-    has,
-    keys,
-    k,
-    blinks,
-    blink,
-):
+def best_insert_kernel(trucks, seqs, seq_off, states, st_off, has, keys, k, blinks, blink, *arrays):
     """Cheapest insertion of order ``k`` over the routes of ``trucks`` (see
     ``FTLSearch.best_insert``): ``(increase, index into trucks, position, states)``.
 
     Route ``i`` is ``seqs[seq_off[i]:seq_off[i+1]]`` with states
     ``states[st_off[i]:st_off[i+1]]`` (when ``has[i]``) and key ``keys[i]``; ``blinks`` holds
     the random draws of the positions in order (used when ``blink`` > 0)."""
-    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
+    data, cache = _bundles(arrays)
     longest = 0
     for i in range(len(trucks)):
         longest = max(longest, seq_off[i + 1] - seq_off[i])
@@ -719,17 +670,12 @@ def best_insert_kernel(
 
 
 @njit(cache=True)
-def best_each_kernel(
-    km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path,
-    pkeys, pvals, pidx, pcount, tkeys, tvals, tidx, tcount,
-    trucks, seqs, seq_off, states, st_off, has, keys, k,
-):  # fmt: skip
+def best_each_kernel(trucks, seqs, seq_off, states, st_off, has, keys, k, *arrays):
     """The cheapest insertion of order ``k`` into each route of ``trucks`` on its own, in
     order (as ``best_insert_kernel`` with one truck and no blinks, once per truck):
     increases, positions (-1: none) and the new states, route ``i``'s in
     ``out[out_off[i]:out_off[i+1]]`` (no rows when it has none)."""
-    data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt, escape, path)
-    cache = ((pkeys, pvals, pidx, pcount), (tkeys, tvals, tidx, tcount))
+    data, cache = _bundles(arrays)
     m = len(trucks)
     incs = np.full(m, math.inf)
     poss = np.full(m, -1, np.int64)
@@ -778,10 +724,10 @@ def candidates_kernel(km, depot_km, ready, ordi, seqs, seq_off, k, limit):
 
 
 # ---------------------------------------------------------------- the Python side
-def _table(width: int) -> tuple[NDArray[Any], ...]:
+def _table(width: int) -> LegTable:
     """An empty cache table for keys of ``width`` fields (the entry rows are allocated
     lazily by the system: only the ones written take memory)."""
-    return (
+    return LegTable(
         np.empty((_CACHE_MAX + 1, width)),
         np.empty((_CACHE_MAX + 1, 10)),
         np.full(_SLOTS, -1, dtype=np.int32),
@@ -789,8 +735,23 @@ def _table(width: int) -> tuple[NDArray[Any], ...]:
     )
 
 
-def _pack(seqs: list[list[int]], states: list[Any]) -> tuple[NDArray[Any], ...]:
-    """Routes as flat arrays: orders and offsets, states and offsets, has-states flags."""
+class _Routes(NamedTuple):
+    """Routes as flat arrays, the leading arguments of ``best_insert_kernel`` and
+    ``best_each_kernel`` (which document them)."""
+
+    trucks: NDArray[np.int64]
+    seqs: NDArray[np.int64]
+    seq_off: NDArray[np.int64]
+    states: NDArray[np.float64]
+    st_off: NDArray[np.int64]
+    has: NDArray[np.bool_]
+    keys: NDArray[np.float64]
+
+
+def _pack(
+    trucks: list[int], seqs: list[list[int]], states: list[Any], keys: list[float]
+) -> _Routes:
+    """The routes of ``trucks`` (orders, state arrays or None, keys) as flat arrays."""
     m = len(seqs)
     seq_off = np.fromiter(accumulate(map(len, seqs), initial=0), np.int64, m + 1)
     flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(seq_off[-1]))
@@ -803,7 +764,10 @@ def _pack(seqs: list[list[int]], states: list[Any]) -> tuple[NDArray[Any], ...]:
         st_off = np.fromiter(accumulate(rows, initial=0), np.int64, m + 1)
         has = np.array([st is not None for st in states], dtype=np.bool_)
     st_flat = np.concatenate(present) if present else _NO_STATES
-    return flat, seq_off, st_flat, st_off, has
+    return _Routes(
+        np.asarray(trucks, np.int64), flat, seq_off, st_flat, st_off, has,
+        np.asarray(keys, np.float64),
+    )  # fmt: skip
 
 
 class FTLKernels:
@@ -859,15 +823,16 @@ class FTLKernels:
         escape = np.stack([np.asarray(p.escape, dtype=np.float64) for p in profs]).reshape(P, L)
         path = np.empty(max(S, 1), dtype=np.int64)
         km = np.ascontiguousarray(inst.km, dtype=np.float64)
-        self.data = (km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt, best_s2, nxt,
-                     escape, path)  # fmt: skip
-        self.cache = (*_table(8), *_table(9))
-        self.args: list[Any] = [*self.data, *self.cache]
-        """The leading arguments of every kernel: the instance's arrays and the leg cache."""
+        self.data = FTLData(km, par, typ, sta, trk, trkf, ordi, ordf, rates, opt, nopt,
+                            best_s2, nxt, escape, path)  # fmt: skip
+        self.cache = LegCache(_table(8), _table(9))
+        self.args: tuple[NDArray[Any], ...] = (*self.data, *self.cache.plain, *self.cache.timed)
+        """The trailing arguments of every kernel: the instance's arrays and the leg cache,
+        flat (see :func:`_bundles`)."""
 
-    def _run(self, kernel: Any, *rest: Any) -> Any:
-        """``kernel`` on this instance's arrays and cache, then ``rest``."""
-        return kernel(*self.args, *rest)
+    def _run(self, kernel: Any, *first: Any) -> Any:
+        """``kernel`` on ``first``, then this instance's arrays and cache."""
+        return kernel(*first, *self.args)
 
     def leg(
         self, ty: int, loaded: bool, s: State, b: int, need_after: float
@@ -895,7 +860,7 @@ class FTLKernels:
         m = len(seqs)
         seq_off = np.fromiter(accumulate(map(len, seqs), initial=0), np.int64, m + 1)
         flat = np.fromiter(chain.from_iterable(seqs), np.int64, int(seq_off[-1]))
-        out = candidates_kernel(self.data[0], depot_km, ready, self.data[6], flat, seq_off, k,
+        out = candidates_kernel(self.data.km, depot_km, ready, self.data.ordi, flat, seq_off, k,
                                 limit)  # fmt: skip
         return out.tolist()
 
@@ -923,11 +888,8 @@ class FTLKernels:
         k: int,
     ) -> list[tuple[float, int, NDArray[np.float64] | None]]:
         """Per truck, on its own: the cheapest (increase, position, states) for order ``k``."""
-        flat, seq_off, st_flat, st_off, has = _pack(seqs, states)
-        incs, poss, out, off = self._run(
-            best_each_kernel, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
-            st_off, has, np.asarray(keys, np.float64), k,
-        )  # fmt: skip
+        routes = _pack(trucks, seqs, states, keys)
+        incs, poss, out, off = self._run(best_each_kernel, *routes, k)
         res: list[tuple[float, int, NDArray[np.float64] | None]] = []
         for i, (inc, pos) in enumerate(zip(incs.tolist(), poss.tolist(), strict=True)):
             res.append((inc, pos, out[off[i] : off[i + 1]] if pos >= 0 else None))
@@ -945,9 +907,6 @@ class FTLKernels:
     ) -> tuple[float, int, int, NDArray[np.float64]]:
         """Cheapest insertion of ``k``: (increase, index into ``trucks``, position, states);
         ``states`` holds each route's state array (None for an empty route)."""
-        flat, seq_off, st_flat, st_off, has = _pack(seqs, states)
-        inc, i, pos, out = self._run(
-            best_insert_kernel, np.asarray(trucks, np.int64), flat, seq_off, st_flat,
-            st_off, has, np.asarray(keys, np.float64), k, blinks, blink,
-        )  # fmt: skip
+        routes = _pack(trucks, seqs, states, keys)
+        inc, i, pos, out = self._run(best_insert_kernel, *routes, k, blinks, blink)
         return float(inc), int(i), int(pos), out
