@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 from paths import DATA
+from vrp_random import random_instance
 
 from h2lane.routing.vrp.checker import check_solution
 from h2lane.routing.vrp.fleetmin import FleetRepair, fleet_lower_bound, minimise_fleet
-from h2lane.routing.vrp.instances import find_unservable, read_instance
+from h2lane.routing.vrp.instances import read_instance
 from h2lane.routing.vrp.model import VRPInstance
 from h2lane.routing.vrp.solver import (
     SearchParams,
@@ -21,37 +22,17 @@ from h2lane.routing.vrp.stop import MaxIterations
 
 def _windows(seed: int, n_cust: int) -> VRPInstance:
     """Random customers with time windows, two stations, a short range; fewest vehicles first."""
-    rng = np.random.default_rng(seed)
-    pts = rng.uniform(0, 100, size=(1 + n_cust + 2, 2))
-    kinds = np.array([0] + [1] * n_cust + [2, 2], dtype=np.int8)
-    dist = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
-    ready = np.zeros(len(kinds))
-    due = np.full(len(kinds), np.inf)
-    ready[1 : 1 + n_cust] = rng.uniform(0, 200, n_cust)
-    due[1 : 1 + n_cust] = ready[1 : 1 + n_cust] + rng.uniform(30, 90, n_cust)
-    due[0] = 500.0
-    inst = VRPInstance(
+    return random_instance(
+        seed,
+        n_cust,
         name=f"windows{seed}",
-        kinds=kinds,
-        labels=[str(i) for i in range(len(kinds))],
-        x=pts[:, 0],
-        y=pts[:, 1],
-        dist=dist,
-        speed=1.0,
-        demand=np.r_[0, rng.integers(1, 4, n_cust), 0, 0].astype(float),
-        service=np.r_[0, np.full(n_cust, 5.0), 0, 0],
-        ready=ready,
-        due=due,
-        tank=float(dist[0, 1 : 1 + n_cust].max() * 1.3),
-        consumption=1.0,
+        windows=(200.0, 30.0, 90.0, 500.0),
+        tank=1.3,
         load_capacity=8.0,
-        refuel_fixed=2.0,
         refuel_rate=0.3,
-        full_refuel=False,
         objective="vehicles-distance",
+        full_refuel=False,
     )
-    find_unservable(inst)
-    return inst
 
 
 def _packing() -> VRPInstance:

@@ -3,15 +3,15 @@
 import itertools
 import math
 
-import numpy as np
 import pytest
 from brute import set_partitions
 from paths import DATA
 from typer.testing import CliRunner
+from vrp_random import random_instance
 
 from h2lane.cli import app
 from h2lane.routing.vrp.checker import check_solution
-from h2lane.routing.vrp.instances import find_unservable, read_instance
+from h2lane.routing.vrp.instances import read_instance
 from h2lane.routing.vrp.model import VRPInstance
 from h2lane.routing.vrp.solver import solve_vrp
 from h2lane.routing.vrp.stop import MaxIterations, MaxRuntime
@@ -45,38 +45,16 @@ def test_deterministic_for_a_seed():
 
 
 def _tiny(seed: int, n_cust: int, windows: bool) -> VRPInstance:
-    rng = np.random.default_rng(seed)
-    pts = rng.uniform(0, 100, size=(1 + n_cust + 2, 2))
-    kinds = np.array([0] + [1] * n_cust + [2, 2], dtype=np.int8)
-    dist = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
-    far = dist[0, 1 : 1 + n_cust].max()
-    ready = np.zeros(len(kinds))
-    due = np.full(len(kinds), np.inf)
-    if windows:
-        ready[1 : 1 + n_cust] = rng.uniform(0, 150, n_cust)
-        due[1 : 1 + n_cust] = ready[1 : 1 + n_cust] + rng.uniform(40, 120, n_cust)
-        due[0] = 600.0
-    inst = VRPInstance(
+    return random_instance(
+        seed,
+        n_cust,
         name=f"tiny{seed}",
-        kinds=kinds,
-        labels=[str(i) for i in range(len(kinds))],
-        x=pts[:, 0],
-        y=pts[:, 1],
-        dist=dist,
-        speed=1.0,
-        demand=np.r_[0, rng.integers(1, 4, n_cust), 0, 0].astype(float),
-        service=np.r_[0, np.full(n_cust, 5.0), 0, 0],
-        ready=ready,
-        due=due,
-        tank=float(far * rng.uniform(1.05, 1.8)),
-        consumption=1.0,
+        windows=(150.0, 40.0, 120.0, 600.0) if windows else None,
+        tank=(1.05, 1.8),
         load_capacity=6.0,
-        refuel_fixed=2.0,
         refuel_rate=0.3 if windows else 0.0,
         objective="vehicles-distance" if windows else "distance",
     )
-    find_unservable(inst)
-    return inst
 
 
 def candidate_routes(inst: VRPInstance, subset: tuple[int, ...]):
