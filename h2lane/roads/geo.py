@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
+_COMPILED_MIN = 15_000
+"""Queries from which :meth:`NearestNodes.query_many` imports numba for them: importing it and
+loading the kernel, about 0.55 s, costs as much as some 15,000 per-point queries."""
 
 
 def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> NDArray:
@@ -31,6 +35,12 @@ def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray:
     return np.column_stack([np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)])
 
 
+def _chord2(w: float) -> float:
+    """The squared chord of ``w`` degrees of arc (of 180 beyond)."""
+    edge = 2.0 * math.sin(math.radians(min(w, 180.0)) / 2.0)
+    return edge * edge
+
+
 class NearestNodes:
     """Exact nearest point on the sphere, from latitude bands (no spatial-tree library).
 
@@ -46,6 +56,8 @@ class NearestNodes:
         self._lat = lat[self._order]
         self._xyz = unit_vectors(lat, lon)[self._order]
         self._band = float(band_deg)
+        self._compilable = bool(np.isfinite(self._xyz).all()) and 0.0 < self._band < math.inf
+        """Points and band for which the compiled queries end as :meth:`query` does."""
 
     def query(self, lat: float, lon: float) -> int:
         """Index of the point nearest to ``(lat, lon)``."""
@@ -60,15 +72,41 @@ class NearestNodes:
                 d2 = ((self._xyz[lo:hi] - q) ** 2).sum(axis=1)
                 best = float(d2.min())
                 # the chord of the band's half-width: every point outside is farther
-                edge = 2.0 * math.sin(math.radians(min(w, 180.0)) / 2.0)
-                if best <= edge * edge or (lo == 0 and hi == len(self._lat)):
+                if best <= _chord2(w) or (lo == 0 and hi == len(self._lat)):
                     ties = self._order[lo + np.flatnonzero(d2 == best)]
                     return int(ties.min())
             w *= 4.0
 
     def query_many(self, lat: ArrayLike, lon: ArrayLike) -> NDArray:
-        """:meth:`query` for each point."""
+        """:meth:`query` for each point: the same indices, ties included.
+
+        The compiled kernel (:mod:`h2lane.roads.nearestkernel`) runs them when numba is
+        loaded already or there are at least ``_COMPILED_MIN`` points; points or a band that
+        could make :meth:`query` widen forever (not finite) keep the per-point query too.
+        """
         la, lo = np.asarray(lat, dtype=float).ravel(), np.asarray(lon, dtype=float).ravel()
-        return np.array(
-            [self.query(float(a), float(b)) for a, b in zip(la, lo, strict=True)], dtype=np.int64
-        )
+        if len(la) != len(lo):
+            raise ValueError(f"{len(la)} latitudes but {len(lo)} longitudes")
+        compiled = "numba" in sys.modules or len(la) >= _COMPILED_MIN
+        if not (compiled and self._compilable and np.isfinite(la).all() and np.isfinite(lo).all()):
+            return np.array(
+                [self.query(float(a), float(b)) for a, b in zip(la, lo, strict=True)], np.int64
+            )
+        if len(la) == 0:
+            return np.zeros(0, dtype=np.int64)
+        if len(self._lat) == 0:
+            raise ValueError("no points to search")
+        from h2lane.roads.nearestkernel import nearest_many
+
+        q = unit_vectors(la, lo)
+        return nearest_many(self._lat, self._order, self._xyz, la, q, self._band, self._edges2())
+
+    def _edges2(self) -> NDArray[np.float64]:
+        """The squared chord of the band's half-width at each widening, as :meth:`query`
+        computes it, until it covers every latitude (it stays the same after)."""
+        out, w = [], self._band
+        while True:
+            out.append(_chord2(w))
+            if w >= 180.0:
+                return np.array(out)
+            w *= 4.0

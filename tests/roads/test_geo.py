@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from h2lane.roads import geo
 from h2lane.roads.geo import NearestNodes, unit_vectors
 
 
@@ -33,3 +34,30 @@ def test_nearest_equals_brute_force(seed: int) -> None:
 def test_no_points() -> None:
     with pytest.raises(ValueError):
         NearestNodes([], []).query(30.0, 110.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_query_many_equals_the_per_point_query(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled queries give the per-point query's indices, ties included."""
+    monkeypatch.setattr(geo, "_COMPILED_MIN", 0)  # compiled even for few points
+    rng = np.random.default_rng(10 + seed)
+    n = int(rng.integers(1, 3000))
+    lat = rng.uniform(30, 45, n)
+    lon = rng.uniform(105, 125, n)
+    src, dst = rng.integers(n, size=(2, n // 4))  # duplicates: ties go to the lowest index
+    lat[dst], lon[dst] = lat[src], lon[src]
+    index = NearestNodes(lat, lon, band_deg=[0.001, 0.05, 1.0, 200.0][seed])
+    # near and far, on the points themselves (the ties), at the poles, across the antimeridian
+    on = rng.integers(n, size=300)
+    qlat = np.concatenate([rng.uniform(25, 50, 2000), lat[on], [89.9, -89.9, 0.0, -3.0]])
+    qlon = np.concatenate([rng.uniform(95, 135, 2000), lon[on], [0.0, 179.0, -179.9, -60.0]])
+    got = index.query_many(qlat, qlon)
+    assert got.dtype == np.int64
+    tied = sum(np.count_nonzero((lat == lat[k]) & (lon == lon[k])) > 1 for k in on)
+    assert tied >= 20  # the ties were tried
+    assert got.tolist() == [index.query(a, b) for a, b in zip(qlat, qlon, strict=True)]
+    assert index.query_many([], []).tolist() == []
+    with pytest.raises(ValueError, match="2 latitudes but 1 longitudes"):
+        index.query_many([30.0, 31.0], [110.0])
+    with pytest.raises(ValueError, match="no points to search"):
+        NearestNodes([], []).query_many([30.0], [110.0])
