@@ -52,17 +52,24 @@ class NearestNodes:
 
     def __init__(self, lat: ArrayLike, lon: ArrayLike, band_deg: float = 0.05) -> None:
         lat = np.asarray(lat, dtype=float)
+        if not 0.0 < float(band_deg) < math.inf:
+            raise ValueError(
+                f"band_deg must be a positive finite number of degrees, not {band_deg}"
+            )
+        bad = np.flatnonzero(~(np.isfinite(lat) & np.isfinite(np.asarray(lon, dtype=float))))
+        if len(bad):
+            raise ValueError(f"point {int(bad[0])} has no finite latitude and longitude")
         self._order = np.argsort(lat, kind="stable")
         self._lat = lat[self._order]
         self._xyz = unit_vectors(lat, lon)[self._order]
         self._band = float(band_deg)
-        self._compilable = bool(np.isfinite(self._xyz).all()) and 0.0 < self._band < math.inf
-        """Points and band for which the compiled queries end as :meth:`query` does."""
 
     def query(self, lat: float, lon: float) -> int:
         """Index of the point nearest to ``(lat, lon)``."""
         if len(self._lat) == 0:
             raise ValueError("no points to search")
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            raise ValueError(f"query point {lat},{lon} is not a finite latitude and longitude")
         q = unit_vectors([lat], [lon])[0]
         w = self._band
         while True:
@@ -81,14 +88,14 @@ class NearestNodes:
         """:meth:`query` for each point: the same indices, ties included.
 
         The compiled kernel (:mod:`h2lane.roads.nearestkernel`) runs them when numba is
-        loaded already or there are at least ``_COMPILED_MIN`` points; points or a band that
-        could make :meth:`query` widen forever (not finite) keep the per-point query too.
+        loaded already or there are at least ``_COMPILED_MIN`` points; a point that is not
+        finite goes to :meth:`query`, which names it.
         """
         la, lo = np.asarray(lat, dtype=float).ravel(), np.asarray(lon, dtype=float).ravel()
         if len(la) != len(lo):
             raise ValueError(f"{len(la)} latitudes but {len(lo)} longitudes")
         compiled = "numba" in sys.modules or len(la) >= _COMPILED_MIN
-        if not (compiled and self._compilable and np.isfinite(la).all() and np.isfinite(lo).all()):
+        if not (compiled and np.isfinite(la).all() and np.isfinite(lo).all()):
             return np.array(
                 [self.query(float(a), float(b)) for a, b in zip(la, lo, strict=True)], np.int64
             )

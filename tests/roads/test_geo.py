@@ -61,3 +61,23 @@ def test_query_many_equals_the_per_point_query(seed: int, monkeypatch: pytest.Mo
         index.query_many([30.0, 31.0], [110.0])
     with pytest.raises(ValueError, match="no points to search"):
         NearestNodes([], []).query_many([30.0], [110.0])
+
+
+@pytest.mark.parametrize(
+    "point", [(float("nan"), 116.0), (39.0, float("inf")), (float("-inf"), 0.0)]
+)
+def test_a_point_that_is_not_finite_is_named_not_searched_forever(
+    point: tuple[float, float],
+) -> None:
+    index = NearestNodes([39.0, 40.0], [116.0, 117.0])
+    with pytest.raises(ValueError, match="not a finite latitude and longitude"):
+        index.query(*point)
+    with pytest.raises(ValueError, match="not a finite latitude and longitude"):
+        index.query_many([39.5, point[0]], [116.5, point[1]])
+
+
+def test_indexed_points_and_band_must_be_finite() -> None:
+    with pytest.raises(ValueError, match="point 1 has no finite"):
+        NearestNodes([39.0, float("nan")], [116.0, 117.0])
+    with pytest.raises(ValueError, match="band_deg must be a positive finite"):
+        NearestNodes([39.0], [116.0], band_deg=0.0)
