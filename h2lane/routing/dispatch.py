@@ -46,6 +46,7 @@ from h2lane.routing.trip import (
     station_graph_for,
     truck_range_km,
 )
+from h2lane.routing.trip import _earliest_arrival as earliest_arrival
 from h2lane.scenario.io import parse_latlon
 from h2lane.scenario.model import Order, Scenario, Station, Truck, TruckType
 
@@ -321,8 +322,10 @@ class _Dispatcher:
         Every leg drives at least its direct road km at the truck's speed (a stop at a
         station only lengthens it); the truck leaves a pick-up no earlier than its ready
         time; between two pick-ups the driver needs at least the breaks and daily rests of
-        that stretch's driving from a rested start. Arriving later than a due time by this
-        bound is certain lateness. No trip is planned except the memoised departure probe.
+        that stretch's driving from a rested start; and it reaches the last delivery of a
+        leading part already planned feasibly no earlier than the quickest plan of the chain
+        cut there (:meth:`_early`). Arriving later than a due time by this bound is certain
+        lateness. No full trip is planned: the departure probe and the cut plans are cached.
         """
         if not self.prune:
             return -math.inf
@@ -351,6 +354,7 @@ class _Dispatcher:
         def since(t: datetime | None) -> float:
             return -math.inf if t is None else (t - depart).total_seconds() / 3600.0
 
+        cut, early = self._early(truck, ttype, jobs, points, loaded, marks, depart)
         start = max(0.0, since(points[0].ready))  # the stretch starts: depot or a pick-up
         drive = 0.0
         arrive = 0.0
@@ -360,6 +364,8 @@ class _Dispatcher:
                 return -math.inf
             drive += km / speed
             arrive = start + drive + self._rest_h(drive)
+            if k + 1 == cut and early > arrive:  # a new stretch from the earliest arrival
+                start, drive, arrive = early, 0.0, early
             wp = points[k + 1]
             if wp.due is not None and arrive > since(wp.due) + 1e-3:
                 return math.inf
@@ -367,6 +373,36 @@ class _Dispatcher:
                 start, drive = max(arrive, since(wp.ready)), 0.0
                 arrive = start
         return arrive * (1.0 - 1e-9) - 1e-7
+
+    def _early(
+        self,
+        truck: Truck,
+        ttype: TruckType,
+        jobs: list[_Job],
+        points: list[Waypoint],
+        loaded: list[bool],
+        marks: list[tuple[int, str, int]],
+        depart: datetime,
+    ) -> tuple[int, float]:
+        """(waypoint, hours after ``depart``): the earliest arrival at the last delivery of
+        the longest leading part of ``jobs`` already planned feasibly, ``(-1, 0)`` if none.
+
+        Every plan of the whole chain starts with a plan of the chain cut there (same
+        departure, ready times, truck, rests), so it arrives no earlier than the quickest
+        such plan (the trip planner's own earliest-arrival query, cached per process).
+        """
+        for n in range(len(jobs) - 1, 0, -1):
+            ev = self.cache.get((ttype.id, truck.depot, tuple(j.order.id for j in jobs[:n])))
+            if ev is not None and ev.feasible:
+                break
+        else:
+            return -1, 0.0
+        cut = next(i for i, kind, k in marks if kind == "delivery" and k == n - 1)
+        req = self._request(points, loaded, ttype, depart)
+        at = earliest_arrival(self.graph, self.stations, req, cut, None, self.station_graph)
+        if at is None:
+            return -1, 0.0
+        return cut, (at - depart).total_seconds() / 3600.0
 
     def _rest_h(self, drive_h: float) -> float:
         """Least rest time within ``drive_h`` hours of driving from a rested start."""
@@ -491,16 +527,28 @@ def plan_dispatch(
     def current(truck: Truck) -> _Eval:
         return disp.evaluate(truck, types[truck.type], assigned[truck.id])
 
+    # a truck whose increase is bounded above some feasible truck's by more than the drift
+    # the tie-break tolerance allows over the whole scan can never be the choice (see _reach)
+    reach = (len(scen.trucks) + 3) * 1e-6 + _SLACK
     for job in jobs:
         best: tuple[tuple[float, float], Truck] | None = None
         reasons: list[str] = []
         skipped = False
+        lbs = {
+            t.id: disp.bound(t, types[t.type], [*assigned[t.id], job]) - current(t).score[0]
+            for t in scen.trucks
+        }
+        known = _reach(disp, scen.trucks, types, assigned, job, lbs) if disp.prune else math.inf
         for truck in scen.trucks:
             before = current(truck)
             chain = [*assigned[truck.id], job]
             # a truck whose bound cannot beat the best so far is not better: skip its plan
-            lb = disp.bound(truck, types[truck.type], chain)
-            if lb == math.inf or (best is not None and lb - before.score[0] > best[0][0] + _SLACK):
+            lb = lbs[truck.id]
+            if (
+                lb == math.inf
+                or (best is not None and lb > best[0][0] + _SLACK)
+                or lb > known + reach
+            ):
                 disp.stats["pruned"] += 1
                 skipped = True
                 continue
@@ -531,6 +579,34 @@ def plan_dispatch(
     if progress:
         progress(total_steps, total_steps)
     return DispatchPlan(scen.name, objective, routes, unassigned)
+
+
+def _reach(
+    disp: _Dispatcher,
+    trucks: list[Truck],
+    types: dict[str, TruckType],
+    assigned: dict[str, list[_Job]],
+    job: _Job,
+    lbs: dict[str, float],
+) -> float:
+    """The truck-hours increase of one feasible truck for ``job``, tried in bound order
+    (``inf`` if none).
+
+    With it, the scan in fleet order may skip any truck whose bound exceeds it by more than
+    ``(trucks + 3) × tolerance``: once this truck is scanned the best so far is within the
+    tolerance of it and drifts up by at most the tolerance per change, so such a truck is
+    never taken after it; before it, two scans that differ only in such trucks hold bests
+    that both lose to it (the lower of the two drops by at most the tolerance per change),
+    so they agree from there on.
+    """
+    for t in sorted(trucks, key=lambda t: lbs[t.id]):
+        if lbs[t.id] == math.inf:  # certainly infeasible, and so are the rest
+            break
+        ev = disp.evaluate(t, types[t.type], [*assigned[t.id], job])
+        if ev.feasible:
+            before = disp.evaluate(t, types[t.type], assigned[t.id])
+            return ev.score[0] - before.score[0]
+    return math.inf
 
 
 def _routes(

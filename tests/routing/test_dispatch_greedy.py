@@ -115,3 +115,39 @@ def test_rest_lower_bound():
     assert disp._rest_h(10.0) == pytest.approx(11.0 + 0.75)
     disp.rest = RestRules.off()
     assert disp._rest_h(30.0) == 0.0
+
+
+def test_skipping_far_trucks_keeps_the_scans_choice():
+    """The rule of ``_reach`` on random near-ties: the fleet-order scan with ``_better``
+    chooses the same truck after dropping every truck bounded above one feasible truck's
+    increase by more than (trucks + 3) tolerances."""
+    import random
+
+    rng = random.Random(7)
+
+    def scan(values):
+        best = None
+        for i, v in values:
+            if v is not None and (best is None or dispatch._better(v, best[1])):
+                best = (i, v)
+        return None if best is None else best[0]
+
+    for _ in range(3000):
+        n = rng.randint(1, 12)
+        base = rng.choice([0.0, 1.0])
+        values = [
+            (
+                i,
+                None
+                if rng.random() < 0.2
+                else (base + rng.randint(0, 120) * 0.4e-6, float(rng.randint(0, 3))),
+            )
+            for i in range(n)
+        ]
+        feasible = [v for _, v in values if v is not None]
+        if not feasible:
+            continue
+        known = rng.choice(feasible)[0]
+        reach = (n + 3) * 1e-6 + dispatch._SLACK
+        kept = [(i, v) for i, v in values if v is None or v[0] <= known + reach]
+        assert scan(kept) == scan(values)
