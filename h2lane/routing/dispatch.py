@@ -14,17 +14,22 @@ and stations (one many-to-many road query), then plans every truck's chain exact
 above; ``greedy`` (the baseline) inserts the orders sorted by ready time one by one where
 they add least to the objective (truck-hours, or hydrogen cost with ties broken by
 truck-hours), each evaluation an exact trip plan, then relocates orders between trucks
-until no move helps. Orders that cannot be served are reported with the reason. Progress
+until no move helps; with the truck-hours objective a candidate whose lower bound (road km
+at the truck's speed, ready times, least rests) cannot beat the best so far is not planned,
+which leaves every choice as it would be with all candidates planned. Orders that cannot be served are reported with the reason. Progress
 is reported only through the ``progress`` callback.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+import numpy as np
 
 from h2lane import timeutil
 from h2lane.errors import H2laneError, InfeasibleTripError, OptionError
@@ -41,6 +46,7 @@ from h2lane.routing.trip import (
     station_graph_for,
     truck_range_km,
 )
+from h2lane.routing.trip import _earliest_arrival as earliest_arrival
 from h2lane.scenario.io import parse_latlon
 from h2lane.scenario.model import Order, Scenario, Station, Truck, TruckType
 
@@ -48,6 +54,12 @@ Engine = Literal["vrp", "greedy"]
 ENGINES: tuple[str, ...] = ("vrp", "greedy")
 _FAR_PAST = datetime(1900, 1, 1, tzinfo=timeutil.CHINA)
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timeutil.CHINA)
+_PRUNE = True
+"""Skip plans by lower bounds and memoise departure probes (``False``: the reference path,
+every candidate planned as before; tests compare the two)."""
+_SLACK = 2e-6
+"""Hours a bound must exceed the best so far by to skip a plan: ``_better``'s tolerance and
+room for rounding, so a skipped plan could never have been chosen."""
 
 
 @dataclass(slots=True)
@@ -160,6 +172,11 @@ class _Dispatcher:
         self.rest = rest
         self.queue_wait_min = queue_wait_min
         self.cache: dict[tuple[str, str, tuple[str, ...]], _Eval] = {}
+        self.bounds: dict[tuple[str, str, tuple[str, ...]], float] = {}
+        self.probes: dict[tuple[Any, ...], float | InfeasibleTripError] = {}
+        self.km: dict[tuple[float, float, float, float], float] = {}
+        self.prune = _PRUNE
+        self.stats = {"evaluations": 0, "plans": 0, "probes": 0, "bounds": 0, "pruned": 0}
         self.station_graph: StationGraph | None = None
         if len(stations) > SCALE_MIN_STATIONS and scen.truck_types:
             # one station graph for every evaluation: the range of the longest-range truck
@@ -168,12 +185,14 @@ class _Dispatcher:
 
     def plan(self, req: TripRequest) -> TripPlan:
         """One exact trip plan, on the shared station graph when there is one."""
+        self.stats["plans"] += 1
         return plan_trip(self.graph, self.stations, req, station_graph=self.station_graph)
 
     def evaluate(self, truck: Truck, ttype: TruckType, jobs: list[_Job]) -> _Eval:
         # trucks of one type at one depot give the same plan for the same orders
         key = (ttype.id, truck.depot, tuple(j.order.id for j in jobs))
         if key not in self.cache:
+            self.stats["evaluations"] += 1
             self.cache[key] = self._evaluate(truck, ttype, jobs)
         return self.cache[key]
 
@@ -194,25 +213,7 @@ class _Dispatcher:
                     reason=f"order {job.order.id} has {job.order.tonnes:g} t but truck type "
                     f"{ttype.id} carries {ttype.payload_t:g} t",
                 )
-        depot = _waypoint(self.scen, truck.depot)
-        points: list[Waypoint] = [depot]
-        loaded: list[bool] = []
-        marks: list[tuple[int, str, int]] = []  # (waypoint index, "pickup"/"delivery", job)
-        for k, job in enumerate(jobs):
-            for wp, is_loaded, kind in (
-                (dataclasses.replace(job.origin, ready=job.ready), False, "pickup"),
-                (dataclasses.replace(job.destination, due=job.due), True, "delivery"),
-            ):
-                last = points[-1]
-                if (wp.lat, wp.lon) == (last.lat, last.lon):
-                    points[-1] = _merge(last, wp)
-                else:
-                    points.append(wp)
-                    loaded.append(is_loaded)
-                marks.append((len(points) - 1, kind, k))
-        if self.return_to_depot and (points[-1].lat, points[-1].lon) != (depot.lat, depot.lon):
-            points.append(dataclasses.replace(depot))
-            loaded.append(False)
+        points, loaded, marks = self._chain(truck, jobs)
         if len(points) < 2:
             return _Eval(False, (float("inf"), 0.0), reason="the order goes nowhere")
         try:
@@ -259,6 +260,31 @@ class _Dispatcher:
         schedule = [e for _, _, e in events]
         return _Eval(True, self._score(plan), plan, schedule, depart, plan.arrive)
 
+    def _chain(
+        self, truck: Truck, jobs: list[_Job]
+    ) -> tuple[list[Waypoint], list[bool], list[tuple[int, str, int]]]:
+        """The chain's waypoints, which legs are loaded, and (waypoint, pickup/delivery, job)."""
+        depot = _waypoint(self.scen, truck.depot)
+        points: list[Waypoint] = [depot]
+        loaded: list[bool] = []
+        marks: list[tuple[int, str, int]] = []  # (waypoint index, "pickup"/"delivery", job)
+        for k, job in enumerate(jobs):
+            for wp, is_loaded, kind in (
+                (dataclasses.replace(job.origin, ready=job.ready), False, "pickup"),
+                (dataclasses.replace(job.destination, due=job.due), True, "delivery"),
+            ):
+                last = points[-1]
+                if (wp.lat, wp.lon) == (last.lat, last.lon):
+                    points[-1] = _merge(last, wp)
+                else:
+                    points.append(wp)
+                    loaded.append(is_loaded)
+                marks.append((len(points) - 1, kind, k))
+        if self.return_to_depot and (points[-1].lat, points[-1].lon) != (depot.lat, depot.lon):
+            points.append(dataclasses.replace(depot))
+            loaded.append(False)
+        return points, loaded, marks
+
     def _depart(
         self,
         points: list[Waypoint],
@@ -274,9 +300,132 @@ class _Dispatcher:
         pickup0 = next(i for i, kind, _ in marks if kind == "pickup")
         if pickup0 == 0:
             return first_ready
-        prefix = [dataclasses.replace(p, ready=None, due=None) for p in points[: pickup0 + 1]]
-        probe = self.plan(self._request(prefix, loaded[:pickup0], ttype, self.default_depart))
-        return first_ready - timedelta(hours=probe.solution.duration_h)
+        # the probe depends only on the places up to the first pick-up: one solve per place list
+        key = (ttype.id, tuple((p.lat, p.lon) for p in points[: pickup0 + 1]), *loaded[:pickup0])
+        if key not in self.probes or not self.prune:
+            prefix = [dataclasses.replace(p, ready=None, due=None) for p in points[: pickup0 + 1]]
+            req = self._request(prefix, loaded[:pickup0], ttype, self.default_depart)
+            self.stats["probes"] += 1
+            try:
+                self.probes[key] = self.plan(req).solution.duration_h
+            except InfeasibleTripError as exc:
+                self.probes[key] = exc
+        hours = self.probes[key]
+        if isinstance(hours, InfeasibleTripError):
+            raise hours
+        return first_ready - timedelta(hours=hours)
+
+    def bound(self, truck: Truck, ttype: TruckType, jobs: list[_Job]) -> float:
+        """A lower bound on the chain's truck-hours (``inf``: certainly infeasible).
+
+        Objective ``time`` only (``-inf`` otherwise, or when the departure probe fails).
+        Every leg drives at least its direct road km at the truck's speed (a stop at a
+        station only lengthens it); the truck leaves a pick-up no earlier than its ready
+        time; between two pick-ups the driver needs at least the breaks and daily rests of
+        that stretch's driving from a rested start; and it reaches the last delivery of a
+        leading part already planned feasibly no earlier than the quickest plan of the chain
+        cut there (:meth:`_early`). Arriving later than a due time by this bound is certain
+        lateness. No full trip is planned: the departure probe and the cut plans are cached.
+        """
+        if not self.prune:
+            return -math.inf
+        key = (ttype.id, truck.depot, tuple(j.order.id for j in jobs))
+        if key not in self.bounds:
+            self.stats["bounds"] += 1
+            self.bounds[key] = self._bound(truck, ttype, jobs)
+        return self.bounds[key]
+
+    def _bound(self, truck: Truck, ttype: TruckType, jobs: list[_Job]) -> float:
+        if self.objective != "time":
+            return -math.inf
+        if not jobs:
+            return 0.0
+        if any(j.order.tonnes > ttype.payload_t + 1e-9 for j in jobs):
+            return math.inf
+        points, loaded, marks = self._chain(truck, jobs)
+        if len(points) < 2:
+            return math.inf
+        try:
+            depart = self._depart(points, loaded, ttype, marks, jobs)
+        except InfeasibleTripError:
+            return -math.inf  # the exact evaluation reports it
+        speed = ttype.speed_kmh
+
+        def since(t: datetime | None) -> float:
+            return -math.inf if t is None else (t - depart).total_seconds() / 3600.0
+
+        cut, early = self._early(truck, ttype, jobs, points, loaded, marks, depart)
+        start = max(0.0, since(points[0].ready))  # the stretch starts: depot or a pick-up
+        drive = 0.0
+        arrive = 0.0
+        for k in range(len(points) - 1):
+            km = self._road_km(points[k], points[k + 1])
+            if not math.isfinite(km):
+                return -math.inf
+            drive += km / speed
+            arrive = start + drive + self._rest_h(drive)
+            if k + 1 == cut and early > arrive:  # a new stretch from the earliest arrival
+                start, drive, arrive = early, 0.0, early
+            wp = points[k + 1]
+            if wp.due is not None and arrive > since(wp.due) + 1e-3:
+                return math.inf
+            if wp.ready is not None:
+                start, drive = max(arrive, since(wp.ready)), 0.0
+                arrive = start
+        return arrive * (1.0 - 1e-9) - 1e-7
+
+    def _early(
+        self,
+        truck: Truck,
+        ttype: TruckType,
+        jobs: list[_Job],
+        points: list[Waypoint],
+        loaded: list[bool],
+        marks: list[tuple[int, str, int]],
+        depart: datetime,
+    ) -> tuple[int, float]:
+        """(waypoint, hours after ``depart``): the earliest arrival at the last delivery of
+        the longest leading part of ``jobs`` already planned feasibly, ``(-1, 0)`` if none.
+
+        Every plan of the whole chain starts with a plan of the chain cut there (same
+        departure, ready times, truck, rests), so it arrives no earlier than the quickest
+        such plan (the trip planner's own earliest-arrival query, cached per process).
+        """
+        for n in range(len(jobs) - 1, 0, -1):
+            ev = self.cache.get((ttype.id, truck.depot, tuple(j.order.id for j in jobs[:n])))
+            if ev is not None and ev.feasible:
+                break
+        else:
+            return -1, 0.0
+        cut = next(i for i, kind, k in marks if kind == "delivery" and k == n - 1)
+        req = self._request(points, loaded, ttype, depart)
+        at = earliest_arrival(self.graph, self.stations, req, cut, None, self.station_graph)
+        if at is None:
+            return -1, 0.0
+        return cut, (at - depart).total_seconds() / 3600.0
+
+    def _rest_h(self, drive_h: float) -> float:
+        """Least rest time within ``drive_h`` hours of driving from a rested start."""
+        r = self.rest
+        if not r.enabled or drive_h <= 0.0:
+            return 0.0
+        days = math.ceil(drive_h / r.max_daily_drive_h - 1e-9)
+        spans = math.ceil(drive_h / r.max_drive_h - 1e-9)
+        if r.daily_rest_h >= r.break_h:
+            return (days - 1) * r.daily_rest_h + max(spans - days, 0) * r.break_h
+        return max(spans - 1, 0) * r.daily_rest_h
+
+    def _road_km(self, a: Waypoint, b: Waypoint) -> float:
+        """Shortest road km between two places plus their off-road access (``inf``: none)."""
+        key = (a.lat, a.lon, b.lat, b.lon)
+        if key not in self.km:
+            try:
+                sa, sb = self.graph.snap(a.lat, a.lon), self.graph.snap(b.lat, b.lon)
+            except H2laneError:
+                return math.inf  # the exact plan reports it
+            road = float(self.graph.matrix_km(np.array([sa.node]), np.array([sb.node]))[0, 0])
+            self.km[key] = (road + sa.snap_km) + sb.snap_km if math.isfinite(road) else math.inf
+        return self.km[key]
 
     def _reason(
         self,
@@ -378,12 +527,32 @@ def plan_dispatch(
     def current(truck: Truck) -> _Eval:
         return disp.evaluate(truck, types[truck.type], assigned[truck.id])
 
+    # a truck whose increase is bounded above some feasible truck's by more than the drift
+    # the tie-break tolerance allows over the whole scan can never be the choice (see _reach)
+    reach = (len(scen.trucks) + 3) * 1e-6 + _SLACK
     for job in jobs:
         best: tuple[tuple[float, float], Truck] | None = None
         reasons: list[str] = []
+        skipped = False
+        lbs = {
+            t.id: disp.bound(t, types[t.type], [*assigned[t.id], job]) - current(t).score[0]
+            for t in scen.trucks
+        }
+        known = _reach(disp, scen.trucks, types, assigned, job, lbs) if disp.prune else math.inf
         for truck in scen.trucks:
             before = current(truck)
-            after = disp.evaluate(truck, types[truck.type], [*assigned[truck.id], job])
+            chain = [*assigned[truck.id], job]
+            # a truck whose bound cannot beat the best so far is not better: skip its plan
+            lb = lbs[truck.id]
+            if (
+                lb == math.inf
+                or (best is not None and lb > best[0][0] + _SLACK)
+                or lb > known + reach
+            ):
+                disp.stats["pruned"] += 1
+                skipped = True
+                continue
+            after = disp.evaluate(truck, types[truck.type], chain)
             if not after.feasible:
                 reasons.append(after.reason)
                 continue
@@ -391,6 +560,14 @@ def plan_dispatch(
             if best is None or _better(inc, best[0]):
                 best = (inc, truck)
         if best is None:
+            if skipped:  # the exact reasons, in fleet order, up to the first naming the order
+                reasons = []
+                for t in scen.trucks:
+                    ev = disp.evaluate(t, types[t.type], [*assigned[t.id], job])
+                    if not ev.feasible:
+                        reasons.append(ev.reason)
+                        if f"order {job.order.id} " in ev.reason:
+                            break
             unassigned.append({"order_id": job.order.id, "reason": _reason(job, reasons)})
         else:
             assigned[best[1].id].append(job)
@@ -402,6 +579,34 @@ def plan_dispatch(
     if progress:
         progress(total_steps, total_steps)
     return DispatchPlan(scen.name, objective, routes, unassigned)
+
+
+def _reach(
+    disp: _Dispatcher,
+    trucks: list[Truck],
+    types: dict[str, TruckType],
+    assigned: dict[str, list[_Job]],
+    job: _Job,
+    lbs: dict[str, float],
+) -> float:
+    """The truck-hours increase of one feasible truck for ``job``, tried in bound order
+    (``inf`` if none).
+
+    With it, the scan in fleet order may skip any truck whose bound exceeds it by more than
+    ``(trucks + 3) × tolerance``: once this truck is scanned the best so far is within the
+    tolerance of it and drifts up by at most the tolerance per change, so such a truck is
+    never taken after it; before it, two scans that differ only in such trucks hold bests
+    that both lose to it (the lower of the two drops by at most the tolerance per change),
+    so they agree from there on.
+    """
+    for t in sorted(trucks, key=lambda t: lbs[t.id]):
+        if lbs[t.id] == math.inf:  # certainly infeasible, and so are the rest
+            break
+        ev = disp.evaluate(t, types[t.type], [*assigned[t.id], job])
+        if ev.feasible:
+            before = disp.evaluate(t, types[t.type], assigned[t.id])
+            return ev.score[0] - before.score[0]
+    return math.inf
 
 
 def _routes(
@@ -559,6 +764,9 @@ def _improve(
     def score(tid: str, jobs: list[_Job]) -> _Eval:
         return disp.evaluate(trucks[tid], types[trucks[tid].type], jobs)
 
+    def bound(tid: str, jobs: list[_Job]) -> float:
+        return disp.bound(trucks[tid], types[trucks[tid].type], jobs)
+
     improved = True
     rounds = 0
     while improved and rounds < 20:
@@ -568,7 +776,8 @@ def _improve(
             for job in list(assigned[src]):
                 base_src = score(src, assigned[src])
                 src_without = [j for j in assigned[src] if j is not job]
-                ev_src = score(src, src_without)
+                lb_src = bound(src, src_without)
+                ev_src: _Eval | None = None  # planned once a destination may pay off
                 for dst in assigned:
                     if dst == src:
                         continue
@@ -576,13 +785,25 @@ def _improve(
                     new_dst = sorted(
                         [*assigned[dst], job], key=lambda j: (j.ready or _FAR_PAST, j.order.id)
                     )
-                    ev_dst = score(dst, new_dst)
-                    if not (ev_src.feasible and ev_dst.feasible):
-                        continue
                     old = (
                         base_src.score[0] + base_dst.score[0],
                         base_src.score[1] + base_dst.score[1],
                     )
+                    # bounds that cannot beat the old pair (or a certain lateness): no move
+                    lb_dst = bound(dst, new_dst)
+                    if lb_src + lb_dst > old[0] + _SLACK:
+                        disp.stats["pruned"] += 1
+                        continue
+                    if ev_src is None:
+                        ev_src = score(src, src_without)
+                    if not ev_src.feasible:
+                        break
+                    if ev_src.score[0] + lb_dst > old[0] + _SLACK:
+                        disp.stats["pruned"] += 1
+                        continue
+                    ev_dst = score(dst, new_dst)
+                    if not (ev_src.feasible and ev_dst.feasible):
+                        continue
                     new = (ev_src.score[0] + ev_dst.score[0], ev_src.score[1] + ev_dst.score[1])
                     if _better(new, old):
                         assigned[src], assigned[dst] = src_without, new_dst

@@ -103,3 +103,24 @@ def test_merge_keeps_rows_not_re_run() -> None:
     assert sum(x.startswith("- Run ") for x in out) == 2
     assert "| first feasible | 6 s | met |" in out
     assert bench.OPEN_PEER_ROW in out  # no OR-Tools target measured yet: the open row
+
+
+def test_merge_replaces_the_greedy_stand_in_by_the_200_order_row() -> None:
+    bench = _load("bench_dispatch_ftl")
+    head = "| target (issue 14) | measured | verdict |"
+    old = "\n".join(
+        [
+            head,
+            "|---|---|---|",
+            f"| {bench.GREEDY_TARGET}, 200 orders | greedy did not finish | not measured |",
+            f"| {bench.GREEDY_TARGET}, 200 orders (measured on 50: …) | 44 vs 41 | missed |",
+            "| first feasible | 6 s | met |",
+        ]
+    )
+    new = "\n".join(
+        [head, "|---|---|---|", f"| {bench.GREEDY_TARGET}, 200 orders | 189 vs 184 | missed |"]
+    )
+    out = bench.merge_section(old, new).splitlines()
+    greedy = [x for x in out if x.startswith(f"| {bench.GREEDY_TARGET}")]
+    assert greedy == [f"| {bench.GREEDY_TARGET}, 200 orders | 189 vs 184 | missed |"]
+    assert "| first feasible | 6 s | met |" in out
