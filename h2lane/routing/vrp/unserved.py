@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from h2lane.routing.vrp.model import DEPOT, STATION, UnservedCustomer, VRPInstance, VRPSolution
 
@@ -26,6 +27,26 @@ def _num(x: float, unit: str) -> str:
 
 def explain_unservable(inst: VRPInstance, c: int) -> UnservedCustomer:
     """The reason no route of its own can serve customer ``c`` (checked in that order)."""
+    return _explain(inst, c, _Earliest(inst))
+
+
+class _Earliest:
+    """``_earliest_return(inst, windows=True)``, computed on first use (it covers every node)."""
+
+    def __init__(self, inst: VRPInstance) -> None:
+        self.inst = inst
+        self.value: NDArray[np.float64] | None = None
+
+    def __call__(self) -> NDArray[np.float64]:
+        if self.value is None:
+            from h2lane.routing.vrp.instances import _earliest_return
+
+            self.value = _earliest_return(self.inst, windows=True)
+        return self.value
+
+
+def _explain(inst: VRPInstance, c: int, earliest: _Earliest) -> UnservedCustomer:
+    """:func:`explain_unservable` with the earliest returns shared between customers."""
     who = f"customer {c} ({inst.labels[c]})"
     fleet = inst.fleet
     unit = inst.distance_unit
@@ -64,9 +85,7 @@ def explain_unservable(inst: VRPInstance, c: int) -> UnservedCustomer:
             f"{who} is {_num(d_in, unit)} from the nearest station or depot and "
             f"{_num(d_out, unit)} back to one, more than the {_num(reach, unit)} range.",
         )
-    from h2lane.routing.vrp.instances import _earliest_return
-
-    if not math.isfinite(float(_earliest_return(inst, windows=True)[c])):
+    if not math.isfinite(float(earliest()[c])):
         return UnservedCustomer(
             c,
             inst.labels[c],
@@ -113,7 +132,8 @@ def unserved_customers(
         unservable = inst.unservable
     else:
         unservable = solution_or_unservable
-    out = {int(c): explain_unservable(inst, int(c)) for c in unservable}
+    earliest = _Earliest(inst)
+    out = {int(c): _explain(inst, int(c), earliest) for c in unservable}
     counts = [v.count for v in inst.fleet]
     avail = "the vehicles available" if None in counts else f"the {sum(counts)} vehicles available"  # type: ignore[arg-type]
     for c in fleet_short:
