@@ -462,6 +462,15 @@ def _pinned(lab: _Label, rows: list[tuple[float, float, float, float, float]]) -
     return False
 
 
+def _timed(p: RefuelProblem) -> bool:
+    """Whether departure levels depend on the clock (queues, opening hours, ready times)."""
+    return (
+        p.queue_h is not None
+        or bool(np.any(p.close_h - p.open_h < 24.0 - EPS))
+        or (p.wp_ready_h is not None and bool(np.any(np.isfinite(p.wp_ready_h[1:-1]))))
+    )
+
+
 class _Search:
     """One label-setting run; see the module docstring."""
 
@@ -616,12 +625,7 @@ class _Search:
 
     def timed(self) -> bool:
         """Whether departure levels depend on the clock (queues, opening hours, ready times)."""
-        p = self.p
-        return (
-            self.queue is not None
-            or bool(np.any(p.close_h - p.open_h < 24.0 - EPS))
-            or bool(np.any(np.isfinite(self.ready[1:-1])))
-        )
+        return _timed(self.p)
 
     def breakpoints(self, jb: int, lo: float, hi: float) -> list[float]:
         """Arrival times in ``(lo, hi]`` at station ``jb`` where its fill start stops being flat.
@@ -952,7 +956,9 @@ class _Search:
         succ, km, kg = self.hops.out_arcs(node)
         if self.arcs is None:
             return succ, km, kg
-        ok = np.isin(succ, list(self.arcs.get(node, ())))
+        ok = np.zeros(succ.size, dtype=bool)
+        for b in self.arcs.get(node, ()):  # a chain leaves each node by a hop or two
+            ok |= succ == b
         return succ[ok], km[ok], kg[ok]
 
     def _hop(
@@ -1186,7 +1192,7 @@ def _kernel_search(
 ) -> refuelkernel.KernelResult | None:
     """The compiled search of :func:`solve` (``None``: no plan; status 3: too many rest
     branches on one hop, for the Python search)."""
-    if _Search(p, objective, full_refuel).timed() and not reachable(p):
+    if _timed(p) and not reachable(p):
         return None  # rather than searching the clock-dependent levels to the label budget
     from h2lane.routing import refuelkernel
 

@@ -711,7 +711,7 @@ def full_refuel_path(
     value, km, pred = kern.full_refuel_dijkstra(
         sg.indptr,
         sg.idx,
-        sg.metres.astype(np.int64),
+        sg.metres,  # int32 or int64: each hop read as km, the same floats
         dist.wp_m,
         wp_order,
         dist.leg_m.astype(np.float64),
