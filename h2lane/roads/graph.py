@@ -198,7 +198,8 @@ class RoadGraph:
     # ------------------------------------------------------------------ queries
     def snap(self, lat: float, lon: float, max_km: float = MAX_SNAP_KM) -> Snap:
         """Nearest graph node to a point; error if it is beyond ``max_km``."""
-        node = self._tree.query(lat, lon)
+        # the same node as ``query``; compiled once numba is loaded (see ``query_many``)
+        node = int(self._tree.query_many(np.array([lat], float), np.array([lon], float))[0])
         d = haversine_km_1(lat, lon, float(self.lat[node]), float(self.lon[node]))
         if d > max_km:
             raise RoadNetworkError(
