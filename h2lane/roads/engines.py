@@ -79,7 +79,8 @@ class CCHEngine:
         return res.distance / 1000.0, list(res.node_path)
 
     def distance_km(self, source: int, target: int) -> float:
-        return self.path(source, target)[0]
+        res = self._query.run(int(source), int(target))  # the node path is not unpacked
+        return float("inf") if res.distance is None else res.distance / 1000.0
 
     def matrix_km(
         self, sources: NDArray[np.int64], targets: NDArray[np.int64], threads: int = 2

@@ -27,6 +27,9 @@ from h2lane.roads.geo import NearestNodes, haversine_km, haversine_km_1
 BUNDLED_GRAPHS = ("north-china",)
 MAX_SNAP_KM = 30.0
 """A point further than this from any road node is outside the graph's coverage."""
+SNAP_MEMO_LISTS = 4
+"""Point lists (e.g. a scenario's stations) whose nearest nodes :meth:`RoadGraph.snap_many`
+remembers, the most recently used first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ class RoadGraph:
         self.name = name
         self.attribution = attribution
         self._order = order
+        self._snap_lists: list[tuple[bytes, NDArray, NDArray]] = []
 
     @property
     def n_nodes(self) -> int:
@@ -194,7 +198,8 @@ class RoadGraph:
     # ------------------------------------------------------------------ queries
     def snap(self, lat: float, lon: float, max_km: float = MAX_SNAP_KM) -> Snap:
         """Nearest graph node to a point; error if it is beyond ``max_km``."""
-        node = self._tree.query(lat, lon)
+        # the same node as ``query``; compiled once numba is loaded (see ``query_many``)
+        node = int(self._tree.query_many(np.array([lat], float), np.array([lon], float))[0])
         d = haversine_km_1(lat, lon, float(self.lat[node]), float(self.lon[node]))
         if d > max_km:
             raise RoadNetworkError(
@@ -204,9 +209,23 @@ class RoadGraph:
         return Snap(node, float(self.lat[node]), float(self.lon[node]), d)
 
     def snap_many(self, lat: NDArray, lon: NDArray) -> tuple[NDArray, NDArray]:
-        """Nearest nodes and snap distances (km) for many points."""
+        """Nearest nodes and snap distances (km) for many points.
+
+        The answers for the last few point lists are remembered (the planner snaps the same
+        stations on every query), and returned as fresh arrays.
+        """
+        la = np.ascontiguousarray(lat, dtype=float)
+        lo = np.ascontiguousarray(lon, dtype=float)
+        key = b"|".join([str((la.shape, lo.shape)).encode(), la.tobytes(), lo.tobytes()])
+        for i, (k, idx, km) in enumerate(self._snap_lists):
+            if k == key:
+                self._snap_lists.insert(0, self._snap_lists.pop(i))
+                return idx.copy(), km.copy()
         idx = self._tree.query_many(lat, lon)
-        return idx, haversine_km(lat, lon, self.lat[idx], self.lon[idx])
+        km = haversine_km(lat, lon, self.lat[idx], self.lon[idx])
+        self._snap_lists.insert(0, (key, idx, km))
+        del self._snap_lists[SNAP_MEMO_LISTS:]
+        return idx.copy(), np.array(km, copy=True)
 
     def path(
         self, source: int, target: int, engine: PathEngine | None = None

@@ -79,12 +79,15 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from h2lane.routing.rest import RestRules
+
+if TYPE_CHECKING:
+    from h2lane.routing import refuelkernel
 
 Objective = Literal["time", "cost"]
 RestKind = Literal["break", "daily-rest"]
@@ -459,6 +462,15 @@ def _pinned(lab: _Label, rows: list[tuple[float, float, float, float, float]]) -
     return False
 
 
+def _timed(p: RefuelProblem) -> bool:
+    """Whether departure levels depend on the clock (queues, opening hours, ready times)."""
+    return (
+        p.queue_h is not None
+        or bool(np.any(p.close_h - p.open_h < 24.0 - EPS))
+        or (p.wp_ready_h is not None and bool(np.any(np.isfinite(p.wp_ready_h[1:-1]))))
+    )
+
+
 class _Search:
     """One label-setting run; see the module docstring."""
 
@@ -613,12 +625,7 @@ class _Search:
 
     def timed(self) -> bool:
         """Whether departure levels depend on the clock (queues, opening hours, ready times)."""
-        p = self.p
-        return (
-            self.queue is not None
-            or bool(np.any(p.close_h - p.open_h < 24.0 - EPS))
-            or bool(np.any(np.isfinite(self.ready[1:-1])))
-        )
+        return _timed(self.p)
 
     def breakpoints(self, jb: int, lo: float, hi: float) -> list[float]:
         """Arrival times in ``(lo, hi]`` at station ``jb`` where its fill start stops being flat.
@@ -949,7 +956,9 @@ class _Search:
         succ, km, kg = self.hops.out_arcs(node)
         if self.arcs is None:
             return succ, km, kg
-        ok = np.isin(succ, list(self.arcs.get(node, ())))
+        ok = np.zeros(succ.size, dtype=bool)
+        for b in self.arcs.get(node, ()):  # a chain leaves each node by a hop or two
+            ok |= succ == b
         return succ[ok], km[ok], kg[ok]
 
     def _hop(
@@ -1109,23 +1118,8 @@ def solve(
         compiled = p.n_stations > (PYTHON_UP_TO_WITH_RESTS if p.rest.enabled else PYTHON_UP_TO)
     if not compiled:
         return _Search(p, objective, full_refuel).run()
-    if _Search(p, objective, full_refuel).timed() and not reachable(p):
-        return None  # rather than searching the clock-dependent levels to the label budget
-    from h2lane.routing import refuelkernel
-
-    if (
-        objective == "cost"
-        and p.rest.enabled
-        and not math.isfinite(upper_time)
-        and p.n_stations > TWO_PHASE_FROM
-        and (p.wp_due_h is None or not np.any(np.isfinite(p.wp_due_h)))
-    ):
-        upper, upper_time = _cost_bounds(p, full_refuel, max_labels, upper)
-    found = refuelkernel.run(p, objective, full_refuel, max_labels, upper, upper_time)
-    if found.status == 1 and (math.isfinite(upper) or math.isfinite(upper_time)):
-        # not expected: the bound was no plan's
-        found = refuelkernel.run(p, objective, full_refuel, max_labels)
-    if found.status == 1:
+    found = _kernel_search(p, objective, full_refuel, max_labels, upper, upper_time)
+    if found is None:
         return None
     if found.status != 0:  # a hop with more rest branches than the kernel holds
         return _Search(p, objective, full_refuel).run()
@@ -1152,6 +1146,71 @@ def solve(
             b.station = int(sub[b.station])
     sol.states_explored = found.explored
     return sol
+
+
+@dataclass(slots=True)
+class Optimum:
+    """An optimal plan's value and stops, without the plan written out (:func:`optimum`)."""
+
+    stops: list[tuple[int, int]]
+    """``(leg, station)`` of each stop, in order."""
+    duration_h: float
+    cost: float
+    explored: int
+
+
+def optimum(
+    p: RefuelProblem,
+    objective: Objective = "time",
+    *,
+    full_refuel: bool = False,
+    max_labels: int = MAX_LABELS,
+    upper: float = math.inf,
+    upper_time: float = math.inf,
+) -> Optimum | None:
+    """The hours, money and stops of the plan the compiled :func:`solve` finds, without
+    replaying it in Python to write the plan: what a bound needs. ``None``: no plan."""
+    found = _kernel_search(p, objective, full_refuel, max_labels, upper, upper_time)
+    if found is None:
+        return None
+    if found.status == 0:
+        return Optimum(list(found.stops), found.time_h, found.money, found.explored)
+    sol = _Search(p, objective, full_refuel).run()  # more rest branches than the kernel holds
+    if sol is None:
+        return None
+    stops = [(s.leg, s.station) for s in sol.stops]
+    return Optimum(stops, sol.duration_h, sol.cost, sol.states_explored)
+
+
+def _kernel_search(
+    p: RefuelProblem,
+    objective: Objective,
+    full_refuel: bool,
+    max_labels: int,
+    upper: float,
+    upper_time: float,
+) -> refuelkernel.KernelResult | None:
+    """The compiled search of :func:`solve` (``None``: no plan; status 3: too many rest
+    branches on one hop, for the Python search)."""
+    if _timed(p) and not reachable(p):
+        return None  # rather than searching the clock-dependent levels to the label budget
+    from h2lane.routing import refuelkernel
+
+    if (
+        objective == "cost"
+        and p.rest.enabled
+        and not math.isfinite(upper_time)
+        and p.n_stations > TWO_PHASE_FROM
+        and (p.wp_due_h is None or not np.any(np.isfinite(p.wp_due_h)))
+    ):
+        upper, upper_time = _cost_bounds(p, full_refuel, max_labels, upper)
+    found = refuelkernel.run(p, objective, full_refuel, max_labels, upper, upper_time)
+    if found.status == 1 and (math.isfinite(upper) or math.isfinite(upper_time)):
+        # not expected: the bound was no plan's
+        found = refuelkernel.run(p, objective, full_refuel, max_labels)
+    if found.status == 1:
+        return None
+    return found
 
 
 def _cost_bounds(

@@ -558,11 +558,7 @@ class StationGraph:
         pos[sub] = np.arange(len(sub))
         out = np.full((len(sub), len(sub)), np.inf)
         np.fill_diagonal(out, 0.0)
-        for r, i in enumerate(sub):
-            lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
-            cols = pos[self.idx[lo:hi]]
-            ok = cols >= 0
-            out[r, cols[ok]] = self.metres[lo:hi][ok] / 1000.0
+        kern.dense_sub_km(self.indptr, self.idx, self.metres, sub, pos, out)
         return out
 
     def distances_from(self, node: int) -> NDArray:
@@ -715,7 +711,7 @@ def full_refuel_path(
     value, km, pred = kern.full_refuel_dijkstra(
         sg.indptr,
         sg.idx,
-        sg.metres.astype(np.int64),
+        sg.metres,  # int32 or int64: each hop read as km, the same floats
         dist.wp_m,
         wp_order,
         dist.leg_m.astype(np.float64),

@@ -74,6 +74,18 @@ def _fpush(hk, hv, size, key, val):  # pragma: no cover - compiled
     return hk, hv, size + 1
 
 
+@njit(cache=True)
+def dense_sub_km(indptr, idx, metres, sub, pos, out):  # pragma: no cover - compiled
+    """Fill ``out`` (``inf`` beyond the range, 0 on the diagonal beforehand) with the km
+    between the stations ``sub``; ``pos`` maps a station to its row in ``sub`` (else −1)."""
+    for r in range(sub.size):
+        i = sub[r]
+        for q in range(indptr[i], indptr[i + 1]):
+            c = pos[idx[q]]
+            if c >= 0:
+                out[r, c] = metres[q] / 1000.0
+
+
 @njit(cache=True, parallel=True)
 def bounded_rows(indptr, heads, w_m, sources, limit_m, st_ptr, st_idx, out):  # pragma: no cover
     """Road metres from every source node to every station within ``limit_m``.

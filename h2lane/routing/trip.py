@@ -35,10 +35,12 @@ from h2lane.roads.engines import PathEngine
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
 from h2lane.routing.refuel import (
     Objective,
+    Optimum,
     RefuelProblem,
     RefuelSolution,
     RestEvent,
     StopGraph,
+    optimum,
     solve,
 )
 from h2lane.routing.rest import RestRules
@@ -765,6 +767,23 @@ def _solve_dense(
         problem.wp_due_h = saved
 
 
+def _optimum_dense(
+    problem: RefuelProblem,
+    req: TripRequest,
+    objective: Objective,
+    with_due: bool,
+    upper: float = math.inf,
+) -> Optimum | None:
+    """:func:`_solve_dense`'s optimum (compiled), its value and stops only: for bounds."""
+    saved = problem.wp_due_h
+    if not with_due:
+        problem.wp_due_h = None
+    try:
+        return optimum(problem, objective, full_refuel=req.full_refuel, upper=upper)
+    finally:
+        problem.wp_due_h = saved
+
+
 def _solve_or_late(
     req: TripRequest, run: Any
 ) -> tuple[RefuelSolution | None, RefuelSolution | None]:
@@ -904,7 +923,13 @@ class _Scaled:
         sub = np.unique([j for p in paths if p is not None for _, j in p.stops]).astype(np.int64)
         if sg.n > 2 * QUICK_STATIONS:
             sub = np.union1d(sub, self._best_near_route(objective)).astype(np.int64)
-        bound = _solve_dense(self.problem(sub), req, objective, with_due, compiled=True)
+        no_due = not with_due or all(w.due is None for w in req.waypoints)
+        cost_rests = objective == "cost" and req.rest.enabled and no_due
+        bound_p = self.problem(sub)
+        if cost_rests:  # without due times rests change neither which plans exist nor
+            bound_p.rest = RestRules.off()  # what they cost: the same money, sooner
+            bound_p.wp_due_h = None
+        bound = _optimum_dense(bound_p, req, objective, with_due)
         upper = math.inf
         if bound is not None:
             value = bound.duration_h if objective == "time" else bound.cost
@@ -918,9 +943,8 @@ class _Scaled:
             rest=req.rest if objective == "time" else None,
         )
         mask = cand.leg_mask
-        no_due = not with_due or all(w.due is None for w in req.waypoints)
         upper_time = math.inf
-        if objective == "cost" and req.rest.enabled and no_due:
+        if cost_rests:
             sharper, money, upper_time = self._cost_tie_mask(mask, upper)
             if sharper is None:
                 return None
@@ -996,11 +1020,11 @@ class _Scaled:
         relaxed = self.problem(keep, mask[:, keep])
         relaxed.rest = RestRules.off()
         relaxed.wp_due_h = None
-        cheap = solve(relaxed, "cost", full_refuel=req.full_refuel, upper=upper)
+        cheap = optimum(relaxed, "cost", full_refuel=req.full_refuel, upper=upper)
         if cheap is None:
             return None, math.inf, math.inf
-        sub = np.unique([int(keep[s.station]) for s in cheap.stops]).astype(np.int64)
-        timed = _solve_dense(self.problem(sub), req, "cost", False, compiled=True)
+        sub = np.unique([int(keep[j]) for _, j in cheap.stops]).astype(np.int64)
+        timed = _optimum_dense(self.problem(sub), req, "cost", False)
         money = cheap.cost + 1e-6 * max(1.0, abs(cheap.cost))
         if timed is None or timed.cost > money:
             return mask, math.inf, math.inf  # not expected; the cost filter alone stays exact

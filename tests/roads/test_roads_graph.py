@@ -85,3 +85,27 @@ def test_npz_round_trip(tmp_path, data_dir):
     h = RoadGraph.load(tmp_path / "g.npz")
     idx = np.arange(g.n_nodes)
     np.testing.assert_allclose(h.matrix_km(idx, idx), g.matrix_km(idx, idx))
+
+
+def test_snap_many_remembers_lists_and_returns_fresh_arrays(north_china):
+    """A point list snapped again gives the same nodes and km, in arrays of its own."""
+    lat = np.array([37.145, 38.97583, 34.34])
+    lon = np.array([111.785, 117.7875, 108.94])
+    nodes, km = north_china.snap_many(lat, lon)
+    ref = [north_china.snap(a, b) for a, b in zip(lat, lon, strict=True)]
+    assert nodes.tolist() == [s.node for s in ref]
+    assert km == pytest.approx([s.snap_km for s in ref])
+    nodes[:] = -1
+    km[:] = -1.0
+    again, km2 = north_china.snap_many(lat.copy(), lon.copy())
+    assert again.tolist() == [s.node for s in ref]
+    assert km2 == pytest.approx([s.snap_km for s in ref])
+    other, _ = north_china.snap_many(lat[:2], lon[:2])
+    assert other.tolist() == [s.node for s in ref[:2]]
+
+
+def test_distance_km_is_the_path_km(north_china):
+    """The CCH distance without the node path is the path's km, ``inf`` for none."""
+    eng = north_china.engine
+    for a, b in [(39039, 2272), (0, 5000), (17, 17)]:
+        assert eng.distance_km(a, b) == eng.path(a, b)[0]

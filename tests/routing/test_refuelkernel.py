@@ -434,3 +434,25 @@ def test_cost_bounds_without_rests_are_those_of_the_optimum(seed):
         assert money == pytest.approx(ref.cost, rel=2e-6, abs=2e-6)
         assert money >= ref.cost
         assert hours >= ref.duration_h - 1e-9
+
+
+@pytest.mark.parametrize(("seed", "objective", "full"), CASES[::3])
+def test_optimum_is_the_value_and_stops_of_the_solved_plan(seed, objective, full):
+    """``optimum`` (no Python replay) has the hours, money and stops of ``solve``'s plan,
+    and the Python search's optimum."""
+    from h2lane.routing.refuel import optimum
+
+    p = _case(seed)
+    ref = solve(p, objective, full_refuel=full, compiled=False)
+    got = optimum(p, objective, full_refuel=full)
+    sol = solve(p, objective, full_refuel=full, compiled=True)
+    assert (ref is None) == (got is None) == (sol is None)
+    if got is None:
+        return
+    a = _key(ref, objective)
+    b = (got.duration_h, got.cost) if objective == "time" else (got.cost, got.duration_h)
+    assert b[0] == pytest.approx(a[0], rel=1e-7, abs=1e-6)
+    assert b[1] == pytest.approx(a[1], rel=1e-6, abs=1e-5)
+    assert got.duration_h == pytest.approx(sol.duration_h, rel=1e-7, abs=1e-6)
+    assert got.cost == pytest.approx(sol.cost, rel=1e-7, abs=1e-6)
+    assert got.stops == [(s.leg, s.station) for s in sol.stops]
