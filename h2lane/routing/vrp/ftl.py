@@ -40,8 +40,11 @@ fleet balance: among equal plans the one with the smaller sum of squared route h
 Search: insertion construction (orders by ready time, cheapest truck and position), then
 ruin and recreate (random, related and string removals; greedy reinsertion in a random or
 ready-time order with blinks, or regret-2 insertion when few orders are out) accepted by
-simulated annealing (cooling by iterations when they are capped, so a seed and an iteration
-cap give the same plan); orders no truck can take are left unassigned at a large penalty.
+simulated annealing in two phases (temperatures relative to truck-hours per served order):
+three quarters of the run hot, which keeps the orders served but lets truck-hours wander and
+finds plans serving more, then from the best plan a cooling on truck-hours (by iterations
+when they are capped, so a seed and an iteration cap give the same plan); orders no truck can
+take are left unassigned at a large penalty (a plan serving more always wins).
 :func:`empty_km_lower_bound` and :func:`truck_hours_lower_bound` bound any plan of a set of
 orders from below (for the benchmark's gap). Routes are evaluated incrementally: the state after
 each task of the current route is kept, an insertion re-simulates from the insertion point
@@ -834,8 +837,14 @@ class FTLParams:
     min_removed: int = 2
     removed_share: float = 0.15
     blink_rate: float = 0.02
+    explore_share: float = 0.75
+    """Share of the run (time or iterations) spent exploring: at ``t_explore`` the search
+    accepts almost any change of truck-hours that keeps the orders served, which finds plans
+    serving more; then it restarts from the best plan and cools on truck-hours."""
+    t_explore: float = 0.2
+    """Exploring temperature as a share of the route objective per served order."""
     t_start: float = 0.05
-    """Start temperature as a share of the initial objective per order."""
+    """Start temperature of the cooling as a share of the route objective per served order."""
     t_end: float = 0.001
     regret_rate: float = 0.3
     """Share of the recreates done by regret-2 insertion (when few orders are out)."""
@@ -1195,21 +1204,33 @@ class FTLSearch:
         cur_val = total(cur, cur_left)
         best, best_left, best_val = [r.copy() for r in cur], cur_left[:], cur_val
         history = [(first_feasible, best_val)]
-        per_order = max(cur_val / max(1, len(servable)), 1e-6)
+        # temperatures on the route objective per served order (the unserved penalty apart)
+        per_order = max(sum(r.key for r in cur) / max(1, first_served), 1e-6)
         temp0 = self.params.t_start * per_order
         temp1 = self.params.t_end * per_order
+        hot = self.params.t_explore * per_order
+        explore = self.params.explore_share
+        cooling = explore <= 0.0
         it = 0
         idle = 0
         while servable:
             elapsed = time.perf_counter() - t0
             if stop.fraction(it, elapsed) >= 1.0:
                 break
-            if idle_iterations is not None and idle >= idle_iterations:
-                break
             frac = stop.schedule_fraction(it, elapsed)
+            if not cooling and (frac >= explore or (idle_iterations and idle >= idle_iterations)):
+                # cool from the best plan found so far (it serves the most orders)
+                cooling, explore, idle = True, min(frac, 1.0), 0
+                cur, cur_left, cur_val = [r.copy() for r in best], best_left[:], best_val
+            if cooling and idle_iterations is not None and idle >= idle_iterations:
+                break
             if progress is not None and it % 10 == 0:
                 progress(min(frac, 1.0))
-            temp = temp0 * (temp1 / temp0) ** min(frac, 1.0)
+            if cooling:
+                x = min(max(frac - explore, 0.0) / max(1.0 - explore, 1e-9), 1.0)
+                temp = temp0 * (temp1 / temp0) ** x
+            else:
+                temp = hot
             cand = [r.copy() for r in cur]
             served = [k for r in cand for k in r.seq]
             removed = self.ruin(cand, served) + cur_left

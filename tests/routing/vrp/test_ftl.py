@@ -314,3 +314,18 @@ def test_truck_hours_lower_bound_is_below_every_plan():
         served = sorted(k for p in sol.routes for k in p.orders)
         bound = truck_hours_lower_bound(inst, served)
         assert 0 < bound <= sol.truck_hours + 1e-6
+
+
+@pytest.mark.parametrize("explore", [0.0, 0.75, 1.0])
+def test_search_never_serves_fewer_or_spends_more_than_its_construction(explore):
+    from h2lane.routing.vrp.ftl import FTLParams
+
+    for seed in range(1, 4):
+        inst = _random_instance(seed, 9)
+        params = FTLParams(explore_share=explore)
+        sol = solve_ftl(inst, time_limit=60.0, max_iterations=120, seed=seed, params=params)
+        served = sum(len(p.orders) for p in sol.routes)
+        assert served >= sol.first_served
+        if served == sol.first_served:
+            assert sol.truck_hours <= sol.first_truck_hours + 1e-6
+        assert check_ftl(inst, sol.routes).ok
