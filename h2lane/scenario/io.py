@@ -297,6 +297,12 @@ def _field_specs(cls: type) -> dict[str, tuple[dataclasses.Field[Any], type]]:
     return {f.name: (f, hints[f.name]) for f in dataclasses.fields(cls)}
 
 
+@functools.cache
+def _aliases(cls: type) -> dict[str, str]:
+    """Each alias of a field of ``cls`` with the field's name (computed once per class)."""
+    return {a: n for n, (f, _) in _field_specs(cls).items() for a in f.metadata.get("aliases", ())}
+
+
 def parse_record(
     item: Any,
     cls: type,
@@ -312,7 +318,7 @@ def parse_record(
             file, "must be a mapping of field: value", section=section, row=row, line=line
         )
     specs = _field_specs(cls)
-    alias_to_name = {a: n for n, (f, _) in specs.items() for a in f.metadata.get("aliases", ())}
+    alias_to_name = _aliases(cls)
     values: dict[str, Any] = {}
     for key, raw_value in item.items():
         name = alias_to_name.get(str(key), str(key))
@@ -346,6 +352,7 @@ def parse_record(
     return record
 
 
+@functools.cache
 def _optional_datetime(kind: Any) -> bool:
     """Whether a field's type is ``datetime | None``."""
     if get_origin(kind) in (Union, types.UnionType):
