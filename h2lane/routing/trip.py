@@ -21,7 +21,7 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -751,10 +751,7 @@ def _solve_dense(
     upper_time: float = math.inf,
     compiled: bool | None = None,
 ) -> RefuelSolution | None:
-    saved = problem.wp_due_h
-    if not with_due:
-        problem.wp_due_h = None
-    try:
+    with _due_times(problem, with_due):
         return solve(
             problem,
             objective,
@@ -763,8 +760,6 @@ def _solve_dense(
             upper_time=upper_time,
             compiled=compiled,
         )
-    finally:
-        problem.wp_due_h = saved
 
 
 def _optimum_dense(
@@ -775,11 +770,18 @@ def _optimum_dense(
     upper: float = math.inf,
 ) -> Optimum | None:
     """:func:`_solve_dense`'s optimum (compiled), its value and stops only: for bounds."""
+    with _due_times(problem, with_due):
+        return optimum(problem, objective, full_refuel=req.full_refuel, upper=upper)
+
+
+@contextlib.contextmanager
+def _due_times(problem: RefuelProblem, with_due: bool) -> Iterator[None]:
+    """The problem's due times while the block runs, or none if ``with_due`` is false."""
     saved = problem.wp_due_h
     if not with_due:
         problem.wp_due_h = None
     try:
-        return optimum(problem, objective, full_refuel=req.full_refuel, upper=upper)
+        yield
     finally:
         problem.wp_due_h = saved
 
