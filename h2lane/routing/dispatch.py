@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-import numpy as np
-
 from h2lane import timeutil
 from h2lane.errors import H2laneError, InfeasibleTripError, OptionError
 from h2lane.roads.graph import RoadGraph
@@ -423,7 +421,7 @@ class _Dispatcher:
                 sa, sb = self.graph.snap(a.lat, a.lon), self.graph.snap(b.lat, b.lon)
             except H2laneError:
                 return math.inf  # the exact plan reports it
-            road = float(self.graph.matrix_km(np.array([sa.node]), np.array([sb.node]))[0, 0])
+            road = self.graph.engine.distance_km(sa.node, sb.node)
             self.km[key] = (road + sa.snap_km) + sb.snap_km if math.isfinite(road) else math.inf
         return self.km[key]
 
@@ -802,7 +800,7 @@ def _improve(
                         disp.stats["pruned"] += 1
                         continue
                     ev_dst = score(dst, new_dst)
-                    if not (ev_src.feasible and ev_dst.feasible):
+                    if not ev_dst.feasible:  # ev_src is feasible here (checked above)
                         continue
                     new = (ev_src.score[0] + ev_dst.score[0], ev_src.score[1] + ev_dst.score[1])
                     if _better(new, old):
