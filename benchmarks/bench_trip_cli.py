@@ -3,8 +3,10 @@
 Times whole processes — interpreter start, imports, road graph, station CSV, station graph,
 plan, output, exit — for the README's command, one way and round trip: the first run for a
 station file (empty cache directory: the station graph is built and written to the disk
-cache) and later runs (read back from it). Runs of each kind alternate so they share the
-machine's load; the medians are reported. The kernels are compiled once before timing.
+cache) and later runs (read back from it), with the kernels compiled ahead of time
+(``h2lane kernels build``, as the README's set-up does) and, beside them, later runs on numba's
+JIT kernels only (``H2LANE_AOT=0``, kernels cached by numba). Runs of each kind alternate so
+they share the machine's load; the medians are reported. Everything is compiled before timing.
 
 Usage::
 
@@ -68,15 +70,23 @@ def main(argv: list[str] | None = None) -> int:
         base += ["--stations", str(csv)]
         cases = {"one way": base, "round trip": [*base, "--round-trip"]}
         env = dict(os.environ, H2LANE_CACHE_DIR=str(work / "warm"))
-        _run(base, env)  # compiles the kernels if needed, fills the warm cache
+        jit = dict(env, H2LANE_AOT="0")
+        _run([*_h2lane(), "kernels", "build"], env)
+        aot_dir = work / "warm" / "aot"
+        _run(base, env)  # fills the warm cache
         _run(cases["round trip"], env)
+        _run(base, jit)  # compiles numba's kernels if needed
+        _run(cases["round trip"], jit)
         load_start = _load()
         times: dict[tuple[str, str], list[float]] = {}
         for i in range(args.runs):
             for name, cmd in cases.items():
-                cold = dict(os.environ, H2LANE_CACHE_DIR=str(work / f"cold-{name}-{i}"))
+                cold_dir = work / f"cold-{name}-{i}"
+                shutil.copytree(aot_dir, cold_dir / "aot")  # the kernels, not the station graph
+                cold = dict(os.environ, H2LANE_CACHE_DIR=str(cold_dir))
                 times.setdefault((name, "first run"), []).append(_run(cmd, cold))
                 times.setdefault((name, "cached"), []).append(_run(cmd, env))
+                times.setdefault((name, "jit"), []).append(_run(cmd, jit))
         load_end = _load()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -94,17 +104,21 @@ def main(argv: list[str] | None = None) -> int:
         "processes: interpreter start, imports, road graph, station CSV, station graph, plan, "
         "output and exit. *First run* = a cache directory without this station file (the "
         "station graph is built, about 0.5 s, and written to the disk cache); *cached* = "
-        "later processes (read back). Medians of "
-        f"{args.runs} alternating runs; kernels compiled beforehand.",
+        "later processes (read back); both with the kernels compiled ahead of time (`h2lane "
+        "kernels build`, part of the README's set-up: numba is not imported). *JIT only* = "
+        "cached, on numba's JIT kernels (`H2LANE_AOT=0`: numba imported and its cached kernels "
+        f"loaded, as before the ahead-of-time build). Medians of {args.runs} alternating runs; "
+        "everything compiled beforehand.",
         "",
-        "| trip | first run | cached | min / max cached |",
-        "|---|---:|---:|---:|",
+        "| trip | first run | cached | min / max cached | JIT only |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name in cases:
         c = times[(name, "cached")]
         lines.append(
             f"| Xiaoyi → Tianjin Port, {name} | {med[(name, 'first run')]:.2f} s | "
-            f"{med[(name, 'cached')]:.2f} s | {min(c):.2f} / {max(c):.2f} s |"
+            f"{med[(name, 'cached')]:.2f} s | {min(c):.2f} / {max(c):.2f} s | "
+            f"{med[(name, 'jit')]:.2f} s |"
         )
     lines += [
         "",

@@ -134,3 +134,8 @@ class InfeasiblePlanError(InfeasibleError):
 
 class ResourceLimitError(InfeasibleError):
     """A computation would exceed a stated limit (memory, labels); the message names it."""
+
+
+class KernelBuildError(H2laneError):
+    """The kernels could not be compiled ahead of time (no C compiler or Python headers, or
+    no cache directory to keep them in); h2lane still works on its JIT kernels."""

@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -c constraints.txt -e .
 bash scripts/web-deps.sh    # Leaflet for the dashboard and the --map files (npm ci, skipped when current)
+# the trip planner's kernels compiled ahead of time (once, ~1 min; needs a C compiler): a trip then
+# answers without starting numba. Without a compiler h2lane says so and runs on its JIT kernels.
+.venv/bin/h2lane kernels build || true
 .venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --map xiaoyi-tianjin-port.html "$@"
 # the same round trip as a plan document, and its emissions report (allocation, sensitivity, provenance)
 .venv/bin/h2lane trip --from Xiaoyi --to "Tianjin Port" --round-trip --json > xiaoyi-tianjin-port-plan.json

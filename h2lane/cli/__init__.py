@@ -94,6 +94,7 @@ _COMMANDS: dict[str, Callable[[], None]] = {
     "admin": _group("admin", "serve", "admin_app"),
     "replay": _command("replay", "replay", "replay"),
     "ingest": _group("ingest", "ingest"),
+    "kernels": _group("kernels", "kernels"),
 }
 """Each command and how to add it; a module is imported only when its command is added, so
 ``h2lane trip`` does not load the database, simulation or optimisation libraries."""

@@ -8,6 +8,8 @@ import sys
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from h2lane import aot
+
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
 _COMPILED_MIN = 15_000
@@ -87,14 +89,15 @@ class NearestNodes:
     def query_many(self, lat: ArrayLike, lon: ArrayLike) -> NDArray:
         """:meth:`query` for each point: the same indices, ties included.
 
-        The compiled kernel (:mod:`h2lane.roads.nearestkernel`) runs them when numba is
-        loaded already or there are at least ``_COMPILED_MIN`` points; a point that is not
+        The compiled kernel (:mod:`h2lane.roads.nearestkernel`) runs them when it is built
+        ahead of time (:mod:`h2lane.aot`), numba is loaded already or there are at least
+        ``_COMPILED_MIN`` points; a point that is not
         finite goes to :meth:`query`, which names it.
         """
         la, lo = np.asarray(lat, dtype=float).ravel(), np.asarray(lon, dtype=float).ravel()
         if len(la) != len(lo):
             raise ValueError(f"{len(la)} latitudes but {len(lo)} longitudes")
-        compiled = "numba" in sys.modules or len(la) >= _COMPILED_MIN
+        compiled = "numba" in sys.modules or len(la) >= _COMPILED_MIN or aot.available()
         if not (compiled and np.isfinite(la).all() and np.isfinite(lo).all()):
             return np.array(
                 [self.query(float(a), float(b)) for a, b in zip(la, lo, strict=True)], np.int64
@@ -103,10 +106,8 @@ class NearestNodes:
             return np.zeros(0, dtype=np.int64)
         if len(self._lat) == 0:
             raise ValueError("no points to search")
-        from h2lane.roads.nearestkernel import nearest_many
-
         q = unit_vectors(la, lo)
-        return nearest_many(self._lat, self._order, self._xyz, la, q, self._band, self._edges2())
+        return aot.kernel("nearest_many")(self._lat, self._order, self._xyz, la, q, self._band, self._edges2())
 
     def _edges2(self) -> NDArray[np.float64]:
         """The squared chord of the band's half-width at each widening, as :meth:`query`

@@ -87,7 +87,7 @@ from numpy.typing import NDArray
 from h2lane.routing.rest import RestRules
 
 if TYPE_CHECKING:
-    from h2lane.routing import refuelkernel
+    from h2lane.routing import refuelrun
 
 Objective = Literal["time", "cost"]
 RestKind = Literal["break", "daily-rest"]
@@ -1189,12 +1189,12 @@ def _kernel_search(
     max_labels: int,
     upper: float,
     upper_time: float,
-) -> refuelkernel.KernelResult | None:
+) -> refuelrun.KernelResult | None:
     """The compiled search of :func:`solve` (``None``: no plan; status 3: too many rest
     branches on one hop, for the Python search)."""
     if _timed(p) and not reachable(p):
         return None  # rather than searching the clock-dependent levels to the label budget
-    from h2lane.routing import refuelkernel
+    from h2lane.routing import refuelrun
 
     if (
         objective == "cost"
@@ -1204,10 +1204,10 @@ def _kernel_search(
         and (p.wp_due_h is None or not np.any(np.isfinite(p.wp_due_h)))
     ):
         upper, upper_time = _cost_bounds(p, full_refuel, max_labels, upper)
-    found = refuelkernel.run(p, objective, full_refuel, max_labels, upper, upper_time)
+    found = refuelrun.run(p, objective, full_refuel, max_labels, upper, upper_time)
     if found.status == 1 and (math.isfinite(upper) or math.isfinite(upper_time)):
         # not expected: the bound was no plan's
-        found = refuelkernel.run(p, objective, full_refuel, max_labels)
+        found = refuelrun.run(p, objective, full_refuel, max_labels)
     if found.status == 1:
         return None
     return found
@@ -1222,15 +1222,15 @@ def _cost_bounds(
     over that plan's stops when it costs as much (else ``inf``), each with slack."""
     import dataclasses
 
-    from h2lane.routing import refuelkernel
+    from h2lane.routing import refuelrun
 
     relaxed = dataclasses.replace(p, rest=RestRules.off())
-    cheap = refuelkernel.run(relaxed, "cost", full_refuel, max_labels, upper)
+    cheap = refuelrun.run(relaxed, "cost", full_refuel, max_labels, upper)
     if cheap.status != 0:
         return upper, math.inf
     money = cheap.money + 1e-6 * max(1.0, abs(cheap.money))
     sub = np.array(sorted({j for _, j in cheap.stops}), dtype=np.int64)
-    timed = refuelkernel.run(restrict(p, sub, cheap.stops), "cost", full_refuel, max_labels)
+    timed = refuelrun.run(restrict(p, sub, cheap.stops), "cost", full_refuel, max_labels)
     if timed.status != 0 or timed.money > money:
         return min(upper, money), math.inf
     return min(upper, money), timed.time_h + 1e-6 * max(1.0, timed.time_h)

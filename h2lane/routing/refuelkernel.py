@@ -39,46 +39,23 @@ cases, ``tests/routing/test_refuelkernel.py``):
   stops at the first that cannot beat the bound.
 
 A label budget bounds memory: past ``max_labels`` labels the search stops and
-:func:`solve_compiled` raises :class:`~h2lane.errors.ResourceLimitError`.
+:func:`h2lane.routing.refuelrun.run` raises :class:`~h2lane.errors.ResourceLimitError`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
-from numpy.typing import NDArray
 
-from h2lane.errors import ResourceLimitError
+from h2lane.routing.refuelrun import _C, _D, _KM, _LV, _MO, _TM
 from h2lane.routing.stationsearch import _grow, _less, _slot
-
-if TYPE_CHECKING:
-    from h2lane.routing.refuel import RefuelProblem
 
 EPS = 1e-9
 _MAXS = 256  # partial states kept per hop (rest branches after the Pareto filter)
-# float columns of a label
-_LV, _TM, _MO, _KM, _C, _D = range(6)
-_BYTES_PER_LABEL = 6 * 8 + 4 * 8 + 1
 _TIE_H = 1e-6  # hours: an earlier label by more than this stays earlier (keys round to 1e-7)
 _MAX_SUCC = 1 << 24  # sorted successor entries kept (12 bytes each); beyond, sorted per use
-
-
-@dataclass(slots=True)
-class KernelResult:
-    """What the compiled search found: status 0 ok, 1 no plan, 3 too many rest branches."""
-
-    status: int
-    stops: list[tuple[int, int]] = field(default_factory=list)  # (leg, station) in order
-    explored: int = 0
-    labels: int = 0
-    time_h: float = math.nan
-    money: float = math.nan
-    # the optimal chain's labels, origin first: (node, level, hours, money, c, d)
-    chain: list[tuple[int, float, float, float, float, float]] = field(default_factory=list)
 
 
 @njit(cache=True, inline="always")
@@ -627,12 +604,7 @@ def _hop_of(
 
 
 _MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum search
-
-
-_MAX_PRICE_LAYERS = 8  # price classes of the cost bound's running-minimum search
 _MAX_REV_ARCS = 1 << 22  # hops held for the reverse bounds (20 bytes each); beyond, none
-_REV_PAIRS_DIRECT = 250_000  # up to this many (station node, successor) pairs: bounds at once
-_TRY_LABELS = 3_000  # else first this many labels without them
 _MAX_FWD_ARCS = 1 << 18  # up to this many hops, also grouped by tail for the successor lists
 
 
@@ -1840,94 +1812,3 @@ def search(
                         q = p
                     nl += 1
     return 1, -1, lnode[:0], lf[:0].copy(), lf[0].copy(), explored, nl
-
-
-def run(
-    p: RefuelProblem,
-    objective: str,
-    full_refuel: bool,
-    max_labels: int,
-    upper: float = math.inf,
-    upper_time: float = math.inf,
-) -> KernelResult:
-    """The compiled search on problem ``p``; ``upper``: the objective of a known plan;
-    ``upper_time`` (cost objective): the hours of a known plan among the cheapest."""
-    from h2lane.routing.refuel import max_fill_kg, queue_next
-
-    L, n = p.n_legs, p.n_stations
-    r = p.rest
-    ready = np.full(L + 1, -np.inf) if p.wp_ready_h is None else np.asarray(p.wp_ready_h, float)
-    due = np.full(L + 1, np.inf) if p.wp_due_h is None else np.asarray(p.wp_due_h, float)
-    use_q = p.queue_h is not None
-    qw = np.zeros((n, 24)) if p.queue_h is None else np.asarray(p.queue_h, float).reshape(n, 24)
-    qn = queue_next(qw) if use_q else qw
-    # a longer fill starts no later where the station never closes and has no queue
-    always = np.asarray(p.close_h, float) - np.asarray(p.open_h, float) >= 24.0 - EPS
-    queued = np.any(qw > 0, axis=1)
-    top_h = np.where(always & ~queued, np.asarray(p.fill_h_per_kg, float), np.inf)
-
-    def f(x: object) -> NDArray:
-        return np.ascontiguousarray(x, dtype=np.float64)
-
-    def go(use_rev: bool, budget: int) -> tuple:
-        return search(
-            f(p.leg_km),
-            f(p.wp_to_st).reshape(L, n),
-            f(p.st_to_wp).reshape(L, n),
-            f(p.st_st).reshape(n, n),
-            f(p.kg_per_km),
-            float(p.tank_kg),
-            float(p.start_kg),
-            float(p.reserve_kg),
-            f(p.price),
-            f(p.fill_h_per_kg),
-            f(p.connect_h),
-            f(p.open_h),
-            f(p.close_h),
-            float(p.speed_kmh),
-            float(p.depart_h),
-            bool(r.enabled),
-            float(r.max_drive_h) if r.enabled else np.inf,
-            float(r.max_daily_drive_h) if r.enabled else np.inf,
-            float(r.break_h),
-            float(r.daily_rest_h),
-            f(ready),
-            f(due),
-            objective == "cost",
-            bool(full_refuel),
-            int(budget),
-            use_q,
-            f(qw),
-            f(qn),
-            float(upper),
-            f(top_h),
-            f(max_fill_kg(p)),
-            float(upper_time),
-            use_rev,
-        )
-
-    # the reverse bounds cost about the hops within range; on a large problem try without
-    # them first, under a small label budget, since few labels may already answer
-    pairs = n * sum((L - k) * n + 1 for k in range(L))
-    direct = pairs <= _REV_PAIRS_DIRECT or max_labels <= _TRY_LABELS
-    res = go(direct, max_labels if direct else max(_TRY_LABELS, pairs // 50))
-    if not direct and res[0] == 2:
-        res = go(True, max_labels)
-    status, _end, node, chain, lf_end, explored, n_labels = res
-    if status == 2:
-        mb = max_labels * _BYTES_PER_LABEL / 1e6
-        raise ResourceLimitError(
-            f"the refuelling search stopped at its limit of {max_labels:,} labels (about "
-            f"{mb:.0f} MB) without an answer: give fewer stations or a shorter trip",
-            {"max_labels": max_labels, "explored": int(explored)},
-        )
-    out = KernelResult(int(status), [], int(explored), int(n_labels))
-    if status != 0:
-        return out
-    for v, row in zip(node.tolist(), chain.tolist(), strict=True):
-        out.chain.append((v, row[_LV], row[_TM], row[_MO], row[_C], row[_D]))
-        if v != 0 and v != 1 + L * n:
-            k, j = divmod(v - 1, n)
-            out.stops.append((k, j))
-    out.time_h, out.money = float(lf_end[_TM]), float(lf_end[_MO])
-    return out

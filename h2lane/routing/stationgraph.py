@@ -45,9 +45,9 @@ import numpy as np
 import routingkit_cch as rk
 from numpy.typing import NDArray
 
+from h2lane import aot
 from h2lane.errors import OptionError, RoadNetworkError
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
-from h2lane.routing import stationkernels as kern
 from h2lane.routing.refuel import wait_hours
 from h2lane.routing.rest import RestRules
 
@@ -454,6 +454,8 @@ class StationGraph:
         return indptr, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
 
     def _build_dijkstra(self, chunk: int) -> tuple[NDArray, NDArray, NDArray]:
+        from h2lane.routing import stationkernels as kern
+
         indptr, heads, w = self.road
         parts: list[tuple[NDArray, NDArray, NDArray]] = []
         for first in range(0, self.n, chunk):
@@ -558,7 +560,7 @@ class StationGraph:
         pos[sub] = np.arange(len(sub))
         out = np.full((len(sub), len(sub)), np.inf)
         np.fill_diagonal(out, 0.0)
-        kern.dense_sub_km(self.indptr, self.idx, self.metres, sub, pos, out)
+        aot.kernel("dense_sub_km")(self.indptr, self.idx, self.metres, sub, pos, out)
         return out
 
     def distances_from(self, node: int) -> NDArray:
@@ -587,6 +589,8 @@ class StationGraph:
     # ------------------------------------------------------------------ range alarm
     def prepare_reach(self, k: int = 3) -> None:
         """Precompute the ``k`` nearest stations (within ``range_km``) of every road node."""
+        from h2lane.routing import stationkernels as kern
+
         indptr, heads, w = self.road
         zero = np.zeros(self.n, dtype=np.int64)
         kd, ks = kern.k_nearest(indptr, heads, w, self.nodes, int(k), np.int64(self.range_m), zero)
@@ -632,6 +636,8 @@ class StationGraph:
             ok = (row_s >= 0) & (row_d <= limit_m + 1e-6)
             found_s, found_d = row_s[ok], row_d[ok]
         else:
+            from h2lane.routing import stationkernels as kern
+
             indptr, heads, w = self.road
             found_s, found_d = kern.nearest_from(
                 indptr,
@@ -708,7 +714,7 @@ def full_refuel_path(
     else:
         per_km, per_stop, per_kg = 0.0, np.zeros(n), sg.price
     use = np.ones(n, dtype=np.bool_) if keep is None else np.asarray(keep, dtype=np.bool_)
-    value, km, pred = kern.full_refuel_dijkstra(
+    value, km, pred = aot.kernel("full_refuel_dijkstra")(
         sg.indptr,
         sg.idx,
         sg.metres,  # int32 or int64: each hop read as km, the same floats

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from h2lane import OSM_ATTRIBUTION, timeutil
+from h2lane.cache import cache_dir
 from h2lane.errors import InfeasibleTripError, OptionError, RoadNetworkError
 from h2lane.roads.engines import PathEngine
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
@@ -410,26 +411,6 @@ DISK_CACHE_FILES = 8
 """Station graph files kept in the cache directory (the least recently used go first)."""
 DISK_CACHE_BYTES = 1 << 30
 """Beyond this total size the least recently used files go too (the newest always stays)."""
-
-
-def cache_dir() -> Path | None:
-    """Where station graphs are kept between processes; ``None`` when switched off.
-
-    ``$H2LANE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/h2lane``, else ``~/.cache/h2lane``.
-    ``H2LANE_NO_CACHE=1`` switches the disk cache off (so does having no home directory).
-    """
-    if os.environ.get("H2LANE_NO_CACHE", "").strip() not in ("", "0"):
-        return None
-    explicit = os.environ.get("H2LANE_CACHE_DIR", "").strip()
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg) / "h2lane"
-    try:
-        return Path.home() / ".cache" / "h2lane"
-    except (RuntimeError, KeyError):  # no home directory: nowhere to keep it
-        return None
 
 
 def _disk_path(directory: Path, graph: RoadGraph, nodes: np.ndarray, range_km: float) -> Path:

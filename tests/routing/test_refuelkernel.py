@@ -7,7 +7,7 @@ import pytest
 from brute import random_problem, random_queues, small_rules
 
 from h2lane.errors import ResourceLimitError
-from h2lane.routing import refuelkernel
+from h2lane.routing import refuelkernel, refuelrun
 from h2lane.routing.refuel import RefuelProblem, solve
 from h2lane.routing.rest import RestRules
 
@@ -107,7 +107,7 @@ def test_random_cases_cover_stops_rests_and_infeasibility():
 
 def test_kernel_result_names_the_chain():
     p = _case(3)
-    found = refuelkernel.run(p, "cost", False, 10**6)
+    found = refuelrun.run(p, "cost", False, 10**6)
     assert found.status == 0
     sol = solve(p, "cost", compiled=False)
     assert sol is not None
@@ -171,13 +171,13 @@ def test_bounds_at_the_optimum_keep_it(seed, objective, full):
     value = ref.duration_h if objective == "time" else ref.cost
     upper = value + 1e-9 * max(1.0, abs(value))
     hours = ref.duration_h + 1e-9 * max(1.0, ref.duration_h) if objective == "cost" else math.inf
-    found = refuelkernel.run(p, objective, full, 10**7, upper, hours)
+    found = refuelrun.run(p, objective, full, 10**7, upper, hours)
     assert found.status == 0
     assert found.time_h == pytest.approx(ref.duration_h, rel=1e-7, abs=1e-6)
     assert found.money == pytest.approx(ref.cost, rel=1e-6, abs=1e-5)
     # and a bound just below the optimum leaves no plan: the pruning is not idle
     below = value - 1e-3 * max(1.0, abs(value))
-    assert refuelkernel.run(p, objective, full, 10**7, below).status == 1
+    assert refuelrun.run(p, objective, full, 10**7, below).status == 1
 
 
 @pytest.mark.parametrize("seed", range(45))
