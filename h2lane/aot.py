@@ -10,7 +10,9 @@ the current sources and library versions, else the numba JIT dispatcher of the s
 function (the same code through the same compiler, so the same answers; a call whose argument
 types the module was not built for goes to the JIT).
 
-``H2LANE_AOT=0`` uses the JIT kernels only.
+``H2LANE_AOT=0`` uses the JIT kernels only. :mod:`numba.pycc` is deprecated upstream;
+``constraints.txt`` pins a numba that has it, and without it :func:`build` says so and the JIT
+kernels answer.
 """
 
 from __future__ import annotations
@@ -267,7 +269,14 @@ def _compile(name: str, work: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pycc's pending-deprecation notice
         from numba.core import sigutils
-        from numba.pycc import CC
+
+        try:
+            from numba.pycc import CC
+        except ImportError as exc:  # deprecated upstream; constraints.txt pins a numba with it
+            raise KernelBuildError(
+                f"this numba has no ahead-of-time compiler (numba.pycc: {exc}); h2lane works "
+                "without it on the JIT kernels"
+            ) from exc
 
         cc = CC(name)
         cc.output_dir = str(work)
