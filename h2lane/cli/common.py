@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from h2lane.app.context import DEFAULT_SCENARIO as DEFAULT_SCENARIO
 from h2lane.app.context import ProgressFn
 from h2lane.errors import H2laneError, InternalError, OptionError
+from h2lane.forking import mark_fork_safe
 from h2lane.output import err_console, fail, print_json
 
 T = TypeVar("T")
@@ -106,5 +108,8 @@ def progress_bar(enabled: bool) -> Iterator[ProgressFn | None]:
             tasks[key] = bar.add_task(task, total=total)
         bar.update(tasks[key], description=task, completed=done, total=total)
 
+    before = set(threading.enumerate())
     with bar:
+        for thread in set(threading.enumerate()) - before:  # the bar's redraw thread
+            mark_fork_safe(thread)
         yield update

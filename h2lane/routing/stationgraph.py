@@ -29,17 +29,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import multiprocessing as mp
 import os
 import tempfile
-import threading
 import time
 import weakref
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import routingkit_cch as rk
@@ -47,6 +45,7 @@ from numpy.typing import NDArray
 
 from h2lane import aot
 from h2lane.errors import OptionError, RoadNetworkError
+from h2lane.forking import in_processes
 from h2lane.roads.graph import MAX_SNAP_KM, RoadGraph
 from h2lane.routing.refuel import wait_hours
 from h2lane.routing.rest import RestRules
@@ -62,44 +61,6 @@ PROCESS_MIN_STATIONS = 1000
 CACHE_FORMAT = 1
 """Version of the file :meth:`StationGraph.save` writes; a file of another version is rebuilt."""
 _ROAD_DIGESTS: weakref.WeakKeyDictionary[RoadGraph, bytes] = weakref.WeakKeyDictionary()
-
-
-def _in_processes(work: Callable[[list], dict], shares: list[list]) -> dict | None:
-    """``work`` on each share, the first here and the others in forked processes; their
-    results merged. ``None`` (the caller works alone) where forking is not available, other
-    threads run (a fork copies only this one, and any lock another holds), or a child
-    fails."""
-    if threading.active_count() > 1:
-        return None
-    try:
-        ctx = mp.get_context("fork")
-    except ValueError:
-        return None
-    children = []
-    for share in shares[1:]:
-        recv, send = ctx.Pipe(duplex=False)
-
-        def child(conn: Any = send, mine: list = share) -> None:
-            try:
-                conn.send(work(mine))
-            finally:
-                conn.close()
-                os._exit(0)  # no atexit handlers of the parent in the child
-
-        proc = ctx.Process(target=child, daemon=True)
-        proc.start()
-        send.close()
-        children.append((proc, recv))
-    merged = work(shares[0])
-    ok = True
-    for proc, recv in children:
-        try:
-            merged.update(recv.recv())
-        except (EOFError, OSError):
-            ok = False
-        recv.close()
-        proc.join()
-    return merged if ok else None
 
 
 def _positive(name: str, value: float) -> float:
@@ -507,27 +468,21 @@ class StationGraph:
             return out_parts
 
         shares = [jobs[t::workers] for t in range(workers)]
-        parts = _in_processes(work, shares) if n >= PROCESS_MIN_STATIONS else None
+        parts = in_processes(work, shares) if n >= PROCESS_MIN_STATIONS else None
         if parts is None:
             parts = {}
             for share in shares:
                 parts.update(work(share))
         counts = np.concatenate([parts[lo][0] for lo, _ in jobs])
+        rows = np.repeat(np.arange(n, dtype=np.int64), counts)
+        cols = np.concatenate([parts[lo][1] for lo, _ in jobs]).astype(np.int64)
+        vals = np.concatenate([parts[lo][2] for lo, _ in jobs])
+        # mirrored: the upper triangle holds j > i only, so no pair comes twice
+        heads, tails = np.concatenate([rows, cols]), np.concatenate([cols, rows])
+        order = np.lexsort((tails, heads))
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        cols = np.concatenate([parts[lo][1] for lo, _ in jobs])
-        vals = np.concatenate([parts[lo][2] for lo, _ in jobs]).astype(np.int64) + 1  # keep 0 m
-        from scipy.sparse import csr_matrix
-
-        upper = csr_matrix((vals, cols, indptr), shape=(n, n))
-        full = (upper + upper.T).tocsr()
-        full.sort_indices()
-        dtype = np.int32 if self.range_m < 2**31 - 1 else np.int64
-        return (
-            full.indptr.astype(np.int64),
-            full.indices.astype(np.int32),
-            (full.data - 1).astype(dtype),
-        )
+        np.cumsum(np.bincount(heads, minlength=n), out=indptr[1:])
+        return indptr, tails[order].astype(np.int32), np.concatenate([vals, vals])[order]
 
     @property
     def n_arcs(self) -> int:

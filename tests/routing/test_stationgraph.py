@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
+from h2lane import forking
 from h2lane.errors import InfeasibleTripError, OptionError
 from h2lane.roads.graph import RoadGraph
 from h2lane.routing import stationgraph as sgm
@@ -92,16 +93,16 @@ def test_station_graph_built_in_two_processes_equals_one(north_china, cases, mon
     nodes[7] = nodes[3]
     one = sgm.StationGraph(north_china, nodes, 250.0)
     monkeypatch.setattr(sgm, "PROCESS_MIN_STATIONS", 1)
-    monkeypatch.setattr(sgm.threading, "active_count", lambda: 1)  # as in a plain process
+    monkeypatch.setattr(forking, "others_running", lambda: False)  # as in a plain process
     forked = []
-    real = sgm._in_processes
+    real = sgm.in_processes
 
     def spy(work, shares):
         out = real(work, shares)
         forked.append(out is not None)
         return out
 
-    monkeypatch.setattr(sgm, "_in_processes", spy)
+    monkeypatch.setattr(sgm, "in_processes", spy)
     two = sgm.StationGraph(north_china, nodes, 250.0)
     assert forked == [True]
     for a, b in ((one.indptr, two.indptr), (one.idx, two.idx), (one.metres, two.metres)):
