@@ -460,7 +460,8 @@ def merge_section(old: str, new: str) -> str:
 
     Tables are matched by their header line; a row of ``old`` is kept when ``new`` has no row
     with its key (instance and engine, or instance), in its place; notes (``- size: …``) are
-    kept when ``new`` has none with the same prefix; run lines (``- Run …``) accumulate. An
+    kept when ``new`` has none with the same prefix (after the first table when ``new`` has no
+    notes at all); run lines (``- Run …``) accumulate, each once. An
     old section from before the run lines (a ``Machine: …`` paragraph) becomes one run line.
     """
     old_lines = old.splitlines()
@@ -510,6 +511,9 @@ def merge_section(old: str, new: str) -> str:
                     seen.add(k)
             merged += [r for r in rows if _row_key(line, r) in fresh]
             out += [line, new_lines[i + 1], *merged]
+            if not new_notes and not notes_done and notes:  # a run without notes keeps the old
+                out += ["", *notes]
+                notes_done = True
             if line.startswith("| target") and not any(
                 _row_key(line, r) == ("ahead of OR-Tools",) for r in merged
             ):
@@ -518,7 +522,7 @@ def merge_section(old: str, new: str) -> str:
             continue
         if line.startswith("- Run "):
             if not runs_done:
-                out += [r for r in runs if r != line]
+                out += [r for r in runs if r not in new_lines]
                 runs_done = True
             out.append(line)
         elif line.startswith("- "):
@@ -529,7 +533,10 @@ def merge_section(old: str, new: str) -> str:
         else:
             out.append(line)
         i += 1
-    return "\n".join(out)
+    text = "\n".join(out)
+    while "\n\n\n" in text:  # a run without notes leaves an empty block
+        text = text.replace("\n\n\n", "\n\n")
+    return text
 
 
 def _greedy_from(path: str | None) -> dict[str, dict[str, Any]]:

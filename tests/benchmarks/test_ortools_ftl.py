@@ -124,3 +124,33 @@ def test_merge_replaces_the_greedy_stand_in_by_the_200_order_row() -> None:
     greedy = [x for x in out if x.startswith(f"| {bench.GREEDY_TARGET}")]
     assert greedy == [f"| {bench.GREEDY_TARGET}, 200 orders | 189 vs 184 | missed |"]
     assert "| first feasible | 6 s | met |" in out
+
+
+def test_merge_keeps_old_notes_and_runs_when_the_new_run_has_no_notes() -> None:
+    """A search-table-only run writes no notes: the old ones stay, each run line once."""
+    bench = _load("bench_dispatch_ftl")
+    head = "| instance | engine | served |"
+    run_old = "- Run 2026-12-02 on X, load average at start 1.0: `old`"
+    old = "\n".join(
+        [
+            run_old,
+            "",
+            head,
+            "|---|---|---:|",
+            "| small | h2lane | 40 |",
+            "",
+            "- small: old note",
+            "- medium: old note",
+            "",
+            "text",
+        ]
+    )
+    run_new = "- Run 2026-12-03 on X, load average at start 2.0: `new`"
+    new = "\n".join(
+        [run_old, run_new, "", head, "|---|---|---:|", "| small | h2lane | 44 |", "", "", "text"]
+    )
+    out = bench.merge_section(old, new).splitlines()
+    assert out.count(run_old) == 1 and out.count(run_new) == 1
+    assert "- small: old note" in out and "- medium: old note" in out
+    assert "| small | h2lane | 44 |" in out and "| small | h2lane | 40 |" not in out
+    assert "\n\n\n" not in bench.merge_section(old, new)
