@@ -12,8 +12,12 @@ Refuelling is either to full (benchmark convention) or partial. Partial refuelli
 just enough at each station, and a label keeps the room still available at its last station
 so that energy needed later can be bought there *retroactively*; the extra refuelling time
 shifts the schedule since that station, absorbed first by waiting (the partial-recharge
-labels of Desaulniers et al. 2016). Labels also carry the waiting time and the slack that
-let the departure be delayed, so that route durations are minimal.
+labels of Desaulniers et al. 2016). Before each station path a label is also extended with a
+*free charge*: as much more at its last station as the waiting since it absorbs, so that the
+stations ahead buy less (without it a full-recharge plan could be missed: the vehicle charging
+while it would wait anyway). Labels also carry the waiting time and the slack that let the
+departure be delayed, so that route durations are minimal; they decide dominance only when
+the duration is costed or limited.
 """
 
 from __future__ import annotations
@@ -343,6 +347,15 @@ def _retro(x, t, r, ws, ds, refuel_rate):
 
 
 @njit(cache=True, inline="always")
+def _free_charge(r, ws, ds, refuel_rate):
+    """Energy the last station can still add within the waiting since it (no delay at all)."""
+    if refuel_rate <= 0.0:
+        return r
+    x = min(ws, ds) / refuel_rate
+    return x if x < r else r
+
+
+@njit(cache=True, inline="always")
 def _drive(b, tau, max_drive, break_time):
     """Drive ``tau`` with ``b`` driven since the last break, breaking on the road when due.
 
@@ -466,8 +479,11 @@ def evaluate_unpacked(
 
     ``m_`` is the vehicle type's :class:`RouteModel`. ``choices`` (len(seq)+1) receives the
     option used on each arc (-1 direct; ``c + n_options`` for option ``c`` with the driver's
-    break taken at its last station, ``c + 2 * n_options`` at its first station), and
-    ``out`` (3) the distance, the duration and the departure delay of the chosen labels.
+    break taken at its last station, ``c + 2 * n_options`` at its first station; plus
+    ``3 * n_options`` after a free charge), and ``out`` (3) the distance, the duration and the
+    departure delay of the chosen labels; an ``out`` of ``4 + len(seq)`` also receives, for
+    each arc, the energy bought retroactively at the last station before it (partial
+    refuelling).
 
     Rest rules (``m_.rest`` not ``None``): driving since the last break is tracked per label; a break
     of ``break_time`` is taken on the road when the limit is reached, or at the first
@@ -495,14 +511,20 @@ def evaluate_unpacked(
 
     par = np.full((m + 1, MAX_LABELS), -1, dtype=np.int64)
     opt = np.full((m + 1, MAX_LABELS), -1, dtype=np.int64)
-    width = MAX_LABELS * (n_opt + 1)
+    # the departure delay only shortens the duration: it matters when the duration is costed
+    # or limited (a label with less waiting before is then not dominated)
+    shift_counts = w_time != 0.0 or max_duration < INF
+    n_free = 1 if full else 2  # partial refuelling: each path also with a free charge before it
+    width = MAX_LABELS * (n_free * n_opt + 1)
     if rest is not None:
-        width = MAX_LABELS * (3 * n_opt + 1)
+        width = MAX_LABELS * (3 * n_free * n_opt + 1)
     new = np.empty((width, NFIELDS))
     if rest is not None:
         newr = np.zeros((width, 2))
     new_p = np.empty(width, dtype=np.int64)
     new_o = np.empty(width, dtype=np.int64)
+    new_b = np.zeros(width)
+    buy = np.zeros((m + 1, MAX_LABELS))
     keep = np.empty(width, dtype=np.bool_)
     key = np.empty(width)
     shift = np.zeros(width)
@@ -551,18 +573,28 @@ def evaluate_unpacked(
                     newr[nn, _DR] = dr1
                 new_p[nn] = li
                 new_o[nn] = -1
+                new_b[nn] = max(e_arc - e0, 0.0) if ok and not full else 0.0
                 nn += 1
             # station paths
-            for c in range(o_count[prev, cur]):
+            for cv in range(o_count[prev, cur] * n_free):
+                c = cv // n_free
                 eo = o_eout[prev, cur, c]
-                e_s, t_s, ws_s, ds_s = e0, t, ws, ds
+                e_s, t_s, r_s, ws_s, ds_s = e0, t, r, ws, ds
                 if e0 < eo - EPS:
                     if full:
                         continue
-                    ok, t_s, _r, ws_s, ds_s = _retro(eo - e0, t, r, ws, ds, refuel_rate)
+                    ok, t_s, r_s, ws_s, ds_s = _retro(eo - e0, t, r, ws, ds, refuel_rate)
                     if not ok:
                         continue
                     e_s = eo
+                if cv % n_free == 1:
+                    # charge more at the last station while the waiting since it absorbs the
+                    # time: the stations ahead then need less (or nothing)
+                    x = _free_charge(r_s, ws_s, ds_s, refuel_rate)
+                    if x <= EPS:
+                        continue
+                    _ok, t_s, r_s, ws_s, ds_s = _retro(x, t_s, r_s, ws_s, ds_s, refuel_rate)
+                    e_s += x
                 a1 = max(e_s - eo, 0.0)
                 e2 = tank - o_eleft[prev, cur, c]
                 if full:
@@ -584,7 +616,8 @@ def evaluate_unpacked(
                 if rest is None:
                     _put_station(new, nn, d_new, e_new, t_new, r_new, wp_new, dp_new)
                     new_p[nn] = li
-                    new_o[nn] = c
+                    new_o[nn] = c + (cv % n_free) * 3 * n_opt
+                    new_b[nn] = e_s - e0
                     nn += 1
                     continue
                 s1, s2 = rest.o_s1[prev, cur, c], rest.o_s2[prev, cur, c]
@@ -609,7 +642,8 @@ def evaluate_unpacked(
                     newr[nn, _B] = b_new
                     newr[nn, _DR] = dr_new
                     new_p[nn] = li
-                    new_o[nn] = c + var * n_opt
+                    new_o[nn] = c + var * n_opt + (cv % n_free) * 3 * n_opt
+                    new_b[nn] = e_s - e0
                     nn += 1
         # time windows, waiting and slack at cur
         for q in range(nn):
@@ -647,11 +681,16 @@ def evaluate_unpacked(
                     new[q, _D] <= new[p, _D] + 1e-12
                     and new[q, _E] >= new[p, _E] - 1e-12
                     and new[q, _T] <= new[p, _T] + 1e-12
-                    and new[q, _R] >= new[p, _R] - 1e-12
+                    and new[q, _E] + new[q, _R] >= new[p, _E] + new[p, _R] - 1e-12
                     and new[q, _WS] >= new[p, _WS] - 1e-12
                     and new[q, _DS] >= new[p, _DS] - 1e-12
-                    and new[q, _WP] + new[q, _WS] >= wpp - 1e-12
-                    and min(new[q, _DP], new[q, _DS] + new[q, _WP]) >= dpp - 1e-12
+                    and (
+                        not shift_counts
+                        or (
+                            new[q, _WP] + new[q, _WS] >= wpp - 1e-12
+                            and min(new[q, _DP], new[q, _DS] + new[q, _WP]) >= dpp - 1e-12
+                        )
+                    )
                 ):
                     continue
                 if rest is not None and not (
@@ -705,13 +744,17 @@ def evaluate_unpacked(
                 out[2] = shift[best]
             par[step, nl] = new_p[best]
             opt[step, nl] = new_o[best]
+            buy[step, nl] = new_b[best]
             nl += 1
         if nl == 0:
             return INF
         prev = cur
     li = 0  # labels are sorted by key: the first final label is the best
+    with_buys = len(out) >= 4 + m
     for step in range(m, -1, -1):
         choices[step] = opt[step, li]
+        if with_buys:
+            out[3 + step] = buy[step, li]
         li = par[step, li]
     return best_key
 

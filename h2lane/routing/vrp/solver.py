@@ -226,7 +226,7 @@ class _Type:
     def evaluate(self, route: list[int]) -> tuple[float, np.ndarray, np.ndarray]:
         """Route key (objective without the fixed cost), arc choices and (dist, dur, shift)."""
         choices = np.empty(len(route) + 1, dtype=np.int64)
-        out = np.zeros(3)
+        out = np.zeros(3 if self.full else 4 + len(route))  # partial: the buys per arc too
         seq = np.asarray(route, dtype=np.int64)
         key = K.evaluate_unpacked(*(seq, *self.eval_args, choices, out))
         return key, choices, out
@@ -243,11 +243,12 @@ class _Type:
         nodes = [self.depot]
         rest_at: list[int] = []
         prev = self.depot
+        n_opt = self.n_options
         for step, cur in enumerate([*route, self.depot]):
             c = int(choices[step])
             if c >= 0:
-                rest_here = c >= self.n_options
-                c %= self.n_options
+                rest_here = c % (3 * n_opt) >= n_opt  # c // (3 * n_opt): a free charge before
+                c %= n_opt
                 s1 = int(self.profile.o_s1[prev, cur, c])
                 s2 = int(self.profile.o_s2[prev, cur, c])
                 nodes.extend(self.profile.station_path(s1, s2))
@@ -255,7 +256,40 @@ class _Type:
                     rest_at.append(len(nodes) - 1)
             nodes.append(cur)
             prev = cur
-        return Expanded(nodes, float(out[0]), float(out[1]), float(out[2]), tuple(rest_at))
+        charges = None if self.full else self._charges(nodes, out[3:])
+        return Expanded(nodes, float(out[0]), float(out[1]), float(out[2]), tuple(rest_at), charges)
+
+    def _charges(self, nodes: list[int], buys: np.ndarray) -> tuple[tuple[int, float], ...]:
+        """Energy added at each charging stop of ``nodes`` (by position) in the labels' plan.
+
+        ``buys[k]`` is what the evaluation bought, while driving from the ``k``-th customer
+        (0: the depot) to the next, at the last charging stop passed before; the stops of a
+        station path themselves buy just enough to reach the next node.
+        """
+        energy = self.profile.energy
+        charging = {int(x) for x in self.profile.stations}
+        end = len(nodes) - 1
+
+        def stop(p: int) -> bool:
+            return 0 < p < end and nodes[p] in charging
+
+        e = float(self.model.start_energy)
+        amounts: dict[int, float] = {}
+        last, step = -1, 0
+        for p in range(end):
+            if not stop(p):  # the start depot or a customer: the arc opens the next step
+                x = float(buys[step]) if step < len(buys) else 0.0
+                step += 1
+                if x > 0.0 and last >= 0:
+                    amounts[last] += x
+                    e += x
+            e -= float(energy[nodes[p], nodes[p + 1]])
+            if stop(p + 1):
+                add = max(float(energy[nodes[p + 1], nodes[p + 2]]) - max(e, 0.0), 0.0)
+                amounts[p + 1] = add
+                e = max(e, 0.0) + add
+                last = p + 1
+        return tuple(sorted(amounts.items()))
 
 
 class Expanded(NamedTuple):
@@ -268,6 +302,10 @@ class Expanded(NamedTuple):
     """Departure delay after the depot's ready time."""
     rest_at: tuple[int, ...]
     """Positions of the station stops extended to the driver's break."""
+    charges: tuple[tuple[int, float], ...] | None = None
+    """Partial refuelling: (position, energy added) of each charging stop in the evaluation's
+    plan (it may charge more than just enough where waiting absorbs the time); ``None`` with
+    full refuels."""
 
 
 def _max_options(n_points: int, n_stations: int, share: int = 1) -> int:
@@ -599,8 +637,9 @@ class _Search:
         ]
         amounts: dict[tuple[int, int], float] = {}
         if not self.inst.full_refuel:
-            for r, (t, nodes) in enumerate(zip(types, routes, strict=True)):
-                for p, a in refuel_plan(self.inst, nodes, self.data.types[t].vt).items():
+            for r, (t, e) in enumerate(zip(types, expanded, strict=True)):
+                given = dict(e.charges) if e.charges else None
+                for p, a in refuel_plan(self.inst, e.nodes, self.data.types[t].vt, given).items():
                     if a > _ZERO:  # a stop that buys nothing reports no amount
                         amounts[(r, p)] = a
         rest_stops = [(r, p) for r, e in enumerate(expanded) for p in e.rest_at]
@@ -938,7 +977,8 @@ def _tidy(inst: VRPInstance, t: int, e: Expanded) -> Expanded:
 
     vt = inst.fleet[t]
     nodes = e.nodes
-    plan = refuel_plan(inst, nodes, vt)
+    charges = dict(e.charges) if e.charges else None
+    plan = refuel_plan(inst, nodes, vt, charges)
     idle = {p for p, a in plan.items() if a <= _ZERO}
     for p in range(1, len(nodes)):
         if nodes[p] == nodes[p - 1]:  # a zero-length hop: drop the mid-route copy
@@ -952,10 +992,14 @@ def _tidy(inst: VRPInstance, t: int, e: Expanded) -> Expanded:
     for p in sorted(idle, reverse=True):
         cand = nodes[:p] + nodes[p + 1 :]
         cand_rest = [q if q < p else q - 1 for q in rest_at if q != p]
+        cand_charges = None
+        if charges is not None:
+            cand_charges = {(q if q < p else q - 1): a for q, a in charges.items() if q != p}
         rep = check_solution(
             inst,
             [cand],
             route_types=[t],
+            refuel_amounts={(0, q): a for q, a in (cand_charges or {}).items()} or None,
             departures=[departure],
             rest_stops=[(0, q) for q in cand_rest],
         )
@@ -964,6 +1008,13 @@ def _tidy(inst: VRPInstance, t: int, e: Expanded) -> Expanded:
         dur = rep.duration[0]
         if rep.route_distance[0] > e.distance + 1e-9 or dur > e.duration + 1e-9:
             continue
-        nodes, rest_at = cand, cand_rest
-        e = Expanded(nodes, float(rep.route_distance[0]), float(dur), e.shift, tuple(rest_at))
+        nodes, rest_at, charges = cand, cand_rest, cand_charges
+        e = Expanded(
+            nodes,
+            float(rep.route_distance[0]),
+            float(dur),
+            e.shift,
+            tuple(rest_at),
+            tuple(sorted(charges.items())) if charges is not None else None,
+        )
     return e
