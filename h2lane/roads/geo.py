@@ -91,8 +91,8 @@ class NearestNodes:
 
         The compiled kernel (:mod:`h2lane.roads.nearestkernel`) runs them when it is built
         ahead of time (:mod:`h2lane.aot`), numba is loaded already or there are at least
-        ``_COMPILED_MIN`` points; a point that is not
-        finite goes to :meth:`query`, which names it.
+        ``_COMPILED_MIN`` points; a point that is not finite goes to :meth:`query`, which
+        names it.
         """
         la, lo = np.asarray(lat, dtype=float).ravel(), np.asarray(lon, dtype=float).ravel()
         if len(la) != len(lo):
@@ -107,7 +107,8 @@ class NearestNodes:
         if len(self._lat) == 0:
             raise ValueError("no points to search")
         q = unit_vectors(la, lo)
-        return aot.kernel("nearest_many")(self._lat, self._order, self._xyz, la, q, self._band, self._edges2())
+        nearest_many = aot.kernel("nearest_many")
+        return nearest_many(self._lat, self._order, self._xyz, la, q, self._band, self._edges2())
 
     def _edges2(self) -> NDArray[np.float64]:
         """The squared chord of the band's half-width at each widening, as :meth:`query`
