@@ -17,6 +17,7 @@ kernels answer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -112,8 +113,10 @@ def fingerprint(root: Path | None = None) -> str:
     return h.hexdigest()
 
 
+@functools.cache
 def module_name() -> str:
-    """The extension module's name for the current :func:`fingerprint`."""
+    """The extension module's name for the installed sources' :func:`fingerprint` (read
+    once per process: the sources are hashed, not watched)."""
     return f"h2lane_kernels_{fingerprint()}"
 
 
@@ -238,8 +241,12 @@ def build(directory: Path | None = None, *, force: bool = False) -> dict[str, An
             "the cache directory is switched off (H2LANE_NO_CACHE), so the compiled kernels "
             "have nowhere to go: set H2LANE_CACHE_DIR or unset H2LANE_NO_CACHE"
         )
-    info: dict[str, Any] = {"path": str(path), "built": False, "seconds": 0.0}
-    info["kernels"] = sorted(KERNELS)
+    info: dict[str, Any] = {
+        "path": str(path),
+        "built": False,
+        "seconds": 0.0,
+        "kernels": sorted(KERNELS),
+    }
     if path.exists() and not force:
         return info
     t0 = time.perf_counter()

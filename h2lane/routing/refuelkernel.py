@@ -49,10 +49,9 @@ import math
 import numpy as np
 from numba import njit
 
-from h2lane.routing.refuelrun import _C, _D, _KM, _LV, _MO, _TM
+from h2lane.routing.refuelrun import _C, _D, _KM, _LV, _MO, _TM, EPS
 from h2lane.routing.stationsearch import _grow, _less, _slot
 
-EPS = 1e-9
 _MAXS = 256  # partial states kept per hop (rest branches after the Pareto filter)
 _TIE_H = 1e-6  # hours: an earlier label by more than this stays earlier (keys round to 1e-7)
 _MAX_SUCC = 1 << 24  # sorted successor entries kept (12 bytes each); beyond, sorted per use
