@@ -21,10 +21,12 @@ results are verified by :func:`h2lane.routing.vrp.checker.check_solution`. Famil
 Usage::
 
     python benchmarks/bench_vrp.py [--family emh|emh-large|emh-large-n|evrptw-small|evrptw-100|evrptw-pr|cec|all]
-        [--time-limit S] [--instances N] [--seed K] [--no-ortools] [--quick]
+        [--time-limit S] [--instances N] [--seed K] [--jobs J] [--no-ortools] [--quick]
         [--scaling [--sizes 200,500,1000]] [--write]
 
-``--quick`` runs 2 s on the first 3 instances. Results are printed; only with ``--write`` is
+``--quick`` runs 2 s on the first 3 instances. ``--jobs J`` solves J instances at a time with
+h2lane in worker processes (each solve is single-threaded: use at most one per core, and say
+so with the results; OR-Tools still runs one instance at a time). Results are printed; only with ``--write`` is
 the family's block of ``benchmarks/results/vrp.md`` replaced (blocks of families not run are
 kept) and ``RESULTS.md`` rebuilt (``--write`` is refused with ``--quick``). The data folder is
 ``../shared/benchmarks`` or ``$H2LANE_BENCHMARKS``; without it the script says so and exits 0.
@@ -37,6 +39,7 @@ import csv
 import dataclasses
 import importlib.util
 import json
+import os
 import re
 import sys
 import time
@@ -46,7 +49,14 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -788,6 +798,56 @@ def write_results(new_blocks: dict[str, str]) -> Path:
 # ----------------------------------------------------------------------------- families
 
 
+def _prepare(path: Path, fam: Family, rec: dict | None) -> tuple[VRPInstance, int, str]:
+    """The instance of ``path`` as the family runs it, its servable customer count, and the
+    customers left out to match the BKS count (``""`` when none)."""
+    from h2lane.routing.vrp.instances import find_unservable, read_instance
+
+    inst = read_instance(path, fam.fmt)
+    if not fam.full_refuel:
+        inst.full_refuel = False
+        find_unservable(inst)  # partial charging can only make more customers servable
+    dropped = match_bks_count(inst, rec) if fam.match_bks_count else ""
+    n_cust = int(np.sum(inst.kinds == CUSTOMER)) - len(inst.unservable)
+    return inst, n_cust, dropped
+
+
+def _h2lane_job(path: Path, key: str, rec: dict | None, tl: float, seed: int) -> Run:
+    """One h2lane run of family ``key`` in a worker process (``--jobs``)."""
+    solve, why = _load_h2lane()
+    if solve is None:
+        return Run(verdict=f"error: {why}")
+    inst, _n, _dropped = _prepare(path, FAMILIES[key], rec)
+    return run_h2lane(solve, inst, tl, seed)
+
+
+def _h2lane_pooled(
+    files: list[Path],
+    fam: Family,
+    bks: dict,
+    tl: float,
+    args: argparse.Namespace,
+    prog: Progress,
+    task: TaskID,
+) -> dict[str, Run]:
+    """h2lane's runs of ``files``, ``args.jobs`` instances at a time in worker processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    out: dict[str, Run] = {}
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+        futures = {
+            pool.submit(_h2lane_job, p, fam.key, bks.get(p.stem), tl, args.seed): p.stem
+            for p in files
+        }
+        for fut in as_completed(futures):
+            out[futures[fut]] = fut.result()
+            prog.update(task, description=f"{fam.key} h2lane ({args.jobs} at a time)")
+            prog.advance(task)
+    return out
+
+
 def run_family(
     fam: Family,
     args: argparse.Namespace,
@@ -795,7 +855,7 @@ def run_family(
     why_no_h2: str,
     console: Console,
 ) -> tuple[list[Row], list[list[str]], str]:
-    from h2lane.routing.vrp.instances import find_unservable, load_bks, read_instance
+    from h2lane.routing.vrp.instances import load_bks
 
     folder = BENCH / fam.folder
     files = fam.files(folder)
@@ -824,19 +884,18 @@ def run_family(
         transient=True,
     ) as prog:
         task = prog.add_task(fam.key, total=len(files) * per)
+        pooled: dict[str, Run] = {}
+        if solve is not None and args.jobs > 1:
+            pooled = _h2lane_pooled(files, fam, bks, tl, args, prog, task)
         for path in files:
-            inst = read_instance(path, fam.fmt)
-            if not fam.full_refuel:
-                inst.full_refuel = False
-                find_unservable(inst)  # partial charging can only make more customers servable
+            inst, n_cust, dropped = _prepare(path, fam, bks.get(path.stem))
+            if dropped:
+                left_out.append(f"{path.stem}: {dropped}")
             rec = bks.get(path.stem)
-            if fam.match_bks_count:
-                dropped = match_bks_count(inst, rec)
-                if dropped:
-                    left_out.append(f"{path.stem}: {dropped}")
-            n_cust = int(np.sum(inst.kinds == CUSTOMER)) - len(inst.unservable)
             h2 = ort = None
-            if solve is not None:
+            if path.stem in pooled:
+                h2 = pooled[path.stem]
+            elif solve is not None:
                 prog.update(task, description=f"{fam.key} {path.stem} h2lane")
                 h2 = run_h2lane(solve, inst, tl, args.seed)
                 prog.advance(task)
@@ -927,7 +986,13 @@ def run_family(
         "",
         f"Machine: {machine()}. Date: {today()}. Command: `{cmd.strip()}`. "
         f"Time limit {tl:g} s per instance and solver; h2lane seed {args.seed}; "
-        f"{len(rows)} of {n_all} instances.",
+        f"{len(rows)} of {n_all} instances"
+        + (
+            f"; h2lane solved {args.jobs} instances at a time, one process per core "
+            f"(load average at the end {os.getloadavg()[0]:.2f})."
+            if args.jobs > 1 and solve is not None
+            else "."
+        ),
         "",
     ]
     if solve is None:
@@ -1152,6 +1217,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--instances", type=int, default=None, help="only the first N instances")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="h2lane instances solved at a time in worker processes (one per core at most)",
+    )
     ap.add_argument("--no-ortools", action="store_true")
     ap.add_argument("--quick", action="store_true", help="2 s, first 3 instances, write nothing")
     ap.add_argument(
@@ -1169,6 +1240,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.write and args.quick:
         ap.error("--write records full runs only; drop --quick")
+    if args.jobs < 1:
+        ap.error(f"--jobs must be at least 1, not {args.jobs}")
     console = Console(width=None if sys.stdout.isatty() else 200)
     if not BENCH.is_dir():
         console.print(f"Benchmark data not found at {BENCH}: skipping the VRP benchmark.")
