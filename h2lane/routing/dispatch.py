@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from typing import Any, Literal
 
 from h2lane import timeutil
 from h2lane.errors import H2laneError, InfeasibleTripError, OptionError
+from h2lane.forking import in_processes
 from h2lane.roads.graph import RoadGraph
 from h2lane.routing.refuel import Objective
 from h2lane.routing.rest import RestRules
@@ -55,6 +57,8 @@ _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timeutil.CHINA)
 _PRUNE = True
 """Skip plans by lower bounds and memoise departure probes (``False``: the reference path,
 every candidate planned as before; tests compare the two)."""
+PLAN_WORKERS = min(4, os.cpu_count() or 1)
+"""Processes that plan the trucks' chains after the VRP search (:meth:`_Dispatcher.prefetch`)."""
 _SLACK = 2e-6
 """Hours a bound must exceed the best so far by to skip a plan: ``_better``'s tolerance and
 room for rounding, so a skipped plan could never have been chosen."""
@@ -193,6 +197,48 @@ class _Dispatcher:
             self.stats["evaluations"] += 1
             self.cache[key] = self._evaluate(truck, ttype, jobs)
         return self.cache[key]
+
+    def prefetch(
+        self,
+        chains: list[tuple[Truck, TruckType, list[_Job]]],
+        workers: int | None = None,
+        tick: Callable[[int], None] | None = None,
+    ) -> None:
+        """Evaluate the chains not cached yet, ``workers`` at a time in forked processes
+        (:func:`h2lane.forking.in_processes`); where forking is unavailable they are left to
+        :meth:`evaluate`. The results are those of evaluating each chain in turn. ``tick``
+        receives the chains done (counted in this process's share, times the shares);
+        ``workers`` defaults to :data:`PLAN_WORKERS`."""
+        workers = PLAN_WORKERS if workers is None else workers
+        todo: dict[tuple, tuple[Truck, TruckType, list[_Job]]] = {}
+        for truck, ttype, jobs in chains:
+            key = (ttype.id, truck.depot, tuple(j.order.id for j in jobs))
+            if jobs and key not in self.cache:
+                todo.setdefault(key, (truck, ttype, jobs))
+        if workers < 2 or len(todo) < 2 * workers:
+            return
+        items = list(todo.items())
+        shares = [[(i, items[i::workers])] for i in range(workers)]
+        base = dict(self.stats)
+
+        def work(share: list) -> dict:
+            ((i, mine),) = share
+            done: dict = {}
+            for n, (key, (truck, ttype, jobs)) in enumerate(mine, start=1):
+                done[key] = self._evaluate(truck, ttype, jobs)
+                if tick is not None and i == 0:
+                    tick(n * workers)
+            return {i: (done, {k: self.stats[k] - base[k] for k in base})}
+
+        merged = in_processes(work, shares)
+        if merged is None:
+            return
+        for i, (done, stats) in merged.items():
+            self.cache.update(done)
+            self.stats["evaluations"] += len(done)
+            if i:  # this process's own counts are already in self.stats
+                for k, v in stats.items():
+                    self.stats[k] += v
 
     def _score(self, plan: TripPlan) -> tuple[float, float]:
         sol = plan.solution
@@ -693,9 +739,21 @@ def _plan_vrp(
                 unassigned.append({"order_id": job.order.id, "reason": _reason(job, reasons)})
             continue
         unassigned.append({"order_id": job.order.id, "reason": reason})
-    for n, route in enumerate(sol.routes):
+    chains = []
+    for route in sol.routes:
         truck = scen.trucks[route.truck]
         jobs = [_job(scen, by_id[inst.orders[k].id]) for k in route.orders]
+        chains.append((truck, types[truck.type], jobs))
+
+    shown = [0]
+
+    def planned(n: int) -> None:  # chains planned so far, never going back
+        shown[0] = max(shown[0], min(n, len(chains)))
+        if progress:
+            progress(100 + shown[0], steps)
+
+    disp.prefetch(chains, tick=planned)
+    for n, (truck, _ttype, jobs) in enumerate(chains):
         # the exact planner on the search's sequence; an order it cannot keep is reported
         while jobs:
             ev = disp.evaluate(truck, types[truck.type], jobs)
@@ -705,8 +763,7 @@ def _plan_vrp(
             unassigned.append({"order_id": drop.order.id, "reason": ev.reason})
             jobs = [j for j in jobs if j is not drop]
         assigned[truck.id] = jobs
-        if progress:
-            progress(100 + n + 1, steps)
+        planned(n + 1)
     routes = _routes(disp, scen, types, assigned)
     if progress:
         progress(steps, steps)

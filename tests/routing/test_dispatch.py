@@ -183,3 +183,65 @@ def test_trucks_may_stay_out_after_their_last_delivery(north_china, engine):
     # no empty run home: fewer km and hours
     assert out["totals"]["distance_km"] < back["totals"]["distance_km"] - 1000
     assert out["totals"]["duration_h"] < back["totals"]["duration_h"] - 20
+
+
+def test_chains_planned_in_processes_match_planning_them_in_turn(north_china):
+    from h2lane.routing import dispatch as dispatch_mod
+
+    scen = load_scenario("shanxi-tianjin")
+    depart = datetime(2026, 12, 1, 6, 0)
+    disp = dispatch_mod._Dispatcher(
+        scen, north_china, scen.stations, "time", 5.0, timeutil.parse_datetime(depart), RestRules()
+    )
+    types = {t.id: t for t in scen.truck_types}
+    chains = [
+        (truck, types[truck.type], [dispatch_mod._job(scen, order)])
+        for truck, order in zip(scen.trucks, scen.orders, strict=False)
+    ]
+    ticks: list[int] = []
+    disp.prefetch(chains, workers=2, tick=ticks.append)
+    assert len(disp.cache) == len(chains), "forked planning filled the cache"
+    assert ticks and max(ticks) <= len(chains) + 1
+    alone = dispatch_mod._Dispatcher(
+        scen, north_china, scen.stations, "time", 5.0, timeutil.parse_datetime(depart), RestRules()
+    )
+    for truck, ttype, jobs in chains:
+        mine, theirs = disp.evaluate(truck, ttype, jobs), alone.evaluate(truck, ttype, jobs)
+        assert mine.feasible == theirs.feasible
+        assert mine.score == theirs.score
+        assert mine.schedule == theirs.schedule
+        assert mine.plan is not None and theirs.plan is not None
+        assert mine.plan.to_dict() == theirs.plan.to_dict()
+    assert disp.stats["evaluations"] == alone.stats["evaluations"] == len(chains)
+    assert disp.stats["plans"] == alone.stats["plans"]
+
+
+def test_chains_are_planned_in_turn_while_other_threads_run(north_china):
+    import threading
+
+    from h2lane.routing import dispatch as dispatch_mod
+
+    scen = load_scenario("shanxi-tianjin")
+    disp = dispatch_mod._Dispatcher(
+        scen,
+        north_china,
+        scen.stations,
+        "time",
+        5.0,
+        timeutil.parse_datetime(datetime(2026, 12, 1, 6, 0)),
+        RestRules(),
+    )
+    types = {t.id: t for t in scen.truck_types}
+    chains = [
+        (truck, types[truck.type], [dispatch_mod._job(scen, order)])
+        for truck, order in zip(scen.trucks, scen.orders, strict=False)
+    ]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        disp.prefetch(chains, workers=2)
+    finally:
+        stop.set()
+        other.join()
+    assert disp.cache == {}, "no fork while another thread holds locks: left to evaluate()"
