@@ -455,6 +455,14 @@ def _table_rows(lines: list[str], i: int) -> tuple[list[str], int]:
     return rows, j
 
 
+def _newer(old_row: str, new_row: str) -> str:
+    """The row to keep of two with one key: the new one, except that a measured OR-Tools
+    target (the 300 s xlarge run) is not replaced by a stand-in from a smaller run."""
+    if _cells(new_row)[-1].startswith("open") and _cells(old_row)[-1] in ("met", "missed"):
+        return old_row
+    return new_row
+
+
 def merge_section(old: str, new: str) -> str:
     """``new`` with the rows, notes and run lines of ``old`` that ``new`` does not replace.
 
@@ -507,7 +515,7 @@ def merge_section(old: str, new: str) -> str:
             for r in tables.get(line, []):
                 k = _row_key(line, r)
                 if k not in seen:  # one row per key: a later old row of a replaced key goes
-                    merged.append(fresh.pop(k, r))
+                    merged.append(_newer(r, fresh.pop(k, r)))
                     seen.add(k)
             merged += [r for r in rows if _row_key(line, r) in fresh]
             out += [line, new_lines[i + 1], *merged]

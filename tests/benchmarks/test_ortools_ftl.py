@@ -154,3 +154,20 @@ def test_merge_keeps_old_notes_and_runs_when_the_new_run_has_no_notes() -> None:
     assert "- small: old note" in out and "- medium: old note" in out
     assert "| small | h2lane | 44 |" in out and "| small | h2lane | 40 |" not in out
     assert "\n\n\n" not in bench.merge_section(old, new)
+
+
+def test_merge_keeps_the_measured_300_s_peer_target_over_a_smaller_stand_in() -> None:
+    """A 60 s run on 200 orders does not replace the verdict of the 300 s xlarge run."""
+    bench = _load("bench_dispatch_ftl")
+    head = "| target (issue 14) | measured | verdict |"
+    measured = "| ahead of OR-Tools at 300 s | 1735 vs 1303 orders served | met |"
+    old = "\n".join([head, "|---|---|---|", measured])
+    stand_in = (
+        "| ahead of OR-Tools at 300 s (measured on 200 × 40 at 60 s) | 190 vs 175 "
+        "| open (not the 300 s xlarge run) |"
+    )
+    out = bench.merge_section(old, "\n".join([head, "|---|---|---|", stand_in])).splitlines()
+    assert measured in out and stand_in not in out
+    newer = "| ahead of OR-Tools at 300 s | 1750 vs 1310 orders served | met |"
+    out = bench.merge_section(old, "\n".join([head, "|---|---|---|", newer])).splitlines()
+    assert newer in out and measured not in out
