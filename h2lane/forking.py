@@ -29,8 +29,9 @@ def in_processes(work: Callable[[list], dict], shares: list[list]) -> dict | Non
     """``work`` on each share, the first here and the others in forked processes; their
     results merged. ``None`` (the caller works alone) where forking is not available, other
     threads run (a fork copies only this one, and any lock another holds; threads marked by
-    :func:`mark_fork_safe` excepted), or a child fails."""
-    if others_running():
+    :func:`mark_fork_safe` excepted), this process is a daemonic one (a service's job
+    worker: it may not have children), or a child fails."""
+    if others_running() or mp.current_process().daemon:
         return None
     try:
         ctx = mp.get_context("fork")

@@ -185,8 +185,15 @@ def test_trucks_may_stay_out_after_their_last_delivery(north_china, engine):
     assert out["totals"]["duration_h"] < back["totals"]["duration_h"] - 20
 
 
-def test_chains_planned_in_processes_match_planning_them_in_turn(north_china):
+def test_chains_planned_in_processes_match_planning_them_in_turn(north_china, monkeypatch):
+    import threading
+    import weakref
+
+    from h2lane import forking
     from h2lane.routing import dispatch as dispatch_mod
+
+    # pytest and its plug-ins (xdist) may run threads of their own: only ours count here
+    monkeypatch.setattr(forking, "_FORK_SAFE", weakref.WeakSet(threading.enumerate()))
 
     scen = load_scenario("shanxi-tianjin")
     depart = datetime(2026, 12, 1, 6, 0)
@@ -216,10 +223,14 @@ def test_chains_planned_in_processes_match_planning_them_in_turn(north_china):
     assert disp.stats["plans"] == alone.stats["plans"]
 
 
-def test_chains_are_planned_in_turn_while_other_threads_run(north_china):
+def test_chains_are_planned_in_turn_while_other_threads_run(north_china, monkeypatch):
     import threading
+    import weakref
 
+    from h2lane import forking
     from h2lane.routing import dispatch as dispatch_mod
+
+    monkeypatch.setattr(forking, "_FORK_SAFE", weakref.WeakSet(threading.enumerate()))
 
     scen = load_scenario("shanxi-tianjin")
     disp = dispatch_mod._Dispatcher(
