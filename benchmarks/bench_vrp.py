@@ -528,14 +528,13 @@ def _served_more(rows: list[Row]) -> str:
     if not more:
         return ""
     extra = sorted(r.n_customers - (r.bks_served or 0) for r in more)
+    skip = {r.name for r in more}
     same = [
-        100.0 * (r.h2.cost - r.bks) / r.bks
+        g
         for r in rows
-        if r.name not in {m.name for m in more}
-        and r.h2
-        and r.h2.ok
-        and r.h2.cost is not None
-        and r.bks
+        if r.name not in skip and r.h2 and r.h2.ok
+        for g in [_gap(r.h2.cost, r.bks)]
+        if g is not None
     ]
     text = (
         f"on {len(more)} of the {len(rows)} h2lane serves {extra[0]}–{extra[-1]} customers "
@@ -659,7 +658,7 @@ def ahead_of_published(rows: list[Row], peer: str, what: str) -> list[str]:
     measured = f"h2lane ahead on {wins}, tied {ties}, behind {losses} of {n}"
     if n and 2 * wins < n:
         measured += (
-            f" (what limits it: {what.split(' ')[0]} already equals or beats every known result "
+            f" (what limits it: {peer} already equals or beats every known result "
             f"on {at_best} of the {n}, where being ahead needs a new best-known solution, so "
             f"at most {n - at_best} can be won without one; the rest is search quality: "
             "see the distance gaps above)"
@@ -947,10 +946,10 @@ def run_family(
         if solve is not None and args.jobs > 1:
             pooled = _h2lane_pooled(files, fam, bks, tl, args, prog, task)
         for path in files:
-            inst, n_cust, dropped = _prepare(path, fam, bks.get(path.stem))
+            rec = bks.get(path.stem)
+            inst, n_cust, dropped = _prepare(path, fam, rec)
             if dropped:
                 left_out.append(f"{path.stem}: {dropped}")
-            rec = bks.get(path.stem)
             h2 = ort = None
             if path.stem in pooled:
                 h2 = pooled[path.stem]
@@ -1072,12 +1071,12 @@ def match_bks_count(inst: VRPInstance, rec: dict | None) -> str:
     count equals the ``n=… customers served`` of the BKS note; describe the ones left out."""
     from h2lane.routing.vrp.instances import _earliest_return
 
-    m = re.search(r"n=(\d+) customers served", str((rec or {}).get("note", "")))
-    if not m:
+    served = _bks_served(rec)
+    if served is None:
         return ""
     unservable = {int(c) for c in inst.unservable}
     servable = [int(c) for c in inst.customers if int(c) not in unservable]
-    extra = len(servable) - int(m[1])
+    extra = len(servable) - served
     if extra <= 0:
         return ""
     hours = _earliest_return(inst, windows=False)
