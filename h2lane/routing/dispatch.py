@@ -190,9 +190,13 @@ class _Dispatcher:
         self.stats["plans"] += 1
         return plan_trip(self.graph, self.stations, req, station_graph=self.station_graph)
 
+    @staticmethod
+    def _key(truck: Truck, ttype: TruckType, jobs: list[_Job]) -> tuple[str, str, tuple[str, ...]]:
+        """Trucks of one type at one depot give the same plan for the same orders."""
+        return (ttype.id, truck.depot, tuple(j.order.id for j in jobs))
+
     def evaluate(self, truck: Truck, ttype: TruckType, jobs: list[_Job]) -> _Eval:
-        # trucks of one type at one depot give the same plan for the same orders
-        key = (ttype.id, truck.depot, tuple(j.order.id for j in jobs))
+        key = self._key(truck, ttype, jobs)
         if key not in self.cache:
             self.stats["evaluations"] += 1
             self.cache[key] = self._evaluate(truck, ttype, jobs)
@@ -212,7 +216,7 @@ class _Dispatcher:
         workers = PLAN_WORKERS if workers is None else workers
         todo: dict[tuple, tuple[Truck, TruckType, list[_Job]]] = {}
         for truck, ttype, jobs in chains:
-            key = (ttype.id, truck.depot, tuple(j.order.id for j in jobs))
+            key = self._key(truck, ttype, jobs)
             if jobs and key not in self.cache:
                 todo.setdefault(key, (truck, ttype, jobs))
         if workers < 2 or len(todo) < 2 * workers:
@@ -753,10 +757,10 @@ def _plan_vrp(
             progress(100 + shown[0], steps)
 
     disp.prefetch(chains, tick=planned)
-    for n, (truck, _ttype, jobs) in enumerate(chains):
+    for n, (truck, ttype, jobs) in enumerate(chains):
         # the exact planner on the search's sequence; an order it cannot keep is reported
         while jobs:
-            ev = disp.evaluate(truck, types[truck.type], jobs)
+            ev = disp.evaluate(truck, ttype, jobs)
             if ev.feasible:
                 break
             drop = next((j for j in jobs if f"order {j.order.id} " in ev.reason), jobs[-1])

@@ -185,33 +185,39 @@ def test_trucks_may_stay_out_after_their_last_delivery(north_china, engine):
     assert out["totals"]["duration_h"] < back["totals"]["duration_h"] - 20
 
 
-def test_chains_planned_in_processes_match_planning_them_in_turn(north_china, monkeypatch):
+@pytest.fixture
+def own_threads_only(monkeypatch):
+    """pytest and its plug-ins (xdist) may run threads of their own: only the test's count."""
     import threading
     import weakref
 
     from h2lane import forking
-    from h2lane.routing import dispatch as dispatch_mod
 
-    # pytest and its plug-ins (xdist) may run threads of their own: only ours count here
     monkeypatch.setattr(forking, "_FORK_SAFE", weakref.WeakSet(threading.enumerate()))
 
+
+def _dispatcher_and_chains(graph):
+    """A dispatcher of the bundled scenario, and one one-order chain per truck."""
+    from h2lane.routing import dispatch as dispatch_mod
+
     scen = load_scenario("shanxi-tianjin")
-    depart = datetime(2026, 12, 1, 6, 0)
-    disp = dispatch_mod._Dispatcher(
-        scen, north_china, scen.stations, "time", 5.0, timeutil.parse_datetime(depart), RestRules()
-    )
+    depart = timeutil.parse_datetime(datetime(2026, 12, 1, 6, 0))
+    disp = dispatch_mod._Dispatcher(scen, graph, scen.stations, "time", 5.0, depart, RestRules())
     types = {t.id: t for t in scen.truck_types}
     chains = [
         (truck, types[truck.type], [dispatch_mod._job(scen, order)])
         for truck, order in zip(scen.trucks, scen.orders, strict=False)
     ]
+    return disp, chains
+
+
+def test_chains_planned_in_processes_match_planning_them_in_turn(north_china, own_threads_only):
+    disp, chains = _dispatcher_and_chains(north_china)
     ticks: list[int] = []
     disp.prefetch(chains, workers=2, tick=ticks.append)
     assert len(disp.cache) == len(chains), "forked planning filled the cache"
     assert ticks and max(ticks) <= len(chains) + 1
-    alone = dispatch_mod._Dispatcher(
-        scen, north_china, scen.stations, "time", 5.0, timeutil.parse_datetime(depart), RestRules()
-    )
+    alone, _ = _dispatcher_and_chains(north_china)
     for truck, ttype, jobs in chains:
         mine, theirs = disp.evaluate(truck, ttype, jobs), alone.evaluate(truck, ttype, jobs)
         assert mine.feasible == theirs.feasible
@@ -223,30 +229,10 @@ def test_chains_planned_in_processes_match_planning_them_in_turn(north_china, mo
     assert disp.stats["plans"] == alone.stats["plans"]
 
 
-def test_chains_are_planned_in_turn_while_other_threads_run(north_china, monkeypatch):
+def test_chains_are_planned_in_turn_while_other_threads_run(north_china, own_threads_only):
     import threading
-    import weakref
 
-    from h2lane import forking
-    from h2lane.routing import dispatch as dispatch_mod
-
-    monkeypatch.setattr(forking, "_FORK_SAFE", weakref.WeakSet(threading.enumerate()))
-
-    scen = load_scenario("shanxi-tianjin")
-    disp = dispatch_mod._Dispatcher(
-        scen,
-        north_china,
-        scen.stations,
-        "time",
-        5.0,
-        timeutil.parse_datetime(datetime(2026, 12, 1, 6, 0)),
-        RestRules(),
-    )
-    types = {t.id: t for t in scen.truck_types}
-    chains = [
-        (truck, types[truck.type], [dispatch_mod._job(scen, order)])
-        for truck, order in zip(scen.trucks, scen.orders, strict=False)
-    ]
+    disp, chains = _dispatcher_and_chains(north_china)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
