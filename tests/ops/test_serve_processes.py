@@ -33,15 +33,22 @@ class Group:
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def client_on(self, role: str, avoid: set[int] | None = None) -> tuple[httpx.Client, int]:
-        """A one-connection client whose connection a process of ``role`` accepted."""
-        for _ in range(200):
+        """A one-connection client whose connection a process of ``role`` accepted.
+
+        The kernel hands a new connection to whichever process accepts first, so a process
+        busy for a moment (a loaded CI machine) can miss many in a row: try for a while,
+        not a number of times."""
+        deadline, tries = time.monotonic() + 60, 0
+        while time.monotonic() < deadline:
+            tries += 1
             client = httpx.Client(base_url=self.base, headers=self.headers, timeout=20,
                                   limits=httpx.Limits(max_connections=1))  # fmt: skip
             process = client.get("/healthz").json()["process"]
             if process["role"] == role and process["pid"] not in (avoid or set()):
                 return client, int(process["pid"])
             client.close()
-        raise AssertionError(f"no connection reached a {role} process in 200 tries")
+            time.sleep(0.01 * min(tries, 20))
+        raise AssertionError(f"no connection reached a {role} process in 60 s ({tries} tries)")
 
     def pids(self, tries: int = 60) -> set[int]:
         seen: set[int] = set()
