@@ -870,6 +870,27 @@ def _prepare(path: Path, fam: Family, rec: dict | None) -> tuple[VRPInstance, in
     return inst, n_cust, dropped
 
 
+WARM_UP_S = 2.0
+"""Seconds of the warm-up solve (:func:`_warm_up`)."""
+
+
+def _warm_up(solve: Callable, path: Path, fam: Family, rec: dict | None, seed: int) -> float:
+    """Solve ``path`` briefly and untimed so that the process has compiled (or loaded from
+    numba's cache) every kernel the family uses: otherwise the first timed run of a process
+    pays for it inside its time limit. Returns the seconds it took."""
+    t = time.perf_counter()
+    inst, _n, _dropped = _prepare(path, fam, rec)
+    solve(inst, WARM_UP_S, seed=seed)
+    return time.perf_counter() - t
+
+
+def _warm_worker(path: Path, key: str, rec: dict | None, seed: int) -> None:
+    """Pool initializer of ``--jobs``: the warm-up in each worker process."""
+    solve, _why = _load_h2lane()
+    if solve is not None:
+        _warm_up(solve, path, FAMILIES[key], rec, seed)
+
+
 def _h2lane_job(path: Path, key: str, rec: dict | None, tl: float, seed: int) -> Run:
     """One h2lane run of family ``key`` in a worker process (``--jobs``)."""
     solve, why = _load_h2lane()
@@ -894,7 +915,10 @@ def _h2lane_pooled(
 
     out: dict[str, Run] = {}
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+    warm = (files[0], fam.key, bks.get(files[0].stem), args.seed)
+    with ProcessPoolExecutor(
+        max_workers=args.jobs, mp_context=ctx, initializer=_warm_worker, initargs=warm
+    ) as pool:
         futures = {
             pool.submit(_h2lane_job, p, fam.key, bks.get(p.stem), tl, args.seed): p.stem
             for p in files
@@ -945,6 +969,9 @@ def run_family(
         pooled: dict[str, Run] = {}
         if solve is not None and args.jobs > 1:
             pooled = _h2lane_pooled(files, fam, bks, tl, args, prog, task)
+        elif solve is not None and files:
+            prog.update(task, description=f"{fam.key} warm-up (untimed)")
+            _warm_up(solve, files[0], fam, bks.get(files[0].stem), args.seed)
         for path in files:
             rec = bks.get(path.stem)
             inst, n_cust, dropped = _prepare(path, fam, rec)
@@ -1046,6 +1073,12 @@ def run_family(
         f"Machine: {machine()}. Date: {today()}. Command: `{cmd.strip()}`. "
         f"Time limit {tl:g} s per instance and solver; h2lane seed {args.seed}; "
         f"{len(rows)} of {n_all} instances"
+        + (
+            f"; before the timed runs each h2lane process solved {files[0].stem} for "
+            f"{WARM_UP_S:g} s untimed (its kernels compiled or loaded from the cache)"
+            if solve is not None and files
+            else ""
+        )
         + (
             f"; h2lane solved {args.jobs} instances at a time, one process per core "
             f"(load average at the end {os.getloadavg()[0]:.2f})."
@@ -1192,6 +1225,9 @@ def run_scaling(
         transient=True,
     ) as prog:
         task = prog.add_task("scaling", total=len(sizes) * per)
+        if solve is not None and sizes:  # untimed: kernels compiled before the first run
+            prog.update(task, description="scaling warm-up (untimed)")
+            solve(make_gvrp_like(min(sizes), args.seed), WARM_UP_S, seed=args.seed)
         for n in sizes:
             tl = (
                 2.0
